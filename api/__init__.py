@@ -1,0 +1,1 @@
+"""Outer interfaces: the HTTP API (FastAPI) and the ``itembank`` command line."""

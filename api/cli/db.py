@@ -1,0 +1,24 @@
+"""``itembank db ...``: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from itembank.config import Settings
+
+
+@click.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def upgrade_cmd(settings: Settings, revision: str) -> None:
+    """Create or migrate the schema to REVISION."""
+    from itembank.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine, revision)
+    click.echo(f"schema at revision {current_revision(engine)} ({engine.url.render_as_string()})")

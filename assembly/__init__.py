@@ -1,0 +1,1 @@
+"""Pure paper assembly: blueprint -> integer program -> forms (numpy, PuLP; no DB, no web)."""

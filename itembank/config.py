@@ -1,0 +1,19 @@
+"""Settings, read from the environment (prefix ``ITEMBANK_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///itembank.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ITEMBANK_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """SQLAlchemy URL. The embedded default is a SQLite file in the working directory;
+    for PostgreSQL use ``postgresql+psycopg://user:password@host/dbname``."""
+
+    echo_sql: bool = False
+    centre_name: str = "职业技能等级认定中心"
+    """Printed on papers and reports."""

@@ -1,0 +1,88 @@
+"""Engine, sessions and schema migrations. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from itembank.config import Settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(settings: Settings | None = None, *, url: str | None = None) -> Engine:
+    """Create the engine for ``settings.database_url`` (or ``url``).
+
+    SQLite gets foreign keys on, WAL journal, a busy timeout, and real transactions
+    (pysqlite's implicit transaction handling is switched off so that BEGIN and SAVEPOINT
+    behave as on PostgreSQL; SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints").
+    """
+    settings = settings or Settings()
+    url = url or settings.database_url
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=settings.echo_sql,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=settings.echo_sql, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error (CLI and scripts)."""
+    with make_sessionmaker(engine)() as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` with the Alembic migrations (``itembank db upgrade``)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

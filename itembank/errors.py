@@ -1,0 +1,67 @@
+"""Errors of the item bank. Every message names the occupation, level, element, item, row or
+field concerned and says what to do; ``api/errors.py`` maps these to HTTP codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ItemBankError(Exception):
+    """Base class. ``field`` names the offending input field where there is one."""
+
+    code = "itembank_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(ItemBankError):
+    code = "not_found"
+
+
+class ConflictError(ItemBankError):
+    """The request contradicts the current state (duplicate code, wrong workflow state ...)."""
+
+    code = "conflict"
+
+
+class ValidationError(ItemBankError):
+    """Bad input. ``errors`` lists every problem found, not only the first."""
+
+    code = "validation_error"
+
+    def __init__(
+        self, message: str, *, errors: Sequence[str] = (), field: str | None = None
+    ) -> None:
+        self.errors = list(errors) or [message]
+        full = message if not errors else message + "\n" + "\n".join(f"  - {e}" for e in errors)
+        super().__init__(full, field=field)
+
+
+class OccupationNotFiledError(ConflictError):
+    code = "occupation_not_filed"
+
+
+class ElementTableError(ValidationError):
+    code = "element_table_invalid"
+
+
+class ItemValidationError(ValidationError):
+    code = "item_invalid"
+
+
+class BankNotReadyError(ConflictError):
+    """A bank below its minimums may not issue an official paper (附件11 第7条)."""
+
+    code = "bank_not_ready"
+
+    def __init__(self, message: str, *, shortfalls: Sequence[str] = ()) -> None:
+        self.shortfalls = list(shortfalls)
+        full = message if not shortfalls else message + "\n" + "\n".join(f"  - {s}" for s in shortfalls)
+        super().__init__(full)
+
+
+class PermissionDeniedError(ItemBankError):
+    code = "permission_denied"

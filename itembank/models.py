@@ -1,0 +1,9 @@
+"""Import every ORM module so that ``Base.metadata`` holds the whole schema.
+
+Modules that add tables (workflow, assembly records, lifecycle, accounts ...) are listed here;
+Alembic's env.py and the schema test import this module.
+"""
+
+from itembank import orm  # noqa: F401
+
+metadata = orm.Base.metadata

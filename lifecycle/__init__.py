@@ -1,0 +1,1 @@
+"""Thin lifecycle modules: registration, exam sessions, scoring, certificates, staff cards."""

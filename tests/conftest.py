@@ -1,0 +1,87 @@
+"""Shared fixtures.
+
+Database tests run on a SQLite file by default and on PostgreSQL when
+``ITEMBANK_TEST_DATABASE_URL`` is set (CI runs the suite both ways). The schema is built
+once per run through the Alembic migrations; each test runs inside a transaction that is
+rolled back, with the service code's own commits/rollbacks turned into savepoints.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from itembank.db import make_engine, upgrade
+
+TEST_DATABASE_URL_ENV = "ITEMBANK_TEST_DATABASE_URL"
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get(TEST_DATABASE_URL_ENV)
+    if url:
+        return url
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(url=database_url)
+    if eng.dialect.name == "postgresql":
+        _reset_postgres(eng)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture()
+def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A private, migrated database for tests that need real commits (SQLite, or a fresh
+    PostgreSQL schema when the PostgreSQL URL is set)."""
+    url = os.environ.get(TEST_DATABASE_URL_ENV)
+    if url:
+        # a private schema, so the shared one of the ``engine`` fixture stays intact
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(url=url)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        eng = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+        return
+    else:
+        eng = make_engine(url=f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
