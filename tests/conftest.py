@@ -85,3 +85,8 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get(TEST_DATABASE_URL_ENV)
+    return f"itembank test database: {url.split('@')[-1] if url else 'SQLite (temporary file)'}"

@@ -23,9 +23,13 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 
 def _register() -> None:
+    from api.cli import bank as bank_cli
     from api.cli import db as db_cli
 
     main.add_command(db_cli.db)
+    for cmd in (bank_cli.demo, bank_cli.readiness, bank_cli.occupations, bank_cli.banks,
+                bank_cli.minimums, bank_cli.ledger):
+        main.add_command(cmd)
 
 
 _register()

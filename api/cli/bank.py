@@ -1,0 +1,259 @@
+"""``itembank demo``, ``readiness``, ``occupations``, ``banks``, ``minimums``, ``ledger``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from itembank.config import Settings
+from itembank.domain import Level, OccupationCategory, Part
+
+
+def _engine(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from itembank.db import make_engine, upgrade
+
+    engine = make_engine(settings)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.option("--seed", default=20261128, show_default=True, help="Seed of the demo data.")
+@click.option("--reset", is_flag=True, help="Delete the existing SQLite file first.")
+@click.pass_obj
+def demo(settings: Settings, seed: int, reset: bool) -> None:
+    """Build the demo banks in the database (SQLite file by default) and print readiness."""
+    from sqlalchemy import func, select
+
+    from itembank.db import transaction
+    from itembank.demo import build_demo
+    from itembank.orm import OccupationRecord
+    from itembank.readiness import bank_readiness
+
+    from api.cli.render import readiness_text
+
+    url = settings.database_url
+    if reset:
+        if not url.startswith("sqlite:///"):
+            _fail("--reset only deletes SQLite files; drop a PostgreSQL database yourself")
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    started = time.perf_counter()
+    engine = _engine(settings)
+    with transaction(engine) as session:
+        if session.scalar(select(func.count()).select_from(OccupationRecord)):
+            _fail(f"{engine.url.render_as_string()} already holds data; "
+                  "run `itembank demo --reset` to rebuild the demo from scratch")
+        summary = build_demo(session, seed=seed)
+    click.echo(f"demo: {summary.n_items} items in {len(summary.banks)} banks, "
+               f"{time.perf_counter() - started:.1f} s → {engine.url.render_as_string()}")
+    with transaction(engine) as session:
+        for bank in summary.banks:
+            click.echo(readiness_text(bank_readiness(session, bank=bank)))
+    from api.cli import demo_hooks
+
+    demo_hooks.run_after_demo(settings, engine, summary, seed=seed)
+
+
+@click.command()
+@click.option("--occupation", "occupation_code", help="Occupation code, e.g. 6-31-01-03.")
+@click.option("--work-type", default=None)
+@click.option("--level", default=None, help="5..1")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--elements", is_flag=True, help="List every element's count.")
+@click.pass_obj
+def readiness(settings: Settings, occupation_code: str | None, work_type: str | None,
+              level: str | None, as_json: bool, elements: bool) -> None:
+    """Report banks against their minimums (附件11 第7条). Exit code 1 if any is not ready."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.occupations import list_banks
+    from itembank.readiness import bank_readiness, list_minimum_rules, readiness_to_dict
+
+    from api.cli.render import readiness_text
+
+    try:
+        lvl = Level.parse(level) if level is not None else None
+    except ValueError as e:
+        _fail(str(e))
+    engine = _engine(settings)
+    with transaction(engine) as session:
+        try:
+            banks = [
+                b for b in list_banks(session)
+                if (occupation_code is None or b.occupation.code == occupation_code)
+                and (work_type is None or b.occupation.work_type == work_type)
+                and (lvl is None or b.level == lvl)
+            ]
+            if not banks:
+                _fail("no bank matches; list them with `itembank banks list`")
+            rules = list_minimum_rules(session)
+            reports = [bank_readiness(session, bank=b, rules=rules) for b in banks]
+        except ItemBankError as e:
+            _fail(e.message)
+    if as_json:
+        click.echo(json.dumps([readiness_to_dict(r) for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            click.echo(readiness_text(r))
+            if elements:
+                for p in r.parts:
+                    for e in p.elements:
+                        flag = "  <-- short" if e.short else ""
+                        click.echo(f"      {p.part.value:<9} {e.code:<10} {e.name:<16} "
+                                   f"{e.weight:>5.1f}% {e.importance.value if e.importance else '-'} "
+                                   f"{e.count:>5} items (about {e.expected:.0f}){flag}")
+    sys.exit(0 if all(r.ready for r in reports) else 1)
+
+
+@click.group()
+def occupations() -> None:
+    """Occupations (职业/工种)."""
+
+
+@occupations.command("list")
+@click.pass_obj
+def occupations_list(settings: Settings) -> None:
+    from itembank.db import transaction
+    from itembank.occupations import list_occupations
+
+    with transaction(_engine(settings)) as session:
+        for o in list_occupations(session):
+            click.echo(f"{o.code}  {o.name:<12} 工种:{o.display_work_type:<10} {o.category.zh} "
+                       f"{'已备案' if o.filed else '未备案'}")
+
+
+@occupations.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--category", type=click.Choice([c.value for c in OccupationCategory]), required=True)
+@click.option("--work-type", default=None)
+@click.option("--not-filed", is_flag=True)
+@click.pass_obj
+def occupations_add(settings: Settings, code: str, name: str, category: str,
+                    work_type: str | None, not_filed: bool) -> None:
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.occupations import create_occupation
+
+    try:
+        with transaction(_engine(settings)) as session:
+            o = create_occupation(session, code=code, name=name, category=category,
+                                  work_type=work_type, filed=not not_filed)
+    except ItemBankError as e:
+        _fail(e.message)
+    click.echo(f"added {o.code} {o.label}")
+
+
+@click.group()
+def banks() -> None:
+    """Banks (one per occupation and level)."""
+
+
+@banks.command("list")
+@click.pass_obj
+def banks_list(settings: Settings) -> None:
+    from itembank.db import transaction
+    from itembank.occupations import list_banks
+
+    with transaction(_engine(settings)) as session:
+        for b in list_banks(session):
+            click.echo(f"{b.id:>4}  {b.label}")
+
+
+@banks.command("create")
+@click.option("--occupation", "occupation_code", required=True)
+@click.option("--work-type", default=None)
+@click.option("--level", required=True)
+@click.pass_obj
+def banks_create(settings: Settings, occupation_code: str, work_type: str | None, level: str) -> None:
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.occupations import create_bank
+
+    try:
+        with transaction(_engine(settings)) as session:
+            b = create_bank(session, occupation_code=occupation_code, work_type=work_type,
+                            level=Level.parse(level))
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    click.echo(f"created bank {b.label}")
+
+
+@click.group()
+def minimums() -> None:
+    """Bank minimums (defaults from 附件11 第7条, changeable per centre)."""
+
+
+@minimums.command("list")
+@click.pass_obj
+def minimums_list(settings: Settings) -> None:
+    from itembank.db import transaction
+    from itembank.readiness import list_minimum_rules
+
+    click.echo("defaults: theory 1200; practical 20 (knowledge-skill: = theory); defence 10 at levels 2, 1")
+    with transaction(_engine(settings)) as session:
+        for r in list_minimum_rules(session):
+            click.echo(f"#{r.id} {r.part.value:<9} {r.minimum:>5}  level={r.level and int(r.level) or '*'} "
+                       f"category={r.category.value if r.category else '*'} "
+                       f"occupation={r.occupation_code or '*'} {r.note}")
+
+
+@minimums.command("set")
+@click.option("--part", type=click.Choice([p.value for p in Part]), required=True)
+@click.option("--minimum", type=int, required=True)
+@click.option("--level", default=None)
+@click.option("--category", type=click.Choice([c.value for c in OccupationCategory]), default=None)
+@click.option("--occupation", "occupation_code", default=None)
+@click.option("--note", default="")
+@click.option("--actor", default="cli", show_default=True)
+@click.pass_obj
+def minimums_set(settings: Settings, part: str, minimum: int, level: str | None, category: str | None,
+                 occupation_code: str | None, note: str, actor: str) -> None:
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.readiness import set_minimum_rule
+
+    try:
+        with transaction(_engine(settings)) as session:
+            r = set_minimum_rule(session, part=Part(part), minimum=minimum,
+                                 level=Level.parse(level) if level else None, category=category,
+                                 occupation_code=occupation_code, note=note, actor=actor)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    click.echo(f"rule #{r.id}: {r.part.value} minimum {r.minimum}")
+
+
+@click.group()
+def ledger() -> None:
+    """The ledger (台帐)."""
+
+
+@ledger.command("verify")
+@click.option("--expect-head", default=None, help="Hash of the newest entry noted earlier.")
+@click.pass_obj
+def ledger_verify(settings: Settings, expect_head: str | None) -> None:
+    """Recompute the hash chain; exit 1 on any edited, inserted or deleted entry."""
+    from itembank.db import transaction
+    from itembank.ledger import verify_ledger
+
+    with transaction(_engine(settings, migrate=False)) as session:
+        v = verify_ledger(session, expect_head=expect_head)
+    if v.ok:
+        click.echo(f"ledger intact: {v.n_entries} entries, head {v.head_hash}")
+        return
+    click.echo(f"ledger BROKEN: {len(v.problems)} problem(s) in {v.n_entries} entries", err=True)
+    for p in v.problems:
+        click.echo(f"  - {p}", err=True)
+    sys.exit(1)
