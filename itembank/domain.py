@@ -374,3 +374,90 @@ class Item:
     @property
     def ref(self) -> str:
         return f"{self.code} v{self.version}"
+
+
+# --------------------------------------------------------------------------------------
+# People
+
+
+class Role(str, enum.Enum):
+    """Roles of the centre's users (DOMAIN.md "Who uses it"). A user may hold several."""
+
+    ADMIN = "admin"
+    BANK_MANAGER = "bank_manager"  # 题库管理人员
+    ITEM_WRITER = "item_writer"  # 命题专家
+    REVIEWER = "reviewer"  # 审题专家
+    COMMITTEE_MEMBER = "committee_member"  # 验收小组成员
+    EXAM_OFFICE = "exam_office"  # 考务
+    EXAMINER = "examiner"  # 考评员
+    AUDITOR = "auditor"
+
+    @property
+    def zh(self) -> str:
+        return {
+            "admin": "系统管理员", "bank_manager": "题库管理人员", "item_writer": "命题专家",
+            "reviewer": "审题专家", "committee_member": "验收委员", "exam_office": "考务人员",
+            "examiner": "考评员", "auditor": "审计人员",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: the username recorded in the ledger, the roles held, and the
+    occupations the roles are scoped to (None: every occupation)."""
+
+    username: str
+    roles: frozenset[Role] = frozenset()
+    occupation_codes: frozenset[str] | None = None
+
+    def has(self, role: Role, *, occupation_code: str | None = None) -> bool:
+        if role not in self.roles and Role.ADMIN not in self.roles:
+            return False
+        if occupation_code is None or self.occupation_codes is None:
+            return True
+        return occupation_code in self.occupation_codes
+
+
+SYSTEM_ACTOR = Actor("system", frozenset({Role.ADMIN}))
+
+
+# --------------------------------------------------------------------------------------
+# Papers
+
+
+class PaperKind(str, enum.Enum):
+    FORM = "form"  # a main parallel form (A卷, B卷 ...)
+    BACKUP = "backup"  # 备用试卷 (附件16)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """An assembled paper ready to print or seal.
+
+    ``items`` are in printed order, grouped by item type (the order of sections); numbering
+    is continuous across sections. ``points_override`` is unused when empty: each item's own
+    points count.
+    """
+
+    code: str  # e.g. "DG5-2026-03-A"
+    occupation: Occupation
+    level: Level
+    part: Part
+    form_label: str  # "A", "B", "备用1" ...
+    kind: PaperKind
+    items: tuple[Item, ...]
+    time_allowed_min: int
+    centre_name: str = "职业技能等级认定中心"
+    session_code: str | None = None
+    practice: bool = False
+    blueprint_version: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def total_points(self) -> float:
+        return float(sum(it.points for it in self.items))
+
+    @property
+    def title(self) -> str:
+        occ = self.occupation.label
+        return f"{occ}（{self.level.title_zh}）{self.part.zh}试卷"
