@@ -17,3 +17,9 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     centre_name: str = "职业技能等级认定中心"
     """Printed on papers and reports."""
+
+    token_lifetime_hours: float = 8.0
+    """Bearer tokens expire after this many hours."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000

@@ -65,3 +65,17 @@ class BankNotReadyError(ConflictError):
 
 class PermissionDeniedError(ItemBankError):
     code = "permission_denied"
+
+
+class AuthenticationError(ItemBankError):
+    """Wrong credentials, or a missing, expired or revoked token."""
+
+    code = "not_authenticated"
+
+
+class TooManyAttemptsError(ItemBankError):
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

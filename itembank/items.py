@@ -652,3 +652,8 @@ def remove_enemy(session: Session, *, bank: BankRef, code_a: str, code_b: str, a
         details={"pair": [code_a, code_b]},
     )
     return True
+
+
+def item_writer(session: Session, *, bank: BankRef, code: str) -> str:
+    """Username of the writer who created the item (need-to-know checks)."""
+    return _item_record(session, bank=bank, code=code).created_by

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from itembank.domain import (
@@ -28,6 +28,18 @@ from itembank.items import classical_from_columns, irt_from_columns
 from itembank.orm import ItemEnemyRecord, ItemRecord, ItemVersionElementRecord, ItemVersionRecord
 
 ELIGIBLE_STATES = (VersionState.ACCEPTED,)
+
+
+def _columns():  # type: ignore[no-untyped-def]
+    V, I = ItemVersionRecord, ItemRecord
+    return (
+        I.id, I.code, I.set_code, I.usage_count, I.last_used_on, I.compromised,
+        V.id, V.version_no, V.state, V.item_type, V.stem, V.options, V.key, V.rubric,
+        V.analysis, V.points, V.estimated_time_s, V.time_limit_min, V.equipment,
+        V.difficulty_rating, V.p_value, V.discrimination, V.stats_n, V.irt_model, V.irt_a,
+        V.irt_b, V.irt_c, V.irt_se_a, V.irt_se_b, V.irt_se_c, V.irt_thresholds, V.irt_D,
+        V.calibration_id,
+    )
 
 
 def load_pool(
@@ -48,18 +60,13 @@ def load_pool(
         cond.append(I.part == Part(part))
     if not include_compromised:
         cond.append(I.compromised.is_(False))
+    return _load(session, bank=bank, cond=cond)
+
+
+def _load(session: Session, *, bank: BankRef, cond: list) -> list[Item]:
+    V, I = ItemVersionRecord, ItemRecord
     rows = session.execute(
-        select(
-            I.id, I.code, I.set_code, I.usage_count, I.last_used_on, I.compromised,
-            V.id, V.version_no, V.state, V.item_type, V.stem, V.options, V.key, V.rubric,
-            V.analysis, V.points, V.estimated_time_s, V.time_limit_min, V.equipment,
-            V.difficulty_rating, V.p_value, V.discrimination, V.stats_n, V.irt_model, V.irt_a,
-            V.irt_b, V.irt_c, V.irt_se_a, V.irt_se_b, V.irt_se_c, V.irt_thresholds, V.irt_D,
-            V.calibration_id,
-        )
-        .join(V, V.item_id == I.id)
-        .where(*cond)
-        .order_by(I.code, V.version_no)
+        select(*_columns()).join(V, V.item_id == I.id).where(*cond).order_by(I.code, V.version_no)
     ).all()
 
     elements: dict[int, list[str]] = defaultdict(list)
@@ -125,3 +132,58 @@ def load_pool(
             )
         )
     return out
+
+
+def page_items(
+    session: Session,
+    *,
+    bank: BankRef,
+    part: Part | None = None,
+    created_by: str | None = None,
+    codes: Sequence[str] | None = None,
+    state: VersionState | None = None,
+    item_type: str | None = None,
+    element_code: str | None = None,
+    text: str | None = None,
+    compromised: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Item], int]:
+    """One page of a bank's items (the latest version of each), filtered; and the total.
+
+    ``created_by`` restricts to one writer's items and ``codes`` to a given set (need-to-know
+    lists: a writer's own items, a reviewer's assigned items).
+    """
+    V, I = ItemVersionRecord, ItemRecord
+    latest = (
+        select(V.item_id, func.max(V.version_no).label("vno")).group_by(V.item_id).subquery()
+    )
+    q = (
+        select(I.id, V.id)
+        .join(latest, latest.c.item_id == I.id)
+        .join(V, (V.item_id == I.id) & (V.version_no == latest.c.vno))
+        .where(I.bank_id == bank.id)
+    )
+    if part is not None:
+        q = q.where(I.part == Part(part))
+    if created_by is not None:
+        q = q.where(I.created_by == created_by)
+    if codes is not None:
+        q = q.where(I.code.in_(list(codes)))
+    if state is not None:
+        q = q.where(V.state == VersionState(state))
+    if item_type is not None:
+        q = q.where(V.item_type == item_type)
+    if compromised is not None:
+        q = q.where(I.compromised.is_(compromised))
+    if text:
+        q = q.where(or_(V.stem.contains(text), I.code.contains(text)))
+    if element_code is not None:
+        q = q.where(V.id.in_(select(ItemVersionElementRecord.version_id)
+                             .where(ItemVersionElementRecord.element_code == element_code)))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    page = session.execute(q.order_by(I.code).offset(offset).limit(limit)).all()
+    if not page:
+        return [], total
+    version_ids = [vid for _, vid in page]
+    return _load(session, bank=bank, cond=[V.id.in_(version_ids)]), total

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api.deps import CurrentActor, SessionDep, check_scope, require
+from api.schemas.bank import BankIn, BankOut, ElementTableIn, ElementTableOut
+from itembank import elements, occupations, readiness
+from itembank.domain import Actor, ElementNode, Part, Role
+
+router = APIRouter(prefix="/banks", tags=["banks"])
+
+ELEMENT_READERS = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER)
+READINESS_READERS = (Role.BANK_MANAGER, Role.EXAM_OFFICE, Role.AUDITOR)
+
+
+@router.get("", response_model=list[BankOut])
+def list_banks(session: SessionDep, actor: CurrentActor) -> list[BankOut]:
+    return [BankOut.of(b) for b in occupations.list_banks(session)]
+
+
+@router.post("", response_model=BankOut, status_code=201)
+def create_bank(body: BankIn, session: SessionDep,
+                actor: Annotated[Actor, require(Role.BANK_MANAGER)]) -> BankOut:
+    check_scope(actor, body.occupation_code, Role.BANK_MANAGER)
+    bank = occupations.create_bank(session, occupation_code=body.occupation_code, level=body.level,
+                                   work_type=body.work_type)
+    session.commit()
+    return BankOut.of(bank)
+
+
+@router.get("/{bank_id}", response_model=BankOut)
+def get_bank(bank_id: int, session: SessionDep, actor: CurrentActor) -> BankOut:
+    return BankOut.of(occupations.get_bank_by_id(session, bank_id))
+
+
+@router.get("/{bank_id}/readiness")
+def get_readiness(bank_id: int, session: SessionDep,
+                  actor: Annotated[Actor, require(*READINESS_READERS)]) -> dict:
+    """Counts per part, type and element against the minimums, with a verdict (附件11 第7条)."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    check_scope(actor, bank.occupation.code, *READINESS_READERS)
+    return readiness.readiness_to_dict(readiness.bank_readiness(session, bank=bank))
+
+
+@router.get("/{bank_id}/element-tables/{part}", response_model=ElementTableOut)
+def get_element_table(bank_id: int, part: Part, session: SessionDep,
+                      actor: Annotated[Actor, require(*ELEMENT_READERS)], version: int | None = None) -> ElementTableOut:
+    bank = occupations.get_bank_by_id(session, bank_id)
+    check_scope(actor, bank.occupation.code, *ELEMENT_READERS)
+    return ElementTableOut.of(elements.load_element_table(session, bank=bank, part=part, version=version))
+
+
+@router.post("/{bank_id}/element-tables/{part}", response_model=ElementTableOut, status_code=201)
+def save_element_table(bank_id: int, part: Part, body: ElementTableIn, session: SessionDep,
+                       actor: Annotated[Actor, require(Role.BANK_MANAGER)]) -> ElementTableOut:
+    """Store a new version of the table; a bad table is refused with every problem listed."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
+    nodes = [ElementNode(code=n.code, name=n.name, weight=n.weight, parent_code=n.parent_code,
+                         importance=n.importance) for n in body.nodes]
+    table = elements.save_element_table(session, bank=bank, part=part, nodes=nodes, note=body.note,
+                                        actor=actor.username)
+    session.commit()
+    return ElementTableOut.of(table)
