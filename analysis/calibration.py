@@ -57,6 +57,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.special import expit, logit
 
 from analysis import _kernels as K
+from analysis import _linalg
 from analysis.errors import InsufficientDataError, InvalidInputError
 from analysis.parameters import (
     FAMILY_OF_MODEL,
@@ -592,13 +593,39 @@ def _check_identifiable(data: ResponseData, models: tuple[str, ...], fixed: dict
 
 
 class _EStep:
-    """Sparse E-step: person x node log-likelihoods and expected category counts."""
+    """E-step over observed responses: person x node log-likelihoods, expected counts.
+
+    Candidates who sat the same booklet (item set; see :func:`_split_booklets`) are handled
+    as dense blocks with BLAS matrix products; everybody else through the sparse one-hot
+    matrix Y. Within a booklet, with M_k the (members, items) indicator of category k,
+    L = sum_j log P_j0 + sum_{k>=1} M_k (log P_k - log P_0) and the expected counts are
+    R_k = M_k' posterior (k >= 1), R_0 = column sums of the posterior - sum_{k>=1} R_k.
+    """
 
     def __init__(self, data: ResponseData) -> None:
-        self.Y = data.indicator_matrix().astype(np.float64)
-        self.Yt = self.Y.T.tocsr()
         self.w = data.person_weights
         self.answered = (data.responses_per_person() > 0).astype(np.float64)
+        booklets, rest = _split_booklets(data)
+        offsets = data.category_offsets
+        self.booklets: list[
+            tuple[IntArray, IntArray, list[tuple[FloatArray, IntArray, IntArray]]]
+        ] = []
+        for members, rows in booklets:
+            items = data.item_indices[rows[0]]
+            X = data.scores[rows]
+            ncat = data.n_categories[items]
+            masks = []
+            for k in range(1, int(ncat.max())):
+                has = ncat > k
+                masks.append((np.ascontiguousarray((X[:, has] == k).astype(np.float64)),
+                              offsets[items[has]] + k, offsets[items[has]]))
+            self.booklets.append((members, offsets[items], masks))
+        flat = data.flat_categories[rest]
+        self.Y = sp.csr_matrix(
+            (np.ones(rest.size), (data.person_indices[rest], flat)),
+            shape=(data.n_persons, int(data.n_categories.sum())),
+        )
+        self.Yt = self.Y.T.tocsr()
 
     def run(
         self,
@@ -614,7 +641,12 @@ class _EStep:
         and variance of theta pooled over persons with responses (when ``nodes`` is given,
         else NaN), and the unweighted posterior (n_persons, Q) when asked.
         """
-        L = self.Y @ log_table  # (n_persons, Q): sparse x dense, observed responses only
+        L = np.asarray(self.Y @ log_table)  # (n_persons, Q): sparse part
+        for members, zero_cols, masks in self.booklets:
+            block = log_table[zero_cols].sum(axis=0)[None, :]
+            for mask, cols, cols0 in masks:
+                block = block + _linalg.matmul(mask, log_table[cols] - log_table[cols0])
+            L[members] += block
         L += log_weights[None, :]
         peak = L.max(axis=1)
         L -= peak[:, None]
@@ -623,6 +655,14 @@ class _EStep:
         loglik = float(self.w @ (peak + np.log(total)))
         L *= (self.w / total)[:, None]  # weighted posterior
         counts = np.asarray(self.Yt @ L)
+        for members, zero_cols, masks in self.booklets:
+            post = L[members]
+            total_b = post.sum(axis=0)
+            counts[zero_cols] += total_b[None, :]
+            for mask, cols, cols0 in masks:
+                r_k = _linalg.crossprod(mask, post)
+                counts[cols] += r_k
+                counts[cols0] -= r_k
         mean = var = float("nan")
         if nodes is not None:
             mass = self.answered @ L  # (Q,), pooled posterior of persons with responses
@@ -826,10 +866,8 @@ def _standard_errors(
     if n_free == 0:
         return ParameterErrors(nan, nan.copy(), nan.copy(), np.full_like(params.thresholds, np.nan)), "none"
 
-    rows: list[IntArray] = []
-    cols: list[IntArray] = []
-    vals: list[FloatArray] = []
-    flat = data.flat_categories
+    # score functions d log P_jk(X_q) / d(working parameter t) of every flat column
+    score_table = np.zeros((state.n_cols, nodes.size, m_max))
     prior_diag = np.zeros(n_free)
     x = nodes[None, :]
     for g in state.groups:
@@ -837,33 +875,10 @@ def _standard_errors(
         p, jac = K.probabilities_jacobian(
             g.family, x, g.alpha[:, None], g.d[:, None, :], None if c is None else c[:, None]
         )
-        score_fn = jac / np.maximum(p, _TINY)[..., None]  # d log P, (n_g, Q, K, m)
-        # responses of this group's items
-        local = np.full(state.n_cols, -1, dtype=np.int64)
-        local[g.cols.ravel()] = np.arange(g.cols.size)
-        resp = np.flatnonzero(local[flat] >= 0)
-        if resp.size == 0:
-            continue
-        cell = local[flat[resp]]  # index into (n_g * K)
-        table = np.swapaxes(score_fn, 1, 2).reshape(g.items.size * g.n_cat, nodes.size, g.m)
-        persons = data.person_indices[resp]
-        item_local = cell // g.n_cat
-        for t in range(g.m):
-            gi = gindex[g.items[item_local], t]
-            keep = gi >= 0
-            if not keep.any():
-                continue
-            contrib = np.empty(resp.size)
-            tab_t = np.ascontiguousarray(table[:, :, t])
-            for s in range(0, resp.size, 200_000):
-                e = min(s + 200_000, resp.size)
-                contrib[s:e] = np.einsum(
-                    "rq,rq->r", posterior[persons[s:e]], tab_t[cell[s:e]]
-                )
-            rows.append(persons[keep])
-            cols.append(gi[keep])
-            vals.append(contrib[keep])
-        # prior curvature
+        score_fn = jac / np.maximum(p, _TINY)[..., None]  # (n_g, Q, K, m)
+        score_table[g.cols.ravel(), :, : g.m] = np.swapaxes(score_fn, 1, 2).reshape(
+            -1, nodes.size, g.m
+        )
         grad_dummy = np.zeros((g.items.size, g.m))
         info_p = np.zeros((g.items.size, g.m, g.m))
         _add_prior_terms(g, grad_dummy, info_p, state.priors, state.D)
@@ -871,79 +886,195 @@ def _standard_errors(
             gi = gindex[g.items, t]
             sel = gi >= 0
             np.add.at(prior_diag, gi[sel], info_p[sel, t, t])
-    S = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(data.n_persons, n_free),
-    )
-    xpd = (S.T @ sp.diags(data.person_weights) @ S).tocsr()
-    xpd = xpd + sp.diags(prior_diag)
-    cov_blocks, method = _invert_blocks(xpd, gindex)
+
+    # Per-person gradient s_p = sum_q posterior_pq * d log L_p(X_q); XPD = sum_p w_p s_p s_p'.
+    # Candidates who sat the same booklet (item set) are handled as a dense block with BLAS;
+    # the rest through a sparse gradient matrix.
+    parts_r: list[IntArray] = []
+    parts_c: list[IntArray] = []
+    parts_v: list[FloatArray] = []
+    booklets, rest = _split_booklets(data)
+    offsets = data.category_offsets
+    for members, resp_rows in booklets:
+        items = data.item_indices[resp_rows[0]]
+        X = data.scores[resp_rows]  # (n_members, n_booklet_items)
+        post = posterior[members]
+        blocks: list[FloatArray] = []
+        gcols: list[IntArray] = []
+        for t in range(m_max):
+            gi = gindex[items, t]
+            keep = gi >= 0
+            if not keep.any():
+                continue
+            its, xs = items[keep], X[:, keep]
+            s_t = np.zeros(xs.shape)
+            ncat = data.n_categories[its]
+            for k in range(int(ncat.max())):
+                has = ncat > k
+                M = _linalg.matmul(post, score_table[offsets[its[has]] + k, :, t].T)
+                s_t[:, has] += np.where(xs[:, has] == k, M, 0.0)
+            blocks.append(s_t)
+            gcols.append(gi[keep])
+        if not blocks:
+            continue
+        S_b = np.hstack(blocks)
+        g_b = np.concatenate(gcols)
+        xpd_b = _linalg.crossprod(S_b * data.person_weights[members][:, None], S_b)
+        parts_r.append(np.repeat(g_b, g_b.size))
+        parts_c.append(np.tile(g_b, g_b.size))
+        parts_v.append(xpd_b.ravel())
+    if rest.size:
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        vals: list[FloatArray] = []
+        flat = data.flat_categories[rest]
+        persons = data.person_indices[rest]
+        items = data.item_indices[rest]
+        for t in range(m_max):
+            gi = gindex[items, t]
+            keep = gi >= 0
+            if not keep.any():
+                continue
+            tab_t = np.ascontiguousarray(score_table[:, :, t])
+            contrib = np.empty(rest.size)
+            for a0 in range(0, rest.size, 200_000):
+                a1 = min(a0 + 200_000, rest.size)
+                contrib[a0:a1] = np.einsum("rq,rq->r", posterior[persons[a0:a1]], tab_t[flat[a0:a1]])
+            rows.append(persons[keep])
+            cols.append(gi[keep])
+            vals.append(contrib[keep])
+        if rows:
+            S = sp.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(data.n_persons, n_free),
+            )
+            sparse_part = (S.T @ sp.diags(data.person_weights) @ S).tocoo()
+            parts_r.append(sparse_part.row.astype(np.int64))
+            parts_c.append(sparse_part.col.astype(np.int64))
+            parts_v.append(sparse_part.data)
+    diag = np.arange(n_free)
+    parts_r.append(diag)
+    parts_c.append(diag)
+    parts_v.append(prior_diag)
+    xpd = sp.csr_matrix(
+        (np.concatenate(parts_v), (np.concatenate(parts_r), np.concatenate(parts_c))),
+        shape=(n_free, n_free),
+    )  # duplicates (shared Rasch slope, several booklets) are summed
+    cov_of_items, method = _invert_blocks(xpd)
 
     se_a = nan.copy()
     se_b = nan.copy()
     se_c = nan.copy()
     se_thr = np.full_like(params.thresholds, np.nan)
     for g in state.groups:
-        for local_j, j in enumerate(g.items):
-            idx = gindex[j, : g.m]
-            if np.all(idx < 0):
-                continue
-            V = cov_blocks(idx)
-            alpha = g.alpha[local_j]
-            dvec = g.d[local_j]
-            if idx[0] >= 0:
-                se_a[j] = np.sqrt(max(V[0, 0], 0.0)) / state.D
-            grads = np.zeros((g.n_cat - 1, g.m))
-            grads[:, 0] = dvec / alpha**2  # d(-d_k/alpha)/d alpha
-            grads[np.arange(g.n_cat - 1), 1 + np.arange(g.n_cat - 1)] = -1.0 / alpha
-            var_thr = np.einsum("km,mn,kn->k", grads, V, grads)
-            se_thr[j, : g.n_cat - 1] = np.sqrt(np.maximum(var_thr, 0.0))
-            gb = grads.mean(axis=0)
-            se_b[j] = np.sqrt(max(float(gb @ V @ gb), 0.0))
-            if g.is_3pl and idx[-1] >= 0:
-                cj = expit(g.gamma[local_j])
-                se_c[j] = cj * (1 - cj) * np.sqrt(max(V[-1, -1], 0.0))
+        idx = gindex[g.items, : g.m]  # (n_g, m)
+        est = np.any(idx >= 0, axis=1)
+        if not est.any():
+            continue
+        items, idx = g.items[est], idx[est]
+        V = cov_of_items(idx)  # (n, m, m), zero rows/columns for fixed parameters
+        alpha = g.alpha[est]
+        n_steps = g.n_cat - 1
+        # delta method: b_k = -d_k / alpha, a = alpha / D, c = logistic(gamma)
+        grads = np.zeros((items.size, n_steps, g.m))
+        grads[:, :, 0] = g.d[est] / alpha[:, None] ** 2
+        grads[:, np.arange(n_steps), 1 + np.arange(n_steps)] = -1.0 / alpha[:, None]
+        var_thr = np.einsum("ikm,imn,ikn->ik", grads, V, grads)
+        se_thr[items, :n_steps] = np.sqrt(np.maximum(var_thr, 0.0))
+        gb = grads.mean(axis=1)
+        se_b[items] = np.sqrt(np.maximum(np.einsum("im,imn,in->i", gb, V, gb), 0.0))
+        free_a = idx[:, 0] >= 0
+        se_a[items[free_a]] = np.sqrt(np.maximum(V[free_a, 0, 0], 0.0)) / state.D
+        if g.is_3pl:
+            free_c = idx[:, -1] >= 0
+            cj = expit(g.gamma[est][free_c])
+            se_c[items[free_c]] = cj * (1 - cj) * np.sqrt(np.maximum(V[free_c, -1, -1], 0.0))
     return ParameterErrors(se_a, se_b, se_c, se_thr), method
 
 
-def _invert_blocks(xpd: sp.csr_matrix, gindex: IntArray):  # type: ignore[no-untyped-def]
-    """Invert the information per connected block; returns a lookup of covariance blocks."""
+_MIN_BOOKLET = 32  # candidates sharing an item set before the dense path pays off
+
+
+def _split_booklets(data: ResponseData) -> tuple[list[tuple[IntArray, IntArray]], IntArray]:
+    """Group candidates by the exact set of items they answered.
+
+    Returns the booklets with at least ``_MIN_BOOKLET`` candidates as (members, response
+    rows of shape (n_members, n_items_in_booklet)), and the response rows of everybody else.
+    Item sets are compared through two random-weight sums (a hash, not statistics; a fixed
+    seed keeps it reproducible) and then checked exactly.
+    """
+    n_resp = data.responses_per_person()
+    hasher = np.random.default_rng(20240229)
+    r1, r2 = hasher.random(data.n_items), hasher.random(data.n_items)
+    h1 = np.bincount(data.person_indices, weights=r1[data.item_indices], minlength=data.n_persons)
+    h2 = np.bincount(data.person_indices, weights=r2[data.item_indices], minlength=data.n_persons)
+    keys = np.stack([n_resp.astype(np.float64), h1, h2], axis=1)
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    in_booklet = np.zeros(data.n_persons, dtype=bool)
+    booklets: list[tuple[IntArray, IntArray]] = []
+    for b in np.flatnonzero(counts >= _MIN_BOOKLET):
+        members = order[bounds[b] : bounds[b + 1]]
+        size = int(n_resp[members[0]])
+        if size == 0:
+            continue
+        rows = data.person_pointer[members][:, None] + np.arange(size)[None, :]
+        if not np.all(data.item_indices[rows] == data.item_indices[rows[0]][None, :]):
+            continue  # hash collision: leave these candidates to the sparse path
+        booklets.append((members, rows))
+        in_booklet[members] = True
+    rest = np.flatnonzero(~in_booklet[data.person_indices])
+    return booklets, rest
+
+
+def _invert_blocks(xpd: sp.csr_matrix):  # type: ignore[no-untyped-def]
+    """Invert the information per connected block (items linked through common candidates).
+
+    Returns a function mapping global parameter indices of shape (n, m) (-1 = fixed) to the
+    covariance blocks (n, m, m), and the method name. Blocks larger than
+    ``_MAX_DENSE_BLOCK`` fall back to per-item inversion (``"xpd-item-blocks"``).
+    """
     n = xpd.shape[0]
     n_comp, labels = connected_components(xpd, directed=False)
     sizes = np.bincount(labels, minlength=n_comp)
-    method = "xpd"
+    dense_ok = bool(sizes.max() <= _MAX_DENSE_BLOCK)
     position = np.zeros(n, dtype=np.int64)
     inverses: dict[int, FloatArray] = {}
-    dense_ok = sizes.max() <= _MAX_DENSE_BLOCK
     if dense_ok:
+        order = np.argsort(labels, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
         for comp in range(n_comp):
-            members = np.flatnonzero(labels == comp)
+            members = order[bounds[comp] : bounds[comp + 1]]
             position[members] = np.arange(members.size)
-            block = xpd[members][:, members].toarray()
-            inverses[comp] = _safe_inverse(block)
+            inverses[comp] = _safe_inverse(xpd[members][:, members].toarray())
     else:
-        method = "xpd-item-blocks"
         logger.warning("information block of %d parameters too large; per-item SEs", sizes.max())
 
     def lookup(idx: IntArray) -> FloatArray:
-        m = idx.size
-        V = np.zeros((m, m))
+        n_items, m = idx.shape
+        out = np.zeros((n_items, m, m))
         ok = idx >= 0
-        if not ok.any():
-            return V
-        sel = idx[ok]
+        safe = np.where(ok, idx, 0)
         if dense_ok:
-            comp = labels[sel[0]]
-            if np.all(labels[sel] == comp):
-                sub = inverses[comp][np.ix_(position[sel], position[sel])]
-            else:  # cannot happen for parameters of one item, kept for safety
-                sub = np.diag([inverses[labels[s]][position[s], position[s]] for s in sel])
+            # all parameters of one item lie in one block (they share every respondent)
+            first = safe[np.arange(n_items), np.argmax(ok, axis=1)]
+            comps = labels[first]
+            pos = position[safe]
+            for comp in np.unique(comps):
+                rows = np.flatnonzero(comps == comp)
+                inv = inverses[int(comp)]
+                p = pos[rows]
+                out[rows] = inv[p[:, :, None], p[:, None, :]]
         else:
-            sub = _safe_inverse(xpd[sel][:, sel].toarray())
-        V[np.ix_(ok, ok)] = sub
-        return V
+            for i in range(n_items):
+                sel = safe[i][ok[i]]
+                out[i][np.ix_(ok[i], ok[i])] = _safe_inverse(xpd[sel][:, sel].toarray())
+        mask = ok[:, :, None] & ok[:, None, :]
+        return np.where(mask, out, 0.0)
 
-    return lookup, method
+    return lookup, "xpd" if dense_ok else "xpd-item-blocks"
 
 
 def _safe_inverse(block: FloatArray) -> FloatArray:

@@ -10,7 +10,7 @@ forms per session this is how forms are spread), raw scores 0..max on each form.
   (eq. 2.14), e_Y(x) = Q_Y(P_X(x)) through the upper-percentile inverse (eq. 2.18).
   Presmoothing fits a polynomial log-linear model of degree C to each frequency
   distribution (Holland & Thayer, 2000), which preserves the first C moments. Without
-  presmoothing, zero frequencies get a relative frequency of 1e-6 so that the inverse exists
+  presmoothing, relative frequencies are floored at 1e-6 so that the inverse exists
   (Kolen & Brennan, 2014, p. 54 suggest such an adjustment).
 * IRT true-score equating (Lord, 1980; Kolen & Brennan, 2014, sec. 6.6): for each raw score x
   of form X, theta = T_X^{-1}(x) and e_Y(x) = T_Y(theta); scores below the sum of the 3PL
@@ -150,6 +150,12 @@ def loglinear_smooth(freq: npt.ArrayLike, degree: int) -> FloatArray:
     n = f.size
     if not (1 <= degree < n):
         raise InvalidInputError(f"presmoothing degree must be in 1..{n - 1}, got {degree}")
+    if np.count_nonzero(f) <= degree:
+        # the maximum-likelihood fit does not exist (it diverges towards the observed points)
+        raise InvalidInputError(
+            f"presmoothing of degree {degree} needs at least {degree + 1} scores with a "
+            f"non-zero frequency (got {np.count_nonzero(f)}); lower the degree"
+        )
     z = np.linspace(-1.0, 1.0, n)
     basis, _ = np.linalg.qr(np.vander(z, degree + 1, increasing=True))
     # start from the uniform distribution with the observed total
@@ -158,7 +164,7 @@ def loglinear_smooth(freq: npt.ArrayLike, degree: int) -> FloatArray:
         m = np.exp(basis @ beta)
         grad = basis.T @ (f - m)
         hess = basis.T @ (basis * m[:, None])
-        step = np.linalg.solve(hess, grad)
+        step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         # halve until the Poisson log-likelihood does not decrease
         ll0 = f @ (basis @ beta) - m.sum()
         t = 1.0
@@ -194,8 +200,10 @@ def _moments(f: FloatArray) -> tuple[float, float]:
 
 
 def _relative(f: FloatArray) -> FloatArray:
+    # relative frequencies floored at 1e-6 so the percentile-rank function is strictly
+    # increasing and its inverse exists (Kolen & Brennan, 2014, p. 54)
     g = f / f.sum()
-    g = np.where(g <= 0, 1e-6, g)
+    g = np.maximum(g, 1e-6)
     return g / g.sum()
 
 
