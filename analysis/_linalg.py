@@ -43,3 +43,32 @@ def crossprod(a: FloatArray, b: FloatArray) -> FloatArray:
     for start in range(0, m, rows):
         out += a[start : start + rows].T @ b[start : start + rows]
     return out
+
+
+_LEAF = 48  # blocks this small go to LAPACK, whose internal products then stay single-thread
+
+
+def inverse_spd(matrix: FloatArray) -> FloatArray:
+    """Inverse of a symmetric positive definite matrix by recursive 2x2 blocking.
+
+    With M = [[A, B], [B', C]], W = A^-1 B and the Schur complement S = C - B' W:
+    M^-1 = [[A^-1 + W S^-1 W', -W S^-1], [-S^-1 W', S^-1]] (e.g. Golub & Van Loan, 2013,
+    sec. 3.2.10). The products go through :func:`matmul`, so nothing waits on BLAS threads.
+    Raises ``numpy.linalg.LinAlgError`` when a leaf block is singular.
+    """
+    n = matrix.shape[0]
+    if n <= _LEAF:
+        return np.linalg.inv(matrix)
+    h = n // 2
+    A, B, C = matrix[:h, :h], matrix[:h, h:], matrix[h:, h:]
+    A_inv = inverse_spd(A)
+    W = matmul(A_inv, B)
+    S = C - matmul(B.T, W)
+    S_inv = inverse_spd(0.5 * (S + S.T))
+    WS = matmul(W, S_inv)
+    out = np.empty_like(matrix, dtype=np.float64)
+    out[:h, :h] = A_inv + matmul(WS, W.T)
+    out[:h, h:] = -WS
+    out[h:, :h] = -WS.T
+    out[h:, h:] = S_inv
+    return out
