@@ -48,7 +48,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -185,7 +185,6 @@ class _Group:
     gamma: FloatArray  # (n_g,), logit(c); only used when is_3pl
     free: npt.NDArray[np.bool_]  # (n_g, m) free working parameters
     rasch: npt.NDArray[np.bool_]  # (n_g,) items sharing the common Rasch slope
-    fixed: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def m(self) -> int:
@@ -239,9 +238,10 @@ class _Model:
                     d[local] = d_w[0, : n_cat - 1]
                     if is_3pl:
                         gamma[local] = logit(np.clip(c_w[0], 1e-6, 1 - 1e-6))
+            alpha[fixed_slope & ~fixed] = D  # a = 1 whatever the starting values said
             free[fixed, :] = False
             rasch &= ~fixed
-            grp = _Group(family, n_cat, is_3pl, items, cols, alpha, d, gamma, free, rasch, fixed)
+            grp = _Group(family, n_cat, is_3pl, items, cols, alpha, d, gamma, free, rasch)
             if rasch.any():
                 grp.alpha[rasch] = np.mean(grp.alpha[rasch])
             self.groups.append(grp)

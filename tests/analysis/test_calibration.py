@@ -278,3 +278,41 @@ def test_fixed_items_need_params() -> None:
         calibrate(data, "2pl", fixed_items=[0])
     with pytest.raises(InvalidInputError, match="anchor"):
         calibrate(data, "2pl", estimate_population=True)
+
+
+def test_booklet_and_sparse_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidates sharing a booklet are computed densely, others sparsely: same numbers."""
+    import analysis.calibration as cal
+
+    rng = np.random.default_rng(41)
+    true = ItemParameters.concatenate([
+        ItemParameters.from_abc(rng.uniform(0.7, 1.8, 12), rng.normal(0, 1, 12)),
+        grm_params(rng, 3, 4),
+    ])
+    x = simulate_polytomous(rng, rng.normal(size=1500), true).astype(float)
+    x[:500, :6] = np.nan  # booklet 1: items 6..14; booklet 2: all items
+    data = ResponseData.from_dense(x)
+    models = ["2pl"] * 12 + ["grm"] * 3
+    dense = calibrate(data, models)
+    monkeypatch.setattr(cal, "_MIN_BOOKLET", 10**9)
+    sparse = calibrate(data, models)
+    assert dense.n_iterations == sparse.n_iterations
+    np.testing.assert_allclose(dense.params.thresholds, sparse.params.thresholds, atol=1e-9)
+    np.testing.assert_allclose(dense.params.a, sparse.params.a, atol=1e-9)
+    np.testing.assert_allclose(dense.standard_errors.b, sparse.standard_errors.b, rtol=1e-7)
+    assert dense.log_likelihood == pytest.approx(sparse.log_likelihood, abs=1e-8)
+
+
+def test_recovery_with_random_missing_responses() -> None:
+    """40% of responses missing at random: no two candidates share a booklet."""
+    rng = np.random.default_rng(43)
+    a = rng.lognormal(0.0, 0.25, 30)
+    b = rng.normal(0.0, 1.0, 30)
+    x = simulate_2pl(rng, rng.normal(size=6000), a, b).astype(float)
+    x[rng.random(x.shape) < 0.4] = np.nan
+    res = calibrate(ResponseData.from_dense(x), "2pl")
+    assert res.converged
+    assert rmse(res.params.b, b) < 0.1
+    assert rmse(res.params.a, a) < 0.1
+    z_b = (res.params.b - b) / res.standard_errors.b
+    assert 0.4 < np.mean(z_b**2) < 2.0
