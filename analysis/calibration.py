@@ -317,8 +317,9 @@ class _Model:
             total += float(np.sum(_log_prior_items(g, g.alpha, g.gamma, self.priors, self.D)))
         return total
 
-    def to_parameters(self, n_items: int, fixed_params: ItemParameters | None,
-                      fixed_map: dict[int, int]) -> ItemParameters:
+    def to_parameters(
+        self, n_items: int, fixed_params: ItemParameters | None, fixed_map: dict[int, int]
+    ) -> ItemParameters:
         max_steps = max(g.n_cat - 1 for g in self.groups)
         a = np.empty(n_items)
         c = np.zeros(n_items)
@@ -530,7 +531,8 @@ def calibrate(
     if compute_standard_errors:
         errors, se_method = _standard_errors(state, responses, posterior, final_grid.nodes, params)
     message = (
-        f"converged after {n_maps} EM maps" if converged
+        f"converged after {n_maps} EM maps"
+        if converged
         else f"not converged after {n_maps} EM maps (last change {changes[-1]:.2e})"
     )
     logger.info("calibrate: %s, log-likelihood %.4f", message, loglik)
@@ -617,8 +619,13 @@ class _EStep:
             masks = []
             for k in range(1, int(ncat.max())):
                 has = ncat > k
-                masks.append((np.ascontiguousarray((X[:, has] == k).astype(np.float64)),
-                              offsets[items[has]] + k, offsets[items[has]]))
+                masks.append(
+                    (
+                        np.ascontiguousarray((X[:, has] == k).astype(np.float64)),
+                        offsets[items[has]] + k,
+                        offsets[items[has]],
+                    )
+                )
             self.booklets.append((members, offsets[items], masks))
         flat = data.flat_categories[rest]
         self.Y = sp.csr_matrix(
@@ -691,7 +698,7 @@ def _log_prior_items(
         if g.rasch.any():
             val = np.where(g.rasch, 0.0, val)
             first = int(np.flatnonzero(g.rasch)[0])
-            val[first] = (-np.log(alpha[first] / D) - 0.5 * (u[first] / sigma) ** 2)
+            val[first] = -np.log(alpha[first] / D) - 0.5 * (u[first] / sigma) ** 2
         out += np.where(own, val, 0.0)
     if g.is_3pl and priors.c_beta is not None:
         p, q = priors.c_beta
@@ -700,8 +707,16 @@ def _log_prior_items(
     return out
 
 
-def _objective(g: _Group, counts: FloatArray, nodes: FloatArray, alpha: FloatArray,
-               d: FloatArray, gamma: FloatArray, priors: Priors, D: float) -> FloatArray:
+def _objective(
+    g: _Group,
+    counts: FloatArray,
+    nodes: FloatArray,
+    alpha: FloatArray,
+    d: FloatArray,
+    gamma: FloatArray,
+    priors: Priors,
+    D: float,
+) -> FloatArray:
     """Expected complete-data log-likelihood plus log prior of each item, shape (n_g,)."""
     c = expit(gamma)[:, None] if g.is_3pl else None
     lp = K.log_probabilities(g.family, nodes[None, :], alpha[:, None], d[:, None, :], c)
@@ -712,8 +727,9 @@ def _objective(g: _Group, counts: FloatArray, nodes: FloatArray, alpha: FloatArr
     return np.where(alpha > 0, val, -np.inf)
 
 
-def _m_step(g: _Group, counts: FloatArray, nodes: FloatArray, priors: Priors, D: float,
-            max_inner: int = 25) -> None:
+def _m_step(
+    g: _Group, counts: FloatArray, nodes: FloatArray, priors: Priors, D: float, max_inner: int = 25
+) -> None:
     """Fisher scoring with step halving, all items of the group at once (in place).
 
     ``counts`` has shape (n_g, K, Q): expected number of persons at node q in category k.
@@ -774,7 +790,9 @@ def _m_step(g: _Group, counts: FloatArray, nodes: FloatArray, priors: Priors, D:
             break
 
 
-def _add_prior_terms(g: _Group, grad: FloatArray, info: FloatArray, priors: Priors, D: float) -> None:
+def _add_prior_terms(
+    g: _Group, grad: FloatArray, info: FloatArray, priors: Priors, D: float
+) -> None:
     if priors.a_lognormal is not None:
         mu, sigma = priors.a_lognormal
         u = np.log(g.alpha / D) - mu
@@ -871,7 +889,9 @@ def _standard_errors(
             n_free += int(sel.sum())
     nan = np.full(n_items, np.nan)
     if n_free == 0:
-        return ParameterErrors(nan, nan.copy(), nan.copy(), np.full_like(params.thresholds, np.nan)), "none"
+        return ParameterErrors(
+            nan, nan.copy(), nan.copy(), np.full_like(params.thresholds, np.nan)
+        ), "none"
 
     # score functions d log P_jk(X_q) / d(working parameter t) of every flat column
     score_table = np.zeros((state.n_cols, nodes.size, m_max))
@@ -946,7 +966,9 @@ def _standard_errors(
             contrib = np.empty(rest.size)
             for a0 in range(0, rest.size, 200_000):
                 a1 = min(a0 + 200_000, rest.size)
-                contrib[a0:a1] = np.einsum("rq,rq->r", posterior[persons[a0:a1]], tab_t[flat[a0:a1]])
+                contrib[a0:a1] = np.einsum(
+                    "rq,rq->r", posterior[persons[a0:a1]], tab_t[flat[a0:a1]]
+                )
             rows.append(persons[keep])
             cols.append(gi[keep])
             vals.append(contrib[keep])

@@ -187,7 +187,8 @@ def analyse_form(
         alpha = k / (k - 1) * (1 - var_items.sum() / var_total) if var_total > 0 else np.nan
         alpha_del = (
             (k - 1) / (k - 2) * (1 - (var_items.sum() - var_items) / var_rest)
-            if k > 2 else np.full(k, np.nan)
+            if k > 2
+            else np.full(k, np.nan)
         )
     r_it = np.where(np.isfinite(r_it), r_it, np.nan)
     r_rest = np.where(np.isfinite(r_rest), r_rest, np.nan)
@@ -214,8 +215,18 @@ def analyse_form(
     items = ItemStatistics(facility, mean_items, maxs, r_it, r_rest, disc, alpha_del, tuple(flags))
     sd = float(np.sqrt(var_total))
     sem = sd * float(np.sqrt(max(1.0 - alpha, 0.0))) if np.isfinite(alpha) else float("nan")
-    return FormStatistics(n, k, float(total.mean()), sd, float(alpha), sem,
-                          float(total.min()), float(total.max()), items, th)
+    return FormStatistics(
+        n,
+        k,
+        float(total.mean()),
+        sd,
+        float(alpha),
+        sem,
+        float(total.min()),
+        float(total.max()),
+        items,
+        th,
+    )
 
 
 def analyse_distractors(
@@ -273,8 +284,13 @@ def analyse_distractors(
     key_up = up[np.arange(k), key]
     flagged = (up > key_up[:, None]) & (np.arange(n_opt)[None, :] != key[:, None])
     return DistractorAnalysis(
-        share, mean_total, up / max(upper.sum(), 1), low / max(lower.sum(), 1),
-        (ch == -1).mean(axis=0), flagged, key,
+        share,
+        mean_total,
+        up / max(upper.sum(), 1),
+        low / max(lower.sum(), 1),
+        (ch == -1).mean(axis=0),
+        flagged,
+        key,
     )
 
 

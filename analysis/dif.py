@@ -120,9 +120,9 @@ def mantel_haenszel_dif(
 
     # counts[j, k, g, s]: item j, stratum k, group g (0 ref, 1 focal), score s
     persons, items = np.nonzero(observed)
-    cell = ((items * n_strata + stratum[persons]) * 2 + grp[persons]) * 2 + x[persons, items].astype(
-        np.int64
-    )
+    cell = ((items * n_strata + stratum[persons]) * 2 + grp[persons]) * 2 + x[
+        persons, items
+    ].astype(np.int64)
     counts = np.bincount(cell, minlength=n_items * n_strata * 4).reshape(n_items, n_strata, 2, 2)
     counts = counts.astype(np.float64)
     A = counts[:, :, 0, 1]
@@ -169,8 +169,9 @@ def mantel_haenszel_dif(
     classes: list[str] = []
     favours: list[str] = []
     for j in range(n_items):
-        label = classify_ets(delta[j], se_delta[j], p_value[j],
-                             significance_level=significance_level, z_c=z_c)
+        label = classify_ets(
+            delta[j], se_delta[j], p_value[j], significance_level=significance_level, z_c=z_c
+        )
         classes.append(label)
         if label in ("B", "C"):
             favours.append("reference" if delta[j] < 0 else "focal")
@@ -178,8 +179,19 @@ def mantel_haenszel_dif(
             favours.append("")
     n_reference = np.sum(observed & ~grp[:, None], axis=0).astype(np.int64)
     n_focal = np.sum(observed & grp[:, None], axis=0).astype(np.int64)
-    return DifResult(alpha, delta, se_delta, chi_sq, p_value, tuple(classes), tuple(favours),
-                     n_reference, n_focal, significance_level, z_c)
+    return DifResult(
+        alpha,
+        delta,
+        se_delta,
+        chi_sq,
+        p_value,
+        tuple(classes),
+        tuple(favours),
+        n_reference,
+        n_focal,
+        significance_level,
+        z_c,
+    )
 
 
 def classify_ets(

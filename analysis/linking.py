@@ -110,13 +110,21 @@ def link_scales(
             return float(w @ np.sum(diff * diff, axis=(1, 2)))
 
     # A is optimised on the log scale to keep it positive
-    res = minimize(loss, np.array([np.log(max(A0, 1e-3)), B0]), method="BFGS",
-                   options={"gtol": 1e-10})
+    res = minimize(
+        loss, np.array([np.log(max(A0, 1e-3)), B0]), method="BFGS", options={"gtol": 1e-10}
+    )
     # BFGS reports "precision loss" when it starts at (or reaches) an exact optimum;
     # a vanishing gradient is convergence all the same.
     converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-6
-    return LinkingConstants(float(np.exp(res.x[0])), float(res.x[1]), method, float(res.fun),
-                            converged, base.n_items, base.D)
+    return LinkingConstants(
+        float(np.exp(res.x[0])),
+        float(res.x[1]),
+        method,
+        float(res.fun),
+        converged,
+        base.n_items,
+        base.D,
+    )
 
 
 def transform_parameters(params: ItemParameters, constants: LinkingConstants) -> ItemParameters:

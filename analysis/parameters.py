@@ -177,8 +177,11 @@ class ItemParameters:
         width = max(p.thresholds.shape[1] for p in parts)
         thr = np.vstack(
             [
-                np.pad(p.thresholds, ((0, 0), (0, width - p.thresholds.shape[1])),
-                       constant_values=np.nan)
+                np.pad(
+                    p.thresholds,
+                    ((0, 0), (0, width - p.thresholds.shape[1])),
+                    constant_values=np.nan,
+                )
                 for p in parts
             ]
         )
@@ -212,15 +215,17 @@ class ItemParameters:
         thr = self.thresholds[idx]
         width = max(1, int(np.max(np.sum(~np.isnan(thr), axis=1)))) if idx.size else 1
         return ItemParameters(
-            tuple(self.models[i] for i in idx), self.a[idx], self.b[idx], self.c[idx],
-            thr[:, :width], self.D,
+            tuple(self.models[i] for i in idx),
+            self.a[idx],
+            self.b[idx],
+            self.c[idx],
+            thr[:, :width],
+            self.D,
         )
 
     def rescaled_D(self, D: float) -> ItemParameters:
         """The same response functions expressed with another constant: a' = a D / D'."""
-        return ItemParameters(
-            self.models, self.a * self.D / D, self.b, self.c, self.thresholds, D
-        )
+        return ItemParameters(self.models, self.a * self.D / D, self.b, self.c, self.thresholds, D)
 
     def groups(self) -> list[tuple[str, int, bool, IntArray]]:
         """Items grouped for vectorised kernels: (family, n_categories, is_3pl, item indices)."""

@@ -6,7 +6,8 @@ of K ordered categories 0..K-1.
 * Graded response model (Samejima, 1969), boundaries b_1 < ... < b_{K-1}:
   P(X >= k | theta) = 1 / (1 + exp(-D a (theta - b_k))), P(X = k) = P(X >= k) - P(X >= k+1).
 * Generalised partial credit model (Muraki, 1992), step difficulties b_1..b_{K-1}:
-  P(X = k | theta) = exp(sum_{v=1}^{k} D a (theta - b_v)) / sum_{h=0}^{K-1} exp(sum_{v=1}^{h} D a (theta - b_v)).
+  P(X = k | theta) = exp(sum_{v=1}^{k} D a (theta - b_v))
+                     / sum_{h=0}^{K-1} exp(sum_{v=1}^{h} D a (theta - b_v)).
   The partial credit model (Masters, 1982) is the GPCM with a = 1.
 
 Item information: I(theta) = sum_k P_k'(theta)^2 / P_k(theta) (Samejima, 1969; for the GPCM

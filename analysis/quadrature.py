@@ -89,7 +89,9 @@ def rectangular_quadrature(
     return Quadrature(z, w, "rectangular").rescaled(mean, sd)
 
 
-def gauss_hermite_quadrature(n_nodes: int = 21, *, mean: float = 0.0, sd: float = 1.0) -> Quadrature:
+def gauss_hermite_quadrature(
+    n_nodes: int = 21, *, mean: float = 0.0, sd: float = 1.0
+) -> Quadrature:
     """Gauss-Hermite rule for N(mean, sd^2) (probabilists' Hermite polynomials).
 
     Reference: Stroud, A. H. & Secrest, D. (1966), *Gaussian Quadrature Formulas*;

@@ -108,9 +108,7 @@ class ResponseData:
             dup = (np.diff(persons) == 0) & (np.diff(items) == 0)
             if dup.any():
                 k = int(np.flatnonzero(dup)[0])
-                raise InvalidInputError(
-                    f"person {persons[k]} has two responses to item {items[k]}"
-                )
+                raise InvalidInputError(f"person {persons[k]} has two responses to item {items[k]}")
 
         observed_max = np.full(n_i, -1, dtype=np.int64)
         if items.size:

@@ -174,8 +174,9 @@ def score_persons(
         thetas = post @ grid.nodes
         sds = np.sqrt(np.maximum(post @ grid.nodes**2 - thetas**2, 0.0))
         status = np.where(n_resp == 0, STATUS_NO_RESPONSES, STATUS_OK).astype(np.int64)
-        return PersonScores(thetas, sds, status, n_resp, "eap", params.D, prior_mean, prior_sd,
-                            (lo, hi))
+        return PersonScores(
+            thetas, sds, status, n_resp, "eap", params.D, prior_mean, prior_sd, (lo, hi)
+        )
 
     use_prior = method == "map"
     start_obj = L.copy()
@@ -185,8 +186,15 @@ def score_persons(
     start_obj[:, ~inside] = -np.inf
     thetas = grid.nodes[np.argmax(start_obj, axis=1)]
     thetas, info, converged = _fisher_scoring(
-        responses, params, thetas, lo, hi, prior_mean, prior_sd if use_prior else None,
-        max_iterations, tolerance,
+        responses,
+        params,
+        thetas,
+        lo,
+        hi,
+        prior_mean,
+        prior_sd if use_prior else None,
+        max_iterations,
+        tolerance,
     )
     total_info = info + (1.0 / prior_sd**2 if use_prior else 0.0)
     ses = 1.0 / np.sqrt(np.maximum(total_info, 1e-300))
@@ -208,8 +216,9 @@ def score_persons(
         thetas = np.where(none, prior_mean, thetas)
         ses = np.where(none, prior_sd, ses)
     status[n_resp == 0] = STATUS_NO_RESPONSES
-    return PersonScores(thetas, ses, status, n_resp, method, params.D, prior_mean, prior_sd,
-                        (lo, hi))
+    return PersonScores(
+        thetas, ses, status, n_resp, method, params.D, prior_mean, prior_sd, (lo, hi)
+    )
 
 
 def summed_score_table(
@@ -246,8 +255,9 @@ def summed_score_table(
     sd = np.sqrt(np.maximum(joint @ grid.nodes**2 / safe - eap**2, 0.0))
     raw = np.arange(likelihoods.shape[0], dtype=np.int64)
     tcc_thetas, tcc_status = invert_tcc(raw.astype(np.float64), params, bounds=bounds)
-    return ScoreTable(raw, eap, sd, marginal, tcc_thetas, tcc_status, params.D,
-                      float(prior_mean), float(prior_sd))
+    return ScoreTable(
+        raw, eap, sd, marginal, tcc_thetas, tcc_status, params.D, float(prior_mean), float(prior_sd)
+    )
 
 
 def score_distribution(thetas: npt.ArrayLike, params: ItemParameters) -> FloatArray:
@@ -319,10 +329,10 @@ def _check_compatible(responses: ResponseData, params: ItemParameters) -> None:
     too_high = responses.scores >= params.n_categories[responses.item_indices]
     if too_high.any():
         r = int(np.flatnonzero(too_high)[0])
+        item = int(responses.item_indices[r])
         raise InvalidInputError(
             f"person {responses.person_indices[r]} scored {responses.scores[r]} on item "
-            f"{responses.item_indices[r]}, which has {params.n_categories[responses.item_indices[r]]} "
-            "categories"
+            f"{item}, which has {params.n_categories[item]} categories"
         )
 
 

@@ -73,8 +73,10 @@ def run_peer(dense: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, str] | s
         params = fit.model.parameters
         a = np.ravel(np.asarray(params["discrimination"], dtype=float))
         b = np.ravel(np.asarray(params["difficulty"], dtype=float))
-        note = (f"mirt {getattr(mirt, '__version__', '?')}: converged={fit.converged}, "
-                f"iterations={fit.n_iterations}, log-likelihood={fit.log_likelihood:.2f}")
+        note = (
+            f"mirt {getattr(mirt, '__version__', '?')}: converged={fit.converged}, "
+            f"iterations={fit.n_iterations}, log-likelihood={fit.log_likelihood:.2f}"
+        )
         return seconds, a, b, note
     except Exception as exc:  # the peer's failure is a result to report, not a crash
         return f"mirt failed: {type(exc).__name__}: {exc}"
@@ -82,7 +84,9 @@ def run_peer(dense: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, str] | s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5,000 x 300 instead of 20,000 x 1,200")
+    parser.add_argument(
+        "--quick", action="store_true", help="5,000 x 300 instead of 20,000 x 1,200"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the mirt comparison")
     parser.add_argument("--seed", type=int, default=20260501)
     args = parser.parse_args()
@@ -90,21 +94,27 @@ def main() -> None:
     n_persons, n_items, n_forms = (5_000, 300, 12) if args.quick else (20_000, 1_200, 12)
     rng = np.random.default_rng(args.seed)
     print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs")
-    print(f"design: {n_persons} candidates x {n_items} items, one of {n_forms} non-overlapping "
-          f"{n_items // n_forms}-item forms each (seed {args.seed})")
+    print(
+        f"design: {n_persons} candidates x {n_items} items, one of {n_forms} non-overlapping "
+        f"{n_items // n_forms}-item forms each (seed {args.seed})"
+    )
 
     t0 = time.perf_counter()
     data, a_true, b_true = simulate_forms(rng, n_persons, n_items, n_forms)
     build = time.perf_counter() - t0
-    print(f"observed responses: {data.n_responses} "
-          f"({100 * (1 - data.n_responses / (n_persons * n_items)):.1f}% of cells missing by design)")
+    print(
+        f"observed responses: {data.n_responses} "
+        f"({100 * (1 - data.n_responses / (n_persons * n_items)):.1f}% of cells missing by design)"
+    )
 
     t0 = time.perf_counter()
     ours = calibrate(data, "2pl")
     ours_s = time.perf_counter() - t0
     ours_a, ours_b = rmse(ours.params.a, a_true), rmse(ours.params.b, b_true)
-    print(f"\nours  : {ours_s:7.2f} s  RMSE(a) {ours_a:.4f}  RMSE(b) {ours_b:.4f}  "
-          f"({ours.message}; SEs {ours.se_method}; simulate+ResponseData {build:.2f} s)")
+    print(
+        f"\nours  : {ours_s:7.2f} s  RMSE(a) {ours_a:.4f}  RMSE(b) {ours_b:.4f}  "
+        f"({ours.message}; SEs {ours.se_method}; simulate+ResponseData {build:.2f} s)"
+    )
 
     if args.no_peer:
         print("peer  : skipped (--no-peer)")
@@ -118,8 +128,10 @@ def main() -> None:
             peer_a, peer_b = rmse(pa, a_true), rmse(pb, b_true)
             print(f"peer  : {peer_s:7.2f} s  RMSE(a) {peer_a:.4f}  RMSE(b) {peer_b:.4f}  ({note})")
             print(f"\nspeed ratio (peer / ours): {peer_s / ours_s:.1f}x")
-            print(f"RMSE no worse than peer: a {'yes' if ours_a <= peer_a + 1e-12 else 'NO'}, "
-                  f"b {'yes' if ours_b <= peer_b + 1e-12 else 'NO'}")
+            print(
+                f"RMSE no worse than peer: a {'yes' if ours_a <= peer_a + 1e-12 else 'NO'}, "
+                f"b {'yes' if ours_b <= peer_b + 1e-12 else 'NO'}"
+            )
             target = "met" if (ours_s < 10 and peer_s / ours_s >= 10) else "NOT met"
             print(f"targets (< 10 s, >= 10x faster): {target}")
 
@@ -128,9 +140,11 @@ def main() -> None:
     dense_data, a_d, b_d = simulate_forms(rng, 5_000, 50, 1)
     t0 = time.perf_counter()
     fit = calibrate(dense_data, "2pl")
-    print(f"\ndense 5,000 x 50 (ours): {time.perf_counter() - t0:.2f} s  "
-          f"RMSE(a) {rmse(fit.params.a, a_d):.4f}  RMSE(b) {rmse(fit.params.b, b_d):.4f}  "
-          f"({fit.message})")
+    print(
+        f"\ndense 5,000 x 50 (ours): {time.perf_counter() - t0:.2f} s  "
+        f"RMSE(a) {rmse(fit.params.a, a_d):.4f}  RMSE(b) {rmse(fit.params.b, b_d):.4f}  "
+        f"({fit.message})"
+    )
 
 
 if __name__ == "__main__":

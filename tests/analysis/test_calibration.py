@@ -173,8 +173,9 @@ def test_lognormal_slope_prior_shrinks_slopes() -> None:
     b = rng.normal(0.0, 1.0, 10)
     data = ResponseData.from_dense(simulate_2pl(rng, rng.normal(size=300), a, b))
     free = calibrate(data, "2pl", compute_standard_errors=False)
-    shrunk = calibrate(data, "2pl", priors=Priors(a_lognormal=(0.0, 0.2)),
-                       compute_standard_errors=False)
+    shrunk = calibrate(
+        data, "2pl", priors=Priors(a_lognormal=(0.0, 0.2)), compute_standard_errors=False
+    )
     assert np.mean(shrunk.params.a) < np.mean(free.params.a)
 
 
@@ -285,10 +286,12 @@ def test_booklet_and_sparse_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None
     import analysis.calibration as cal
 
     rng = np.random.default_rng(41)
-    true = ItemParameters.concatenate([
-        ItemParameters.from_abc(rng.uniform(0.7, 1.8, 12), rng.normal(0, 1, 12)),
-        grm_params(rng, 3, 4),
-    ])
+    true = ItemParameters.concatenate(
+        [
+            ItemParameters.from_abc(rng.uniform(0.7, 1.8, 12), rng.normal(0, 1, 12)),
+            grm_params(rng, 3, 4),
+        ]
+    )
     x = simulate_polytomous(rng, rng.normal(size=1500), true).astype(float)
     x[:500, :6] = np.nan  # booklet 1: items 6..14; booklet 2: all items
     data = ResponseData.from_dense(x)

@@ -40,11 +40,15 @@ def test_item_statistics_against_direct_computation() -> None:
     form = analyse_form(x)
     total = x.sum(axis=1)
     for j in range(12):
-        assert form.items.item_total_correlation[j] == pytest.approx(np.corrcoef(x[:, j], total)[0, 1])
+        assert form.items.item_total_correlation[j] == pytest.approx(
+            np.corrcoef(x[:, j], total)[0, 1]
+        )
         assert form.items.corrected_item_total_correlation[j] == pytest.approx(
             np.corrcoef(x[:, j], total - x[:, j])[0, 1]
         )
-        assert form.items.alpha_if_deleted[j] == pytest.approx(cronbach_alpha(np.delete(x, j, axis=1)))
+        assert form.items.alpha_if_deleted[j] == pytest.approx(
+            cronbach_alpha(np.delete(x, j, axis=1))
+        )
     # upper/lower 27% discrimination index
     order = np.argsort(total, kind="stable")
     g = int(np.ceil(0.27 * 400))
@@ -74,8 +78,9 @@ def test_flags_follow_thresholds() -> None:
     assert FLAG_LOW_DISCRIMINATION in form.items.flags[2]
     assert FLAG_LOW_CORRELATION in form.items.flags[2]
     assert all(f == () for f in form.items.flags[3:])
-    lenient = analyse_form(x, thresholds=CttThresholds(p_min=0.01, p_max=0.99, r_min=-1.0,
-                                                       discrimination_min=-1.0))
+    lenient = analyse_form(
+        x, thresholds=CttThresholds(p_min=0.01, p_max=0.99, r_min=-1.0, discrimination_min=-1.0)
+    )
     assert all(f == () for f in lenient.items.flags)
     with pytest.raises(ValueError):
         CttThresholds(p_min=0.9, p_max=0.2)

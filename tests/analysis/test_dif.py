@@ -55,11 +55,11 @@ def test_hand_computed_two_strata() -> None:
 @pytest.mark.parametrize(
     ("delta", "se", "p", "expected"),
     [
-        (-0.9, 0.1, 0.0001, "A"),   # small: A whatever the significance
-        (-2.0, 0.9, 0.20, "A"),     # large but not significant: A
-        (1.2, 0.3, 0.001, "B"),     # between 1 and 1.5
-        (-1.6, 0.2, 0.0001, "C"),   # >= 1.5 and (1.6 - 1)/0.2 = 3 > 1.645
-        (1.6, 0.5, 0.001, "B"),     # >= 1.5 but (1.6 - 1)/0.5 = 1.2, not significantly > 1
+        (-0.9, 0.1, 0.0001, "A"),  # small: A whatever the significance
+        (-2.0, 0.9, 0.20, "A"),  # large but not significant: A
+        (1.2, 0.3, 0.001, "B"),  # between 1 and 1.5
+        (-1.6, 0.2, 0.0001, "C"),  # >= 1.5 and (1.6 - 1)/0.2 = 3 > 1.645
+        (1.6, 0.5, 0.001, "B"),  # >= 1.5 but (1.6 - 1)/0.5 = 1.2, not significantly > 1
         (np.nan, 0.2, 0.01, "n/a"),
     ],
 )

@@ -87,8 +87,9 @@ def test_loglinear_presmoothing_preserves_moments() -> None:
 
 def test_irt_true_score_equating() -> None:
     rng = np.random.default_rng(6)
-    px = ItemParameters.from_abc(rng.uniform(0.7, 1.5, 20), rng.normal(0.3, 1, 20),
-                                 np.full(20, 0.2), model="3pl")
+    px = ItemParameters.from_abc(
+        rng.uniform(0.7, 1.5, 20), rng.normal(0.3, 1, 20), np.full(20, 0.2), model="3pl"
+    )
     same = equate_irt_true_score(px, px)
     np.testing.assert_allclose(same.equated, same.raw_scores, atol=1e-6)
     py = ItemParameters.from_abc(px.a, px.b - 0.5, px.c, model="3pl")  # easier form Y

@@ -63,7 +63,9 @@ def mixed_params(draw: st.DrawFn) -> ItemParameters:
 
 @PROPS
 @given(params=mixed_params(), thetas=thetas_st)
-def test_category_probabilities_are_a_distribution(params: ItemParameters, thetas: np.ndarray) -> None:
+def test_category_probabilities_are_a_distribution(
+    params: ItemParameters, thetas: np.ndarray
+) -> None:
     probs = category_probabilities(thetas, params)
     assert probs.shape == (thetas.size, params.n_items, params.n_categories.max())
     assert np.all(probs >= -1e-12) and np.all(probs <= 1 + 1e-12)
@@ -75,11 +77,15 @@ def test_category_probabilities_are_a_distribution(params: ItemParameters, theta
 
 @PROPS
 @given(params=mixed_params(), thetas=thetas_st)
-def test_test_information_is_sum_of_item_information(params: ItemParameters, thetas: np.ndarray) -> None:
+def test_test_information_is_sum_of_item_information(
+    params: ItemParameters, thetas: np.ndarray
+) -> None:
     info = item_information(thetas, params)
     assert info.shape == (thetas.size, params.n_items)
     assert np.all(info >= 0)
-    np.testing.assert_allclose(info_mod.test_information(thetas, params), info.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        info_mod.test_information(thetas, params), info.sum(axis=1), rtol=1e-12
+    )
 
 
 @PROPS
@@ -97,8 +103,10 @@ def test_information_equals_derivative_identity(params: ItemParameters, theta: f
     """I(theta) = sum_k P_k'^2 / P_k, checked against central differences of P_k."""
     h = 1e-5
     p = category_probabilities([theta], params)[0]
-    dp = (category_probabilities([theta + h], params)[0]
-          - category_probabilities([theta - h], params)[0]) / (2 * h)
+    dp = (
+        category_probabilities([theta + h], params)[0]
+        - category_probabilities([theta - h], params)[0]
+    ) / (2 * h)
     with np.errstate(divide="ignore", invalid="ignore"):
         numeric = np.nansum(np.where(p > 1e-12, dp**2 / p, 0.0), axis=1)
     np.testing.assert_allclose(item_information([theta], params)[0], numeric, rtol=1e-4, atol=1e-8)
@@ -106,18 +114,26 @@ def test_information_equals_derivative_identity(params: ItemParameters, theta: f
 
 @PROPS
 @given(
-    a=st.floats(0.2, 3), b=st.floats(-3, 3), c=st.floats(0, 0.4),
-    thetas=thetas_st, D=st.sampled_from([1.0, 1.702]),
+    a=st.floats(0.2, 3),
+    b=st.floats(-3, 3),
+    c=st.floats(0, 0.4),
+    thetas=thetas_st,
+    D=st.sampled_from([1.0, 1.702]),
 )
-def test_generic_kernels_match_3pl_kernels(a: float, b: float, c: float, thetas: np.ndarray, D: float) -> None:
+def test_generic_kernels_match_3pl_kernels(
+    a: float, b: float, c: float, thetas: np.ndarray, D: float
+) -> None:
     params = ItemParameters.from_abc([a], [b], [c], model="3pl", D=D)
     np.testing.assert_allclose(
-        category_probabilities(thetas, params)[:, :, 1], probability_3pl(thetas, a, b, c, D=D),
+        category_probabilities(thetas, params)[:, :, 1],
+        probability_3pl(thetas, a, b, c, D=D),
         atol=1e-12,
     )
     np.testing.assert_allclose(
-        item_information(thetas, params), item_information_3pl(thetas, a, b, c, D=D),
-        rtol=1e-6, atol=1e-9,  # the 3PL kernel clips P to [1e-12, 1 - 1e-12]
+        item_information(thetas, params),
+        item_information_3pl(thetas, a, b, c, D=D),
+        rtol=1e-6,
+        atol=1e-9,  # the 3PL kernel clips P to [1e-12, 1 - 1e-12]
     )
     np.testing.assert_allclose(
         expected_score(thetas, params), expected_score_3pl(thetas, a, b, c, D=D), atol=1e-12
@@ -152,7 +168,9 @@ def test_gpcm_information_is_d2_a2_variance() -> None:
     probs = probability_gpcm(x, a, steps, D=D)[:, 0, :]
     k = np.arange(4)
     var = probs @ k**2 - (probs @ k) ** 2
-    np.testing.assert_allclose(item_information_gpcm(x, a, steps, D=D)[:, 0], D**2 * 1.3**2 * var, rtol=1e-10)
+    np.testing.assert_allclose(
+        item_information_gpcm(x, a, steps, D=D)[:, 0], D**2 * 1.3**2 * var, rtol=1e-10
+    )
     np.testing.assert_allclose(expected_score_gpcm(x, a, steps, D=D)[:, 0], probs @ k, rtol=1e-12)
 
 
@@ -180,5 +198,6 @@ def test_item_parameters_validate() -> None:
         ItemParameters.from_abc([1.0], [0.0], model="4pl")
     p = ItemParameters.from_abc([1.0, 2.0], [0.5, -0.5], D=1.702)
     q = p.rescaled_D(1.0)
-    np.testing.assert_allclose(probability_3pl([0.3], q.a, q.b, D=1.0),
-                               probability_3pl([0.3], p.a, p.b, D=1.702))
+    np.testing.assert_allclose(
+        probability_3pl([0.3], q.a, q.b, D=1.0), probability_3pl([0.3], p.a, p.b, D=1.702)
+    )

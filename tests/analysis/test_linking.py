@@ -18,18 +18,25 @@ from .conftest import simulate_2pl
 
 def on_new_scale(base: ItemParameters, A: float, B: float) -> ItemParameters:
     """The parameters a calibration on theta_new = (theta_base - B) / A would give."""
-    return ItemParameters(base.models, base.a * A, (base.b - B) / A, base.c,
-                          (base.thresholds - B) / A, base.D)
+    return ItemParameters(
+        base.models, base.a * A, (base.b - B) / A, base.c, (base.thresholds - B) / A, base.D
+    )
 
 
 @pytest.mark.parametrize("method", LINK_METHODS)
 def test_known_transformation_is_recovered(method: str) -> None:
     rng = np.random.default_rng(4)
-    base = ItemParameters.concatenate([
-        ItemParameters.from_abc(rng.lognormal(0, 0.3, 15), rng.normal(0, 1, 15),
-                                rng.uniform(0.1, 0.25, 15), model="3pl"),
-        ItemParameters.from_thresholds("grm", [1.1, 0.9], [[-1.0, 0.2, 1.1], [-0.5, 0.4, 1.5]]),
-    ])
+    base = ItemParameters.concatenate(
+        [
+            ItemParameters.from_abc(
+                rng.lognormal(0, 0.3, 15),
+                rng.normal(0, 1, 15),
+                rng.uniform(0.1, 0.25, 15),
+                model="3pl",
+            ),
+            ItemParameters.from_thresholds("grm", [1.1, 0.9], [[-1.0, 0.2, 1.1], [-0.5, 0.4, 1.5]]),
+        ]
+    )
     new = on_new_scale(base, 1.25, -0.4)
     k = link_scales(new, base, method=method)
     assert k.converged
@@ -77,11 +84,18 @@ def test_stocking_lord_links_two_separate_calibrations() -> None:
     b = rng.normal(0, 1, n_common + 2 * n_unique)
     x_items = np.arange(n_common + n_unique)
     y_items = np.concatenate([np.arange(n_common), n_common + n_unique + np.arange(n_unique)])
-    fx = calibrate(ResponseData.from_dense(simulate_2pl(rng, rng.normal(size=4000), a[x_items], b[x_items])),
-                   "2pl", compute_standard_errors=False)
-    fy = calibrate(ResponseData.from_dense(
-        simulate_2pl(rng, rng.normal(0.6, 1.3, 4000), a[y_items], b[y_items])),
-        "2pl", compute_standard_errors=False)
+    fx = calibrate(
+        ResponseData.from_dense(simulate_2pl(rng, rng.normal(size=4000), a[x_items], b[x_items])),
+        "2pl",
+        compute_standard_errors=False,
+    )
+    fy = calibrate(
+        ResponseData.from_dense(
+            simulate_2pl(rng, rng.normal(0.6, 1.3, 4000), a[y_items], b[y_items])
+        ),
+        "2pl",
+        compute_standard_errors=False,
+    )
     common = np.arange(n_common)
     for method in ("stocking_lord", "haebara", "mean_sigma"):
         k = link_scales(fy.params.subset(common), fx.params.subset(common), method=method)

@@ -25,7 +25,11 @@ def test_analysis_imports_nothing_else() -> None:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top == "analysis" or top in ALLOWED_THIRD_PARTY or top in sys.stdlib_module_names:
+                if (
+                    top == "analysis"
+                    or top in ALLOWED_THIRD_PARTY
+                    or top in sys.stdlib_module_names
+                ):
                     continue
                 offenders.append(f"{path.name}: {name}")
     assert offenders == []
@@ -34,6 +38,9 @@ def test_analysis_imports_nothing_else() -> None:
 def test_library_code_does_not_print() -> None:
     for path in sorted(PACKAGE_DIR.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-                 and isinstance(n.func, ast.Name) and n.func.id == "print"]
+        calls = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+        ]
         assert calls == [], path.name

@@ -11,8 +11,12 @@ from analysis.responses import ResponseData
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), n_persons=st.integers(1, 30), n_items=st.integers(1, 10),
-       density=st.floats(0.0, 1.0))
+@given(
+    seed=st.integers(0, 10_000),
+    n_persons=st.integers(1, 30),
+    n_items=st.integers(1, 10),
+    density=st.floats(0.0, 1.0),
+)
 def test_dense_round_trip(seed: int, n_persons: int, n_items: int, density: float) -> None:
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 4, (n_persons, n_items)).astype(float)

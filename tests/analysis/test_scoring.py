@@ -66,16 +66,20 @@ def test_eap_equals_brute_force_integration(lsat: ResponseData) -> None:
 
 def test_ml_handles_extreme_patterns(lsat: ResponseData) -> None:
     s = score_persons(lsat, LTM_PARAMS, method="ml", bounds=(-5, 5))
-    assert s.status[0] == STATUS_ALL_MINIMUM and s.thetas[0] == -5 and np.isnan(s.standard_errors[0])
+    assert (
+        s.status[0] == STATUS_ALL_MINIMUM and s.thetas[0] == -5 and np.isnan(s.standard_errors[0])
+    )
     assert s.status[-1] == STATUS_ALL_MAXIMUM and s.thetas[-1] == 5
     middle = s.status == STATUS_OK
     assert middle.sum() >= 20
     # at the ML estimate the score function is zero: check with a numerical derivative
     resp = lsat.to_dense()
     for row in np.flatnonzero(middle)[:5]:
+
         def loglik(t: float, pattern: np.ndarray = resp[row]) -> float:
             p = category_probabilities([t], LTM_PARAMS)[0, :, 1]
             return float(np.sum(np.where(pattern == 1, np.log(p), np.log(1 - p))))
+
         h = 1e-5
         grad = (loglik(s.thetas[row] + h) - loglik(s.thetas[row] - h)) / (2 * h)
         assert abs(grad) < 1e-4
@@ -125,10 +129,14 @@ def test_eap_lies_within_the_quadrature_range(seed: int, n_items: int, mean: flo
 
 
 def test_lord_wingersky_matches_enumeration() -> None:
-    params = ItemParameters.concatenate([
-        ItemParameters.from_abc([1.0, 1.5, 0.7], [-0.5, 0.3, 1.0], [0.0, 0.2, 0.1], model="3pl"),
-        ItemParameters.from_thresholds("grm", [1.2], [[-1.0, 0.5]]),
-    ])
+    params = ItemParameters.concatenate(
+        [
+            ItemParameters.from_abc(
+                [1.0, 1.5, 0.7], [-0.5, 0.3, 1.0], [0.0, 0.2, 0.1], model="3pl"
+            ),
+            ItemParameters.from_thresholds("grm", [1.2], [[-1.0, 0.5]]),
+        ]
+    )
     x = np.array([-1.0, 0.0, 1.5])
     dist = score_distribution(x, params)
     probs = category_probabilities(x, params)
@@ -152,14 +160,20 @@ def test_summed_score_table() -> None:
     x = rectangular_quadrature(61).nodes
     w = rectangular_quadrature(61).weights
     probs = category_probabilities(x, LTM_PARAMS)[:, :, 1]
-    marg = np.array([np.sum(w * np.prod(np.where(p == 1, probs, 1 - probs), axis=1)) for p in all_patterns])
+    marg = np.array(
+        [np.sum(w * np.prod(np.where(p == 1, probs, 1 - probs), axis=1)) for p in all_patterns]
+    )
     sums = all_patterns.sum(axis=1)
     for score in range(6):
         sel = sums == score
-        assert table.eap[score] == pytest.approx(np.sum(marg[sel] * s.thetas[sel]) / marg[sel].sum(), abs=1e-9)
+        assert table.eap[score] == pytest.approx(
+            np.sum(marg[sel] * s.thetas[sel]) / marg[sel].sum(), abs=1e-9
+        )
     # TCC inversion: interior scores map to theta with expected score = raw score
     ok = table.tcc_status == STATUS_OK
-    np.testing.assert_allclose(expected_score(table.tcc_thetas[ok], LTM_PARAMS), table.raw_scores[ok], atol=1e-9)
+    np.testing.assert_allclose(
+        expected_score(table.tcc_thetas[ok], LTM_PARAMS), table.raw_scores[ok], atol=1e-9
+    )
     assert table.tcc_status[0] == STATUS_AT_BOUND and table.tcc_status[-1] == STATUS_AT_BOUND
 
 
