@@ -245,6 +245,30 @@ class ResponseData:
         out[self.person_indices, self.item_indices] = self.scores
         return out
 
+    def form_matrix(
+        self, items: npt.ArrayLike, *, fill: float = 0.0
+    ) -> tuple[IntArray, FloatArray]:
+        """Dense scores of the candidates who sat a form, for classical item analysis.
+
+        Parameters
+        ----------
+        items : int array, shape (n_form_items,)
+            The form's items, in form order.
+        fill : float
+            Score given where a candidate of the form has no response (an omit; 0 by the
+            usual scoring rule).
+
+        Returns
+        -------
+        persons : int array, shape (n_form_persons,)
+            Candidates with at least one response to these items.
+        scores : array, shape (n_form_persons, n_form_items)
+        """
+        sub = self.select_items(items)
+        persons = np.flatnonzero(sub.responses_per_person() > 0)
+        dense = sub.to_dense(fill=fill)[persons]
+        return persons, dense
+
     def select_items(self, items: npt.ArrayLike) -> ResponseData:
         """Responses to the given items only, re-indexed 0..len(items)-1 in the order given.
 

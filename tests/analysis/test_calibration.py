@@ -319,3 +319,20 @@ def test_recovery_with_random_missing_responses() -> None:
     assert rmse(res.params.a, a) < 0.1
     z_b = (res.params.b - b) / res.standard_errors.b
     assert 0.4 < np.mean(z_b**2) < 2.0
+
+
+def test_item_block_standard_errors_fallback(
+    lsat: ResponseData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks too large to invert densely fall back to per-item blocks, which understate:
+    for a positive definite information I, [I^-1]_jj >= [I_jj]^-1 (Schur complement)."""
+    import analysis.calibration as cal
+
+    full = calibrate(lsat, "2pl")
+    monkeypatch.setattr(cal, "_MAX_DENSE_BLOCK", 3)
+    blocks = calibrate(lsat, "2pl")
+    assert full.se_method == "xpd" and blocks.se_method == "xpd-item-blocks"
+    np.testing.assert_allclose(blocks.params.b, full.params.b)
+    assert np.all(np.isfinite(blocks.standard_errors.b))
+    assert np.all(blocks.standard_errors.a <= full.standard_errors.a + 1e-12)
+    assert np.any(blocks.standard_errors.a < 0.99 * full.standard_errors.a)

@@ -56,3 +56,15 @@ def test_patterns_and_item_selection() -> None:
     mask = np.array([[False, True], [False, False]])
     masked = ResponseData.from_dense(np.array([[1, 1], [0, 1]]), missing=mask)
     assert masked.n_responses == 3
+
+
+def test_form_matrix_for_classical_analysis() -> None:
+    # persons 0 and 2 sat form (items 1, 3); person 2 omitted item 3; person 1 sat another
+    data = ResponseData.from_triples(
+        [0, 0, 1, 1, 2], [1, 3, 0, 2, 1], [1, 0, 1, 1, 1], n_persons=3, n_items=4
+    )
+    persons, scores = data.form_matrix([1, 3])
+    assert persons.tolist() == [0, 2]
+    np.testing.assert_array_equal(scores, [[1, 0], [1, 0]])
+    _, with_nan = data.form_matrix([1, 3], fill=np.nan)
+    assert np.isnan(with_nan[1, 1])
