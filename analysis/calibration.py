@@ -1029,14 +1029,17 @@ def _split_booklets(data: ResponseData) -> tuple[list[tuple[IntArray, IntArray]]
 
     Returns the booklets with at least ``_MIN_BOOKLET`` candidates as (members, response
     rows of shape (n_members, n_items_in_booklet)), and the response rows of everybody else.
-    Item sets are compared through two random-weight sums (a hash, not statistics; a fixed
-    seed keeps it reproducible) and then checked exactly.
+    Candidates are grouped on (number of responses, two weighted sums of their item indices)
+    with Weyl-sequence weights frac(j * golden ratio) and frac(j * sqrt 2) (a deterministic
+    hash; responses are sorted by item, so equal sets give bit-equal sums); each group is
+    then checked exactly, and a group that fails the check is left to the sparse path.
     """
     n_resp = data.responses_per_person()
-    hasher = np.random.default_rng(20240229)
-    r1, r2 = hasher.random(data.n_items), hasher.random(data.n_items)
-    h1 = np.bincount(data.person_indices, weights=r1[data.item_indices], minlength=data.n_persons)
-    h2 = np.bincount(data.person_indices, weights=r2[data.item_indices], minlength=data.n_persons)
+    j = np.arange(1, data.n_items + 1, dtype=np.float64)
+    w1 = np.modf(j * 0.6180339887498949)[0]
+    w2 = np.modf(j * 0.4142135623730950)[0]
+    h1 = np.bincount(data.person_indices, weights=w1[data.item_indices], minlength=data.n_persons)
+    h2 = np.bincount(data.person_indices, weights=w2[data.item_indices], minlength=data.n_persons)
     keys = np.stack([n_resp.astype(np.float64), h1, h2], axis=1)
     _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()
