@@ -41,7 +41,6 @@ from analysis.equating import (
 )
 from analysis.errors import (
     AnalysisError,
-    EstimationError,
     InsufficientDataError,
     InvalidInputError,
 )
@@ -77,7 +76,6 @@ __all__ = [
     "DifResult",
     "DistractorAnalysis",
     "EquatingResult",
-    "EstimationError",
     "FormStatistics",
     "InsufficientDataError",
     "InvalidInputError",

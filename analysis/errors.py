@@ -18,7 +18,3 @@ class InvalidInputError(AnalysisError, ValueError):
 
 class InsufficientDataError(AnalysisError, ValueError):
     """The data cannot identify what was asked for (e.g. an item with one observed category)."""
-
-
-class EstimationError(AnalysisError, ArithmeticError):
-    """A numerical failure that no reported status can describe (e.g. a singular system)."""
