@@ -26,7 +26,8 @@ Reproduce (the peer is a benchmark-only dependency, kept out of the project venv
 Measured on the shared 2-core development machine (2026-11-28, numpy 2.4.6, scipy 1.17.1,
 mirt 1.2.0, seed 20260501), with other engineers' jobs running (load average 1.5-4):
 ours 1.3-1.8 s (RMSE(a) 0.0788, RMSE(b) 0.0867, 13 EM maps, XPD SEs);
-mirt 64-102 s (RMSE(a) 0.0911, RMSE(b) 0.1102, 109 EM iterations); ratio 40-76x.
+mirt 64-145 s over four runs (RMSE(a) 0.0911, RMSE(b) 0.1102, 109 EM iterations); ratio 40-76x
+for the final code.
 Both timings move with the machine's load; the RMSEs do not.
 """
 
