@@ -19,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from analysis import _kernels as _K
+from analysis.parameters import ItemParameters
+
 FloatArray = npt.NDArray[np.float64]
 
 D_LOGISTIC = 1.0
@@ -121,3 +124,76 @@ def expected_score_3pl(
     if points is None:
         return p.sum(axis=1)
     return p @ np.asarray(points, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------
+# Any model (dichotomous and polytomous), through ItemParameters.
+#
+# Item information of a polytomous item is I(theta) = sum_k P_k'(theta)^2 / P_k(theta)
+# (Samejima, 1969; Baker & Kim, 2004, eq. 9.33), which reduces to Lord's 3PL formula for
+# K = 2. Expected item score is sum_k k P_k(theta).
+
+
+def category_probabilities(thetas: npt.ArrayLike, params: ItemParameters) -> FloatArray:
+    """Probability of each score category at each theta.
+
+    Parameters
+    ----------
+    thetas : array, shape (n_thetas,)
+    params : ItemParameters (any mix of models)
+
+    Returns
+    -------
+    array, shape (n_thetas, n_items, max_categories)
+        Zero beyond an item's last category; sums to 1 over the last axis.
+    """
+    x = np.atleast_1d(np.asarray(thetas, dtype=np.float64))
+    out = np.zeros((x.size, params.n_items, int(params.n_categories.max())))
+    for family, n_cat, is_3pl, items in params.groups():
+        alpha, d, c = params.working(items)
+        p = _K.probabilities(
+            family, x[:, None], alpha[None, :], d[None, :, :], c[None, :] if is_3pl else None
+        )
+        out[:, items, :n_cat] = p
+    return out
+
+
+def item_information(thetas: npt.ArrayLike, params: ItemParameters) -> FloatArray:
+    """Fisher information of each item at each theta, shape (n_thetas, n_items).
+
+    Reference: Samejima (1969); Baker & Kim (2004), eq. 9.33; Muraki (1993) for the GPCM.
+    """
+    x = np.atleast_1d(np.asarray(thetas, dtype=np.float64))
+    out = np.zeros((x.size, params.n_items))
+    for family, _n_cat, is_3pl, items in params.groups():
+        alpha, d, c = params.working(items)
+        p, dp = _K.probabilities_dtheta(
+            family, x[:, None], alpha[None, :], d[None, :, :], c[None, :] if is_3pl else None
+        )
+        out[:, items] = np.sum(dp * dp / np.maximum(p, 1e-300), axis=-1)
+    return out
+
+
+def test_information(thetas: npt.ArrayLike, params: ItemParameters) -> FloatArray:
+    """Test information (sum of item information), shape (n_thetas,)."""
+    return item_information(thetas, params).sum(axis=1)
+
+
+def expected_item_scores(thetas: npt.ArrayLike, params: ItemParameters) -> FloatArray:
+    """Expected score sum_k k P_k(theta) of each item, shape (n_thetas, n_items)."""
+    probs = category_probabilities(thetas, params)
+    return probs @ np.arange(probs.shape[-1], dtype=np.float64)
+
+
+def expected_score(
+    thetas: npt.ArrayLike, params: ItemParameters, *, points: npt.ArrayLike | None = None
+) -> FloatArray:
+    """Test characteristic curve: expected summed score at each theta, shape (n_thetas,).
+
+    ``points`` (shape (n_items,)) multiplies each item's score (default 1 per score point).
+    Reference: Lord (1980), eq. 4-5 (true score as the sum of item response functions).
+    """
+    scores = expected_item_scores(thetas, params)
+    if points is None:
+        return scores.sum(axis=1)
+    return scores @ np.asarray(points, dtype=np.float64)

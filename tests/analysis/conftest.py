@@ -1,0 +1,77 @@
+"""Shared data for the analysis tests (no database, no app)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.responses import ResponseData
+
+# LSAT Section 6 (Bock & Lieberman, 1970; R package ltm, data set ``LSAT``): 1000 examinees,
+# five 0/1 items, the 30 response patterns observed and their frequencies. The table is the
+# one printed by ltm's ``factor.scores(ltm(LSAT ~ z1))`` (columns Item 1..5, Obs).
+LSAT_PATTERNS = np.array(
+    [
+        [0, 0, 0, 0, 0, 3],
+        [0, 0, 0, 0, 1, 6],
+        [0, 0, 0, 1, 0, 2],
+        [0, 0, 0, 1, 1, 11],
+        [0, 0, 1, 0, 0, 1],
+        [0, 0, 1, 0, 1, 1],
+        [0, 0, 1, 1, 0, 3],
+        [0, 0, 1, 1, 1, 4],
+        [0, 1, 0, 0, 0, 1],
+        [0, 1, 0, 0, 1, 8],
+        [0, 1, 0, 1, 1, 16],
+        [0, 1, 1, 0, 1, 3],
+        [0, 1, 1, 1, 0, 2],
+        [0, 1, 1, 1, 1, 15],
+        [1, 0, 0, 0, 0, 10],
+        [1, 0, 0, 0, 1, 29],
+        [1, 0, 0, 1, 0, 14],
+        [1, 0, 0, 1, 1, 81],
+        [1, 0, 1, 0, 0, 3],
+        [1, 0, 1, 0, 1, 28],
+        [1, 0, 1, 1, 0, 15],
+        [1, 0, 1, 1, 1, 80],
+        [1, 1, 0, 0, 0, 16],
+        [1, 1, 0, 0, 1, 56],
+        [1, 1, 0, 1, 0, 21],
+        [1, 1, 0, 1, 1, 173],
+        [1, 1, 1, 0, 0, 11],
+        [1, 1, 1, 0, 1, 61],
+        [1, 1, 1, 1, 0, 28],
+        [1, 1, 1, 1, 1, 298],
+    ]
+)
+
+
+@pytest.fixture(scope="session")
+def lsat() -> ResponseData:
+    return ResponseData.from_patterns(LSAT_PATTERNS[:, :5], LSAT_PATTERNS[:, 5])
+
+
+def simulate_2pl(
+    rng: np.random.Generator,
+    thetas: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray | None = None,
+    D: float = 1.0,
+) -> np.ndarray:
+    """Dense 0/1 responses, shape (n_persons, n_items)."""
+    z = D * a[None, :] * (thetas[:, None] - b[None, :])
+    p = 1.0 / (1.0 + np.exp(-z))
+    if c is not None:
+        p = c[None, :] + (1 - c[None, :]) * p
+    return (rng.random(p.shape) < p).astype(np.int64)
+
+
+def simulate_polytomous(rng: np.random.Generator, thetas: np.ndarray, params: object) -> np.ndarray:
+    """Dense category responses under any ItemParameters, shape (n_persons, n_items)."""
+    from analysis.information import category_probabilities
+
+    probs = category_probabilities(thetas, params)  # (n, J, K)
+    cum = np.cumsum(probs, axis=2)
+    u = rng.random(probs.shape[:2])[:, :, None]
+    return np.minimum((u > cum).sum(axis=2), params.n_categories[None, :] - 1)
