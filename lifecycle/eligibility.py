@@ -41,6 +41,8 @@ class Education(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: object) -> "Education":
+        if isinstance(value, cls):
+            return value
         text = str(value or "none").strip()
         for e in cls:
             if text in (e.value, e.zh, e.name):

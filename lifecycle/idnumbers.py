@@ -42,6 +42,8 @@ class IdType(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: object) -> "IdType":
+        if isinstance(value, cls):
+            return value
         text = str(value).strip()
         for t in cls:
             if text in (t.value, t.zh, t.name):
