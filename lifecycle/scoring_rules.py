@@ -166,8 +166,8 @@ def decide_outcome(
 ) -> tuple[Outcome, tuple[str, ...]]:
     """Passed, failed or pending, with the reasons in words (附件1 第25条).
 
-    A failed part decides the outcome at once (failed); a part not yet scored leaves it
-    pending. Levels 2 and 1 pass only when theory, practical and defence each reach the pass
+    A failed or voided part decides the outcome at once (failed), a cancelled score cancels
+    the result; a part not yet scored leaves it pending. Levels 2 and 1 pass only when theory, practical and defence each reach the pass
     mark and the comprehensive review (综合评审) was passed.
     """
     lvl = Level(level)
@@ -183,6 +183,9 @@ def decide_outcome(
             reasons.append(f"{part.zh}: score cancelled for a violation (附件14)")
         elif not passes(ps.score, pass_mark):
             reasons.append(f"{part.zh}: {ps.score:g} is below {pass_mark:g}")
+    if any(ps.status is PartStatus.CANCELLED for ps in parts.values()):
+        # 附件14 第2条 取消本场考试成绩: the result is cancelled, not merely failed
+        return Outcome.CANCELLED, tuple(reasons)
     if reasons:
         return Outcome.FAILED, tuple(reasons)
     if missing:

@@ -171,6 +171,8 @@ def create_exam_session(
         raise ConflictError(f"exam plan {plan_code} is closed")
     if session.scalar(select(ExamSessionRecord.id).where(ExamSessionRecord.code == code)) is not None:
         raise ConflictError(f"exam session {code} already exists", field="code")
+    # stored in UTC: SQLite keeps the wall time and drops the offset
+    starts_at, ends_at = starts_at.astimezone(timezone.utc), ends_at.astimezone(timezone.utc)
     rec = ExamSessionRecord(code=code, plan_id=plan.id, bank_id=bank.id, level=bank.level, part=p.value,
                             starts_at=starts_at, ends_at=ends_at, place=place.strip(), status="planned",
                             created_by=actor)

@@ -113,4 +113,4 @@ def test_voided_or_cancelled_parts_fail_whatever_the_score() -> None:
     outcome, reasons = decide_outcome(Level.L5, _parts(95, 90, status={"theory": PartStatus.VOIDED}))
     assert outcome is Outcome.FAILED and "voided" in reasons[0]
     outcome, reasons = decide_outcome(Level.L5, _parts(95, 90, status={"practical": PartStatus.CANCELLED}))
-    assert outcome is Outcome.FAILED and "cancelled" in reasons[0]
+    assert outcome is Outcome.CANCELLED and "cancelled" in reasons[0]
