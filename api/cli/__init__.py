@@ -25,11 +25,13 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 def _register() -> None:
     from api.cli import bank as bank_cli
     from api.cli import db as db_cli
+    from api.cli import lifecycle as lifecycle_cli
 
     main.add_command(db_cli.db)
     for cmd in (bank_cli.demo, bank_cli.readiness, bank_cli.occupations, bank_cli.banks,
                 bank_cli.minimums, bank_cli.ledger):
         main.add_command(cmd)
+    main.add_command(lifecycle_cli.lifecycle)
 
 
 _register()
