@@ -31,8 +31,10 @@ def _font(run, *, size: float = 11, bold: bool = False) -> None:  # type: ignore
 
 
 def _cell(cell, text: str, *, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
-    cell.text = ""
-    _font(cell.paragraphs[0].add_run(text), bold=bold)
+    para = cell.paragraphs[0]
+    for run in list(para.runs):
+        run._element.getparent().remove(run._element)
+    _font(para.add_run(text), bold=bold)
 
 
 def _when(t) -> str:  # type: ignore[no-untyped-def]
