@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import Level
-from itembank.occupations import _occupation_record, occupation_from_record
+from itembank.occupations import get_occupation, occupation_from_record
 from itembank.orm import OccupationRecord
 from itembank.orm_lifecycle import (
     ApplicationRecord,
@@ -147,7 +147,7 @@ def eligibility_rules(session: Session, *, level: Level | int, occupation_code: 
     centre's general rows for the level, else ``eligibility.DEFAULT_RULES``."""
     lvl = Level.parse(level)
     if occupation_code is not None:
-        occ = _occupation_record(session, code=occupation_code, work_type=work_type)
+        occ = get_occupation(session, code=occupation_code, work_type=work_type)
         own = session.scalars(select(EligibilityRuleRecord).where(
             EligibilityRuleRecord.level == int(lvl), EligibilityRuleRecord.occupation_id == occ.id)).all()
         if own:
@@ -183,7 +183,7 @@ def set_eligibility_rules(
         raise ValidationError(f"eligibility rules for {lvl.title_zh} were not saved", errors=errors)
     occ_id = None
     if occupation_code is not None:
-        occ_id = _occupation_record(session, code=occupation_code, work_type=work_type).id
+        occ_id = get_occupation(session, code=occupation_code, work_type=work_type).id
     cond = EligibilityRuleRecord.occupation_id == occ_id if occ_id is not None else EligibilityRuleRecord.occupation_id.is_(None)
     session.execute(delete(EligibilityRuleRecord).where(EligibilityRuleRecord.level == int(lvl), cond))
     for r in rules:
@@ -259,7 +259,8 @@ def submit_application(
     """
     lvl = Level.parse(level)
     applied_on = applied_on or date.today()
-    occ = _occupation_record(session, code=occupation_code, work_type=work_type)
+    occupation = get_occupation(session, code=occupation_code, work_type=work_type)
+    occ = occupation  # the domain object carries id, code, name and filed
     if session.get(CandidateRecord, candidate_id) is None:
         raise NotFoundError(f"no candidate with id {candidate_id}", field="candidate_id")
     errors = _validate_documents(documents)
@@ -278,7 +279,6 @@ def submit_application(
     if dup is not None:
         raise ConflictError(f"candidate {candidate_id} already has accepted application {dup} for "
                             f"{occ.code} {lvl.title_zh}" + (f" in plan {plan_code}" if plan_code else ""))
-    occupation = occupation_from_record(occ)
     if not occupation.filed:
         result = EligibilityResult(lvl, False, None, (
             f"occupation {occ.code} {occ.name} is not filed (未备案): the centre may not examine it (附件3 第9条)",))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import Level
-from itembank.occupations import _occupation_record
+from itembank.occupations import get_occupation
 from itembank.orm import OccupationRecord
 from itembank.orm_lifecycle import (
     CandidateRecord,
@@ -83,7 +83,7 @@ def issue_examiner_card(
     number = institution code + grade digit + the grade's next 4-digit serial; valid 3 years."""
     _staff(session, staff_id)
     g = ExaminerGrade(int(grade))
-    occ_id = _occupation_record(session, code=occupation_code, work_type=work_type).id if occupation_code else None
+    occ_id = get_occupation(session, code=occupation_code, work_type=work_type).id if occupation_code else None
     serial = next_serial(session, scope=f"examiner-card:{settings.institution_code}:{int(g)}", maximum=9999)
     number = format_examiner_card(settings.institution_code, g, serial)
     return _add_card(session, staff_id=staff_id, kind=CardKind.EXAMINER, number=number, grade=int(g),
