@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecycle.codes import (
-    DEFAULT_LAYOUT,
     CertificateCodeLayout,
     ExaminerGrade,
     Segment,

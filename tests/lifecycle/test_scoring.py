@@ -129,3 +129,10 @@ def test_publication_lasts_five_working_days_and_objections_fall_within(session:
     assert get_publication(session, plan_code=scenario.plan_code).open_objections == 1
     with pytest.raises(PublicationError, match="not answered"):
         release_results(session, plan_code=scenario.plan_code, on=date(2026, 10, 14), actor="o", settings=settings)
+
+
+def test_comprehensive_review_is_only_for_levels_2_and_1(session: Session, scenario, settings) -> None:  # type: ignore[no-untyped-def]
+    from lifecycle.scoring import record_review
+
+    with pytest.raises(ScoringError, match="levels 2 and 1 only"):
+        record_review(session, application_id=scenario.apps["甲"], passed=True, actor="r", settings=settings)
