@@ -7,5 +7,6 @@ Alembic's env.py and the schema test import this module.
 from itembank import orm  # noqa: F401
 from itembank import orm_accounts  # noqa: F401
 from itembank import orm_assembly  # noqa: F401
+from itembank import orm_lifecycle  # noqa: F401
 
 metadata = orm.Base.metadata

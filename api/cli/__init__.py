@@ -25,12 +25,14 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 def _register() -> None:
     from api.cli import bank as bank_cli
     from api.cli import db as db_cli
+    from api.cli import lifecycle as lifecycle_cli
     from api.cli import serve as serve_cli
 
     main.add_command(db_cli.db)
     for cmd in (bank_cli.demo, bank_cli.readiness, bank_cli.occupations, bank_cli.banks,
                 bank_cli.minimums, bank_cli.ledger, serve_cli.serve, serve_cli.users):
         main.add_command(cmd)
+    main.add_command(lifecycle_cli.lifecycle)
 
 
 _register()

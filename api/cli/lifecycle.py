@@ -1,0 +1,218 @@
+"""``itembank lifecycle ...``: registration import, eligibility rules, admission tickets,
+certificate codes and QR verification, the holiday calendar, card lapses, retention."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from api.cli.bank import _engine, _fail
+from itembank.config import Settings
+
+
+def _lc_settings():  # type: ignore[no-untyped-def]
+    from lifecycle.config import LifecycleSettings
+
+    return LifecycleSettings()
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{value!r} is not a date (YYYY-MM-DD)")
+        raise  # unreachable
+
+
+@click.group()
+def lifecycle() -> None:
+    """Registration, sessions, scoring, certificates, staff cards, retention (职业技能等级认定考务)."""
+
+
+@lifecycle.command("template")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def template_cmd(out: Path) -> None:
+    """Write the registration import template (.xlsx) to OUT."""
+    from lifecycle.registration import registration_template_xlsx
+
+    out.write_bytes(registration_template_xlsx())
+    click.echo(f"wrote {out}")
+
+
+@lifecycle.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--plan", "plan_code", default=None, help="Exam plan the applications join.")
+@click.option("--actor", default="cli", show_default=True)
+@click.pass_obj
+def import_cmd(settings: Settings, path: Path, plan_code: str | None, actor: str) -> None:
+    """Import candidates and applications from an .xlsx sheet: all rows or none (exit 1 on problems)."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from lifecycle.registration import import_applications_xlsx
+
+    try:
+        with transaction(_engine(settings)) as session:
+            report = import_applications_xlsx(session, data=path.read_bytes(), actor=actor, plan_code=plan_code)
+    except ItemBankError as e:
+        click.echo(f"nothing imported: {e}", err=True)
+        sys.exit(1)
+    click.echo(f"{report.n_rows} rows: {len(report.accepted)} accepted, {len(report.refused)} refused (不予受理)")
+    for a in report.accepted:
+        click.echo(f"  accepted #{a.id} {a.candidate.name} {a.level.title_zh}: {a.matched_rule}")
+    for a in report.refused:
+        click.echo(f"  refused  #{a.id} {a.candidate.name} {a.level.title_zh}:")
+        for r in a.refusal_reasons:
+            click.echo(f"      - {r}")
+
+
+@lifecycle.command("rules")
+@click.option("--level", default=None, help="5..1 (default: every level)")
+@click.option("--occupation", "occupation_code", default=None)
+@click.pass_obj
+def rules_cmd(settings: Settings, level: str | None, occupation_code: str | None) -> None:
+    """Show the eligibility rules (申报条件) in force: stored ones, else the defaults."""
+    from itembank.db import transaction
+    from itembank.domain import Level
+    from lifecycle.registration import eligibility_rules
+
+    levels = [Level.parse(level)] if level else list(Level)
+    with transaction(_engine(settings)) as session:
+        for lvl in levels:
+            click.echo(f"== {lvl.title_zh} (具备以下条件之一者)")
+            for r in eligibility_rules(session, level=lvl, occupation_code=occupation_code):
+                click.echo(f"  ({r.alternative}) {r.description}")
+
+
+@lifecycle.command("tickets")
+@click.option("--plan", "plan_code", required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def tickets_cmd(settings: Settings, plan_code: str, out: Path) -> None:
+    """Export the plan's admission tickets (准考证) to a .docx file."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from lifecycle.sessions import admission_tickets
+    from lifecycle.tickets_docx import render_admission_tickets
+
+    try:
+        with transaction(_engine(settings)) as session:
+            tickets = admission_tickets(session, plan_code=plan_code, settings=_lc_settings())
+    except ItemBankError as e:
+        _fail(e.message)
+    if not tickets:
+        _fail(f"plan {plan_code} has no admission tickets yet")
+    out.write_bytes(render_admission_tickets(tickets))
+    click.echo(f"wrote {len(tickets)} ticket(s) to {out}")
+
+
+@lifecycle.command("check-code")
+@click.argument("code")
+def check_code_cmd(code: str) -> None:
+    """Validate and parse a certificate code (附件3 第13条); exit 1 when invalid."""
+    from lifecycle.codes import DEFAULT_LAYOUT, validate_certificate_code
+
+    problems = validate_certificate_code(code)
+    if problems:
+        click.echo(f"{code}: INVALID", err=True)
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    for seg in DEFAULT_LAYOUT.segments:
+        a, b = DEFAULT_LAYOUT.offsets[seg.name]
+        click.echo(f"  {seg.name:<18} {code[a:b]:<8} {seg.description}")
+    click.echo(f"{code}: valid")
+
+
+@lifecycle.command("verify")
+@click.argument("payload")
+@click.pass_obj
+def verify_cmd(settings: Settings, payload: str) -> None:
+    """Verify a scanned certificate QR payload against the register; exit 1 when not valid."""
+    from itembank.db import transaction
+    from lifecycle.certificates import verify_certificate
+
+    with transaction(_engine(settings)) as session:
+        v = verify_certificate(session, payload=payload, settings=_lc_settings())
+    click.echo(("VALID: " if v.valid else "NOT VALID: ") + v.message)
+    sys.exit(0 if v.valid else 1)
+
+
+@lifecycle.command("calendar")
+@click.argument("day")
+@click.option("--holiday", "kind", flag_value="holiday", help="A public holiday.")
+@click.option("--workday", "kind", flag_value="workday", help="A make-up working day (调休).")
+@click.option("--name", default="")
+@click.option("--actor", default="cli", show_default=True)
+@click.pass_obj
+def calendar_cmd(settings: Settings, day: str, kind: str | None, name: str, actor: str) -> None:
+    """Record DAY as a holiday or a make-up working day (for the 5-working-day publication)."""
+    from itembank.db import transaction
+    from lifecycle.publication import set_calendar_day
+
+    if kind is None:
+        _fail("say --holiday or --workday")
+    with transaction(_engine(settings)) as session:
+        set_calendar_day(session, day=_day(day), kind=kind, name=name, actor=actor)  # type: ignore[arg-type]
+    click.echo(f"{day}: {kind} {name}")
+
+
+@lifecycle.command("publication-end")
+@click.argument("start")
+@click.pass_obj
+def publication_end_cmd(settings: Settings, start: str) -> None:
+    """Last day of a publication starting on START (5 working days, 附件1 第26条)."""
+    from itembank.db import transaction
+    from lifecycle.publication import load_calendar
+    from lifecycle.workdays import publication_end
+
+    with transaction(_engine(settings)) as session:
+        cal = load_calendar(session)
+    lc = _lc_settings()
+    click.echo(publication_end(cal, _day(start), lc.publication_working_days).isoformat())
+
+
+@lifecycle.command("lapsed-cards")
+@click.option("--on", "on", default=None, help="Date (default today).")
+@click.pass_obj
+def lapsed_cards_cmd(settings: Settings, on: str | None) -> None:
+    """Examiner and supervisor cards not valid on the date (expired, no annual training); exit 1 if any."""
+    from itembank.db import transaction
+    from lifecycle.staff import lapsed_cards
+
+    with transaction(_engine(settings)) as session:
+        rows = lapsed_cards(session, on=_day(on))
+    for card, reasons in rows:
+        click.echo(f"{card.number} ({card.kind.value}): " + "; ".join(reasons))
+    if not rows:
+        click.echo("no lapsed cards")
+    sys.exit(1 if rows else 0)
+
+
+@lifecycle.command("retention")
+@click.option("--on", "on", default=None, help="Date (default today).")
+@click.option("--destroy", is_flag=True, help="Run the destruction of reviewed, expired, unheld materials.")
+@click.option("--dry-run", is_flag=True, help="With --destroy: list what would be destroyed.")
+@click.option("--actor", default="cli", show_default=True)
+@click.pass_obj
+def retention_cmd(settings: Settings, on: str | None, destroy: bool, dry_run: bool, actor: str) -> None:
+    """Retention state of every plan's materials (附件1 第29条); --destroy runs the destruction."""
+    from itembank.db import transaction
+    from lifecycle.retention import retention_overview, run_destruction
+
+    day = _day(on)
+    with transaction(_engine(settings)) as session:
+        if destroy:
+            report = run_destruction(session, on=day, actor=actor, settings=_lc_settings(), dry_run=dry_run)
+            verb = "would destroy" if dry_run else "destroyed"
+            for plan, per in report.destroyed.items():
+                click.echo(f"{plan}: {verb} " + ", ".join(f"{len(ids)} {k}" for k, ids in per.items()))
+            click.echo(f"{verb} {report.n_records} record(s) of {len(report.destroyed)} plan(s)")
+            return
+        for s in retention_overview(session, on=day, settings=_lc_settings()):
+            state = "destroyable" if s.destroyable else "; ".join(s.reasons)
+            click.echo(f"{s.plan_code:<20} closed {s.closed_on or '-'} kept until {s.retain_until or '-'}: {state}")
