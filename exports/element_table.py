@@ -77,9 +77,13 @@ def build_element_table(table: ElementTable, *, occupation: Occupation | None = 
         version += f"\u3000日期：{_fmt_date(table.created_at)}"
     L.para(doc, version, L.S_INFO)
 
-    leaf_w = [1.5, 3.5 if depth <= 2 else 2.6, 1.1, 1.2]
-    scope_w = (L.TEXT_W_CM - sum(leaf_w)) / depth
-    per_scope = [scope_w * 0.26, scope_w * 0.52, scope_w * 0.22]
+    if depth == 0:  # elements only, no scopes above them
+        leaf_w = [2.5, L.TEXT_W_CM - 2.5 - 2.0 - 2.0, 2.0, 2.0]
+        per_scope: list[float] = []
+    else:
+        leaf_w = [1.5, 3.5 if depth <= 2 else 2.6, 1.1, 1.2]
+        scope_w = (L.TEXT_W_CM - sum(leaf_w)) / depth
+        per_scope = [scope_w * 0.26, scope_w * 0.52, scope_w * 0.22]
     widths = [w for _ in range(depth) for w in per_scope] + leaf_w
     t = L.table(doc, 2 + len(rows), widths, cell_style=L.S_CELL_SMALL)
     head0, head1 = t.rows[0].cells, t.rows[1].cells

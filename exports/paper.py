@@ -60,10 +60,17 @@ def paper_info_rows(paper: Paper) -> list[list[str]]:
     occ = paper.occupation
     rows = [
         [f"职业：{occ.name}", f"工种：{occ.display_work_type}", f"等级：{paper.level.title_zh}"],
-        [f"试卷编号：{paper.code}", f"卷别：{form_label_zh(paper)}", f"满分：{fmt_points(paper.total_points)}分"],
+        [f"试卷编号：{paper.code}", f"卷别：{form_label_zh(paper)}", full_marks(paper)],
         [f"考试时间：{paper.time_allowed_min}分钟", f"考试批次：{paper.session_code}" if paper.session_code else "", ""],
     ]
     return rows
+
+
+def full_marks(paper: Paper) -> str:
+    """满分: the sum of the items' points; a defence candidate answers one topic of the list."""
+    if paper.part is Part.DEFENCE:
+        return f"满分：{fmt_points(max(it.points for it in paper.items))}分（选答一题）"
+    return f"满分：{fmt_points(paper.total_points)}分"
 
 
 _INFO_WIDTHS = (5.9, 5.0, 3.6)

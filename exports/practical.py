@@ -123,8 +123,9 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
                 L.cell_text(t.rows[r].cells[c], text, east_asia=L.HEI)
         L.row_height(t, r, 0.85)
     L.para(doc, "")
-    L.para(doc, f"评分说明：考评小组由{n_examiners}名考评员组成，各考评员按评分标准独立评分，逐项填写扣分和得分；"
-                "本题得分为各考评员评分的平均值。", L.S_BODY)
+    chosen = "考生选答一题，按所选题目的评分标准评分；" if paper.part is Part.DEFENCE else ""
+    L.para(doc, f"评分说明：{chosen}考评小组由{n_examiners}名考评员组成，各考评员按评分标准独立评分，"
+                "逐项填写扣分和得分；得分为各考评员评分的平均值。", L.S_BODY)
     for number, it in enumerate(paper.items, start=1):
         c = it.content
         head = f"试题{number}：{c.stem.strip()}"
@@ -153,15 +154,22 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
     for cell, text in zip(t.rows[0].cells, ["试\u3000题", "配分", *(f"考评员{i}" for i in range(1, n_examiners + 1)),
                                             "平均得分"]):
         L.cell_text(cell, text, east_asia=L.HEI)
-    for number, it in enumerate(paper.items, start=1):
+    if paper.part is Part.DEFENCE:
+        # the candidate defends one topic of the list: one row for the topic chosen
+        full = max(it.points for it in paper.items)
+        summary = [("所选题目：第\u3000\u3000题", full)]
+    else:
+        full = paper.total_points
+        summary = [(f"试题{number}", it.points) for number, it in enumerate(paper.items, start=1)]
+    for label, points in summary:
         cells = L.add_row(t, widths, style=L.S_CELL_SMALL)
-        cells[0].paragraphs[0].add_run(f"试题{number}")
-        cells[1].paragraphs[0].add_run(fmt_points(it.points))
+        cells[0].paragraphs[0].add_run(label)
+        cells[1].paragraphs[0].add_run(fmt_points(points))
     for label in ("合\u3000计", "考评员签字"):
         cells = L.add_row(t, widths, style=L.S_CELL_SMALL)
         L.cell_text(cells[0], label, east_asia=L.HEI)
         if label.startswith("合"):
-            cells[1].paragraphs[0].add_run(fmt_points(paper.total_points))
+            cells[1].paragraphs[0].add_run(fmt_points(full))
     for i in range(len(t.rows)):
         L.row_height(t, i, 0.75)
     L.para(doc, "")

@@ -30,6 +30,7 @@ def _register() -> None:
     for cmd in (bank_cli.demo, bank_cli.readiness, bank_cli.occupations, bank_cli.banks,
                 bank_cli.minimums, bank_cli.ledger):
         main.add_command(cmd)
+    main.add_command(__import__("api.cli.export", fromlist=["export"]).export)  # issue 7: Word exports
 
 
 _register()
