@@ -103,13 +103,12 @@ def _trace_table(doc: DocxDocument, sections: tuple[Section, ...]) -> None:
     t = L.table(doc, 1, widths, cell_style=L.S_CELL_SMALL)
     for c, text in zip(t.rows[0].cells, ("题号", "试题编号", "版本", "题型", "分值", "鉴定点")):
         L.cell_text(c, text, east_asia=L.HEI)
-    for section in sections:
-        for numbered in section.items:
-            it = numbered.item
-            cells = L.add_row(t, widths, style=L.S_CELL_SMALL)
-            for c, text in zip(cells, (str(numbered.number), it.code, f"v{it.version}", it.item_type.zh,
-                                       fmt_points(it.points), "、".join(it.content.element_codes))):
-                c.paragraphs[0].add_run(text)
+    numbered_items = [n for section in sections for n in section.items]
+    for cells, numbered in zip(L.add_rows(t, widths, len(numbered_items), style=L.S_CELL_SMALL), numbered_items):
+        it = numbered.item
+        for c, text in zip(cells, (str(numbered.number), it.code, f"v{it.version}", it.item_type.zh,
+                                   fmt_points(it.points), "、".join(it.content.element_codes))):
+            c.paragraphs[0].add_run(text)
     L.repeat_header(t)
 
 

@@ -20,6 +20,7 @@ the same input gives the same bytes.
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from collections.abc import Sequence
@@ -28,14 +29,14 @@ from datetime import datetime, timezone
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT, WD_SECTION_START
+from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
-from docx.shared import Cm, Emu, Pt
+from docx.shared import Cm, Pt
 from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -340,11 +341,6 @@ def _page_setup(section, *, landscape: bool) -> None:  # type: ignore[no-untyped
     section.gutter = Cm(0)
 
 
-def add_landscape_section(doc: DocxDocument) -> None:
-    section = doc.add_section(WD_SECTION_START.NEW_PAGE)
-    _page_setup(section, landscape=True)
-
-
 def save(doc: DocxDocument) -> bytes:
     """Serialise with fixed zip entry times (1980-01-01) so equal documents are equal bytes."""
     raw = io.BytesIO()
@@ -404,10 +400,6 @@ def run(paragraph: Paragraph, text: str, *, bold: bool | None = None, underline:
 def blank_field(paragraph: Paragraph, n_chars: int) -> None:
     """An underlined blank of ``n_chars`` full-width spaces to write on (姓名＿＿＿)."""
     run(paragraph, "\u3000" * n_chars, underline=True)
-
-
-def page_break(doc: DocxDocument) -> None:
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
 def add_field(paragraph: Paragraph, instruction: str, placeholder: str = "1") -> None:
@@ -495,7 +487,7 @@ def table(
             break
         if child.tag == _P:
             break
-    t = container.add_table(rows=rows, cols=len(widths_cm))
+    t = container.add_table(rows=min(rows, 1), cols=len(widths_cm))
     t.alignment = align
     t.autofit = False
     tbl_pr = t._tbl.tblPr
@@ -512,9 +504,18 @@ def table(
     grid = t._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm):
         col.set(qn("w:w"), str(int(round(w / 2.54 * 1440))))
-    for row in t.rows:
-        _format_cells(row.cells, widths_cm, cell_style)
+    if rows:
+        _format_cells(t.rows[0].cells, widths_cm, cell_style)
+        _clone_last_row(t, rows - 1)
     return t
+
+
+def _clone_last_row(t: Table, n: int) -> None:
+    # Copying one formatted, still empty row is several times faster than python-docx's
+    # add_row plus per-cell width, alignment and style (most of a key's render time before).
+    template = t._tbl.tr_lst[-1]
+    for _ in range(n):
+        template.addnext(copy.deepcopy(template))
 
 
 def _format_cells(cells: Sequence[_Cell], widths_cm: Sequence[float], style: str | None) -> None:
@@ -529,6 +530,17 @@ def add_row(t: Table, widths_cm: Sequence[float], style: str | None = S_CELL) ->
     cells = t.add_row().cells
     _format_cells(cells, widths_cm, style)
     return cells
+
+
+def add_rows(t: Table, widths_cm: Sequence[float], n: int, style: str | None = S_CELL) -> list[list[_Cell]]:
+    """Append ``n`` empty formatted rows; returns their cells."""
+    if n <= 0:
+        return []
+    first = len(t.rows)
+    _format_cells(t.add_row().cells, widths_cm, style)
+    _clone_last_row(t, n - 1)
+    rows = t.rows
+    return [rows[i].cells for i in range(first, first + n)]
 
 
 def cell_text(cell: _Cell, text: str, *, bold: bool | None = None, east_asia: str | None = None,
@@ -573,10 +585,12 @@ def repeat_header(t: Table, n_rows: int = 1) -> None:
         tr_pr.append(el)
 
 
-def keep_with_next(t: Table) -> None:
+def keep_with_next(t: Table, *, last_row: bool = True) -> None:
     """Keep a table on the page of the paragraph after it (a section's 得分/评分人 box with
-    its first item): Word and LibreOffice both honour keep-with-next on every row's text."""
-    for r in t.rows:
+    its first item): Word and LibreOffice both honour keep-with-next on every row's text.
+    With ``last_row=False`` the table only keeps together (a task's table on one page)."""
+    rows = list(t.rows) if last_row else list(t.rows)[:-1]
+    for r in rows:
         for c in r.cells:
             for p in c.paragraphs:
                 p.paragraph_format.keep_with_next = True
@@ -606,7 +620,8 @@ def _seal_paragraph_xml(runs: Sequence[tuple[str, bool]], *, size_half_pt: int =
     for text, underline in runs:
         u = '<w:u w:val="single"/>' if underline else ""
         parts.append(
-            f'<w:r><w:rPr><w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{east_asia}" w:cs="{LATIN}"/>'
+            f'<w:r><w:rPr><w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{east_asia}" w:cs="{LATIN}"'
+            ' w:hint="eastAsia"/>'
             f'{u}<w:sz w:val="{size_half_pt}"/><w:szCs w:val="{size_half_pt}"/></w:rPr>'
             f'<w:t xml:space="preserve">{_xml_escape(text)}</w:t></w:r>'
         )
@@ -618,8 +633,9 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def seal_line_text(n: int = 14) -> str:
-    """The dotted 密封线 with its three characters spaced along it."""
+def seal_line_text(n: int = 18) -> str:
+    """The dotted 密封线 with its three characters spaced along it (``4n + 3`` full-width
+    characters: 75 at 小五 fill the 25 cm strip)."""
     dots = "…" * n
     return f"{dots}密{dots}封{dots}线{dots}"
 
@@ -672,7 +688,3 @@ def sealing_strip(header, *, fields: Sequence[tuple[str, int]], shape_id: int = 
     p = header.paragraphs[0]
     set_style(p, S_NORMAL)  # no running-title rule on the page that carries the strip
     p._p.append(parse_xml(xml))
-
-
-def emu(cm: float) -> Emu:
-    return Emu(int(cm * 360000))

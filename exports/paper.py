@@ -73,7 +73,7 @@ def full_marks(paper: Paper) -> str:
     return f"满分：{fmt_points(paper.total_points)}分"
 
 
-_INFO_WIDTHS = (5.9, 5.0, 3.6)
+_INFO_WIDTHS = (5.3, 4.9, 5.0)
 
 
 def title_block(doc: DocxDocument, paper: Paper, *, title: str, confidential: str | None = CONFIDENTIAL) -> None:

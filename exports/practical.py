@@ -85,6 +85,7 @@ def build_task_sheet(paper: Paper) -> DocxDocument:
             L.cell_text(r.cells[1], text)
             L.row_height(t, i, 0.8)
         L.keep_rows_together(t)
+        L.keep_with_next(t, last_row=False)
         L.para(doc, "")
     return doc
 
@@ -145,6 +146,7 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
         cells[2].paragraphs[0].add_run(fmt_points(sum(rp.points for rp in c.rubric) if c.rubric else it.points))
         L.repeat_header(t)
         L.keep_rows_together(t)
+        L.keep_with_next(t, last_row=False)
         L.para(doc, "")
     # 成绩汇总: every examiner's score per task, the mean, and the signatures
     L.para(doc, "成绩汇总", L.S_SECTION)

@@ -19,7 +19,8 @@ from itembank.domain import ElementTable, Occupation, Paper, Part
 from itembank.readiness import BankReadiness
 
 from exports.answer_sheet import render_answer_sheet
-from exports.assembly_report import AssemblyReportData, render_assembly_report
+from exports import layout as L
+from exports.assembly_report import AssemblyReportData, build_assembly_report
 from exports.curves import plot_curves
 from exports.element_table import render_element_table
 from exports.errors import UnknownDocumentError
@@ -185,9 +186,6 @@ def export_assembly_report(data: AssemblyReportData, *, stem: str | None = None)
     stem = stem or data.run_label or "assembly"
     png = plot_curves(data, fmt="png")
     svg = plot_curves(data, fmt="svg")
-    from exports import layout as L
-    from exports.assembly_report import build_assembly_report
-
     report = L.save(build_assembly_report(data, chart_png=png))
     return (
         _docx(DocumentKind.ASSEMBLY_REPORT, stem, report),
