@@ -99,6 +99,35 @@ S_FOOTER = "Footer"
 OPTION_COLUMNS = (4, 2, 1)
 
 
+# Child order of the property elements we touch (ECMA-376 Part 1, wml.xsd: CT_PPrBase,
+# CT_TblPrBase, CT_TcPrBase). Word rejects a file whose children are out of schema order.
+PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+             "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+             "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+             "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc",
+             "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+             "sectPr", "pPrChange")
+TBLPR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+               "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+               "tblCaption", "tblDescription", "tblPrChange")
+TCPR_ORDER = ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+              "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel", "cellMerge",
+              "tcPrChange")
+
+
+def insert_ordered(parent, child, order: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+    """Insert ``child`` into ``parent`` at its schema position (replacing one of the same tag)."""
+    local = child.tag.rsplit("}", 1)[-1]
+    for old in parent.findall(child.tag):
+        parent.remove(old)
+    after = order[order.index(local) + 1:]
+    for existing in parent:
+        if existing.tag.rsplit("}", 1)[-1] in after:
+            existing.addprevious(child)
+            return
+    parent.append(child)
+
+
 def set_fonts(rpr_owner, *, east_asia: str, latin: str = LATIN) -> None:  # type: ignore[no-untyped-def]
     """Write explicit ``w:rFonts`` (ascii, hAnsi, eastAsia, cs) on a style's or run's rPr,
     dropping any theme-font attributes, which would otherwise win."""
@@ -248,31 +277,19 @@ def _add_styles(doc: DocxDocument, text_w_cm: float) -> None:
     # the header's rule under the running title
     header = doc.styles[S_HEADER]
     ppr = header.element.get_or_add_pPr()
-    ppr.append(parse_xml(
+    insert_ordered(ppr, parse_xml(
         '<w:pBdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
         '<w:bottom w:val="single" w:sz="6" w:space="1" w:color="000000"/></w:pBdr>'
-    ))
+    ), PPR_ORDER)
     # right-aligned tab at the text edge for "title ............ code"
     _set_tabs(ppr, [(text_w_cm, "right")])
     _set_tabs(doc.styles[S_FOOTER].element.get_or_add_pPr(), [(text_w_cm / 2, "center"), (text_w_cm, "right")])
 
 
 def _set_tabs(ppr, tabs: Sequence[tuple[float, str]]) -> None:  # type: ignore[no-untyped-def]
-    old = ppr.find(qn("w:tabs"))
-    if old is not None:
-        ppr.remove(old)
     xml = "".join(f'<w:tab w:val="{kind}" w:pos="{int(round(pos / 2.54 * 1440))}"/>' for pos, kind in tabs)
     el = parse_xml(f'<w:tabs xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">{xml}</w:tabs>')
-    # w:tabs comes before w:spacing/w:ind/w:jc in pPr's schema order
-    anchor = None
-    for tag in ("w:spacing", "w:ind", "w:jc"):
-        anchor = ppr.find(qn(tag))
-        if anchor is not None:
-            break
-    if anchor is not None:
-        anchor.addprevious(el)
-    else:
-        ppr.append(el)
+    insert_ordered(ppr, el, PPR_ORDER)
 
 
 # --------------------------------------------------------------------------------------
@@ -489,18 +506,15 @@ def table(
             break
     t = container.add_table(rows=min(rows, 1), cols=len(widths_cm))
     t.alignment = align
-    t.autofit = False
+    t.autofit = False  # w:tblLayout fixed: the column widths below hold
     tbl_pr = t._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout)
     val, sz = ("single", 4) if borders else ("nil", 0)
-    tbl_pr.append(parse_xml(_BORDER_XML.format(val=val, sz=sz)))
+    insert_ordered(tbl_pr, parse_xml(_BORDER_XML.format(val=val, sz=sz)), TBLPR_ORDER)
     # narrow cell margins, as hand-made exam paper tables have
-    tbl_pr.append(parse_xml(
+    insert_ordered(tbl_pr, parse_xml(
         '<w:tblCellMar xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
         '<w:left w:w="60" w:type="dxa"/><w:right w:w="60" w:type="dxa"/></w:tblCellMar>'
-    ))
+    ), TBLPR_ORDER)
     grid = t._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm):
         col.set(qn("w:w"), str(int(round(w / 2.54 * 1440))))
@@ -563,9 +577,9 @@ def cell_text(cell: _Cell, text: str, *, bold: bool | None = None, east_asia: st
 def cell_borders(cell: _Cell, *, val: str = "single", sz: int = 4, sides: Sequence[str] = ("top", "left", "bottom", "right")) -> None:
     tc_pr = cell._tc.get_or_add_tcPr()
     xml = "".join(f'<w:{s} w:val="{val}" w:sz="{sz}" w:space="0" w:color="000000"/>' for s in sides)
-    tc_pr.append(parse_xml(
+    insert_ordered(tc_pr, parse_xml(
         f'<w:tcBorders xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">{xml}</w:tcBorders>'
-    ))
+    ), TCPR_ORDER)
 
 
 def row_height(t: Table, index: int, cm: float, *, exact: bool = False) -> None:
@@ -622,7 +636,7 @@ def _seal_paragraph_xml(runs: Sequence[tuple[str, bool]], *, size_half_pt: int =
         parts.append(
             f'<w:r><w:rPr><w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{east_asia}" w:cs="{LATIN}"'
             ' w:hint="eastAsia"/>'
-            f'{u}<w:sz w:val="{size_half_pt}"/><w:szCs w:val="{size_half_pt}"/></w:rPr>'
+            f'<w:sz w:val="{size_half_pt}"/><w:szCs w:val="{size_half_pt}"/>{u}</w:rPr>'
             f'<w:t xml:space="preserve">{_xml_escape(text)}</w:t></w:r>'
         )
     return (f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="360" w:lineRule="auto"/>'
@@ -633,9 +647,9 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def seal_line_text(n: int = 18) -> str:
+def seal_line_text(n: int = 16) -> str:
     """The dotted 密封线 with its three characters spaced along it (``4n + 3`` full-width
-    characters: 75 at 小五 fill the 25 cm strip)."""
+    characters: 67 at 小五, about 21 cm of the 25 cm strip)."""
     dots = "…" * n
     return f"{dots}密{dots}封{dots}线{dots}"
 
