@@ -110,3 +110,14 @@ def test_constraint_met_agrees_with_its_bounds(lower, width, achieved) -> None: 
     expected = (lower is None or achieved >= lower - 1e-6) and (upper is None or achieved <= upper + 1e-6)
     assert row.met == expected
     assert row.target_text != "—" or (lower is None and upper is None)
+
+
+def test_without_a_cjk_font_the_chart_falls_back_to_english_and_says_so(demo, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import exports.curves as curves
+
+    data = report_data(demo)
+    monkeypatch.setattr(curves, "cjk_font_path", lambda: None)
+    with caplog.at_level("WARNING", logger="exports.curves"):
+        fallback = plot_curves(data, fmt="svg")
+    assert "labels in English" in caplog.text
+    assert fallback == plot_curves(data, fmt="svg", english=True)

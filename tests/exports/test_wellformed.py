@@ -88,3 +88,21 @@ def documents(demo, theory_paper, mixed_paper, practical_paper, defence_paper): 
 def test_property_elements_follow_the_schema_order(documents) -> None:  # type: ignore[no-untyped-def]
     for name, data in documents.items():
         assert check(data) == [], name
+
+
+def test_every_document_is_reproducible(documents, demo, theory_paper, mixed_paper, practical_paper,  # type: ignore[no-untyped-def]
+                                        defence_paper) -> None:
+    from exports import render_assembly_report
+
+    again = {
+        "paper": render_theory_paper(mixed_paper),
+        "key": render_answer_key(mixed_paper),
+        "answer sheet": render_answer_sheet(theory_paper),
+        "tasks": render_task_sheet(practical_paper),
+        "scoring": render_scoring_sheet(practical_paper),
+        "topics": render_defence_topics(defence_paper),
+        "element table": render_element_table(demo.theory_table, occupation=demo.l5.occupation),
+        "readiness": render_readiness_report(demo.readiness, as_of=date(2026, 11, 28)),
+        "assembly report": render_assembly_report(report_data(demo)),
+    }
+    assert [k for k in documents if documents[k] != again[k]] == []
