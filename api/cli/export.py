@@ -1,0 +1,285 @@
+"""``itembank export paper | element-table | readiness``: Word documents from the bank.
+
+Until paper assembly lands, ``export paper`` builds a paper from a bank by hand: explicit
+item codes (``--items``) or the first N eligible items of each type (``--first``), then
+writes the paper's documents (paper, answer key, answer sheet; or task sheet and scoring
+table) and a manifest of their hashes into ``--out``. The export is recorded in the ledger
+(台帐, 附件11 第24条) with the items and the hashes. A bank below its minimums is refused
+unless ``--practice`` (the override is recorded too, 附件11 第7条).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from itembank.config import Settings
+from itembank.domain import Item, ItemType, Level, Paper, PaperKind, Part
+
+from api.cli.bank import _engine, _fail
+
+DEFAULT_TIME = {Part.THEORY: 120, Part.PRACTICAL: 120, Part.DEFENCE: 30}
+DEFAULT_FIRST = {Part.THEORY: "single_choice=80,true_false=20", Part.PRACTICAL: "practical_task=3",
+                 Part.DEFENCE: "defence_topic=5"}
+_TYPE_ORDER = {t: i for i, t in enumerate(ItemType)}
+
+
+@click.group()
+def export() -> None:
+    """Word exports: papers, answer keys, answer sheets, scoring tables, element tables, readiness."""
+
+
+def parse_counts(spec: str) -> list[tuple[ItemType, int]]:
+    """"single_choice=80,true_false=20" (or 单项选择题=80 …) -> [(type, n), ...] in the given order."""
+    out: list[tuple[ItemType, int]] = []
+    by_zh = {t.zh: t for t in ItemType}
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        name, sep, count = part.partition("=")
+        name = name.strip()
+        item_type = by_zh.get(name)
+        if item_type is None:
+            try:
+                item_type = ItemType(name)
+            except ValueError:
+                raise click.BadParameter(
+                    f"unknown item type {name!r}; use one of {', '.join(t.value for t in ItemType)}",
+                    param_hint="--first") from None
+        if not sep or not count.strip().isdigit() or int(count) <= 0:
+            raise click.BadParameter(f"{part!r}: write TYPE=N with N > 0", param_hint="--first")
+        out.append((item_type, int(count)))
+    if not out:
+        raise click.BadParameter("no item types given", param_hint="--first")
+    return out
+
+
+def select_first(pool: Sequence[Item], counts: Sequence[tuple[ItemType, int]]) -> list[Item]:
+    """The first N eligible items of each type in code order: not compromised, not in a set
+    (sets are taken whole: leave them to assembly), no enemy of an item already chosen."""
+    chosen: list[Item] = []
+    taken: set[str] = set()
+    for item_type, n in counts:
+        got = 0
+        for it in pool:
+            if got == n:
+                break
+            if (it.item_type is not item_type or it.usage.compromised or it.set_code or it.code in taken
+                    or any(e in taken for e in it.enemies)):
+                continue
+            chosen.append(it)
+            taken.add(it.code)
+            got += 1
+        if got < n:
+            raise click.ClickException(
+                f"the bank has only {got} eligible {item_type.zh} ({item_type.value}) items for this selection, "
+                f"{n} asked (compromised items, set members and enemies of chosen items are skipped)")
+    return chosen
+
+
+def select_codes(pool: Sequence[Item], codes: Sequence[str]) -> list[Item]:
+    """Items by code, checked: accepted, never compromised (附件16), no two enemies, sets whole.
+    Returned grouped by type (stable), as a paper prints them."""
+    by_code = {it.code: it for it in pool}
+    problems: list[str] = []
+    seen: set[str] = set()
+    chosen: list[Item] = []
+    for code in codes:
+        if code in seen:
+            problems.append(f"{code} is listed twice")
+            continue
+        seen.add(code)
+        it = by_code.get(code)
+        if it is None:
+            problems.append(f"{code}: no accepted item with this code in the bank")
+            continue
+        if it.usage.compromised:
+            problems.append(f"{code} is compromised (leaked); it must never be issued again (附件16)")
+        chosen.append(it)
+    for it in chosen:
+        for e in it.enemies:
+            if e in seen and it.code < e:
+                problems.append(f"{it.code} and {e} are enemies and may not share a paper")
+        if it.set_code:
+            members = sorted(x.code for x in pool if x.set_code == it.set_code)
+            missing = [m for m in members if m not in seen]
+            if missing and it.code == min(c for c in members if c in seen):
+                problems.append(f"set {it.set_code} is taken whole: add {', '.join(missing)}")
+    if problems:
+        raise click.ClickException("cannot make the paper:\n" + "\n".join(f"  - {p}" for p in problems))
+    return sorted(chosen, key=lambda it: _TYPE_ORDER[it.item_type])
+
+
+def _write(out: Path, name: str, content: bytes) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_bytes(content)
+    return path
+
+
+@export.command("paper")
+@click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03.")
+@click.option("--work-type", default=None)
+@click.option("--level", required=True, help="5..1")
+@click.option("--part", type=click.Choice([p.value for p in Part]), default=Part.THEORY.value, show_default=True)
+@click.option("--items", "item_codes", default=None, help="Item codes, comma-separated (grouped by type when printed).")
+@click.option("--first", "first", default=None,
+              help="First N eligible items per type, e.g. single_choice=80,true_false=20 (the default for theory).")
+@click.option("--code", "paper_code", default=None, help="Paper code (default: OCCUPATION-L<level>-<part>-<form>).")
+@click.option("--form", "form_label", default="A", show_default=True, help="Form label: A, B ...")
+@click.option("--backup", is_flag=True, help="A backup paper (备用试卷, 附件16).")
+@click.option("--time", "time_min", type=int, default=None, help="Time allowed in minutes.")
+@click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
+@click.option("--session", "session_code", default=None, help="Exam session code printed on the paper.")
+@click.option("--answer-sheet", is_flag=True, help="Objective answers on a separate answer sheet (答题卡).")
+@click.option("--what", "kinds", multiple=True,
+              type=click.Choice(["paper", "answer_key", "answer_sheet", "task_sheet", "scoring_sheet", "defence_topics"]),
+              help="Only these documents (repeatable; default: all the paper's part has).")
+@click.option("--examiners", "n_examiners", type=int, default=3, show_default=True,
+              help="Examiners signing the scoring table (>= 3, 附件2 第9条).")
+@click.option("--practice", is_flag=True, help="Allow a bank below its minimums; marks the paper 练习.")
+@click.option("--actor", default="cli", show_default=True, help="Who exports (recorded in the ledger).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Output directory.")
+@click.pass_obj
+def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
+                     item_codes: str | None, first: str | None, paper_code: str | None, form_label: str,
+                     backup: bool, time_min: int | None, centre_name: str, session_code: str | None,
+                     answer_sheet: bool, kinds: tuple[str, ...], n_examiners: int, practice: bool, actor: str,
+                     out_dir: Path) -> None:
+    """Write a paper's documents and a manifest of their hashes into --out."""
+    from itembank import ledger
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.occupations import get_bank
+    from itembank.pool import load_pool
+    from itembank.readiness import require_ready
+
+    from exports import ExportError, export_paper, sealing_manifest
+
+    if item_codes and first:
+        _fail("give --items or --first, not both")
+    try:
+        lvl = Level.parse(level)
+    except ValueError as e:
+        _fail(str(e))
+    the_part = Part(part)
+    engine = _engine(settings)
+    try:
+        with transaction(engine) as session:
+            bank = get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
+            require_ready(session, bank=bank, parts=[the_part], practice=practice, actor=actor,
+                          purpose=f"export {the_part.value} paper")
+            pool = load_pool(session, bank=bank, part=the_part)
+            if item_codes:
+                items = select_codes(pool, [c.strip() for c in item_codes.split(",") if c.strip()])
+            else:
+                items = select_first(pool, parse_counts(first or DEFAULT_FIRST[the_part]))
+            if time_min is None:
+                task_time = sum(it.content.time_limit_min or 0 for it in items)
+                time_min = int(task_time) if the_part is Part.PRACTICAL and task_time else DEFAULT_TIME[the_part]
+            code = paper_code or f"{occupation_code}-L{int(lvl)}-{the_part.value}-{form_label}"
+            paper = Paper(
+                code=code, occupation=bank.occupation, level=lvl, part=the_part, form_label=form_label,
+                kind=PaperKind.BACKUP if backup else PaperKind.FORM, items=tuple(items),
+                time_allowed_min=time_min, centre_name=centre_name, session_code=session_code, practice=practice,
+                created_at=datetime(date.today().year, date.today().month, date.today().day),
+            )
+            docs = export_paper(paper, kinds=list(kinds) or None, answer_sheet=answer_sheet,
+                                n_examiners=n_examiners)
+            manifest = sealing_manifest(docs)
+            manifest["paper"] = {"code": paper.code, "items": [it.ref for it in paper.items],
+                                 "total_points": paper.total_points}
+            written = [_write(out_dir, d.filename, d.content) for d in docs]
+            manifest_path = _write(out_dir, f"{docs[0].filename.rsplit('_', 1)[0]}_manifest.json",
+                                   json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+            ledger.append(session, actor=actor, action="paper.exported", object_type="paper", object_id=paper.code,
+                          details={"bank_id": bank.id, "part": the_part.value, "practice": practice,
+                                   "items": [it.ref for it in paper.items],
+                                   "documents": [{"file": d.filename, "sha256": d.sha256,
+                                                  "text_sha256": d.text_sha256} for d in docs]})
+    except (ItemBankError, ExportError) as e:
+        _fail(e.message)
+    click.echo(f"paper {paper.code}: {len(paper.items)} items, {paper.total_points:g} points")
+    for d, path in zip(docs, written):
+        click.echo(f"  {path}  ({d.kind.zh}; text {d.text_sha256[:16]}…)")  # type: ignore[index]
+    click.echo(f"  {manifest_path}")
+
+
+@export.command("element-table")
+@click.option("--occupation", "occupation_code", required=True)
+@click.option("--work-type", default=None)
+@click.option("--level", required=True, help="5..1")
+@click.option("--part", type=click.Choice([p.value for p in Part]), default=Part.THEORY.value, show_default=True)
+@click.option("--version", "version", type=int, default=None, help="Table version (default: the latest).")
+@click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True)
+@click.pass_obj
+def export_element_table_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str,
+                             part: str, version: int | None, centre_name: str, out_dir: Path) -> None:
+    """Write the element specification table (认定要素细目表) of one bank part."""
+    from itembank.db import transaction
+    from itembank.elements import load_element_table
+    from itembank.errors import ItemBankError
+    from itembank.occupations import get_bank
+
+    from exports import ExportError, export_element_table
+
+    try:
+        lvl = Level.parse(level)
+    except ValueError as e:
+        _fail(str(e))
+    try:
+        with transaction(_engine(settings)) as session:
+            bank = get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
+            table = load_element_table(session, bank=bank, part=Part(part), version=version)
+            doc = export_element_table(table, occupation=bank.occupation, centre_name=centre_name)
+    except (ItemBankError, ExportError) as e:
+        _fail(e.message)
+    path = _write(out_dir, doc.filename, doc.content)
+    click.echo(f"{path}  ({doc.kind.zh} v{table.version}, {len(table.leaves())} elements)")
+
+
+@export.command("readiness")
+@click.option("--occupation", "occupation_code", default=None)
+@click.option("--work-type", default=None)
+@click.option("--level", default=None, help="5..1")
+@click.option("--date", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date printed on the report (default: today).")
+@click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True)
+@click.pass_obj
+def export_readiness_cmd(settings: Settings, occupation_code: str | None, work_type: str | None,
+                         level: str | None, as_of: datetime | None, centre_name: str, out_dir: Path) -> None:
+    """Write the bank readiness report (题库达标情况报告) of the matching banks."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.occupations import list_banks
+    from itembank.readiness import bank_readiness, list_minimum_rules
+
+    from exports import ExportError, export_readiness
+
+    try:
+        lvl = Level.parse(level) if level is not None else None
+    except ValueError as e:
+        _fail(str(e))
+    try:
+        with transaction(_engine(settings)) as session:
+            banks = [b for b in list_banks(session)
+                     if (occupation_code is None or b.occupation.code == occupation_code)
+                     and (work_type is None or b.occupation.work_type == work_type)
+                     and (lvl is None or b.level == lvl)]
+            if not banks:
+                _fail("no bank matches; list them with `itembank banks list`")
+            rules = list_minimum_rules(session)
+            reports = [bank_readiness(session, bank=b, rules=rules) for b in banks]
+        doc = export_readiness(reports, as_of=(as_of.date() if as_of else date.today()), centre_name=centre_name)
+    except (ItemBankError, ExportError) as e:
+        _fail(e.message)
+    path = _write(out_dir, doc.filename, doc.content)
+    ready = sum(1 for r in reports if r.ready)
+    click.echo(f"{path}  ({len(reports)} banks, {ready} ready)")
