@@ -5,5 +5,6 @@ Alembic's env.py and the schema test import this module.
 """
 
 from itembank import orm  # noqa: F401
+from itembank import orm_workflow  # noqa: F401
 
 metadata = orm.Base.metadata
