@@ -627,6 +627,15 @@ def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str 
         raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be signed")
     if any(s.member == actor.username for s in rec.signatures):
         raise ConflictError(f"{actor.username} has already signed acceptance batch {batch_code}")
+    completes = {s.member for s in rec.signatures} | {actor.username} >= set(members)
+    rows = _batch_versions(session, rec) if completes else []
+    if completes:
+        # checked when the batch was made; checked again before the last signature is written
+        stale = [f"{c} v{n} is {S(st).value}" for c, n, st, _ in rows if st is not S.APPROVED]
+        stale += [f"{c} v{n} has no approving review" for c, n, _, vid in rows
+                  if _approvals(session, vid) < MIN_APPROVALS]
+        if stale:
+            raise WorkflowError(f"acceptance batch {batch_code} cannot be accepted: {'; '.join(stale)}")
     now = datetime.now(timezone.utc)
     sig = hashlib.sha256(
         f"{rec.manifest_hash}|{actor.username}|{now.isoformat()}|{opinion}".encode("utf-8")
@@ -637,25 +646,23 @@ def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str 
     ledger.append(session, actor=actor.username, action="batch.sign", object_type="acceptance_batch",
                   object_id=batch_code, details={"opinion": opinion, "signature": sig,
                                                  "manifest_hash": rec.manifest_hash})
-    session.refresh(rec)
-    if {s.member for s in rec.signatures} >= set(members):
-        _accept(session, actor=actor, bank=bank, rec=rec, members=members)
+    if completes:
+        _accept(session, actor=actor, bank=bank, rec=rec, members=members, rows=rows)
     return _batch_domain(session, rec)
 
 
-def _accept(session: Session, *, actor: Actor, bank: BankRef, rec: AcceptanceBatchRecord, members: list[str]) -> None:
-    rows = session.execute(
+def _batch_versions(session: Session, rec: AcceptanceBatchRecord) -> list:  # type: ignore[type-arg]
+    return list(session.execute(
         select(ItemRecord.code, ItemVersionRecord.version_no, ItemVersionRecord.state, ItemVersionRecord.id)
         .select_from(AcceptanceItemRecord)
         .join(ItemVersionRecord, ItemVersionRecord.id == AcceptanceItemRecord.version_id)
         .join(ItemRecord, ItemRecord.id == AcceptanceItemRecord.item_id)
         .where(AcceptanceItemRecord.batch_id == rec.id).order_by(ItemRecord.code)
-    ).all()
-    # everything was checked when the batch was made; check again, nothing is written otherwise
-    stale = [f"{c} v{n} is {S(st).value}" for c, n, st, _ in rows if st is not S.APPROVED]
-    stale += [f"{c} v{n} has no approving review" for c, n, _, vid in rows if _approvals(session, vid) < MIN_APPROVALS]
-    if stale:
-        raise WorkflowError(f"acceptance batch {rec.code} cannot be accepted: {'; '.join(stale)}")
+    ).all())
+
+
+def _accept(session: Session, *, actor: Actor, bank: BankRef, rec: AcceptanceBatchRecord, members: list[str],
+            rows: list) -> None:  # type: ignore[type-arg]
     reason = f"accepted by committee batch {rec.code}, signed by {', '.join(members)}"
     for code, n, _, _ in rows:
         item = _locked_item(session, bank, code)

@@ -310,6 +310,10 @@ def test_acceptance_checks_again_when_the_last_member_signs(session: Session, ca
     with pytest.raises(WorkflowError, match="Q1 v1 is draft"):
         sign_batch(session, actor=COMMITTEE[4], batch_code=batch.code)
     assert _state(session, b, "Q1") is S.DRAFT
+    assert _n_ledger(session) == n and len(get_batch(session, batch_code=batch.code).signatures) == 4, \
+        "the refused last signature is not stored"
+    assert _n_ledger(session) == n and len(get_batch(session, batch_code=batch.code).signatures) == 4, \
+        "the refused last signature is not stored"
 
 
 # --------------------------------------------------------------------------------------
