@@ -25,10 +25,16 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 def _register() -> None:
     from api.cli import bank as bank_cli
     from api.cli import db as db_cli
+    from api.cli import io as io_cli
+    from api.cli import workflow as workflow_cli
 
     main.add_command(db_cli.db)
     for cmd in (bank_cli.demo, bank_cli.readiness, bank_cli.occupations, bank_cli.banks,
                 bank_cli.minimums, bank_cli.ledger):
+        main.add_command(cmd)
+    bank_cli.ledger.add_command(io_cli.ledger_show)
+    bank_cli.ledger.add_command(io_cli.ledger_query)
+    for cmd in (io_cli.template, io_cli.import_, io_cli.export, workflow_cli.experts, workflow_cli.workflow):
         main.add_command(cmd)
 
 
