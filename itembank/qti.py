@@ -27,6 +27,7 @@ cannot hold control characters, so an item containing one is refused on export.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import re
@@ -76,7 +77,9 @@ TOOL = "itembank"
 BLANK_RE = re.compile(r"_{2,}")
 LOM_DIFFICULTY = ("very easy", "easy", "medium", "difficult", "very difficult")  # = rating 1..5
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CR = "\ue000"  # stands for "\r" until serialisation (XML parsers turn a raw \r into \n)
+# A private-use character absent from the item stands for "\r" until serialisation, where it
+# becomes "&#13;" (XML parsers turn a raw \r into \n; ElementTree does not escape it in text).
+_CR: contextvars.ContextVar[str] = contextvars.ContextVar("qti_cr_marker", default="\ue000")
 ANALYSIS_USE = "ext:itembank-analysis"
 
 for _prefix, _uri in (("", QTI_NS), ("imscp", CP_NS), ("imsmd", LOM_NS), ("ib", IB_NS), ("xsi", XSI_NS)):
@@ -105,7 +108,12 @@ def _check_text(code: str, name: str, text: str) -> None:
 
 
 def _t(text: str) -> str:
-    return text.replace("\r", _CR) if _CR not in text else text
+    return text.replace("\r", _CR.get())
+
+
+def _marker(texts: Sequence[str]) -> str:
+    used = set("".join(texts))
+    return next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in used)
 
 
 def _paragraphs(parent: ET.Element, text: str, **attrs: str) -> None:
@@ -177,10 +185,20 @@ def _fill_in_body(body: ET.Element, stem: str, n_keys: int) -> list[str]:
 def item_to_qti(item: Item) -> bytes:
     """One ``qti-assessment-item`` document (UTF-8) for one item version."""
     c = item.content
-    for name, text in (("stem", c.stem), ("analysis", c.analysis), ("equipment", c.equipment),
-                       *((f"option {o.label}", o.text) for o in c.options), *(("key", k) for k in c.key),
-                       *(("rubric", r.description + r.criteria) for r in c.rubric)):
+    fields = (("stem", c.stem), ("analysis", c.analysis), ("equipment", c.equipment), ("code", item.code),
+              *((f"option {o.label}", o.text) for o in c.options), *(("key", k) for k in c.key),
+              *(("rubric", r.description + r.criteria) for r in c.rubric))
+    for name, text in fields:
         _check_text(item.code, name, text)
+    token = _CR.set(_marker([t for _, t in fields]))
+    try:
+        return _item_xml(item)
+    finally:
+        _CR.reset(token)
+
+
+def _item_xml(item: Item) -> bytes:
+    c = item.content
     root = ET.Element(_q("qti-assessment-item"), {
         _q("schemaLocation", XSI_NS): f"{QTI_NS} {QTI_XSD}",
         "identifier": _identifier(item.code), "title": item.code, "label": item.code,
@@ -229,7 +247,7 @@ def item_to_qti(item: Item) -> bytes:
     root.append(body)
     if idents:
         _match_processing(root, idents)
-    text = ET.tostring(root, encoding="unicode").replace(_CR, "&#13;")
+    text = ET.tostring(root, encoding="unicode").replace(_CR.get(), "&#13;")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
 
 

@@ -89,7 +89,7 @@ def test_the_xml_uses_the_qti3_vocabulary() -> None:
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x01\x02\x03\x04\x05"
                                        "\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a"
-                                       "\x1b\x1c\x1d\x1e\x1f\ufffe\uffff\ue000"),
+                                       "\x1b\x1c\x1d\x1e\x1f\ufffe\uffff"),
                 max_size=30)
 nonblank = texts.filter(lambda s: s.strip() != "")
 
@@ -129,6 +129,7 @@ TRICKY = ItemContent(
 
 @settings(max_examples=150, deadline=None)
 @example(content=TRICKY, code="0-tricky")
+@example(content=single_choice(stem="私用区\ue000字符\r\n和回车\ue001"), code="PUA")
 @example(content=dataclasses.replace(single_choice(stem="选____项"), options=(Option("A", " a\r\n"), Option("B", "<&>"))),
          code="S1")
 @given(content=contents(), code=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,20}", fullmatch=True))
