@@ -26,7 +26,7 @@ import math
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -1127,8 +1127,3 @@ def elements_template() -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def iter_problem_lines(problems: Iterable[ImportProblem]) -> Iterator[str]:
-    for p in problems:
-        yield str(p)
