@@ -79,3 +79,45 @@ class TooManyAttemptsError(ItemBankError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+# --------------------------------------------------------------------------------------
+# Authoring workflow, expert register, import / export (issue 3)
+
+
+class WorkflowError(ConflictError):
+    """A workflow act that the item's current state does not allow (wrong state, wrong
+    batch, nothing to do). ``from_state``/``to_state`` name the refused move when there is one."""
+
+    code = "workflow_conflict"
+
+    def __init__(
+        self, message: str, *, from_state: str | None = None, to_state: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.from_state = from_state
+        self.to_state = to_state
+
+
+class NotQualifiedError(PermissionDeniedError):
+    """An expert lacks a qualification of 附件11 第10条; ``missing`` lists each one in words."""
+
+    code = "not_qualified"
+
+    def __init__(self, message: str, *, missing: Sequence[str] = (), field: str | None = None) -> None:
+        self.missing = list(missing)
+        full = message if not missing else message + "\n" + "\n".join(f"  - {m}" for m in missing)
+        super().__init__(full, field=field)
+
+
+class ImportFileError(ValidationError):
+    """A file to import (xlsx, csv, QTI) has problems; nothing was written.
+
+    ``problems`` holds every problem with its sheet, row and column (``ImportProblem``)."""
+
+    code = "import_invalid"
+
+    def __init__(self, message: str, *, problems: Sequence[object] = ()) -> None:
+        self.problems = list(problems)
+        super().__init__(message, errors=[str(p) for p in problems])

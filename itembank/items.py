@@ -513,6 +513,9 @@ def revise_item(
     v.elements = [ItemVersionElementRecord(element_code=c) for c in dict.fromkeys(content.element_codes)]
     session.add(v)
     session.flush()
+    # the loaded ``rec.versions`` does not know the new row; a caller holding ``rec`` (or a
+    # second revision in this session) would otherwise reuse the version number
+    session.expire(rec, ["versions"])
     ledger.append(
         session, actor=actor, action="item.revise", object_type="item", object_id=rec.id,
         details={"code": code, "from_version": latest.version_no, "to_version": v.version_no,

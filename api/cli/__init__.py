@@ -36,15 +36,31 @@ COMMANDS = (
     "api.cli.serve:users",
     "api.cli.lifecycle:lifecycle",
     "api.cli.export:export",
+    "api.cli.io:template",
+    "api.cli.io:import_",
+    "api.cli.workflow:experts",
+    "api.cli.workflow:workflow",
+)
+# ("module:group", "module:command"): commands added to a group defined elsewhere.
+SUBCOMMANDS = (
+    ("api.cli.bank:ledger", "api.cli.io:ledger_show"),
+    ("api.cli.bank:ledger", "api.cli.io:ledger_query"),
+    ("api.cli.export:export", "api.cli.io:export_qti_cmd"),
 )
 
 
-def _register() -> None:
+def _load(spec: str):  # type: ignore[no-untyped-def]
     import importlib
 
+    module, name = spec.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _register() -> None:
     for spec in COMMANDS:
-        module, name = spec.split(":")
-        main.add_command(getattr(importlib.import_module(module), name))
+        main.add_command(_load(spec))
+    for group, command in SUBCOMMANDS:
+        _load(group).add_command(_load(command))
 
 
 _register()

@@ -1,0 +1,330 @@
+"""``itembank template``, ``import``, ``export`` and ``ledger show`` / ``ledger query``.
+
+The command line is an administrator's tool: whoever runs it holds the database credentials.
+``--actor`` names the person acting; it is what the ledger records.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from itembank.config import Settings
+from itembank.domain import Actor, Part, Role, VersionState
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+actor_option = click.option("--actor", default=_default_actor, show_default="login name",
+                            help="Who is acting (recorded in the ledger).")
+bank_options = [
+    click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
+    click.option("--level", required=True, help="5..1 (五级 … 一级)."),
+    click.option("--work-type", default=None),
+]
+
+
+def with_bank(fn):  # type: ignore[no-untyped-def]
+    for opt in reversed(bank_options):
+        fn = opt(fn)
+    return fn
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from itembank.db import make_engine, upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine)
+    return engine
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _bank(session, occupation_code: str, level: str, work_type: str | None):  # type: ignore[no-untyped-def]
+    from itembank.domain import Level
+    from itembank.occupations import get_bank
+
+    return get_bank(session, occupation_code=occupation_code, level=Level.parse(level), work_type=work_type)
+
+
+def _print_problems(err) -> None:  # type: ignore[no-untyped-def]
+    click.echo(f"import refused: {len(err.problems)} problem(s); nothing was written", err=True)
+    for p in err.problems:
+        click.echo(f"  - {p}", err=True)
+
+
+# --------------------------------------------------------------------------------------
+# template
+
+
+@click.group()
+def template() -> None:
+    """Write import templates (docs/IMPORT.md)."""
+
+
+@template.command("xlsx")
+@click.argument("path", required=False, default="itembank_items_template.xlsx", type=click.Path(dir_okay=False))
+def template_xlsx(path: str) -> None:
+    """The items workbook: one sheet per part, 评分要点, and 说明 with examples."""
+    from itembank.imports import items_template
+
+    Path(path).write_bytes(items_template())
+    click.echo(f"wrote {path}")
+
+
+@template.command("csv")
+@click.argument("path", required=False, default="itembank_items_template.csv", type=click.Path(dir_okay=False))
+def template_csv(path: str) -> None:
+    from itembank.imports import items_csv_template
+
+    Path(path).write_bytes(items_csv_template())
+    click.echo(f"wrote {path}")
+
+
+@template.command("elements")
+@click.argument("path", required=False, default="itembank_elements_template.xlsx", type=click.Path(dir_okay=False))
+def template_elements(path: str) -> None:
+    """The element table workbook (认定要素细目表)."""
+    from itembank.imports import elements_template
+
+    Path(path).write_bytes(elements_template())
+    click.echo(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------------------
+# import
+
+
+@click.group("import")
+def import_() -> None:
+    """Import items (xlsx, csv, QTI 3.0) and element tables. All or nothing."""
+
+
+def _mode(as_accepted: bool, batch_ref: str | None) -> str:
+    if as_accepted and not batch_ref:
+        _fail("--as-accepted needs --batch-ref: the reference of the committee batch that accepted the items")
+    if batch_ref and not as_accepted:
+        _fail("--batch-ref only goes with --as-accepted")
+    return "accepted" if as_accepted else "draft"
+
+
+@import_.command("items")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_bank
+@click.option("--as-accepted", is_flag=True, help="Legacy bank already accepted by a committee.")
+@click.option("--batch-ref", default=None, help="That committee's batch reference (with --as-accepted).")
+@click.option("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. gb18030.")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@actor_option
+@click.pass_obj
+def import_items_cmd(settings: Settings, file: str, occupation_code: str, level: str, work_type: str | None,
+                     as_accepted: bool, batch_ref: str | None, encoding: str | None, dry_run: bool,
+                     actor: str) -> None:
+    """Import items from FILE (.xlsx or .csv). Exit 1 listing every bad row and column."""
+    from itembank.db import transaction
+    from itembank.errors import ImportFileError, ItemBankError
+    from itembank.imports import import_items
+
+    mode = _mode(as_accepted, batch_ref)
+    who = Actor(actor, frozenset({Role.BANK_MANAGER}))
+    try:
+        with transaction(_engine(settings)) as session:
+            report = import_items(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+                                  data=Path(file).read_bytes(), filename=Path(file).name, mode=mode,
+                                  batch_ref=batch_ref or "", dry_run=dry_run, encoding=encoding)
+    except ImportFileError as e:
+        _print_problems(e)
+        sys.exit(1)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    click.echo(report.summary())
+
+
+@import_.command("elements")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_bank
+@click.option("--part", type=click.Choice([p.value for p in Part]), default=None,
+              help="Part of every row when the sheet has no 部分 column.")
+@click.option("--dry-run", is_flag=True)
+@actor_option
+@click.pass_obj
+def import_elements_cmd(settings: Settings, file: str, occupation_code: str, level: str, work_type: str | None,
+                        part: str | None, dry_run: bool, actor: str) -> None:
+    """Import element tables (认定要素细目表) from FILE (.xlsx, sheet 认定要素细目表)."""
+    from itembank.db import transaction
+    from itembank.errors import ImportFileError, ItemBankError
+    from itembank.imports import import_elements
+
+    who = Actor(actor, frozenset({Role.BANK_MANAGER}))
+    try:
+        with transaction(_engine(settings)) as session:
+            report = import_elements(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+                                     data=Path(file).read_bytes(), filename=Path(file).name,
+                                     default_part=Part(part) if part else None, dry_run=dry_run)
+    except ImportFileError as e:
+        _print_problems(e)
+        sys.exit(1)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    for p, v in report.versions.items():
+        click.echo(f"{p}: " + ("unchanged" if v is None else f"saved as table version {v}"))
+
+
+@import_.command("qti")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_bank
+@click.option("--as-accepted", is_flag=True)
+@click.option("--batch-ref", default=None)
+@click.option("--element", "elements", multiple=True,
+              help="Element code(s) for items whose package gives none (foreign packages).")
+@click.option("--dry-run", is_flag=True)
+@actor_option
+@click.pass_obj
+def import_qti_cmd(settings: Settings, file: str, occupation_code: str, level: str, work_type: str | None,
+                   as_accepted: bool, batch_ref: str | None, elements: tuple[str, ...], dry_run: bool,
+                   actor: str) -> None:
+    """Import a QTI 3.0 content package (.zip) or one item (.xml)."""
+    from itembank.db import transaction
+    from itembank.errors import ImportFileError, ItemBankError
+    from itembank.qti import import_qti
+
+    mode = _mode(as_accepted, batch_ref)
+    who = Actor(actor, frozenset({Role.BANK_MANAGER}))
+    try:
+        with transaction(_engine(settings)) as session:
+            report = import_qti(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+                                data=Path(file).read_bytes(), filename=Path(file).name, mode=mode,
+                                batch_ref=batch_ref or "", dry_run=dry_run, default_elements=elements)
+    except ImportFileError as e:
+        _print_problems(e)
+        sys.exit(1)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    click.echo(report.summary())
+
+
+# --------------------------------------------------------------------------------------
+# export qti (attached to the ``itembank export`` group of api/cli/export.py)
+
+
+@click.command("qti")
+@click.argument("out", type=click.Path(dir_okay=False))
+@with_bank
+@click.option("--part", type=click.Choice([p.value for p in Part]), default=None)
+@click.option("--code", "codes", multiple=True, help="Only these items (repeat).")
+@click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in VersionState]),
+              help="Version states to export (default: accepted).")
+@actor_option
+@click.pass_obj
+def export_qti_cmd(settings: Settings, out: str, occupation_code: str, level: str, work_type: str | None,
+                   part: str | None, codes: tuple[str, ...], states: tuple[str, ...], actor: str) -> None:
+    """Write the bank's items to OUT as a QTI 3.0 content package (.zip)."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.qti import export_qti
+
+    who = Actor(actor, frozenset({Role.BANK_MANAGER}))
+    try:
+        with transaction(_engine(settings)) as session:
+            data, items = export_qti(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+                                     codes=list(codes) or None, part=Part(part) if part else None,
+                                     states=[VersionState(s) for s in states] or [VersionState.ACCEPTED])
+            Path(out).write_bytes(data)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    click.echo(f"exported {len(items)} items to {out}")
+
+
+# --------------------------------------------------------------------------------------
+# ledger show / query
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{value!r} is not a date; write 2026-11-28 or 2026-11-28T14:30")
+    return None
+
+
+def _ledger_entries(settings: Settings, object_type, object_id, item, occupation_code, level, work_type,  # type: ignore[no-untyped-def]
+                    actor_name, action, since, until, limit):
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.items import get_item
+    from itembank.ledger import query_ledger
+
+    try:
+        with transaction(_engine(settings)) as session:
+            if item is not None:
+                if not (occupation_code and level):
+                    _fail("--item needs --occupation and --level")
+                found = get_item(session, bank=_bank(session, occupation_code, level, work_type), code=item)
+                object_type, object_id = "item", found.id
+            return query_ledger(session, object_type=object_type, object_id=object_id, actor=actor_name,
+                                action=action, since=_parse_when(since), until=_parse_when(until), limit=limit)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    return []
+
+
+ledger_filters = [
+    click.option("--object-type", default=None, help="item, bank, acceptance_batch, expert, paper ..."),
+    click.option("--object-id", default=None),
+    click.option("--item", default=None, help="An item code (with --occupation and --level)."),
+    click.option("--occupation", "occupation_code", default=None),
+    click.option("--level", default=None),
+    click.option("--work-type", default=None),
+    click.option("--by", "actor_name", default=None, help="Only entries by this actor."),
+    click.option("--action", default=None, help="e.g. item.state, batch.sign, import.items, export.qti"),
+    click.option("--since", default=None, help="From this date/time (UTC), inclusive."),
+    click.option("--until", default=None, help="Before this date/time (UTC)."),
+    click.option("--limit", default=200, show_default=True),
+]
+
+
+def with_ledger_filters(fn):  # type: ignore[no-untyped-def]
+    for opt in reversed(ledger_filters):
+        fn = opt(fn)
+    return fn
+
+
+@click.command("show")
+@with_ledger_filters
+@click.pass_obj
+def ledger_show(settings: Settings, **filters) -> None:  # type: ignore[no-untyped-def]
+    """Ledger entries, oldest first, filtered by object, actor, action and dates."""
+    entries = _ledger_entries(settings, **filters)
+    for e in entries:
+        details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
+        if len(details) > 160:
+            details = details[:157] + "..."
+        click.echo(f"#{e.id:<6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.action:<16} "
+                   f"{e.object_type}:{e.object_id}  {details}")
+    click.echo(f"({len(entries)} entries)")
+
+
+@click.command("query")
+@with_ledger_filters
+@click.pass_obj
+def ledger_query(settings: Settings, **filters) -> None:  # type: ignore[no-untyped-def]
+    """Like ``show`` but one JSON object a line, every field (for scripts and auditors)."""
+    for e in _ledger_entries(settings, **filters):
+        click.echo(json.dumps({"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                               "object_type": e.object_type, "object_id": e.object_id, "details": e.details,
+                               "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False))

@@ -1,0 +1,303 @@
+"""``itembank experts ...`` (专家信息库) and ``itembank workflow ...`` (authoring, review,
+committee acceptance, retirement, diff, history).
+
+``--actor`` names the person; the command gives them the role the act needs (the command
+line is an administrator's tool, see api/cli/io.py). The services still check the expert
+register, authorship, assignments, committee membership and states.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from api.cli.io import _bank, _engine, _fail, actor_option, with_bank
+from itembank.config import Settings
+from itembank.domain import Actor, Role
+
+
+def _as(name: str, *roles: Role) -> Actor:
+    return Actor(name, frozenset(roles))
+
+
+def _run(settings: Settings, fn):  # type: ignore[no-untyped-def]
+    """Run ``fn(session)`` in one transaction; domain errors exit 2 with their message."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+
+    try:
+        with transaction(_engine(settings)) as session:
+            return fn(session)
+    except (ItemBankError, ValueError) as e:
+        _fail(getattr(e, "message", str(e)))
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# experts
+
+
+@click.group()
+def experts() -> None:
+    """The expert register (专家信息库, 附件11 第10条, 第19条)."""
+
+
+@experts.command("register")
+@click.argument("username")
+@click.argument("name")
+@click.option("--organisation", default="")
+@click.option("--title-rank", type=click.Choice(["none", "junior", "intermediate", "associate_senior", "senior"]),
+              default="none", show_default=True, help="Professional title rank (专业技术职务).")
+@click.option("--title-name", default="", help="e.g. 高级工程师")
+@actor_option
+@click.pass_obj
+def experts_register(settings: Settings, username: str, name: str, organisation: str, title_rank: str,
+                     title_name: str, actor: str) -> None:
+    from itembank.experts import register_expert
+
+    e = _run(settings, lambda s: register_expert(s, actor=_as(actor, Role.BANK_MANAGER), username=username,
+                                                 name=name, organisation=organisation, title_rank=title_rank,
+                                                 title_name=title_name))
+    click.echo(f"registered {e.name} ({e.username})")
+
+
+@experts.command("grant")
+@click.argument("username")
+@click.option("--occupation", "occupation_code", required=True)
+@click.option("--role", type=click.Choice(["writer", "reviewer"]), required=True)
+@click.option("--years", type=int, required=True, help="Years in the occupation.")
+@click.option("--certificate-level", default=None, help="Level of the certificate held: 5..1 (技师 = 2).")
+@click.option("--certificate-no", default="")
+@actor_option
+@click.pass_obj
+def experts_grant(settings: Settings, username: str, occupation_code: str, role: str, years: int,
+                  certificate_level: str | None, certificate_no: str, actor: str) -> None:
+    """Let an expert write or review for an occupation (checks 附件11 第10条)."""
+    from itembank.experts import grant_scope
+
+    _run(settings, lambda s: grant_scope(s, actor=_as(actor, Role.BANK_MANAGER), username=username,
+                                         occupation_code=occupation_code, role=role, years_in_occupation=years,
+                                         certificate_level=certificate_level, certificate_no=certificate_no))
+    click.echo(f"{username} may now act as {role} for {occupation_code}")
+
+
+@experts.command("suspend")
+@click.argument("username")
+@click.option("--reason", required=True)
+@actor_option
+@click.pass_obj
+def experts_suspend(settings: Settings, username: str, reason: str, actor: str) -> None:
+    from itembank.experts import suspend_expert
+
+    _run(settings, lambda s: suspend_expert(s, actor=_as(actor, Role.BANK_MANAGER), username=username,
+                                            reason=reason))
+    click.echo(f"{username} suspended")
+
+
+@experts.command("list")
+@click.option("--occupation", "occupation_code", default=None)
+@click.option("--role", type=click.Choice(["writer", "reviewer"]), default=None)
+@click.pass_obj
+def experts_list(settings: Settings, occupation_code: str | None, role: str | None) -> None:
+    from itembank.experts import list_experts
+
+    for e in _run(settings, lambda s: list_experts(s, occupation_code=occupation_code, role=role)):
+        scopes = "; ".join(f"{x.role.value} {x.occupation_code} {x.years_in_occupation}y "
+                           f"{x.certificate_level.title_zh if x.certificate_level else '-'}" for x in e.scopes)
+        flag = f"  SUSPENDED: {e.suspended_reason}" if e.suspended else ""
+        click.echo(f"{e.username:<12} {e.name:<8} {e.title_rank.zh:<4} {scopes}{flag}")
+
+
+# --------------------------------------------------------------------------------------
+# workflow
+
+
+@click.group()
+def workflow() -> None:
+    """Authoring workflow: submit, assign, review, committee batches, retire, diff, history."""
+
+
+@workflow.command("submit")
+@click.argument("code")
+@with_bank
+@click.option("--comment", default="")
+@actor_option
+@click.pass_obj
+def wf_submit(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
+              comment: str, actor: str) -> None:
+    """The writer submits the latest version of CODE for review."""
+    from itembank.workflow import submit
+
+    it = _run(settings, lambda s: submit(s, actor=_as(actor, Role.ITEM_WRITER),
+                                         bank=_bank(s, occupation_code, level, work_type), code=code, comment=comment))
+    click.echo(f"{it.ref}: {it.state.value}")
+
+
+@workflow.command("assign")
+@click.argument("code")
+@with_bank
+@click.option("--reviewer", required=True)
+@actor_option
+@click.pass_obj
+def wf_assign(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
+              reviewer: str, actor: str) -> None:
+    from itembank.workflow import assign_reviewer
+
+    new = _run(settings, lambda s: assign_reviewer(s, actor=_as(actor, Role.BANK_MANAGER),
+                                                   bank=_bank(s, occupation_code, level, work_type), code=code,
+                                                   reviewer=reviewer))
+    click.echo(f"{reviewer} {'assigned to' if new else 'was already assigned to'} {code}")
+
+
+@workflow.command("review")
+@click.argument("code")
+@with_bank
+@click.option("--decision", type=click.Choice(["approve", "request_changes"]), required=True)
+@click.option("--comment", default="")
+@actor_option
+@click.pass_obj
+def wf_review(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
+              decision: str, comment: str, actor: str) -> None:
+    """An assigned reviewer decides on CODE (starting the review if it was only submitted)."""
+    from itembank.domain import VersionState
+    from itembank.items import get_item
+    from itembank.workflow import record_review, start_review
+
+    def act(s):  # type: ignore[no-untyped-def]
+        bank = _bank(s, occupation_code, level, work_type)
+        who = _as(actor, Role.REVIEWER)
+        if get_item(s, bank=bank, code=code).state is VersionState.SUBMITTED:
+            start_review(s, actor=who, bank=bank, code=code)
+        record_review(s, actor=who, bank=bank, code=code, decision=decision, comment=comment)
+        return get_item(s, bank=bank, code=code)
+
+    it = _run(settings, act)
+    click.echo(f"{it.ref}: {it.state.value}")
+
+
+@workflow.group("batch")
+def batch() -> None:
+    """Committee acceptance batches (附件11 第17条)."""
+
+
+@batch.command("create")
+@with_bank
+@click.option("--code", "codes", multiple=True, required=True, help="Item code (repeat).")
+@click.option("--member", "members", multiple=True, required=True, help="Committee member (repeat, >= 5).")
+@click.option("--meeting", default="", help="When and where the acceptance meeting is held.")
+@actor_option
+@click.pass_obj
+def batch_create(settings: Settings, occupation_code: str, level: str, work_type: str | None,
+                 codes: tuple[str, ...], members: tuple[str, ...], meeting: str, actor: str) -> None:
+    from itembank.workflow import create_acceptance_batch
+
+    b = _run(settings, lambda s: create_acceptance_batch(
+        s, actor=_as(actor, Role.BANK_MANAGER), bank=_bank(s, occupation_code, level, work_type),
+        codes=list(codes), members=list(members), meeting=meeting))
+    click.echo(f"batch {b.code}: {len(b.items)} items, members {', '.join(b.members)}; manifest {b.manifest_hash}")
+
+
+@batch.command("sign")
+@click.argument("batch_code")
+@click.option("--opinion", default="")
+@actor_option
+@click.pass_obj
+def batch_sign(settings: Settings, batch_code: str, opinion: str, actor: str) -> None:
+    from itembank.workflow import sign_batch
+
+    b = _run(settings, lambda s: sign_batch(s, actor=_as(actor, Role.COMMITTEE_MEMBER), batch_code=batch_code,
+                                            opinion=opinion))
+    click.echo(f"batch {b.code}: {b.state.value}; " +
+               ("every member signed" if b.all_signed else f"waiting for {', '.join(b.unsigned)}"))
+
+
+@batch.command("reject")
+@click.argument("batch_code")
+@click.option("--reason", required=True)
+@click.option("--return", "returned", multiple=True, help="Item codes to send back (default: all).")
+@actor_option
+@click.pass_obj
+def batch_reject(settings: Settings, batch_code: str, reason: str, returned: tuple[str, ...], actor: str) -> None:
+    from itembank.workflow import reject_batch
+
+    b = _run(settings, lambda s: reject_batch(s, actor=_as(actor, Role.COMMITTEE_MEMBER, Role.BANK_MANAGER),
+                                              batch_code=batch_code, reason=reason,
+                                              return_codes=list(returned) or None))
+    click.echo(f"batch {b.code}: rejected; returned {', '.join(b.returned) or 'none'}")
+
+
+@batch.command("show")
+@click.argument("batch_code")
+@click.pass_obj
+def batch_show(settings: Settings, batch_code: str) -> None:
+    from itembank.workflow import get_batch
+
+    b = _run(settings, lambda s: get_batch(s, batch_code=batch_code))
+    click.echo(f"batch {b.code} ({b.kind.value}) {b.state.value}; manifest {b.manifest_hash}")
+    if b.external_ref:
+        click.echo(f"  reference: {b.external_ref}")
+    click.echo(f"  items: {', '.join(f'{c} v{n}' for c, n in b.items)}")
+    for m in b.members:
+        sig = next((x for x in b.signatures if x.member == m), None)
+        click.echo(f"  {m:<12} " + (f"signed {sig.signed_at:%Y-%m-%d %H:%M} {sig.signature[:16]}… {sig.opinion}"
+                                    if sig else "not signed"))
+
+
+@workflow.command("retire")
+@click.argument("code")
+@with_bank
+@click.option("--reason", required=True)
+@actor_option
+@click.pass_obj
+def wf_retire(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
+              reason: str, actor: str) -> None:
+    from itembank.workflow import retire_item
+
+    it = _run(settings, lambda s: retire_item(s, actor=_as(actor, Role.BANK_MANAGER),
+                                              bank=_bank(s, occupation_code, level, work_type), code=code,
+                                              reason=reason))
+    click.echo(f"{it.ref}: retired")
+
+
+@workflow.command("diff")
+@click.argument("code")
+@with_bank
+@click.option("--old", type=int, default=None)
+@click.option("--new", type=int, default=None)
+@click.option("--all-fields", is_flag=True, help="Show unchanged fields too.")
+@actor_option
+@click.pass_obj
+def wf_diff(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
+            old: int | None, new: int | None, all_fields: bool, actor: str) -> None:
+    """Old vs new version of CODE, field by field (附件11 第14条). Ledgered as a read."""
+    from itembank.workflow import compare_versions
+
+    d = _run(settings, lambda s: compare_versions(s, actor=_as(actor, Role.BANK_MANAGER),
+                                                  bank=_bank(s, occupation_code, level, work_type), code=code,
+                                                  old=old, new=new))
+    click.echo(f"{d.code}: v{d.old_version} -> v{d.new_version}")
+    for f in d.fields:
+        if f.changed:
+            click.echo(f"  * {f.label}:\n      old: {f.old!r}\n      new: {f.new!r}")
+        elif all_fields:
+            click.echo(f"    {f.label}: unchanged")
+    if not d.changed_fields:
+        click.echo("  (no differences)")
+    sys.exit(0)
+
+
+@workflow.command("history")
+@click.argument("code")
+@with_bank
+@click.pass_obj
+def wf_history(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None) -> None:
+    """Who did what to CODE, when and why (the item's ledger entries)."""
+    from itembank.workflow import item_history
+
+    for e in _run(settings, lambda s: item_history(s, bank=_bank(s, occupation_code, level, work_type), code=code)):
+        d = e.details
+        what = (f"v{d.get('version')} {d.get('from')} -> {d.get('to')}" if e.action == "item.state"
+                else ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("code",)))
+        reason = f"  ({d['reason']})" if d.get("reason") and e.action == "item.state" else ""
+        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<10} {e.action:<14} {what}{reason}")

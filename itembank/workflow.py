@@ -1,0 +1,917 @@
+"""The authoring workflow (附件11 第13–18条): writing, review, committee acceptance,
+retirement, and the structured diff between versions (第14条).
+
+States of one item version::
+
+    draft -> submitted -> in_review -> approved -> accepted -> retired
+                 ^            |            |          |
+                 |            v            |          +-> superseded (a newer version accepted)
+                 +--- changes_requested <--+ (committee did not accept, 第17条(四))
+    draft / changes_requested -> superseded (the writer made a newer version)
+
+Every act takes an ``Actor`` and checks, in this order: the role (``Actor.has`` for the
+item's occupation), the expert register (writers and reviewers, 第10条), the person
+(a writer submits only versions they wrote; a reviewer is assigned to the item and never one
+of its writers), then the state. Only then is anything written; every state change goes
+through ``items.set_version_state`` and so into the ledger with who, when and why (第24条).
+
+Committee rule (第17条): a batch of approved versions goes to a committee of at least five
+distinct members, none of whom wrote any version of any item in the batch (a writer judging
+their own work would defeat the review of 第15条); every member signs the batch's manifest
+(第17条(三) 全体成员签字), and only when the last member has signed are the versions accepted,
+each superseding the item's previously accepted version. Any member (or the bank manager)
+may instead reject the batch (第17条(四)): the named versions go back for changes, the rest
+stay approved for a later batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from itembank import ledger
+from itembank.domain import (
+    Actor,
+    BankRef,
+    Item,
+    ItemContent,
+    Option,
+    Role,
+    RubricPoint,
+    VersionState,
+)
+from itembank.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+    WorkflowError,
+)
+from itembank.experts import require_expert
+from itembank.items import (
+    _item_record,
+    add_item,
+    content_hash,
+    get_item,
+    item_from_records,
+    revise_item,
+    set_version_state,
+)
+from itembank.ledger import LedgerEntry, query_ledger
+from itembank.occupations import get_bank_by_id
+from itembank.orm import ItemRecord, ItemVersionRecord
+from itembank.orm_workflow import (
+    AcceptanceBatchRecord,
+    AcceptanceItemRecord,
+    AcceptanceMemberRecord,
+    AcceptanceSignatureRecord,
+    BatchKind,
+    BatchState,
+    ExpertRole,
+    ReviewAssignmentRecord,
+    ReviewDecision,
+    ReviewRecord,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "MIN_APPROVALS",
+    "MIN_COMMITTEE_MEMBERS",
+    "AcceptanceBatch",
+    "AssignedItem",
+    "BatchKind",
+    "BatchState",
+    "FieldChange",
+    "OptionChange",
+    "Review",
+    "ReviewDecision",
+    "RubricChange",
+    "Signature",
+    "VersionDiff",
+    "acceptance_of",
+    "assign_reviewer",
+    "assigned_items",
+    "check_transition",
+    "compare_versions",
+    "create_acceptance_batch",
+    "create_item",
+    "diff_versions",
+    "get_batch",
+    "item_history",
+    "list_batches",
+    "record_review",
+    "reject_batch",
+    "retire_item",
+    "revise",
+    "reviews_of",
+    "sign_batch",
+    "start_review",
+    "submit",
+    "unassign_reviewer",
+]
+
+S = VersionState
+MIN_COMMITTEE_MEMBERS = 5  # 附件11 第17条(二) 验收小组成员 5 人以上
+MIN_APPROVALS = 1  # approving reviews a version needs before it may go to a committee
+
+# (from, to) -> the act that makes the move. Every other pair is forbidden.
+ALLOWED_TRANSITIONS: dict[tuple[VersionState, VersionState], str] = {
+    (S.DRAFT, S.SUBMITTED): "the writer submits the version",
+    (S.CHANGES_REQUESTED, S.SUBMITTED): "the writer submits the version again",
+    (S.SUBMITTED, S.IN_REVIEW): "an assigned reviewer starts the review",
+    (S.IN_REVIEW, S.APPROVED): "an assigned reviewer approves",
+    (S.IN_REVIEW, S.CHANGES_REQUESTED): "an assigned reviewer requests changes",
+    (S.APPROVED, S.ACCEPTED): "every member of the acceptance committee has signed (第17条)",
+    (S.APPROVED, S.CHANGES_REQUESTED): "the acceptance committee returns the version (第17条(四))",
+    (S.ACCEPTED, S.RETIRED): "a bank manager retires the item, with a reason",
+    (S.ACCEPTED, S.SUPERSEDED): "a newer version of the item is accepted",
+    (S.DRAFT, S.SUPERSEDED): "the writer makes a newer version",
+    (S.CHANGES_REQUESTED, S.SUPERSEDED): "the writer makes a newer version",
+}
+IN_FLIGHT = (S.SUBMITTED, S.IN_REVIEW, S.APPROVED)  # content frozen while reviewed / awaiting acceptance
+
+
+def check_transition(old: VersionState, new: VersionState, *, where: str = "") -> None:
+    """Raise ``WorkflowError`` unless ``old -> new`` is a move of the workflow."""
+    if (S(old), S(new)) in ALLOWED_TRANSITIONS:
+        return
+    p = f"{where}: " if where else ""
+    allowed = [f"{b.value} ({why})" for (a, b), why in ALLOWED_TRANSITIONS.items() if a is S(old)]
+    raise WorkflowError(
+        f"{p}a {S(old).value} version cannot become {S(new).value}; from {S(old).value} it may "
+        f"become: {'; '.join(allowed) if allowed else 'nothing (final state)'}",
+        from_state=S(old).value, to_state=S(new).value,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Domain objects
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    code: str
+    version: int
+    reviewer: str
+    decision: ReviewDecision
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AssignedItem:
+    bank_id: int
+    code: str
+    version: int
+    state: VersionState
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    member: str
+    signed_at: datetime
+    opinion: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceBatch:
+    code: str
+    bank_id: int
+    kind: BatchKind
+    state: BatchState
+    members: tuple[str, ...]
+    items: tuple[tuple[str, int], ...]  # (item code, version), ordered by code
+    signatures: tuple[Signature, ...]
+    manifest_hash: str
+    meeting: str = ""
+    note: str = ""
+    external_ref: str = ""
+    created_by: str = ""
+    created_at: datetime | None = None
+    closed_by: str = ""
+    closed_at: datetime | None = None
+    close_reason: str = ""
+    returned: tuple[str, ...] = ()  # item codes sent back by a rejection
+
+    @property
+    def unsigned(self) -> tuple[str, ...]:
+        signed = {s.member for s in self.signatures}
+        return tuple(m for m in self.members if m not in signed)
+
+    @property
+    def all_signed(self) -> bool:
+        return bool(self.members) and not self.unsigned
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+
+
+def _occ(bank: BankRef) -> str:
+    return bank.occupation.code
+
+
+def _require_role(actor: Actor, role: Role, bank: BankRef, doing: str) -> None:
+    if not actor.has(role, occupation_code=_occ(bank)):
+        raise PermissionDeniedError(
+            f"{actor.username} may not {doing} in {bank.label}: it needs the {role.zh} "
+            f"({role.value}) role for occupation {_occ(bank)}"
+        )
+
+
+def _locked_item(session: Session, bank: BankRef, code: str) -> ItemRecord:
+    """The item row, locked against concurrent workflow acts on PostgreSQL (SQLite
+    serialises writers anyway, and SQLAlchemy leaves FOR UPDATE out there)."""
+    rec = session.scalar(
+        select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code).with_for_update()
+        .execution_options(populate_existing=True)  # bulk UPDATEs (usage, compromised) bypass the identity map
+    )
+    if rec is None:
+        return _item_record(session, bank=bank, code=code)  # raises NotFoundError
+    session.expire(rec, ["versions"])  # the identity map may hold a collection loaded earlier
+    return rec
+
+
+def _version(rec: ItemRecord, version: int | None) -> ItemVersionRecord:
+    if version is None:
+        return max(rec.versions, key=lambda v: v.version_no)
+    for v in rec.versions:
+        if v.version_no == version:
+            return v
+    raise NotFoundError(
+        f"item {rec.code} has no version {version} (versions: "
+        f"{', '.join(str(v.version_no) for v in rec.versions)})",
+        field="version",
+    )
+
+
+def _authors(rec: ItemRecord) -> set[str]:
+    """Everyone who wrote a version of the item (and who created it)."""
+    return {rec.created_by, *(v.created_by for v in rec.versions)} - {""}
+
+
+def _move(
+    session: Session, *, actor: Actor, bank: BankRef, rec: ItemRecord, v: ItemVersionRecord,
+    to: VersionState, reason: str,
+) -> Item:
+    check_transition(v.state, to, where=f"item {rec.code} v{v.version_no}")
+    return set_version_state(session, bank=bank, code=rec.code, version=v.version_no, state=to,
+                             actor=actor.username, reason=reason)
+
+
+def _require_state(rec: ItemRecord, v: ItemVersionRecord, states: Sequence[VersionState], doing: str) -> None:
+    if v.state not in states:
+        raise WorkflowError(
+            f"item {rec.code} v{v.version_no} is {S(v.state).value}; to {doing} it must be "
+            f"{' or '.join(s.value for s in states)}",
+            from_state=S(v.state).value,
+        )
+
+
+def _require_reviewer(session: Session, *, actor: Actor, bank: BankRef, rec: ItemRecord, doing: str) -> None:
+    _require_role(actor, Role.REVIEWER, bank, doing)
+    require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.REVIEWER)
+    if actor.username in _authors(rec):
+        raise PermissionDeniedError(
+            f"{actor.username} wrote a version of item {rec.code} and may not review it "
+            "(a writer never reviews their own items)"
+        )
+    assigned = session.scalar(
+        select(ReviewAssignmentRecord.id).where(
+            ReviewAssignmentRecord.item_id == rec.id, ReviewAssignmentRecord.reviewer == actor.username
+        )
+    )
+    if assigned is None:
+        raise PermissionDeniedError(
+            f"{actor.username} is not assigned to review item {rec.code}; a bank manager assigns "
+            "reviewers (itembank workflow assign)"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Writing
+
+
+def create_item(
+    session: Session, *, actor: Actor, bank: BankRef, code: str, content: ItemContent,
+    set_code: str | None = None,
+) -> Item:
+    """A registered writer creates an item; its first version is a draft."""
+    _require_role(actor, Role.ITEM_WRITER, bank, "write items")
+    require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
+    item = add_item(session, bank=bank, code=code, content=content, actor=actor.username, set_code=set_code)
+    ledger.append(session, actor=actor.username, action="item.create", object_type="item",
+                  object_id=item.id, details={"code": code, "version": 1, "state": S.DRAFT.value,  # type: ignore[arg-type]
+                                              "bank": bank.label, "content_hash": content_hash(content)})
+    return item
+
+
+def revise(
+    session: Session, *, actor: Actor, bank: BankRef, code: str, content: ItemContent, reason: str = "",
+) -> Item:
+    """A registered writer makes a new version (a draft) of an item (第14条: the old version
+    stays). A pending draft or changes-requested version is superseded by it; a version under
+    review or awaiting acceptance cannot be revised. Unchanged content does nothing."""
+    _require_role(actor, Role.ITEM_WRITER, bank, "revise items")
+    require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
+    rec = _locked_item(session, bank, code)
+    latest = _version(rec, None)
+    if latest.state in IN_FLIGHT:
+        raise WorkflowError(
+            f"item {code} v{latest.version_no} is {S(latest.state).value}: its content is frozen until "
+            "the reviewer requests changes or the committee decides",
+            from_state=S(latest.state).value,
+        )
+    old_no, old_state = latest.version_no, latest.state
+    new = revise_item(session, bank=bank, code=code, content=content, actor=actor.username,
+                      reason=reason, state=S.DRAFT)
+    if new.version == old_no:
+        return new  # unchanged content: nothing to do
+    if old_state in (S.DRAFT, S.CHANGES_REQUESTED):
+        session.expire(rec, ["versions"])
+        _move(session, actor=actor, bank=bank, rec=rec, v=_version(rec, old_no), to=S.SUPERSEDED,
+              reason=f"replaced by version {new.version}" + (f": {reason}" if reason else ""))
+    return get_item(session, bank=bank, code=code, version=new.version)
+
+
+def submit(
+    session: Session, *, actor: Actor, bank: BankRef, code: str, version: int | None = None,
+    comment: str = "",
+) -> Item:
+    """The writer of a version submits it for review (draft or changes requested -> submitted)."""
+    _require_role(actor, Role.ITEM_WRITER, bank, "submit items")
+    require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
+    rec = _locked_item(session, bank, code)
+    v = _version(rec, version)
+    if v.created_by != actor.username:
+        raise PermissionDeniedError(
+            f"item {code} v{v.version_no} was written by {v.created_by or 'someone else'}; "
+            f"only its writer submits it, not {actor.username}"
+        )
+    _require_state(rec, v, (S.DRAFT, S.CHANGES_REQUESTED), "submit")
+    return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.SUBMITTED,
+                 reason=comment or "submitted for review")
+
+
+# --------------------------------------------------------------------------------------
+# Review
+
+
+def assign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str, reviewer: str) -> bool:
+    """A bank manager assigns a registered reviewer, who is none of the item's writers.
+    Returns False when the reviewer was assigned already."""
+    _require_role(actor, Role.BANK_MANAGER, bank, "assign reviewers")
+    rec = _locked_item(session, bank, code)
+    require_expert(session, username=reviewer, occupation_code=_occ(bank), role=ExpertRole.REVIEWER)
+    if reviewer in _authors(rec):
+        raise PermissionDeniedError(
+            f"{reviewer} wrote a version of item {code} and cannot be its reviewer; choose another reviewer"
+        )
+    exists = session.scalar(select(ReviewAssignmentRecord.id).where(
+        ReviewAssignmentRecord.item_id == rec.id, ReviewAssignmentRecord.reviewer == reviewer))
+    if exists is not None:
+        return False
+    session.add(ReviewAssignmentRecord(item_id=rec.id, reviewer=reviewer, assigned_by=actor.username))
+    session.flush()
+    ledger.append(session, actor=actor.username, action="review.assign", object_type="item", object_id=rec.id,
+                  details={"code": code, "reviewer": reviewer})
+    return True
+
+
+def unassign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str, reviewer: str,
+                      reason: str = "") -> bool:
+    _require_role(actor, Role.BANK_MANAGER, bank, "assign reviewers")
+    rec = _locked_item(session, bank, code)
+    row = session.scalar(select(ReviewAssignmentRecord).where(
+        ReviewAssignmentRecord.item_id == rec.id, ReviewAssignmentRecord.reviewer == reviewer))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    ledger.append(session, actor=actor.username, action="review.unassign", object_type="item", object_id=rec.id,
+                  details={"code": code, "reviewer": reviewer, "reason": reason})
+    return True
+
+
+def start_review(session: Session, *, actor: Actor, bank: BankRef, code: str, version: int | None = None) -> Item:
+    """An assigned reviewer takes a submitted version into review."""
+    rec = _locked_item(session, bank, code)
+    _require_reviewer(session, actor=actor, bank=bank, rec=rec, doing="review items")
+    v = _version(rec, version)
+    _require_state(rec, v, (S.SUBMITTED,), "start its review")
+    return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.IN_REVIEW, reason="review started")
+
+
+def record_review(
+    session: Session, *, actor: Actor, bank: BankRef, code: str, decision: ReviewDecision | str,
+    comment: str, version: int | None = None,
+) -> Review:
+    """An assigned reviewer comments on a version in review and decides: approve (-> approved)
+    or request changes (-> changes requested; the comment says what to change)."""
+    decision = ReviewDecision(decision)
+    rec = _locked_item(session, bank, code)
+    _require_reviewer(session, actor=actor, bank=bank, rec=rec, doing="review items")
+    v = _version(rec, version)
+    _require_state(rec, v, (S.IN_REVIEW,), "record a review decision")
+    if decision is ReviewDecision.REQUEST_CHANGES and not comment.strip():
+        raise ValidationError(f"item {code}: say what the writer should change", field="comment")
+    now = datetime.now(timezone.utc)
+    session.add(ReviewRecord(item_id=rec.id, version_id=v.id, reviewer=actor.username, decision=decision,
+                             comment=comment, at=now))
+    session.flush()
+    ledger.append(session, actor=actor.username, action="review.record", object_type="item", object_id=rec.id,
+                  details={"code": code, "version": v.version_no, "decision": decision.value, "comment": comment})
+    if decision is ReviewDecision.REQUEST_CHANGES:
+        _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.CHANGES_REQUESTED, reason=comment)
+    elif _approvals(session, v.id) >= MIN_APPROVALS:
+        _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.APPROVED, reason=comment or "approved")
+    return Review(code, v.version_no, actor.username, decision, comment, now)
+
+
+def _approvals(session: Session, version_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(ReviewRecord).where(
+            ReviewRecord.version_id == version_id, ReviewRecord.decision == ReviewDecision.APPROVE)
+    ) or 0
+
+
+def reviews_of(session: Session, *, bank: BankRef, code: str, version: int | None = None) -> list[Review]:
+    rec = _item_record(session, bank=bank, code=code)
+    numbers = {v.id: v.version_no for v in rec.versions}
+    q = select(ReviewRecord).where(ReviewRecord.item_id == rec.id).order_by(ReviewRecord.at, ReviewRecord.id)
+    if version is not None:
+        q = q.where(ReviewRecord.version_id == _version(rec, version).id)
+    return [Review(code, numbers[r.version_id], r.reviewer, r.decision, r.comment, r.at) for r in session.scalars(q)]
+
+
+def assigned_items(
+    session: Session, *, reviewer: str, bank: BankRef | None = None,
+    states: Sequence[VersionState] | None = (S.SUBMITTED, S.IN_REVIEW),
+) -> list[AssignedItem]:
+    """The items a reviewer is assigned to, with their latest version (what the reviewer's
+    page lists); ``states`` filters on that version's state (None: every state)."""
+    latest = (
+        select(ItemVersionRecord.item_id, func.max(ItemVersionRecord.version_no).label("n"))
+        .group_by(ItemVersionRecord.item_id).subquery()
+    )
+    q = (
+        select(ItemRecord.bank_id, ItemRecord.code, ItemVersionRecord.version_no, ItemVersionRecord.state)
+        .join(ReviewAssignmentRecord, ReviewAssignmentRecord.item_id == ItemRecord.id)
+        .join(latest, latest.c.item_id == ItemRecord.id)
+        .join(ItemVersionRecord, (ItemVersionRecord.item_id == ItemRecord.id)
+              & (ItemVersionRecord.version_no == latest.c.n))
+        .where(ReviewAssignmentRecord.reviewer == reviewer)
+        .order_by(ItemRecord.bank_id, ItemRecord.code)
+    )
+    if bank is not None:
+        q = q.where(ItemRecord.bank_id == bank.id)
+    if states is not None:
+        q = q.where(ItemVersionRecord.state.in_(list(states)))
+    return [AssignedItem(*r) for r in session.execute(q).all()]
+
+
+# --------------------------------------------------------------------------------------
+# Committee acceptance (附件11 第17条)
+
+
+def _manifest_hash(code: str, bank_id: int, members: Sequence[str], items: Sequence[tuple[str, int, str]]) -> str:
+    payload = json.dumps({"batch": code, "bank": bank_id, "members": list(members),
+                          "items": [list(t) for t in sorted(items)]},
+                         ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _batch_record(session: Session, batch_code: str, *, lock: bool = False) -> AcceptanceBatchRecord:
+    q = select(AcceptanceBatchRecord).where(AcceptanceBatchRecord.code == batch_code)
+    if lock:
+        q = q.with_for_update()
+    rec = session.scalar(q)
+    if rec is None:
+        raise NotFoundError(f"no acceptance batch {batch_code}", field="batch_code")
+    return rec
+
+
+def _batch_domain(session: Session, rec: AcceptanceBatchRecord) -> AcceptanceBatch:
+    session.refresh(rec)
+    rows = session.execute(
+        select(ItemRecord.code, ItemVersionRecord.version_no, AcceptanceItemRecord.returned)
+        .select_from(AcceptanceItemRecord)
+        .join(ItemVersionRecord, ItemVersionRecord.id == AcceptanceItemRecord.version_id)
+        .join(ItemRecord, ItemRecord.id == AcceptanceItemRecord.item_id)
+        .where(AcceptanceItemRecord.batch_id == rec.id)
+        .order_by(ItemRecord.code)
+    ).all()
+    return AcceptanceBatch(
+        code=rec.code, bank_id=rec.bank_id, kind=rec.kind, state=rec.state,
+        members=tuple(m.username for m in rec.members),
+        items=tuple((c, n) for c, n, _ in rows),
+        signatures=tuple(Signature(s.member, s.signed_at, s.opinion, s.signature) for s in rec.signatures),
+        manifest_hash=rec.manifest_hash, meeting=rec.meeting, note=rec.note, external_ref=rec.external_ref,
+        created_by=rec.created_by, created_at=rec.created_at, closed_by=rec.closed_by,
+        closed_at=rec.closed_at, close_reason=rec.close_reason,
+        returned=tuple(c for c, _, r in rows if r),
+    )
+
+
+def create_acceptance_batch(
+    session: Session,
+    *,
+    actor: Actor,
+    bank: BankRef,
+    codes: Sequence[str],
+    members: Sequence[str],
+    meeting: str = "",
+    note: str = "",
+    batch_code: str | None = None,
+    capacities: dict[str, str] | None = None,
+) -> AcceptanceBatch:
+    """A bank manager puts the approved latest versions of ``codes`` to a committee.
+
+    Refused, listing every problem, unless: at least 5 distinct members, none of them a
+    writer of any item in the batch; every item's latest version approved with at least one
+    approving review, not in another open batch, and the item not compromised."""
+    _require_role(actor, Role.BANK_MANAGER, bank, "put items to an acceptance committee")
+    problems: list[str] = []
+    members = [m.strip() for m in members]
+    if len(set(members)) != len(members):
+        problems.append(f"members: a member is listed twice ({', '.join(members)})")
+    if any(not m for m in members):
+        problems.append("members: an empty member name")
+    if len(set(members)) < MIN_COMMITTEE_MEMBERS:
+        problems.append(
+            f"members: {len(set(members))} distinct member(s); an acceptance committee has at least "
+            f"{MIN_COMMITTEE_MEMBERS} (附件11 第17条(二))"
+        )
+    if not codes:
+        problems.append("items: the batch is empty")
+    if len(set(codes)) != len(codes):
+        problems.append("items: an item code is listed twice")
+    recs = session.scalars(
+        select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code.in_(list(set(codes))))
+        .options(selectinload(ItemRecord.versions)).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_code = {r.code: r for r in recs}
+    problems += [f"item {c}: not in {bank.label}" for c in sorted(set(codes) - set(by_code))]
+    open_versions = set(session.scalars(
+        select(AcceptanceItemRecord.version_id)
+        .join(AcceptanceBatchRecord, AcceptanceBatchRecord.id == AcceptanceItemRecord.batch_id)
+        .where(AcceptanceBatchRecord.state == BatchState.OPEN)
+    ))
+    chosen: list[tuple[ItemRecord, ItemVersionRecord]] = []
+    for code in sorted(set(codes) & set(by_code)):
+        rec = by_code[code]
+        v = _version(rec, None)
+        if v.state is not S.APPROVED:
+            problems.append(f"item {code} v{v.version_no}: is {S(v.state).value}, not approved")
+        elif _approvals(session, v.id) < MIN_APPROVALS:
+            problems.append(f"item {code} v{v.version_no}: has no approving review")
+        if v.id in open_versions:
+            problems.append(f"item {code} v{v.version_no}: already in an open acceptance batch")
+        if rec.compromised:
+            problems.append(f"item {code}: compromised (leaked); it may never be accepted (附件16)")
+        writers = sorted(_authors(rec) & set(members))
+        if writers:
+            problems.append(
+                f"item {code}: {', '.join(writers)} wrote it and may not sit on its acceptance committee"
+            )
+        chosen.append((rec, v))
+    n = (session.scalar(select(func.count()).select_from(AcceptanceBatchRecord)
+                        .where(AcceptanceBatchRecord.bank_id == bank.id)) or 0) + 1
+    code = batch_code or f"YS-{bank.id:03d}-{n:04d}"
+    if session.scalar(select(AcceptanceBatchRecord.id).where(AcceptanceBatchRecord.code == code)) is not None:
+        problems.append(f"batch code {code} is already used")
+    if problems:
+        raise WorkflowError(
+            f"acceptance batch for {bank.label} was not created: {len(problems)} problem(s)\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    manifest = _manifest_hash(code, bank.id, members, [(r.code, v.version_no, v.content_hash) for r, v in chosen])  # type: ignore[arg-type]
+    batch = AcceptanceBatchRecord(code=code, bank_id=bank.id, kind=BatchKind.COMMITTEE, state=BatchState.OPEN,
+                                  meeting=meeting, note=note, external_ref="", manifest_hash=manifest,
+                                  created_by=actor.username, closed_by="", close_reason="")
+    session.add(batch)
+    session.flush()
+    session.add_all(AcceptanceMemberRecord(batch_id=batch.id, username=m, position=i,
+                                           capacity=(capacities or {}).get(m, ""))
+                    for i, m in enumerate(members))
+    session.add_all(AcceptanceItemRecord(batch_id=batch.id, version_id=v.id, item_id=r.id, returned=False)
+                    for r, v in chosen)
+    session.flush()
+    ledger.append(session, actor=actor.username, action="batch.create", object_type="acceptance_batch",
+                  object_id=code, details={"bank": bank.label, "members": members, "meeting": meeting,
+                                           "items": [f"{r.code} v{v.version_no}" for r, v in chosen],
+                                           "manifest_hash": manifest})
+    return _batch_domain(session, batch)
+
+
+def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str = "") -> AcceptanceBatch:
+    """A committee member signs the batch's manifest. When the last member signs, every
+    version in the batch is accepted (superseding the item's earlier accepted version)."""
+    rec = _batch_record(session, batch_code, lock=True)
+    bank = get_bank_by_id(session, rec.bank_id)
+    _require_role(actor, Role.COMMITTEE_MEMBER, bank, "sign acceptance batches")
+    members = [m.username for m in rec.members]
+    if actor.username not in members:
+        raise PermissionDeniedError(
+            f"{actor.username} is not a member of acceptance batch {batch_code} (members: {', '.join(members)})"
+        )
+    if rec.state is not BatchState.OPEN:
+        raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be signed")
+    if any(s.member == actor.username for s in rec.signatures):
+        raise ConflictError(f"{actor.username} has already signed acceptance batch {batch_code}")
+    completes = {s.member for s in rec.signatures} | {actor.username} >= set(members)
+    rows = _batch_versions(session, rec) if completes else []
+    if completes:
+        # checked when the batch was made; checked again before the last signature is written
+        stale = [f"{c} v{n} is {S(st).value}" for c, n, st, _ in rows if st is not S.APPROVED]
+        stale += [f"{c} v{n} has no approving review" for c, n, _, vid in rows
+                  if _approvals(session, vid) < MIN_APPROVALS]
+        if stale:
+            raise WorkflowError(f"acceptance batch {batch_code} cannot be accepted: {'; '.join(stale)}")
+    now = datetime.now(timezone.utc)
+    sig = hashlib.sha256(
+        f"{rec.manifest_hash}|{actor.username}|{now.isoformat()}|{opinion}".encode("utf-8")
+    ).hexdigest()
+    session.add(AcceptanceSignatureRecord(batch_id=rec.id, member=actor.username, signed_at=now,
+                                          opinion=opinion, signature=sig))
+    session.flush()
+    ledger.append(session, actor=actor.username, action="batch.sign", object_type="acceptance_batch",
+                  object_id=batch_code, details={"opinion": opinion, "signature": sig,
+                                                 "manifest_hash": rec.manifest_hash})
+    if completes:
+        _accept(session, actor=actor, bank=bank, rec=rec, members=members, rows=rows)
+    return _batch_domain(session, rec)
+
+
+def _batch_versions(session: Session, rec: AcceptanceBatchRecord) -> list:  # type: ignore[type-arg]
+    return list(session.execute(
+        select(ItemRecord.code, ItemVersionRecord.version_no, ItemVersionRecord.state, ItemVersionRecord.id)
+        .select_from(AcceptanceItemRecord)
+        .join(ItemVersionRecord, ItemVersionRecord.id == AcceptanceItemRecord.version_id)
+        .join(ItemRecord, ItemRecord.id == AcceptanceItemRecord.item_id)
+        .where(AcceptanceItemRecord.batch_id == rec.id).order_by(ItemRecord.code)
+    ).all())
+
+
+def _accept(session: Session, *, actor: Actor, bank: BankRef, rec: AcceptanceBatchRecord, members: list[str],
+            rows: list) -> None:  # type: ignore[type-arg]
+    reason = f"accepted by committee batch {rec.code}, signed by {', '.join(members)}"
+    for code, n, _, _ in rows:
+        item = _locked_item(session, bank, code)
+        _move(session, actor=actor, bank=bank, rec=item, v=_version(item, n), to=S.ACCEPTED, reason=reason)
+    rec.state = BatchState.ACCEPTED
+    rec.closed_by = actor.username
+    rec.closed_at = datetime.now(timezone.utc)
+    session.flush()
+    ledger.append(session, actor=actor.username, action="batch.accept", object_type="acceptance_batch",
+                  object_id=rec.code, details={"bank": bank.label, "n_items": len(rows), "members": members,
+                                               "manifest_hash": rec.manifest_hash})
+
+
+def reject_batch(
+    session: Session, *, actor: Actor, batch_code: str, reason: str, return_codes: Sequence[str] | None = None,
+) -> AcceptanceBatch:
+    """The committee does not accept the batch (第17条(四)). The versions of ``return_codes``
+    (default: all) go back to the writers (changes requested, with the reason); the others
+    stay approved and may go into a new batch."""
+    rec = _batch_record(session, batch_code, lock=True)
+    bank = get_bank_by_id(session, rec.bank_id)
+    members = [m.username for m in rec.members]
+    is_member = actor.username in members and actor.has(Role.COMMITTEE_MEMBER, occupation_code=_occ(bank))
+    if not is_member and not actor.has(Role.BANK_MANAGER, occupation_code=_occ(bank)):
+        raise PermissionDeniedError(
+            f"{actor.username} may not reject acceptance batch {batch_code}: only its members or a bank manager"
+        )
+    if rec.state is not BatchState.OPEN:
+        raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be rejected")
+    if not reason.strip():
+        raise ValidationError("say why the batch is not accepted (the committee's opinion)", field="reason")
+    rows = session.execute(
+        select(ItemRecord.code, ItemVersionRecord.version_no, AcceptanceItemRecord.version_id)
+        .select_from(AcceptanceItemRecord)
+        .join(ItemVersionRecord, ItemVersionRecord.id == AcceptanceItemRecord.version_id)
+        .join(ItemRecord, ItemRecord.id == AcceptanceItemRecord.item_id)
+        .where(AcceptanceItemRecord.batch_id == rec.id).order_by(ItemRecord.code)
+    ).all()
+    in_batch = {c for c, _, _ in rows}
+    back = set(in_batch if return_codes is None else return_codes)
+    unknown = sorted(back - in_batch)
+    if unknown:
+        raise ValidationError(f"acceptance batch {batch_code} does not hold {', '.join(unknown)}",
+                              field="return_codes")
+    for code, n, vid in rows:
+        if code in back:
+            item = _locked_item(session, bank, code)
+            _move(session, actor=actor, bank=bank, rec=item, v=_version(item, n), to=S.CHANGES_REQUESTED,
+                  reason=f"committee batch {batch_code} not accepted: {reason}")
+            session.get(AcceptanceItemRecord, (rec.id, vid)).returned = True  # type: ignore[union-attr]
+    rec.state = BatchState.REJECTED
+    rec.closed_by = actor.username
+    rec.closed_at = datetime.now(timezone.utc)
+    rec.close_reason = reason
+    session.flush()
+    ledger.append(session, actor=actor.username, action="batch.reject", object_type="acceptance_batch",
+                  object_id=batch_code, details={"reason": reason, "returned": sorted(back)})
+    return _batch_domain(session, rec)
+
+
+def get_batch(session: Session, *, batch_code: str) -> AcceptanceBatch:
+    return _batch_domain(session, _batch_record(session, batch_code))
+
+
+def list_batches(session: Session, *, bank: BankRef, state: BatchState | None = None) -> list[AcceptanceBatch]:
+    q = select(AcceptanceBatchRecord).where(AcceptanceBatchRecord.bank_id == bank.id).order_by(AcceptanceBatchRecord.id)
+    if state is not None:
+        q = q.where(AcceptanceBatchRecord.state == state)
+    return [_batch_domain(session, r) for r in session.scalars(q)]
+
+
+def acceptance_of(session: Session, *, bank: BankRef, code: str, version: int) -> AcceptanceBatch | None:
+    """The accepted batch (committee, with its signatures, or legacy, with its reference)
+    that accepted this version; None when it was never accepted through one."""
+    v = _version(_item_record(session, bank=bank, code=code), version)
+    rec = session.scalar(
+        select(AcceptanceBatchRecord)
+        .join(AcceptanceItemRecord, AcceptanceItemRecord.batch_id == AcceptanceBatchRecord.id)
+        .where(AcceptanceItemRecord.version_id == v.id, AcceptanceBatchRecord.state == BatchState.ACCEPTED)
+    )
+    return _batch_domain(session, rec) if rec is not None else None
+
+
+# --------------------------------------------------------------------------------------
+# Retirement
+
+
+def retire_item(session: Session, *, actor: Actor, bank: BankRef, code: str, reason: str) -> Item:
+    """A bank manager retires the accepted version of an item: it leaves the pool for papers."""
+    _require_role(actor, Role.BANK_MANAGER, bank, "retire items")
+    if not reason.strip():
+        raise ValidationError(f"item {code}: say why it is retired", field="reason")
+    rec = _locked_item(session, bank, code)
+    v = next((x for x in rec.versions if x.state is S.ACCEPTED), None)
+    if v is None:
+        states = ", ".join(f"v{x.version_no} {S(x.state).value}" for x in rec.versions)
+        raise WorkflowError(f"item {code} has no accepted version to retire ({states})", from_state=None)
+    return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.RETIRED, reason=reason)
+
+
+# --------------------------------------------------------------------------------------
+# History and the structured diff (第14条: 新旧试题主要内容对比)
+
+
+def item_history(session: Session, *, bank: BankRef, code: str, limit: int = 10_000) -> list[LedgerEntry]:
+    """Every ledger entry about the item, oldest first: who did what, when and why."""
+    rec = _item_record(session, bank=bank, code=code)
+    return query_ledger(session, object_type="item", object_id=rec.id, limit=limit)
+
+
+FIELD_LABELS = {
+    "item_type": "题型",
+    "stem": "题干",
+    "options": "选项",
+    "key": "答案",
+    "rubric": "评分要点",
+    "element_codes": "鉴定点",
+    "points": "分值",
+    "analysis": "解析/评分标准",
+    "estimated_time_s": "预计用时(秒)",
+    "time_limit_min": "考核时限(分钟)",
+    "equipment": "设备工具材料",
+    "difficulty_rating": "难度",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    field: str
+    label: str  # Chinese column label
+    old: object
+    new: object
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+@dataclass(frozen=True, slots=True)
+class OptionChange:
+    label: str
+    old: str | None
+    new: str | None
+
+    @property
+    def status(self) -> str:
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        return "unchanged" if self.old == self.new else "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class RubricChange:
+    position: int  # 1-based
+    old: RubricPoint | None
+    new: RubricPoint | None
+
+    @property
+    def status(self) -> str:
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        return "unchanged" if self.old == self.new else "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDiff:
+    """Old vs new, field by field, side by side (第14条). ``fields`` lists every field in
+    a fixed order, unchanged ones included (``changed`` False)."""
+
+    code: str
+    old_version: int
+    new_version: int
+    fields: tuple[FieldChange, ...]
+    options: tuple[OptionChange, ...]
+    rubric: tuple[RubricChange, ...]
+    elements_added: tuple[str, ...]
+    elements_removed: tuple[str, ...]
+
+    @property
+    def changed_fields(self) -> tuple[str, ...]:
+        return tuple(f.field for f in self.fields if f.changed)
+
+    def field(self, name: str) -> FieldChange:
+        for f in self.fields:
+            if f.field == name:
+                return f
+        raise KeyError(name)
+
+
+def _opts(options: Sequence[Option]) -> tuple[tuple[str, str], ...]:
+    return tuple((o.label, o.text) for o in options)
+
+
+def diff_versions(old: Item, new: Item) -> VersionDiff:
+    """The structured diff of two versions of one item (pure)."""
+    a, b = old.content, new.content
+    values = {
+        "item_type": (a.item_type.value, b.item_type.value),
+        "stem": (a.stem, b.stem),
+        "options": (_opts(a.options), _opts(b.options)),
+        "key": (tuple(a.key), tuple(b.key)),
+        "rubric": (tuple(a.rubric), tuple(b.rubric)),
+        "element_codes": (tuple(sorted(a.element_codes)), tuple(sorted(b.element_codes))),
+        "points": (float(a.points), float(b.points)),
+        "analysis": (a.analysis, b.analysis),
+        "estimated_time_s": (float(a.estimated_time_s), float(b.estimated_time_s)),
+        "time_limit_min": (a.time_limit_min, b.time_limit_min),
+        "equipment": (a.equipment, b.equipment),
+        "difficulty_rating": (a.difficulty_rating, b.difficulty_rating),
+    }
+    fields = tuple(FieldChange(k, FIELD_LABELS[k], o, n) for k, (o, n) in values.items())
+    old_opts, new_opts = dict(_opts(a.options)), dict(_opts(b.options))
+    labels = list(dict.fromkeys([*old_opts, *new_opts]))
+    options = tuple(OptionChange(lbl, old_opts.get(lbl), new_opts.get(lbl)) for lbl in labels)
+    n = max(len(a.rubric), len(b.rubric))
+    rubric = tuple(
+        RubricChange(i + 1, a.rubric[i] if i < len(a.rubric) else None, b.rubric[i] if i < len(b.rubric) else None)
+        for i in range(n)
+    )
+    return VersionDiff(
+        code=new.code, old_version=old.version, new_version=new.version, fields=fields, options=options,
+        rubric=rubric,
+        elements_added=tuple(sorted(set(b.element_codes) - set(a.element_codes))),
+        elements_removed=tuple(sorted(set(a.element_codes) - set(b.element_codes))),
+    )
+
+
+_CAN_READ = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER, Role.AUDITOR)
+
+
+def compare_versions(
+    session: Session, *, actor: Actor, bank: BankRef, code: str, old: int | None = None, new: int | None = None,
+) -> VersionDiff:
+    """Diff two versions (default: the latest against the one before it). Reading item
+    content (keys included) is an access to confidential material and goes in the ledger
+    (附件11 第23条, 附件12)."""
+    if not any(actor.has(r, occupation_code=_occ(bank)) for r in _CAN_READ):
+        raise PermissionDeniedError(
+            f"{actor.username} may not read the items of {bank.label}: it needs a bank manager, writer, "
+            "reviewer, committee member or auditor role for the occupation"
+        )
+    rec = _item_record(session, bank=bank, code=code)
+    new_v = _version(rec, new)
+    old_v = _version(rec, old if old is not None else max(1, new_v.version_no - 1))
+    diff = diff_versions(item_from_records(rec, old_v, bank=bank), item_from_records(rec, new_v, bank=bank))
+    ledger.append(session, actor=actor.username, action="item.view", object_type="item", object_id=rec.id,
+                  details={"code": code, "versions": [old_v.version_no, new_v.version_no], "purpose": "diff"})
+    return diff

@@ -1,0 +1,452 @@
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from itembank.domain import Actor, Level, Option, Role, RubricPoint, VersionState
+from itembank.errors import (
+    ConflictError,
+    NotQualifiedError,
+    PermissionDeniedError,
+    ValidationError,
+    WorkflowError,
+)
+from itembank.experts import ExpertRole, grant_scope, suspend_expert
+from itembank.items import get_item, list_versions, set_version_state
+from itembank.ledger import query_ledger, verify_ledger
+from itembank.orm import LedgerEntryRecord
+from itembank.orm_workflow import AcceptanceSignatureRecord
+from itembank.pool import load_pool
+from itembank.usage import mark_compromised
+from itembank.workflow import (
+    ALLOWED_TRANSITIONS,
+    BatchState,
+    ReviewDecision,
+    acceptance_of,
+    assign_reviewer,
+    assigned_items,
+    check_transition,
+    compare_versions,
+    create_acceptance_batch,
+    create_item,
+    diff_versions,
+    get_batch,
+    item_history,
+    record_review,
+    reject_batch,
+    retire_item,
+    reviews_of,
+    revise,
+    sign_batch,
+    start_review,
+    submit,
+)
+from tests.itembank.conftest import practical_task, single_choice
+
+from .conftest import (
+    ADMIN,
+    COMMITTEE,
+    MANAGER,
+    MEMBERS,
+    OCC,
+    OUTSIDER,
+    R1,
+    R2,
+    W1,
+    W2,
+    Cast,
+    approved,
+    draft,
+)
+
+S = VersionState
+
+
+def _state(session: Session, bank, code: str, version: int | None = None) -> VersionState:
+    return get_item(session, bank=bank, code=code, version=version).state
+
+
+def _accept(session: Session, bank, codes: list[str], members=MEMBERS) -> str:
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=bank, codes=codes, members=list(members),
+                                    meeting="2026-11-20 题库验收会 A301")
+    for a in COMMITTEE:
+        if a.username in members:
+            sign_batch(session, actor=a, batch_code=batch.code, opinion="同意入库")
+    return batch.code
+
+
+def _n_ledger(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(LedgerEntryRecord)) or 0
+
+
+# --------------------------------------------------------------------------------------
+# The path through the workflow
+
+
+def test_item_goes_from_draft_to_the_bank_with_every_signature(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    draft(session, b, "Q1")
+    assert _state(session, b, "Q1") is S.DRAFT
+    submit(session, actor=W1, bank=b, code="Q1", comment="请审")
+    assert assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="r1")
+    assert not assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="r1"), "idempotent"
+    assert [a.code for a in assigned_items(session, reviewer="r1")] == ["Q1"]
+    assert assigned_items(session, reviewer="r2") == []
+    start_review(session, actor=R1, bank=b, code="Q1")
+    record_review(session, actor=R1, bank=b, code="Q1", decision=ReviewDecision.APPROVE, comment="无误")
+    assert _state(session, b, "Q1") is S.APPROVED
+    assert load_pool(session, bank=b) == [], "only accepted versions are eligible for papers"
+
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS))
+    assert batch.state is BatchState.OPEN and batch.items == (("Q1", 1),)
+    for a in COMMITTEE[:4]:
+        batch = sign_batch(session, actor=a, batch_code=batch.code, opinion="同意")
+        assert _state(session, b, "Q1") is S.APPROVED, "not accepted before every member signed"
+    assert batch.unsigned == ("c5",) and batch.state is BatchState.OPEN
+    batch = sign_batch(session, actor=COMMITTEE[4], batch_code=batch.code)
+    assert batch.state is BatchState.ACCEPTED and batch.all_signed and batch.closed_by == "c5"
+    assert _state(session, b, "Q1") is S.ACCEPTED
+    assert [it.code for it in load_pool(session, bank=b)] == ["Q1"]
+
+    stored = acceptance_of(session, bank=b, code="Q1", version=1)
+    assert stored is not None and stored.code == batch.code
+    assert [s.member for s in stored.signatures] == list(MEMBERS)
+    assert all(len(s.signature) == 64 and s.signed_at is not None for s in stored.signatures)
+
+    history = item_history(session, bank=b, code="Q1")
+    moves = [(e.actor, e.details.get("from"), e.details.get("to")) for e in history if e.action == "item.state"]
+    assert moves == [("w1", "draft", "submitted"), ("r1", "submitted", "in_review"),
+                     ("r1", "in_review", "approved"), ("c5", "approved", "accepted")]
+    assert history[-1].details["reason"].startswith(f"accepted by committee batch {batch.code}")
+    assert any(e.action == "review.record" and e.details["comment"] == "无误" for e in history)
+    actions = {e.action for e in query_ledger(session, object_type="acceptance_batch", object_id=batch.code)}
+    assert actions == {"batch.create", "batch.sign", "batch.accept"}
+    assert verify_ledger(session).ok
+
+
+def test_changes_requested_then_revised_and_resubmitted(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    draft(session, b, "Q1")
+    submit(session, actor=W1, bank=b, code="Q1")
+    assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="r1")
+    start_review(session, actor=R1, bank=b, code="Q1")
+    with pytest.raises(ValidationError, match="say what the writer should change"):
+        record_review(session, actor=R1, bank=b, code="Q1", decision=ReviewDecision.REQUEST_CHANGES, comment=" ")
+    record_review(session, actor=R1, bank=b, code="Q1", decision=ReviewDecision.REQUEST_CHANGES,
+                  comment="选项D与题干不符")
+    assert _state(session, b, "Q1") is S.CHANGES_REQUESTED
+    new = revise(session, actor=W1, bank=b, code="Q1", content=single_choice(stem="改后的题干（　）。"),
+                 reason="按审题意见修改")
+    assert new.version == 2 and new.state is S.DRAFT
+    assert _state(session, b, "Q1", 1) is S.SUPERSEDED, "the returned version is superseded, never lost"
+    submit(session, actor=W1, bank=b, code="Q1")
+    start_review(session, actor=R1, bank=b, code="Q1")
+    record_review(session, actor=R1, bank=b, code="Q1", decision="approve", comment="")
+    assert [(r.version, r.decision) for r in reviews_of(session, bank=b, code="Q1")] == [
+        (1, ReviewDecision.REQUEST_CHANGES), (2, ReviewDecision.APPROVE)]
+    # a returned version may also be resubmitted unchanged (the writer answers the comment)
+    draft(session, b, "Q2")
+    submit(session, actor=W1, bank=b, code="Q2")
+    assign_reviewer(session, actor=MANAGER, bank=b, code="Q2", reviewer="r2")
+    start_review(session, actor=R2, bank=b, code="Q2")
+    record_review(session, actor=R2, bank=b, code="Q2", decision="request_changes", comment="核对答案")
+    submit(session, actor=W1, bank=b, code="Q2", comment="已核对，答案无误")
+    assert _state(session, b, "Q2") is S.SUBMITTED
+
+
+def test_revising_an_accepted_item_keeps_the_old_version_in_the_bank_until_the_new_one_is_accepted(
+    session: Session, cast: Cast
+) -> None:
+    b = cast.bank
+    approved(session, b, "Q1")
+    _accept(session, b, ["Q1"])
+    revise(session, actor=W2, bank=b, code="Q1", content=single_choice(stem="新题干（　）。", key="C"),
+           reason="更新标准")
+    assert [(it.code, it.version) for it in load_pool(session, bank=b)] == [("Q1", 1)]
+    submit(session, actor=W2, bank=b, code="Q1")
+    start_review(session, actor=R1, bank=b, code="Q1")
+    record_review(session, actor=R1, bank=b, code="Q1", decision="approve", comment="")
+    _accept(session, b, ["Q1"], members=[a.username for a in COMMITTEE[1:6]])
+    states = {v.version: v.state for v in list_versions(session, bank=b, code="Q1")}
+    assert states == {1: S.SUPERSEDED, 2: S.ACCEPTED}
+    assert [(it.code, it.version) for it in load_pool(session, bank=b)] == [("Q1", 2)]
+    assert acceptance_of(session, bank=b, code="Q1", version=1) is not None, "old signatures stay"
+
+
+def test_rejected_batch_returns_the_named_items_and_frees_the_others(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    for code in ("Q1", "Q2"):
+        approved(session, b, code)
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1", "Q2"], members=list(MEMBERS))
+    sign_batch(session, actor=COMMITTEE[0], batch_code=batch.code)
+    with pytest.raises(PermissionDeniedError, match="only its members or a bank manager"):
+        reject_batch(session, actor=COMMITTEE[5], batch_code=batch.code, reason="x")
+    with pytest.raises(ValidationError, match="does not hold Q9"):
+        reject_batch(session, actor=COMMITTEE[1], batch_code=batch.code, reason="x", return_codes=["Q9"])
+    with pytest.raises(ValidationError, match="say why"):
+        reject_batch(session, actor=COMMITTEE[1], batch_code=batch.code, reason=" ")
+    out = reject_batch(session, actor=COMMITTEE[1], batch_code=batch.code, reason="Q2 评分标准不完整",
+                       return_codes=["Q2"])
+    assert out.state is BatchState.REJECTED and out.returned == ("Q2",) and out.close_reason
+    assert _state(session, b, "Q1") is S.APPROVED and _state(session, b, "Q2") is S.CHANGES_REQUESTED
+    with pytest.raises(WorkflowError, match="rejected; it can no longer be signed"):
+        sign_batch(session, actor=COMMITTEE[2], batch_code=batch.code)
+    code = _accept(session, b, ["Q1"])
+    assert get_batch(session, batch_code=code).state is BatchState.ACCEPTED
+    assert _state(session, b, "Q1") is S.ACCEPTED
+
+
+def test_retirement_by_a_bank_manager_with_a_reason(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    approved(session, b, "Q1")
+    with pytest.raises(WorkflowError, match="no accepted version to retire"):
+        retire_item(session, actor=MANAGER, bank=b, code="Q1", reason="过时")
+    _accept(session, b, ["Q1"])
+    with pytest.raises(PermissionDeniedError, match="bank_manager"):
+        retire_item(session, actor=W1, bank=b, code="Q1", reason="过时")
+    with pytest.raises(ValidationError, match="say why"):
+        retire_item(session, actor=MANAGER, bank=b, code="Q1", reason="")
+    item = retire_item(session, actor=MANAGER, bank=b, code="Q1", reason="标准已废止 GB 1234-2001")
+    assert item.state is S.RETIRED and load_pool(session, bank=b) == []
+    last = item_history(session, bank=b, code="Q1")[-1]
+    assert (last.actor, last.details["to"], last.details["reason"]) == ("m1", "retired", "标准已废止 GB 1234-2001")
+
+
+# --------------------------------------------------------------------------------------
+# Who may do what
+
+
+def test_writers_must_be_registered_for_the_occupation(session: Session, cast: Cast) -> None:
+    with pytest.raises(NotQualifiedError, match="not in the expert register"):
+        create_item(session, actor=OUTSIDER, bank=cast.bank, code="Q1", content=single_choice())
+    w1_everywhere = Actor("w1", frozenset({Role.ITEM_WRITER}))
+    with pytest.raises(NotQualifiedError, match="registered as writer for 6-31-01-03 only, not for 4-04-05-01"):
+        create_item(session, actor=w1_everywhere, bank=cast.other_bank, code="Q1", content=single_choice())
+    with pytest.raises(PermissionDeniedError, match="item_writer"):
+        create_item(session, actor=W1, bank=cast.other_bank, code="Q1", content=single_choice())
+    with pytest.raises(PermissionDeniedError, match="item_writer"):
+        create_item(session, actor=R1, bank=cast.bank, code="Q1", content=single_choice())
+    suspend_expert(session, actor=MANAGER, username="w2", reason="曾泄露试题")
+    with pytest.raises(NotQualifiedError, match="suspended: 曾泄露试题"):
+        create_item(session, actor=W2, bank=cast.bank, code="Q1", content=single_choice())
+    assert session.scalar(select(func.count()).select_from(LedgerEntryRecord).where(
+        LedgerEntryRecord.action == "item.create")) == 0
+
+
+def test_only_the_writer_of_a_version_submits_it(session: Session, cast: Cast) -> None:
+    draft(session, cast.bank, "Q1")
+    with pytest.raises(PermissionDeniedError, match="written by w1; only its writer submits it, not w2"):
+        submit(session, actor=W2, bank=cast.bank, code="Q1")
+
+
+def test_a_writer_never_reviews_their_own_items(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    grant_scope(session, actor=MANAGER, username="w1", occupation_code=OCC, role=ExpertRole.REVIEWER,
+                years_in_occupation=8, certificate_level=Level.L2)
+    draft(session, b, "Q1")
+    submit(session, actor=W1, bank=b, code="Q1")
+    with pytest.raises(PermissionDeniedError, match="w1 wrote a version of item Q1 and cannot be its reviewer"):
+        assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="w1")
+    writer_reviewer = Actor("w1", frozenset({Role.ITEM_WRITER, Role.REVIEWER}))
+    with pytest.raises(PermissionDeniedError, match="may not review it"):
+        start_review(session, actor=writer_reviewer, bank=b, code="Q1")
+    # r1 reviews Q1; later w2 revises it, and w2 may never review it either
+    assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="r1")
+    with pytest.raises(PermissionDeniedError, match="not assigned to review item Q1"):
+        start_review(session, actor=R2, bank=b, code="Q1")
+    with pytest.raises(PermissionDeniedError, match="reviewer"):
+        start_review(session, actor=W2, bank=b, code="Q1")
+    with pytest.raises(PermissionDeniedError, match="bank_manager"):
+        assign_reviewer(session, actor=R1, bank=b, code="Q1", reviewer="r2")
+    with pytest.raises(NotQualifiedError, match="not in the expert register"):
+        assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="nobody")
+
+
+def test_committee_rules(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    approved(session, b, "Q1")
+    approved(session, b, "Q2", writer=W2)
+    draft(session, b, "Q3")
+    with pytest.raises(WorkflowError) as exc:
+        create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1", "Q2", "Q3", "NOPE"],
+                                members=["c1", "c2", "w2", "c3", "c3"])
+    text = str(exc.value)
+    assert "4 distinct member(s); an acceptance committee has at least 5" in text
+    assert "a member is listed twice" in text
+    assert "item Q2: w2 wrote it and may not sit on its acceptance committee" in text
+    assert "item Q3 v1: is draft, not approved" in text
+    assert "item NOPE: not in" in text
+    with pytest.raises(PermissionDeniedError, match="bank_manager"):
+        create_acceptance_batch(session, actor=COMMITTEE[0], bank=b, codes=["Q1"], members=list(MEMBERS))
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS))
+    with pytest.raises(WorkflowError, match="Q1 v1: already in an open acceptance batch"):
+        create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS))
+    with pytest.raises(PermissionDeniedError, match="c6 is not a member"):
+        sign_batch(session, actor=COMMITTEE[5], batch_code=batch.code)
+    with pytest.raises(PermissionDeniedError, match="committee_member"):
+        sign_batch(session, actor=Actor("c1", frozenset({Role.REVIEWER})), batch_code=batch.code)
+    sign_batch(session, actor=COMMITTEE[0], batch_code=batch.code)
+    with pytest.raises(ConflictError, match="already signed"):
+        sign_batch(session, actor=COMMITTEE[0], batch_code=batch.code)
+    compromised = "Q2"
+    mark_compromised(session, bank=b, codes=[compromised], reason="考场泄露", actor="m1")
+    with pytest.raises(WorkflowError, match="compromised"):
+        create_acceptance_batch(session, actor=MANAGER, bank=b, codes=[compromised], members=list(MEMBERS))
+
+
+def test_acceptance_checks_again_when_the_last_member_signs(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    approved(session, b, "Q1")
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS))
+    for a in COMMITTEE[:4]:
+        sign_batch(session, actor=a, batch_code=batch.code)
+    # an administrator forces the version back outside the workflow
+    set_version_state(session, bank=b, code="Q1", version=1, state=S.DRAFT, actor="root")
+    n = _n_ledger(session)
+    with pytest.raises(WorkflowError, match="Q1 v1 is draft"):
+        sign_batch(session, actor=COMMITTEE[4], batch_code=batch.code)
+    assert _state(session, b, "Q1") is S.DRAFT
+    assert _n_ledger(session) == n and len(get_batch(session, batch_code=batch.code).signatures) == 4, \
+        "the refused last signature is not stored"
+    assert _n_ledger(session) == n and len(get_batch(session, batch_code=batch.code).signatures) == 4, \
+        "the refused last signature is not stored"
+
+
+# --------------------------------------------------------------------------------------
+# The state machine: every forbidden transition
+
+
+def test_every_pair_of_states_is_allowed_or_refused_by_the_table() -> None:
+    for old, new in itertools.product(S, S):
+        if (old, new) in ALLOWED_TRANSITIONS:
+            check_transition(old, new)
+        else:
+            with pytest.raises(WorkflowError) as exc:
+                check_transition(old, new)
+            assert exc.value.from_state == old.value and exc.value.to_state == new.value
+    assert len(ALLOWED_TRANSITIONS) == 11
+    with pytest.raises(WorkflowError, match="nothing \\(final state\\)"):
+        check_transition(S.RETIRED, S.ACCEPTED)
+
+
+def _submit(session, b):  # type: ignore[no-untyped-def]
+    submit(session, actor=W1, bank=b, code="Q1")
+
+
+def _start(session, b):  # type: ignore[no-untyped-def]
+    start_review(session, actor=R1, bank=b, code="Q1")
+
+
+def _approve(session, b):  # type: ignore[no-untyped-def]
+    record_review(session, actor=R1, bank=b, code="Q1", decision="approve", comment="")
+
+
+def _request(session, b):  # type: ignore[no-untyped-def]
+    record_review(session, actor=R1, bank=b, code="Q1", decision="request_changes", comment="改")
+
+
+def _batch(session, b):  # type: ignore[no-untyped-def]
+    create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS))
+
+
+def _retire(session, b):  # type: ignore[no-untyped-def]
+    retire_item(session, actor=MANAGER, bank=b, code="Q1", reason="过时")
+
+
+def _revise(session, b):  # type: ignore[no-untyped-def]
+    revise(session, actor=W1, bank=b, code="Q1", content=single_choice(stem="改（　）。"))
+
+
+ACTS = {
+    "submit": (_submit, {S.DRAFT, S.CHANGES_REQUESTED}),
+    "start_review": (_start, {S.SUBMITTED}),
+    "approve": (_approve, {S.IN_REVIEW}),
+    "request_changes": (_request, {S.IN_REVIEW}),
+    "put_to_committee": (_batch, {S.APPROVED}),
+    "retire": (_retire, {S.ACCEPTED}),
+    # revising is refused only while the content is frozen
+    "revise": (_revise, set(S) - {S.SUBMITTED, S.IN_REVIEW, S.APPROVED}),
+}
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_every_act_is_refused_in_every_state_it_does_not_start_from(session: Session, cast: Cast, act: str) -> None:
+    b = cast.bank
+    fn, legal = ACTS[act]
+    draft(session, b, "Q1")
+    assign_reviewer(session, actor=MANAGER, bank=b, code="Q1", reviewer="r1")
+    refused = 0
+    for state in S:
+        set_version_state(session, bank=b, code="Q1", version=1, state=state, actor="root", reason="test setup")
+        if state in legal:
+            continue
+        n = _n_ledger(session)
+        with pytest.raises(WorkflowError):
+            fn(session, b)
+        assert _state(session, b, "Q1", 1) is state, f"{act} changed a {state.value} version"
+        assert len(list_versions(session, bank=b, code="Q1")) == 1
+        assert _n_ledger(session) == n, f"{act} in {state.value} wrote to the ledger"
+        refused += 1
+    assert refused == len(S) - len(legal)
+
+
+# --------------------------------------------------------------------------------------
+# Structured diff (第14条)
+
+
+def test_structured_diff_side_by_side(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    draft(session, b, "Q1", single_choice(stem="旧题干（　）。"))
+    new_content = dataclasses.replace(
+        single_choice(stem="新题干（　）。", key="C", element="B-01"),
+        options=(Option("A", "36V"), Option("B", "24V"), Option("C", "12V"), Option("E", "220V")),
+        analysis="12V 属于安全电压", difficulty_rating=4,
+    )
+    revise(session, actor=W1, bank=b, code="Q1", content=new_content, reason="修改")
+    d = compare_versions(session, actor=R1, bank=b, code="Q1")
+    assert (d.old_version, d.new_version) == (1, 2)
+    assert set(d.changed_fields) == {"stem", "options", "key", "element_codes", "analysis", "difficulty_rating"}
+    assert d.field("stem").old == "旧题干（　）。" and d.field("stem").new == "新题干（　）。"
+    assert d.field("points").changed is False and d.field("points").label == "分值"
+    assert [(o.label, o.status) for o in d.options] == [("A", "unchanged"), ("B", "unchanged"),
+                                                          ("C", "unchanged"), ("D", "removed"), ("E", "added")]
+    assert d.elements_added == ("B-01",) and d.elements_removed == ("A-01",)
+    assert [f.field for f in d.fields][:3] == ["item_type", "stem", "options"]
+    assert query_ledger(session, action="item.view")[-1].actor == "r1", "reading content is ledgered"
+    with pytest.raises(PermissionDeniedError):
+        compare_versions(session, actor=Actor("exam", frozenset({Role.EXAM_OFFICE})), bank=b, code="Q1")
+
+
+def test_rubric_diff_by_position() -> None:
+    from itembank.domain import Item
+
+    old = Item("P1", 1, practical_task(), S.ACCEPTED)
+    rubric = (RubricPoint("接线正确", 15.0), RubricPoint("通电成功", 8.0), RubricPoint("安全文明", 5.0),
+              RubricPoint("工具归位", 2.0))
+    new = Item("P1", 2, dataclasses.replace(practical_task(), rubric=rubric), S.DRAFT)
+    d = diff_versions(old, new)
+    assert [r.status for r in d.rubric] == ["unchanged", "changed", "unchanged", "added"]
+    assert d.changed_fields == ("rubric",)
+
+
+def test_admin_acts_but_still_needs_the_register(session: Session, cast: Cast) -> None:
+    with pytest.raises(NotQualifiedError):
+        create_item(session, actor=ADMIN, bank=cast.bank, code="Q1", content=single_choice())
+
+
+def test_tampering_with_a_workflow_entry_is_detected(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    approved(session, b, "Q1")
+    code = _accept(session, b, ["Q1"])
+    assert verify_ledger(session).ok
+    sig = query_ledger(session, action="batch.sign", object_id=code)[2]
+    session.execute(update(LedgerEntryRecord).where(LedgerEntryRecord.id == sig.id)
+                    .values(actor="c9"))
+    problems = verify_ledger(session).problems
+    assert any(f"entry {sig.id}" in p and "edited" in p for p in problems)
+    # the stored signatures are their own record too
+    assert session.scalar(select(func.count()).select_from(AcceptanceSignatureRecord)) == 5
