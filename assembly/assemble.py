@@ -53,7 +53,8 @@ from assembly.errors import AssemblyError, UnknownSolverError
 log = logging.getLogger(__name__)
 
 FORMULATIONS = ("auto", "direct", "shadow", "plain")
-_MAX_PATTERN_SMALL = 4  # up to this many papers, an item may be shared by any number of them
+_MAX_PATTERN_SMALL = 4
+_MAX_POLISH_COLUMNS = 30_000  # direct-model columns up to which a shadow result is polished  # up to this many papers, an item may be shared by any number of them
 
 
 class _Deadline:
@@ -413,7 +414,7 @@ def _direct_spec(ctx: _Context, *, plain: bool = False, elastic: bool = False) -
     units, slots = _direct_columns(ctx)
     return ModelSpec(units=units, slots=slots, weights=np.ones(len(units), dtype=np.int64),
                      n_slots=ctx.n_new, overlap_mode="patterns" if overlap else "none",
-                     symmetry=not elastic, elastic=elastic,
+                     symmetry=False, elastic=elastic,
                      name="elastic" if elastic else "direct",
                      **_base_spec(ctx))  # type: ignore[arg-type]
 
@@ -538,35 +539,64 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
                        stages=(stage1,) + report.stages), forms
     bound1 = out1.best_bound
     chosen = np.flatnonzero(out1.column_values > 0.5)
-    # stage 2: split the chosen units into the papers, each unit into exactly m papers
-    col_units: list[int] = []
-    col_slots: list[tuple[int, ...]] = []
-    for c in chosen:
-        m = int(spec1.weights[c])
-        for pattern in combinations(range(n), m):
-            col_units.append(int(spec1.units[c]))
-            col_slots.append(pattern)
+    # stage 2: split the chosen units into the papers
     shared = any(int(spec1.weights[c]) > 1 for c in chosen)
-    spec2 = ModelSpec(units=np.array(col_units, dtype=np.int64), slots=tuple(col_slots),
-                      weights=np.ones(len(col_units), dtype=np.int64), n_slots=n,
-                      unit_equal=True, overlap_mode="patterns" if shared else "none",
-                      symmetry=True, name="shadow_stage2", **_base_spec(ctx))  # type: ignore[arg-type]
-    out2 = solve_model(p, spec2, solver=ctx.solver, time_limit_s=0.7 * deadline.left(),
-                       rel_gap=ctx.rel_gap / 2)
-    stage2 = _stage_report(ctx, out2, "stage 2: split of the shadow test into papers",
-                           time_limit_s, sense_sign)
-    forms = _forms_from(ctx, spec2, out2.column_values) if out2.column_values is not None else None
-    stages = (stage1, stage2)
-    name = ("shadow test (van der Linden 2005, ch. 6): stage 1 selects all papers' units at once "
-            "(relaxation, bound), stage 2 splits them" + _pattern_note(ctx))
+    chosen_units = [int(spec1.units[c]) for c in chosen]
+    stage2_weights = ctx.weights
+    if ctx.objective == "maximin":
+        # relative target: each paper's share of the shadow test's curve at every theta
+        # (van der Linden 2005, ch. 5 "relative targets"). With mean curve m_k and
+        # r = min_k m_k / w_k, weights m_k / r >= w_k, so a paper with information >= y * m_k / r
+        # at every theta has maximin value >= y: the split's y is a lower bound of the real
+        # objective, and the papers come out parallel at every theta, not only the binding one.
+        mean_curve = np.array([sum(float(p.information[k, spec1.units[c]]) * int(spec1.weights[c])
+                                   for c in chosen) / n for k in range(len(ctx.weights))])
+        r = float(min(mean_curve / np.array(ctx.weights)))
+        if r > 0:
+            stage2_weights = tuple(float(v) / r for v in mean_curve)
+    bp = p.blueprint
+    tolerances = (bp.parallel.information_tolerance, bp.parallel.tcc_tolerance,
+                  bp.parallel.mean_rating_tolerance)
+    use_bisection = not shared and (not ctx.fixed_units or all(t is None for t in tolerances))
+    if use_bisection:
+        forms, split_reports = _split_bisection(ctx, chosen_units, n, deadline, stage2_weights,
+                                                time_limit_s, sense_sign,
+                                                _stage2_gap(ctx, stage1) / max(1, math.ceil(math.log2(n))))
+        stages = (stage1,) + tuple(split_reports)
+        name = ("shadow test (van der Linden 2005, ch. 6): stage 1 selects all papers' units at "
+                "once (relaxation, bound), stage 2 splits them by recursive halving")
+    else:
+        col_units: list[int] = []
+        col_slots: list[tuple[int, ...]] = []
+        for c in chosen:
+            m = int(spec1.weights[c])
+            for pattern in combinations(range(n), m):
+                col_units.append(int(spec1.units[c]))
+                col_slots.append(pattern)
+        spec2 = ModelSpec(units=np.array(col_units, dtype=np.int64), slots=tuple(col_slots),
+                          weights=np.ones(len(col_units), dtype=np.int64), n_slots=n,
+                          unit_equal=True, overlap_mode="patterns" if shared else "none",
+                          name="shadow_stage2",
+                          **_base_spec(ctx, objective_weights=stage2_weights))  # type: ignore[arg-type]
+        out2 = solve_model(p, spec2, solver=ctx.solver, time_limit_s=0.7 * deadline.left(),
+                           rel_gap=_stage2_gap(ctx, stage1))
+        stage2 = _stage_report(ctx, out2, "stage 2: split of the shadow test into papers",
+                               time_limit_s, sense_sign)
+        forms = _forms_from(ctx, spec2, out2.column_values) \
+            if out2.column_values is not None else None
+        stages = (stage1, stage2)
+        name = ("shadow test (van der Linden 2005, ch. 6): stage 1 selects all papers' units at "
+                "once (relaxation, bound), stage 2 splits them" + _pattern_note(ctx))
     objective = _objective_min(ctx, forms) if forms else None
     gap = None
     if objective is not None and bound1 is not None:
         gap = max(0.0, objective - bound1) / max(abs(objective), 1e-9)
     bound = bound1
+    direct_size = p.n_units * len(_direct_columns(ctx)[1]) // max(1, p.n_units)
     if forms is None or gap is None or gap > ctx.rel_gap + 1e-9:
-        # polish: the direct model from the split as MIP start; keep the better bound
-        if deadline.left() > 1.0:
+        # polish: the direct model from the split as MIP start; keep the better bound. Skipped
+        # for very large models, whose building alone would eat the time left.
+        if deadline.left() > 2.0 and direct_size <= _MAX_POLISH_COLUMNS:
             spec3 = _direct_spec(ctx)
             initial = _initial_for(ctx, spec3, forms) if forms else None
             out3 = solve_model(p, spec3, solver=ctx.solver, time_limit_s=deadline.left(),
@@ -604,6 +634,78 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
         solver_status="; ".join(f"{s.formulation.split(':')[0]}: {s.status}" for s in stages),
         stages=stages)
     return report, forms
+
+
+def _stage2_gap(ctx: _Context, stage1: SolveReport) -> float:
+    """Relative gap for the split: what the requested gap leaves after stage 1's own gap.
+
+    The split's objective is measured against its own bound, which is at least stage 1's
+    bound, so the final gap against stage 1's bound is at most about the sum of both.
+    """
+    used = stage1.rel_gap or 0.0
+    return max(ctx.rel_gap / 4, 0.9 * ctx.rel_gap - used)
+
+
+def _split_bisection(ctx: _Context, units: list[int], n: int, deadline: _Deadline,
+                     weights: tuple[float, ...], time_limit_s: float, sense_sign: float,
+                     gap: float) -> tuple[list[list[int]] | None, list[SolveReport]]:
+    """Split a disjoint shadow test of ``n`` papers by recursive halving.
+
+    Each split is a two-slot model, slot sizes k1 = k // 2 and k2 = k - k1 papers, every row
+    scaled by the slot's size, enemies enforced in slots of one paper, parallelism tolerances as
+    fixed bands of half the tolerance around the shadow test's mean paper (so that any two
+    papers end within the tolerance). Returns the papers (item indices) or None when a split
+    fails. ``gap`` is the relative gap of each split (losses add up over the levels).
+    """
+    p = ctx.problem
+    bp = p.blueprint
+    bands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    unit_arr = np.array(units, dtype=np.int64)
+    for metric, tol in (("information", bp.parallel.information_tolerance),
+                        ("tcc", bp.parallel.tcc_tolerance)):
+        if tol is not None:
+            curve = p.information if metric == "information" else p.tcc
+            mean = curve[:, unit_arr].sum(axis=1) / n
+            bands[metric] = (mean - tol / 2, mean + tol / 2)
+    if bp.parallel.mean_rating_tolerance is not None:
+        mean = np.array([p.ratings[unit_arr].sum() / n])
+        half = bp.parallel.mean_rating_tolerance * bp.n_items / 2
+        bands["rating"] = (mean - half, mean + half)
+    reports: list[SolveReport] = []
+    splits_left = [n - 1]
+
+    def split(node: list[int], k: int) -> list[list[int]] | None:
+        if k == 1:
+            return [node]
+        k1, k2 = k // 2, k - k // 2
+        spec = ModelSpec(
+            units=np.repeat(np.array(node, dtype=np.int64), 2),
+            slots=((0,), (1,)) * len(node), weights=np.ones(2 * len(node), dtype=np.int64),
+            n_slots=2, unit_equal=True, slot_scales=(float(k1), float(k2)),
+            enemy_slots=tuple(s for s, size in enumerate((k1, k2)) if size == 1),
+            fixed_bands=bands, name=f"split_{k}",
+            **_base_spec(ctx, objective_weights=weights, information_tolerance=None,
+                         tcc_tolerance=None, rating_tolerance=None))  # type: ignore[arg-type]
+        budget = deadline.left() * min(1.0, 2.0 * k / max(1, splits_left[0] + k - 1)) \
+            if splits_left[0] > 0 else deadline.left()
+        out = solve_model(p, spec, solver=ctx.solver, time_limit_s=max(0.5, budget),
+                          rel_gap=gap)
+        splits_left[0] -= 1
+        reports.append(_stage_report(ctx, out, f"stage 2: split {k} papers into {k1} + {k2}",
+                                     time_limit_s, sense_sign))
+        if out.column_values is None:
+            return None
+        values = out.column_values.reshape(len(node), 2)
+        left = [u for u, v in zip(node, values[:, 0]) if v > 0.5]
+        right = [u for u, v in zip(node, values[:, 1]) if v > 0.5]
+        first = split(left, k1)
+        second = split(right, k2) if first is not None else None
+        return None if first is None or second is None else first + second
+
+    unit_forms = split(list(units), n)
+    if unit_forms is None:
+        return None, reports
+    return [[int(i) for u in form for i in p.unit_items[u]] for form in unit_forms], reports
 
 
 def _initial_for(ctx: _Context, spec: ModelSpec, forms: list[list[int]]) -> np.ndarray:

@@ -89,6 +89,12 @@ class ModelSpec:
         the objective counts switched rows (smallest set of rows to relax).
     set_links : pairs of units that must share papers (plain model: sets not aggregated).
     enemies : enforce enemy pairs per paper.
+    slot_scales : per-slot row scale (a slot standing for k papers in a bisection split);
+        overrides ``row_scale``.
+    enemy_slots : slots where enemy pairs are enforced (None = all); a slot standing for
+        several papers may hold both items of a pair.
+    fixed_bands : metric ("information", "tcc", "rating") -> (lo, hi) per theta (per paper):
+        each slot's curve within [k lo, k hi] for a slot standing for k papers.
     name : model name.
     """
 
@@ -116,7 +122,14 @@ class ModelSpec:
     elastic: bool = False
     set_links: tuple[tuple[int, int], ...] = ()
     enemies: bool = True
+    slot_scales: tuple[float, ...] | None = None
+    enemy_slots: tuple[int, ...] | None = None
+    fixed_bands: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     name: str = "assembly"
+
+    def scale(self, s: int) -> float:
+        """Row scale of slot ``s``: how many papers the slot stands for."""
+        return self.slot_scales[s] if self.slot_scales is not None else self.row_scale
 
 
 @dataclass(frozen=True)
@@ -181,7 +194,6 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
     z = [pulp.LpVariable(f"z{c}", cat=pulp.LpBinary) for c in range(n_cols)]
     by_slot, by_unit = _column_index(spec)
     weights = spec.weights.astype(np.float64)
-    scale = spec.row_scale
     unit_label = [problem.pool.ids[int(items[0])] for items in problem.unit_items]
     switches: dict[str, list[pulp.LpVariable]] = {}
     slack_terms: list[tuple[pulp.LpVariable, float]] = []
@@ -228,6 +240,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
     for row in problem.rows:
         big_m = float(np.abs(row.coeffs).sum()) + abs(row.lo or 0.0) + abs(row.hi or 0.0) + 1.0
         for s in range(spec.n_slots):
+            scale = spec.scale(s)
             terms = expr(row.coeffs, s)
             if row.lo is not None and row.hi is not None and row.lo == row.hi:
                 elastic_row(terms, "==", scale * row.lo, f"{row.name}_form{s}", row.name, big_m)
@@ -246,13 +259,14 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             terms = [(z[c], float(weights[c])) for c in cols]
             if not terms:
                 continue
-            elastic_row(terms, "==", scale, f"include_{unit_label[u]}_form{s}",
-                        f"include:{unit_label[u]}", scale + 1.0)
+            elastic_row(terms, "==", spec.scale(s), f"include_{unit_label[u]}_form{s}",
+                        f"include:{unit_label[u]}", spec.scale(s) + 1.0)
 
     # enemies: never together in one paper
     if spec.enemies:
+        enemy_slots = range(spec.n_slots) if spec.enemy_slots is None else spec.enemy_slots
         for u, v in problem.enemy_units:
-            for s in range(spec.n_slots):
+            for s in enemy_slots:
                 terms = [(z[c], 1.0) for c in by_unit.get(int(u), []) if s in spec.slots[c]]
                 terms += [(z[c], 1.0) for c in by_unit.get(int(v), []) if s in spec.slots[c]]
                 if len(terms) > 1:
@@ -300,7 +314,8 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             terms = [(z[c], float(counts[spec.units[c]] * weights[c])) for c in by_slot[s]
                      if int(spec.units[c]) in fixed_set]
             if terms:
-                elastic_row(terms, "<=", scale * spec.max_overlap, f"overlap_form{s}_sealed{h}",
+                elastic_row(terms, "<=", spec.scale(s) * spec.max_overlap,
+                            f"overlap_form{s}_sealed{h}",
                             overlap_key, float(sum(v for _, v in terms)) + 1.0)
 
     # objective: maximin information, or the largest deviation from a target curve
@@ -310,7 +325,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
         objective_terms.append((y, -1.0))
         for k, weight in enumerate(spec.objective_weights):
             for s in range(spec.n_slots):
-                b.add(expr(problem.information[k], s) + [(y, -scale * weight)], ">=", 0.0,
+                b.add(expr(problem.information[k], s) + [(y, -spec.scale(s) * weight)], ">=", 0.0,
                       f"information_theta{k}_maximin_form{s}")
     elif spec.objective in ("target_information", "target_tcc") and not spec.elastic:
         curve = problem.information if spec.objective == "target_information" else problem.tcc
@@ -319,6 +334,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
         for k, target in enumerate(spec.objective_targets):
             for s in range(spec.n_slots):
                 terms = expr(curve[k], s)
+                scale = spec.scale(s)
                 b.add(terms + [(dev, scale)], ">=", scale * target,
                       f"{spec.objective}_theta{k}_min_form{s}")
                 b.add(terms + [(dev, -scale)], "<=", scale * target,
@@ -360,6 +376,16 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             for h, value in enumerate(fixed_values):
                 b.add([(lo_var, 1.0)], "<=", float(value), f"parallel_rating_lo_sealed{h}")
                 b.add([(lo_var, 1.0)], ">=", float(value) - width, f"parallel_rating_hi_sealed{h}")
+
+    # fixed parallelism bands (bisection splits): each slot within k times a per-paper band
+    for metric, (lows, highs) in spec.fixed_bands.items():
+        values = {"information": problem.information, "tcc": problem.tcc}.get(metric)
+        rows_k = [problem.ratings] if values is None else list(values)
+        for k, coeffs in enumerate(rows_k):
+            for s in range(spec.n_slots):
+                terms = expr(coeffs, s)
+                b.add(terms, ">=", spec.scale(s) * float(lows[k]), f"band_{metric}_{k}_min_form{s}")
+                b.add(terms, "<=", spec.scale(s) * float(highs[k]), f"band_{metric}_{k}_max_form{s}")
 
     # symmetry: interchangeable papers ordered by a score (any solution can be relabelled so)
     if spec.symmetry and spec.n_slots > 1 and not spec.elastic:
