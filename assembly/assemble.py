@@ -519,6 +519,7 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
     spec1 = ModelSpec(units=units, slots=((0,),) * len(units), weights=weights, n_slots=1,
                       row_scale=float(n), overlap_mode="budget" if m_max > 1 else "none",
                       budget_pairs=math.comb(n, 2), enemies=False, name="shadow_stage1",
+                      unit_cuts=m_max == 1,
                       **_base_spec(ctx, information_tolerance=None, tcc_tolerance=None,
                                    rating_tolerance=None))  # type: ignore[arg-type]
     out1 = solve_model(p, spec1, solver=ctx.solver, time_limit_s=0.45 * deadline.left(),
@@ -558,6 +559,9 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
     tolerances = (bp.parallel.information_tolerance, bp.parallel.tcc_tolerance,
                   bp.parallel.mean_rating_tolerance)
     use_bisection = not shared and (not ctx.fixed_units or all(t is None for t in tolerances))
+    forms: list[list[int]] | None = None
+    stages: tuple[SolveReport, ...] = (stage1,)
+    name = ""
     if use_bisection:
         forms, split_reports = _split_bisection(ctx, chosen_units, n, deadline, stage2_weights,
                                                 time_limit_s, sense_sign,
@@ -565,7 +569,10 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
         stages = (stage1,) + tuple(split_reports)
         name = ("shadow test (van der Linden 2005, ch. 6): stage 1 selects all papers' units at "
                 "once (relaxation, bound), stage 2 splits them by recursive halving")
-    else:
+    if not use_bisection or (forms is None and deadline.left() > 1.0):
+        if use_bisection:
+            log.info("a halving split failed; splitting the shadow test in one model")
+            name += " (a halving split failed: split in one model instead)"
         col_units: list[int] = []
         col_slots: list[tuple[int, ...]] = []
         for c in chosen:
@@ -584,9 +591,12 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
                                time_limit_s, sense_sign)
         forms = _forms_from(ctx, spec2, out2.column_values) \
             if out2.column_values is not None else None
-        stages = (stage1, stage2)
-        name = ("shadow test (van der Linden 2005, ch. 6): stage 1 selects all papers' units at "
-                "once (relaxation, bound), stage 2 splits them" + _pattern_note(ctx))
+        if use_bisection:
+            stages = stages + (stage2,)
+        else:
+            stages = (stage1, stage2)
+            name = ("shadow test (van der Linden 2005, ch. 6): stage 1 selects all papers' units "
+                    "at once (relaxation, bound), stage 2 splits them" + _pattern_note(ctx))
     objective = _objective_min(ctx, forms) if forms else None
     gap = None
     if objective is not None and bound1 is not None:
@@ -683,7 +693,7 @@ def _split_bisection(ctx: _Context, units: list[int], n: int, deadline: _Deadlin
             slots=((0,), (1,)) * len(node), weights=np.ones(2 * len(node), dtype=np.int64),
             n_slots=2, unit_equal=True, slot_scales=(float(k1), float(k2)),
             enemy_slots=tuple(s for s, size in enumerate((k1, k2)) if size == 1),
-            fixed_bands=bands, name=f"split_{k}",
+            fixed_bands=bands, name=f"split_{k}", unit_cuts=True,
             **_base_spec(ctx, objective_weights=weights, information_tolerance=None,
                          tcc_tolerance=None, rating_tolerance=None))  # type: ignore[arg-type]
         budget = deadline.left() * min(1.0, 2.0 * k / max(1, splits_left[0] + k - 1)) \

@@ -43,7 +43,7 @@ def demo_element_rows(part: str = "theory", *, n_scopes: int = 8,
         rows.append(ElementRow(scope, None, float(scope_weight), None))
         share = [scope_weight / elements_per_scope] * elements_per_scope
         for e in range(elements_per_scope):
-            importance = ("X", "Y", "Y", "Z")[e % 4] if part == "theory" else "X"
+            importance = ("X", "Y", "Y", "Z")[e % 4] if part == "theory" else ("X", "Y")[k % 2]
             rows.append(ElementRow(f"{scope}-{e + 1:02d}", scope, round(share[e], 4), importance))
     return tuple(rows)
 
@@ -96,7 +96,9 @@ def demo_pool(level: int, part: str = "theory", *, n_items: int = 1200, seed: in
     items: list[PoolItem] = []
     if part == "practical":
         n_tasks = 30
-        points = rng.choice([20.0, 30.0, 40.0, 50.0], size=n_tasks)
+        # three tasks or four tasks make 100 points (standard_blueprint)
+        choices = [20.0, 30.0, 40.0, 50.0] if level >= 4 else [15.0, 20.0, 25.0, 30.0, 35.0]
+        points = rng.choice(choices, size=n_tasks)
         for k in range(n_tasks):
             items += _draw_items(rng, "practical_task", 1, k, elements, element_p, b_shift,
                                  calibrated=False, points=float(points[k]))
@@ -109,8 +111,9 @@ def demo_pool(level: int, part: str = "theory", *, n_items: int = 1200, seed: in
     counts[0] += n_items - counts.sum()
     start = 0
     for rule, n in zip(mix, counts):
+        points = rule.points / rule.count if rule.points is not None else None
         items += _draw_items(rng, rule.item_type, int(n), start, elements, element_p, b_shift,
-                             calibrated=rule.item_type in _GUESSING)
+                             calibrated=rule.item_type in _GUESSING, points=points)
         start += int(n)
     items = _with_sets(rng, items, n_sets, "single_choice")
     enemies = _enemy_pairs(rng, items, n_enemy_pairs)

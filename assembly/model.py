@@ -95,6 +95,8 @@ class ModelSpec:
         several papers may hold both items of a pair.
     fixed_bands : metric ("information", "tcc", "rating") -> (lo, hi) per theta (per paper):
         each slot's curve within [k lo, k hi] for a slot standing for k papers.
+    unit_cuts : for aggregated slots of disjoint papers, add each minimum row again with every
+        unit's coefficient capped at the minimum (valid for every real solution; see the block).
     name : model name.
     """
 
@@ -125,6 +127,7 @@ class ModelSpec:
     slot_scales: tuple[float, ...] | None = None
     enemy_slots: tuple[int, ...] | None = None
     fixed_bands: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    unit_cuts: bool = False
     name: str = "assembly"
 
     def scale(self, s: int) -> float:
@@ -251,6 +254,19 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             if row.hi is not None:
                 elastic_row(terms, "<=", scale * row.hi, f"{row.name}_max_form{s}",
                             f"{row.name}:max", big_m)
+
+    # minimums with coefficients capped at the minimum (aggregated slots only): in one paper
+    # sum(min(c_u, lo) x_u) >= lo holds whenever sum(c_u x_u) >= lo, so k disjoint papers need
+    # k * lo of the capped sum; a 4-item set cannot stand in for what two papers each need
+    if spec.unit_cuts:
+        for row in problem.rows:
+            if row.lo is None or row.lo <= 0 or (row.coeffs < 0).any() \
+                    or float(row.coeffs.max()) <= row.lo:
+                continue
+            capped = np.minimum(row.coeffs, row.lo)
+            for s in range(spec.n_slots):
+                b.add(expr(capped, s), ">=", spec.scale(s) * row.lo,
+                      f"{row.name}_capped_form{s}")
 
     # items included by hand: in every paper
     for u in problem.include_units:

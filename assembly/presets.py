@@ -126,8 +126,9 @@ def derive_blueprint(
 
     For each scope and element with weight w (%), the expected share is
     ``E = total * w / 100`` (total = items per paper, or points with ``basis="points"``);
-    the row allows ``[ceil(E - s), floor(E + s)]`` with ``s = max(min_tolerance, tolerance * E)``,
-    never below 0; X elements get at least 1 (always covered).
+    the row allows ``[ceil(E - s), floor(E + s)]`` with ``s = max(min_tolerance * step,
+    tolerance * E)``, never below 0, where ``step`` is 1 item (count basis) or the points of the
+    largest item (points basis); X elements get at least 1 (always covered).
 
     Parameters
     ----------
@@ -160,10 +161,14 @@ def derive_blueprint(
     if n_core > n_items:
         raise InvalidBlueprintError(f"element table: {n_core} X elements must each be covered, "
                                     f"but a paper has only {n_items} items")
+    # on a points basis the smallest step is the largest item's points, not one point
+    step = 1.0
+    if basis == "points":
+        step = max(float(rule.points) / rule.count for rule in types)  # type: ignore[arg-type]
     rules = []
     for row in rows:
         expected = total * row.weight / 100.0
-        slack = max(min_tolerance, tolerance * expected)
+        slack = max(min_tolerance * step, tolerance * expected)
         lo = max(0.0, math.ceil(expected - slack - 1e-9))
         hi = float(math.floor(expected + slack + 1e-9))
         if row.code in leaves and row.importance == "X":
