@@ -3,8 +3,9 @@
 Formulations (``formulation=``)
 -------------------------------
 ``"direct"``
-    One binary per (unit, paper), where a unit is a single item or a whole item set; papers
-    ordered by information at the first theta to cut symmetric relabellings. With an overlap
+    One binary per (unit, paper), where a unit is a single item or a whole item set. (Ordering
+    the interchangeable papers by information, a classic symmetry cut, is available in the
+    builder but off: it slowed CBC's heuristics on these balanced models.) With an overlap
     allowance, one binary per (unit, set of papers sharing it) ("patterns"): the items two
     papers share are a linear sum, no binary per item and pair of papers is needed.
 ``"shadow"``
@@ -500,7 +501,7 @@ def _solve_direct(ctx: _Context, deadline: _Deadline, time_limit_s: float, *, pl
         name = ("direct: one binary per unit (item or whole set) and paper"
                 if spec.overlap_mode == "none" else
                 "direct: one binary per unit and pattern of papers sharing it") + \
-            ", papers ordered by information; bound from the solver" + _pattern_note(ctx)
+            "; bound from the solver" + _pattern_note(ctx)
     report = _report(ctx, status=outcome.status, forms=forms, bound_min=outcome.best_bound,
                      time_s=outcome.time_s, outcome=outcome, formulation=name,
                      time_limit_s=time_limit_s)
@@ -783,7 +784,8 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
                 relaxations.append(_relaxation(name, row.family, "mean", bound, target, needed,
                                                label))
                 continue
-            if not bound:  # equality row
+            exact = not bound
+            if exact:  # equality row
                 target = float(row.lo)  # type: ignore[arg-type]
                 needed = max(achieved, key=lambda v: abs(v - target))
                 bound = "min" if needed < target else "max"
@@ -796,7 +798,7 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
                                                "total estimated time (s)"))
             else:
                 relaxations.append(_relaxation(name, family, row.key, bound, target, needed,
-                                               row.label))
+                                               row.label, exact=exact))
         elif name == "include":
             relaxations.append(RowRelaxation(
                 key, "include", bound, "min", 1.0, 0.0, 1.0,
@@ -840,12 +842,12 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
 
 
 def _relaxation(name: str, family: str, key: str, bound: str, target: float, needed: float,
-                label: str) -> RowRelaxation:
+                label: str, *, exact: bool = False) -> RowRelaxation:
     if family in ("type_count", "band", "overlap") or (family == "element" and
                                                       float(needed).is_integer()):
         needed = float(round(needed))
     shortfall = abs(needed - target)
-    word = "at least" if bound == "min" else "at most"
+    word = "exactly" if exact else ("at least" if bound == "min" else "at most")
     message = (f"{label}: the blueprint asks {word} {target:g} per paper; together with the "
                f"other rows only {needed:g} is possible (short by {shortfall:g})")
     return RowRelaxation(name, family, key, bound, float(target), float(needed),

@@ -40,6 +40,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -194,7 +195,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
     """Build the integer program; returns (lp, column variables, elastic switches by row key)."""
     b = _Builder(spec.name)
     n_cols = len(spec.units)
-    z = [pulp.LpVariable(f"z{c}", cat=pulp.LpBinary) for c in range(n_cols)]
+    z = [b.lp.add_variable(f"z{c}", cat=pulp.LpBinary) for c in range(n_cols)]
     by_slot, by_unit = _column_index(spec)
     weights = spec.weights.astype(np.float64)
     unit_label = [problem.pool.ids[int(items[0])] for items in problem.unit_items]
@@ -209,7 +210,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
 
     def switch(key: str) -> pulp.LpVariable:
         if key not in switches:
-            switches[key] = [pulp.LpVariable(f"relax_{_safe(key)}", cat=pulp.LpBinary)]
+            switches[key] = [b.lp.add_variable(f"relax_{_safe(key)}", cat=pulp.LpBinary)]
         return switches[key][0]
 
     def elastic_row(terms, sense: str, rhs: float, name: str, key: str, big_m: float) -> None:
@@ -217,7 +218,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
         if not spec.elastic:
             b.add(terms, sense, rhs, name)
             return
-        slack = pulp.LpVariable(f"slack_{_safe(name)}", lowBound=0)
+        slack = b.lp.add_variable(f"slack_{_safe(name)}", lowBound=0)
         on = switch(key)
         b.add([(slack, 1.0), (on, -big_m)], "<=", 0.0, f"{name}_switch")
         slack_terms.append((slack, 1.0 / max(1.0, big_m)))
@@ -227,7 +228,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             b.add(terms + [(slack, -1.0)], "<=", rhs, name)
         else:
             b.add(terms + [(slack, 1.0)], ">=", rhs, f"{name}_lo")
-            slack2 = pulp.LpVariable(f"slack_{_safe(name)}_hi", lowBound=0)
+            slack2 = b.lp.add_variable(f"slack_{_safe(name)}_hi", lowBound=0)
             b.add([(slack2, 1.0), (on, -big_m)], "<=", 0.0, f"{name}_switch_hi")
             slack_terms.append((slack2, 1.0 / max(1.0, big_m)))
             b.add(terms + [(slack2, -1.0)], "<=", rhs, f"{name}_hi")
@@ -318,7 +319,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
                 ct = [c for c in cols if t in spec.slots[c]]
                 if not cs or not ct:
                     continue
-                w = pulp.LpVariable(f"w{u}_{s}_{t}", cat=pulp.LpBinary)
+                w = b.lp.add_variable(f"w{u}_{s}_{t}", cat=pulp.LpBinary)
                 b.add([(z[c], 1.0) for c in cs + ct] + [(w, -1.0)], "<=", 1.0,
                       f"overlap_link_{unit_label[u]}_form{s}_form{t}")
                 shared_terms.append((w, float(counts[u])))
@@ -337,7 +338,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
     # objective: maximin information, or the largest deviation from a target curve
     objective_terms: list[tuple[pulp.LpVariable, float]] = []
     if spec.objective == "maximin" and not spec.elastic:
-        y = pulp.LpVariable("y_information", lowBound=0)
+        y = b.lp.add_variable("y_information", lowBound=0)
         objective_terms.append((y, -1.0))
         for k, weight in enumerate(spec.objective_weights):
             for s in range(spec.n_slots):
@@ -345,7 +346,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
                       f"information_theta{k}_maximin_form{s}")
     elif spec.objective in ("target_information", "target_tcc") and not spec.elastic:
         curve = problem.information if spec.objective == "target_information" else problem.tcc
-        dev = pulp.LpVariable("d_deviation", lowBound=0)
+        dev = b.lp.add_variable("d_deviation", lowBound=0)
         objective_terms.append((dev, 1.0))
         for k, target in enumerate(spec.objective_targets):
             for s in range(spec.n_slots):
@@ -364,7 +365,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             continue
         fixed_values = spec.fixed_curves.get(metric)
         for k in range(curve.shape[0]):
-            lo_var = pulp.LpVariable(f"band_{metric}_{k}")
+            lo_var = b.lp.add_variable(f"band_{metric}_{k}")
             for s in range(spec.n_slots):
                 terms = expr(curve[k], s)
                 big_m = float(curve[k].sum()) + tol + 1.0
@@ -379,7 +380,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
                           f"parallel_{metric}_theta{k}_hi_sealed{h}")
     if spec.rating_tolerance is not None and spec.n_slots + len(spec.fixed_units) >= 2:
         width = spec.rating_tolerance * spec.n_items_per_paper
-        lo_var = pulp.LpVariable("band_rating")
+        lo_var = b.lp.add_variable("band_rating")
         big_m = float(problem.ratings.sum()) + width + 1.0
         for s in range(spec.n_slots):
             terms = expr(problem.ratings, s)
@@ -425,8 +426,14 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
 def _make_solver(name: str, time_limit_s: float, rel_gap: float, log_path: str | None,
                  warm: bool) -> pulp.LpSolver:
     if name == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, int(math.ceil(time_limit_s))),
-                                 gapRel=rel_gap, logPath=log_path, warmStart=warm, threads=1)
+        # PuLP 3.3 announces PULP_CBC_CMD's removal in 4.0, but it is the only way to the CBC
+        # bundled with PuLP here (COIN_CMD needs a separate CBC install)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                    message=".*PULP_CBC_CMD.*")
+            return pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, int(math.ceil(time_limit_s))),
+                                     gapRel=rel_gap, logPath=log_path, warmStart=warm,
+                                     threads=1)
     if name == "highs":
         return _HiGHSWithStart(msg=False, timeLimit=float(time_limit_s), gapRel=rel_gap,
                                threads=1, random_seed=0, warm=warm)
@@ -555,7 +562,7 @@ def solve_model(
         time_s=elapsed,
         n_variables=len(lp.variables()),
         n_binaries=n_bin,
-        n_constraints=len(lp.constraints),
+        n_constraints=lp.numConstraints(),
         solver_status=solver_status,
         relaxed=relaxed,
     )

@@ -128,7 +128,7 @@ def derive_blueprint(
     ``E = total * w / 100`` (total = items per paper, or points with ``basis="points"``);
     the row allows ``[ceil(E - s), floor(E + s)]`` with ``s = max(min_tolerance * step,
     tolerance * E)``, never below 0, where ``step`` is 1 item (count basis) or the points of the
-    largest item (points basis); X elements get at least 1 (always covered).
+    largest item (points basis); X elements get at least one item (always covered).
 
     Parameters
     ----------
@@ -162,9 +162,10 @@ def derive_blueprint(
         raise InvalidBlueprintError(f"element table: {n_core} X elements must each be covered, "
                                     f"but a paper has only {n_items} items")
     # on a points basis the smallest step is the largest item's points, not one point
-    step = 1.0
+    step = smallest = 1.0
     if basis == "points":
-        step = max(float(rule.points) / rule.count for rule in types)  # type: ignore[arg-type]
+        per_item = [float(rule.points) / rule.count for rule in types]  # type: ignore[arg-type]
+        step, smallest = max(per_item), min(per_item)
     rules = []
     for row in rows:
         expected = total * row.weight / 100.0
@@ -172,7 +173,7 @@ def derive_blueprint(
         lo = max(0.0, math.ceil(expected - slack - 1e-9))
         hi = float(math.floor(expected + slack + 1e-9))
         if row.code in leaves and row.importance == "X":
-            lo = max(lo, 1.0 if basis == "count" else 1e-6)
+            lo = max(lo, smallest)  # at least one item (its points on a points basis)
             hi = max(hi, lo)
         rules.append(ElementRule(code=row.code, min=float(lo), max=hi, basis=basis,
                                  parent_code=row.parent_code, importance=row.importance,
