@@ -412,6 +412,13 @@ def _direct_spec(ctx: _Context, *, plain: bool = False, elastic: bool = False) -
                          overlap_mode="linearised" if overlap else "none",
                          set_links=ctx.problem.set_links, name="plain",
                          **_base_spec(ctx))  # type: ignore[arg-type]
+    if elastic and ctx.n_new > 1:
+        # the elastic model may share units between papers, so that the overlap rule is a row
+        # it can relax like any other
+        patterns = min(ctx.n_new, _MAX_PATTERN_SMALL) if ctx.n_new <= _MAX_PATTERN_SMALL else 2
+        if n_units * sum(math.comb(ctx.n_new, k) for k in range(1, patterns + 1)) <= 200_000:
+            ctx = replace(ctx, max_pattern=patterns)
+            overlap = True
     units, slots = _direct_columns(ctx)
     return ModelSpec(units=units, slots=slots, weights=np.ones(len(units), dtype=np.int64),
                      n_slots=ctx.n_new, overlap_mode="patterns" if overlap else "none",
@@ -754,8 +761,15 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
     """Smallest set of blueprint rows to relax (one switch per row, shared by all papers)."""
     p = ctx.problem
     spec = _direct_spec(ctx, elastic=True)
-    out = solve_model(p, spec, solver=ctx.solver, time_limit_s=limit_s, rel_gap=0.0)
+    # the objective is the number of switched rows (some priced 1.25) plus slack totals far
+    # below that: an absolute gap of 0.2 proves the smallest set
+    out = solve_model(p, spec, solver=ctx.solver, time_limit_s=limit_s, rel_gap=0.0,
+                      abs_gap=0.2)
     if out.column_values is None:
+        if out.status == "infeasible":
+            return (), ["even with every blueprint row relaxed (keeping at least one item of "
+                        "each type) no papers are possible: too few eligible items or item sets "
+                        "for this many papers"]
         return (), [f"the elastic re-solve found no answer within {limit_s:g} s"]
     forms = _forms_from(ctx, spec, out.column_values)
     unit_sets = [np.array(sorted({int(p.item_unit[i]) for i in form}), dtype=np.int64)
@@ -769,6 +783,7 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
             row = rows[name]
             achieved = [float(row.coeffs[units].sum()) for units in unit_sets]
             if row.family in ("mean_rating", "mean_p"):
+                bound = row.key  # rows mean_rating_min / mean_rating_max are both ">= 0"
                 means = []
                 for form in forms:
                     if row.family == "mean_rating":
@@ -812,7 +827,7 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
                 worst = max(worst, float(p.counts[list(all_sets[a] & all_sets[b])].sum()))
             relaxations.append(_relaxation("max_overlap", "overlap", "papers", "max",
                                            float(p.blueprint.max_overlap), worst,
-                                           "items shared by two papers"))
+                                           "items shared by two papers", per_paper=False))
         elif name.startswith("parallel_"):
             metric = name[len("parallel_"):]
             if metric == "mean_rating":
@@ -831,7 +846,13 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
                 spread = float((values.max(axis=0) - values.min(axis=0)).max())
                 target = getattr(p.blueprint.parallel, f"{metric}_tolerance")
             relaxations.append(_relaxation(name, name, metric, "max", float(target),
-                                           spread + 1e-6, f"{metric} spread between papers"))
+                                           spread + 1e-6, f"{metric} spread between papers",
+                                           per_paper=False))
+    for item_id in p.unusable_includes:  # never in the model: not in the bank or not eligible
+        relaxations.append(RowRelaxation(
+            f"include:{item_id}", "include", item_id, "min", 1.0, 0.0, 1.0,
+            f"item {item_id} is to be included by hand but cannot be used: drop it from the "
+            f"items to include"))
     messages = [r.message for r in relaxations]
     if not relaxations:
         messages.append("the elastic re-solve relaxed no row: the conflict lies in enemies or "
@@ -842,13 +863,14 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
 
 
 def _relaxation(name: str, family: str, key: str, bound: str, target: float, needed: float,
-                label: str, *, exact: bool = False) -> RowRelaxation:
+                label: str, *, exact: bool = False, per_paper: bool = True) -> RowRelaxation:
     if family in ("type_count", "band", "overlap") or (family == "element" and
                                                       float(needed).is_integer()):
         needed = float(round(needed))
     shortfall = abs(needed - target)
     word = "exactly" if exact else ("at least" if bound == "min" else "at most")
-    message = (f"{label}: the blueprint asks {word} {target:g} per paper; together with the "
+    where = " per paper" if per_paper else ""
+    message = (f"{label}: the blueprint asks {word} {target:g}{where}; together with the "
                f"other rows only {needed:g} is possible (short by {shortfall:g})")
     return RowRelaxation(name, family, key, bound, float(target), float(needed),
                          float(shortfall), message)

@@ -248,9 +248,10 @@ def relax_blueprint(blueprint: Blueprint, relaxations: Sequence[RowRelaxation]) 
     for rel in relaxations:
         family, key, bound, needed = rel.family, rel.key, rel.bound, rel.needed
         if family == "type_count":
+            # a type relaxed to no items leaves the blueprint
             bp = replace(bp, item_types=tuple(
                 replace(r, count=int(round(needed))) if r.item_type == key else r
-                for r in bp.item_types))
+                for r in bp.item_types if r.item_type != key or round(needed) >= 1))
         elif family == "type_points":
             bp = replace(bp, item_types=tuple(
                 replace(r, points=needed) if r.item_type == key else r for r in bp.item_types))
@@ -268,7 +269,8 @@ def relax_blueprint(blueprint: Blueprint, relaxations: Sequence[RowRelaxation]) 
         elif family == "time":
             bp = replace(bp, **{f"time_{bound}_s": needed})
         elif family == "include":
-            bp = replace(bp, include_items=tuple(i for i in bp.include_items if i != key))
+            dropped = set(key.split("+"))
+            bp = replace(bp, include_items=tuple(i for i in bp.include_items if i not in dropped))
         elif family == "overlap":
             bp = replace(bp, max_overlap=int(round(needed)))
         elif family in ("parallel_information", "parallel_tcc", "parallel_mean_rating"):

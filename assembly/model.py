@@ -213,26 +213,34 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             switches[key] = [b.lp.add_variable(f"relax_{_safe(key)}", cat=pulp.LpBinary)]
         return switches[key][0]
 
-    def elastic_row(terms, sense: str, rhs: float, name: str, key: str, big_m: float) -> None:
+    slacks: dict[tuple[str, str], pulp.LpVariable] = {}
+
+    def shared_slack(key: str, direction: str, big_m: float,
+                     cap: float | None = None) -> pulp.LpVariable:
+        """One slack per row and direction, shared by all papers: relaxing a row moves its
+        bound for every paper alike, which is what a changed blueprint row means."""
+        if (key, direction) not in slacks:
+            slack = b.lp.add_variable(f"slack_{_safe(key)}_{direction}", lowBound=0, upBound=cap)
+            b.add([(slack, 1.0), (switch(key), -big_m)], "<=", 0.0,
+                  f"{key}_{direction}_switch")
+            slack_terms.append((slack, 1.0 / max(1.0, big_m)))
+            slacks[(key, direction)] = slack
+        return slacks[(key, direction)]
+
+    def elastic_row(terms, sense: str, rhs: float, name: str, key: str, big_m: float,
+                    cap_down: float | None = None) -> None:
         """Add a row; in elastic mode with a slack switched on by the row's shared binary."""
         if not spec.elastic:
             b.add(terms, sense, rhs, name)
             return
-        slack = b.lp.add_variable(f"slack_{_safe(name)}", lowBound=0)
-        on = switch(key)
-        b.add([(slack, 1.0), (on, -big_m)], "<=", 0.0, f"{name}_switch")
-        slack_terms.append((slack, 1.0 / max(1.0, big_m)))
-        if sense == ">=":
-            b.add(terms + [(slack, 1.0)], ">=", rhs, name)
-        elif sense == "<=":
-            b.add(terms + [(slack, -1.0)], "<=", rhs, name)
+        if sense == "==":  # every paper moves to the same new value
+            down = shared_slack(key, "down", big_m, cap_down)
+            up = shared_slack(key, "up", big_m)
+            b.add(terms + [(down, 1.0), (up, -1.0)], "==", rhs, name)
+        elif sense == ">=":
+            b.add(terms + [(shared_slack(key, "down", big_m), 1.0)], ">=", rhs, name)
         else:
-            b.add(terms + [(slack, 1.0)], ">=", rhs, f"{name}_lo")
-            slack2 = b.lp.add_variable(f"slack_{_safe(name)}_hi", lowBound=0)
-            b.add([(slack2, 1.0), (on, -big_m)], "<=", 0.0, f"{name}_switch_hi")
-            slack_terms.append((slack2, 1.0 / max(1.0, big_m)))
-            b.add(terms + [(slack2, -1.0)], "<=", rhs, f"{name}_hi")
-        return
+            b.add(terms + [(shared_slack(key, "up", big_m), -1.0)], "<=", rhs, name)
 
     # unit use: each unit at most once (or exactly once when splitting a shadow test)
     for u, cols in by_unit.items():
@@ -247,7 +255,10 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             scale = spec.scale(s)
             terms = expr(row.coeffs, s)
             if row.lo is not None and row.hi is not None and row.lo == row.hi:
-                elastic_row(terms, "==", scale * row.lo, f"{row.name}_form{s}", row.name, big_m)
+                # a relaxed type keeps at least one item: a paper without it is no answer
+                cap = scale * row.lo - 1 if row.family == "type_count" else None
+                elastic_row(terms, "==", scale * row.lo, f"{row.name}_form{s}", row.name, big_m,
+                            cap_down=cap)
                 continue
             if row.lo is not None:
                 elastic_row(terms, ">=", scale * row.lo, f"{row.name}_min_form{s}",
@@ -270,14 +281,14 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
                       f"{row.name}_capped_form{s}")
 
     # items included by hand: in every paper
-    for u in problem.include_units:
+    for u, key in zip(problem.include_units, problem.include_keys):
         for s in range(spec.n_slots):
             cols = [c for c in by_unit.get(u, []) if s in spec.slots[c]]
             terms = [(z[c], float(weights[c])) for c in cols]
             if not terms:
                 continue
-            elastic_row(terms, "==", spec.scale(s), f"include_{unit_label[u]}_form{s}",
-                        f"include:{unit_label[u]}", spec.scale(s) + 1.0)
+            elastic_row(terms, "==", spec.scale(s), f"include_{key}_form{s}",
+                        f"include:{key}", spec.scale(s) + 1.0)
 
     # enemies: never together in one paper
     if spec.enemies:
@@ -417,14 +428,19 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
         col_costs = spec.costs[spec.units] * use
         objective_terms += [(z[c], float(col_costs[c])) for c in np.flatnonzero(col_costs)]
     if spec.elastic:
-        objective_terms = [(v[0], 1.0) for v in switches.values() if v] + \
+        # rules between papers (overlap, parallelism) and hand inclusions cost a little more to
+        # relax than a content row: among equally small sets, the content rows are named
+        def price(key: str) -> float:
+            return 1.25 if key.startswith(("max_overlap", "parallel_", "include:")) else 1.0
+
+        objective_terms = [(v[0], price(key)) for key, v in switches.items() if v] + \
             [(s, 1e-3 * w) for s, w in slack_terms]
     b.lp.setObjective(pulp.LpAffineExpression(objective_terms))
     return b.lp, z, switches
 
 
 def _make_solver(name: str, time_limit_s: float, rel_gap: float, log_path: str | None,
-                 warm: bool) -> pulp.LpSolver:
+                 warm: bool, abs_gap: float | None = None) -> pulp.LpSolver:
     if name == "cbc":
         # PuLP 3.3 announces PULP_CBC_CMD's removal in 4.0, but it is the only way to the CBC
         # bundled with PuLP here (COIN_CMD needs a separate CBC install)
@@ -432,11 +448,11 @@ def _make_solver(name: str, time_limit_s: float, rel_gap: float, log_path: str |
             warnings.filterwarnings("ignore", category=DeprecationWarning,
                                     message=".*PULP_CBC_CMD.*")
             return pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, int(math.ceil(time_limit_s))),
-                                     gapRel=rel_gap, logPath=log_path, warmStart=warm,
-                                     threads=1)
+                                     gapRel=rel_gap, gapAbs=abs_gap, logPath=log_path,
+                                     warmStart=warm, threads=1)
     if name == "highs":
         return _HiGHSWithStart(msg=False, timeLimit=float(time_limit_s), gapRel=rel_gap,
-                               threads=1, random_seed=0, warm=warm)
+                               gapAbs=abs_gap, threads=1, random_seed=0, warm=warm)
     raise UnknownSolverError(f"solver {name!r}: use one of {SOLVERS}")
 
 
@@ -489,6 +505,7 @@ def solve_model(
     time_limit_s: float,
     rel_gap: float,
     initial: FloatArray | None = None,
+    abs_gap: float | None = None,
 ) -> ModelOutcome:
     """Build and solve; never raises for infeasibility or time limits.
 
@@ -507,7 +524,7 @@ def solve_model(
         fd, log_path = tempfile.mkstemp(prefix="assembly_cbc_", suffix=".log")
         os.close(fd)
     remaining = max(0.5, time_limit_s - (time.perf_counter() - started))
-    engine = _make_solver(solver, remaining, rel_gap, log_path, initial is not None)
+    engine = _make_solver(solver, remaining, rel_gap, log_path, initial is not None, abs_gap)
     try:
         lp.solve(engine)
         solver_status = pulp.LpStatus.get(lp.status, str(lp.status))

@@ -81,7 +81,8 @@ class Problem:
     ratings, usage : arrays (n_units,): summed expert ratings and past uses.
     counts : array (n_units,), items per unit.
     enemy_units : array (n_pairs, 2) of unit indices that must not share a paper.
-    include_units : units that every paper must contain.
+    include_units : units that every paper must contain; ``include_keys`` names them by the
+        included item ids ("I03+I04" when two included items share a set).
     """
 
     pool: Pool
@@ -99,6 +100,7 @@ class Problem:
     enemy_units: IntArray
     include_units: tuple[int, ...]
     unusable_includes: tuple[str, ...]
+    include_keys: tuple[str, ...] = ()
     set_links: tuple[tuple[int, int], ...] = ()
 
     @property
@@ -331,6 +333,7 @@ def compile_problem(
                 else:
                     first_of_set[s] = u
     include_units: list[int] = []
+    include_ids: list[list[str]] = []
     unusable: list[str] = []
     for item_id in blueprint.include_items:
         i = pool.index.get(item_id)
@@ -338,6 +341,9 @@ def compile_problem(
             unusable.append(item_id)
         elif int(item_unit[i]) not in include_units:
             include_units.append(int(item_unit[i]))
+            include_ids.append([item_id])
+        else:
+            include_ids[include_units.index(int(item_unit[i]))].append(item_id)
     return Problem(
         pool=pool,
         blueprint=blueprint,
@@ -353,6 +359,7 @@ def compile_problem(
         usage=per_unit(pool.usage_counts.astype(np.float64)),
         enemy_units=np.array(sorted(set(enemy_units)), dtype=np.int64).reshape(-1, 2),
         include_units=tuple(include_units),
+        include_keys=tuple("+".join(ids) for ids in include_ids),
         unusable_includes=tuple(unusable),
         set_links=tuple(set_links),
     )
