@@ -23,6 +23,9 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None) -> 
     SQLite gets foreign keys on, WAL journal, a busy timeout, and real transactions
     (pysqlite's implicit transaction handling is switched off so that BEGIN and SAVEPOINT
     behave as on PostgreSQL; SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints").
+    Transactions start with BEGIN IMMEDIATE: nearly every unit of work here writes (the ledger
+    records even reads of confidential content), and taking the write lock up front makes
+    concurrent writers wait their turn (busy timeout) instead of failing on a stale snapshot.
     """
     settings = settings or Settings()
     url = url or settings.database_url
@@ -50,7 +53,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
