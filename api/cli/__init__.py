@@ -40,6 +40,9 @@ COMMANDS = (
     "api.cli.io:import_",
     "api.cli.workflow:experts",
     "api.cli.workflow:workflow",
+    "api.cli.assembly:blueprint",
+    "api.cli.assembly:assemble",
+    "api.cli.assembly:papers",
 )
 # ("module:group", "module:command"): commands added to a group defined elsewhere.
 SUBCOMMANDS = (
