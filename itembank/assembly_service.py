@@ -578,11 +578,13 @@ def get_paper(session: Session, *, code: str, centre_name: str = "职业技能�
 
 
 def list_papers(
-    session: Session, *, bank: BankRef, status: PaperStatus | None = None, run_id: int | None = None,
-    offset: int = 0, limit: int = 50,
+    session: Session, *, bank: BankRef, part: Part | None = None, status: PaperStatus | None = None,
+    run_id: int | None = None, offset: int = 0, limit: int = 50,
 ) -> tuple[list[dict[str, Any]], int]:
     """Paper summaries (no content): code, kind, label, status, run, item count, created."""
     q = select(PaperRecord).where(PaperRecord.bank_id == bank.id)
+    if part is not None:
+        q = q.where(PaperRecord.part == Part(part))
     if status is not None:
         q = q.where(PaperRecord.status == PaperStatus(status))
     if run_id is not None:

@@ -221,7 +221,7 @@ def papers_list(settings: Settings, occupation_code: str, work_type: str | None,
 
     with transaction(_engine(settings)) as session:
         rows, total = svc.list_papers(session, bank=_bank(session, occupation_code, level, work_type),
-                                      status=status, limit=500)
+                                      part=Part(part), status=status, limit=500)
     click.echo(f"{total} paper(s)")
     for r in rows:
         click.echo(f"  {r['code']:<34} {r['form_label']:<4} {r['kind']:<7} {r['status']:<9} {r['n_items']:>4} items"
