@@ -20,14 +20,14 @@ use GPCM (Muraki, 1992), GRM (Samejima, 1969) or PCM with thresholds b_k; see
 Linking. When items of the data already carry IRT parameters from an earlier calibration
 recorded here (``calibration_id`` set), they are held fixed as anchors and the population
 mean and SD are estimated (fixed-parameter calibration, Kim 2006), so new items land on the
-bank's scale. Otherwise (or with ``anchor="none"``, or fewer than ``IrtRules.min_anchors``
+bank's scale. Otherwise (or with ``anchor="none"``, or fewer than ``ReviewRules.min_anchors``
 anchors) the scale is set by this sample: theta ~ N(0, 1).
 
-Minimum data. Items with fewer than ``IrtRules.min_responses`` responses, or with one
+Minimum data. Items with fewer than ``ReviewRules.min_responses`` responses, or with one
 observed score only, get classical statistics and no IRT estimate; the report and the
 stored flags say so.
 
-Review flags (thresholds changeable, ``CttThresholds`` and ``IrtRules``): facility outside
+Review flags (thresholds changeable, ``CttThresholds`` and ``ReviewRules``): facility outside
 [p_min, p_max], corrected item-total r below r_min, discrimination index below
 discrimination_min (negative by default), a distractor chosen by more of the upper group than
 the key, large IRT standard errors, a weak IRT slope, a difficulty far outside the ability
@@ -101,6 +101,7 @@ FLAG_LARGE_SE = "large_irt_standard_error"
 FLAG_LOW_SLOPE = "low_irt_discrimination"
 FLAG_EXTREME_B = "extreme_irt_difficulty"
 FLAG_MISFIT = "item_misfit"
+FLAG_DEGENERATE = "degenerate_irt_estimate"
 # Stated in the report but not by themselves a reason to review the item's content
 INFORMATION_FLAGS = frozenset({FLAG_FEW_RESPONSES})
 
@@ -113,8 +114,8 @@ PARAMETERISATION = (
 
 
 @dataclass(frozen=True, slots=True)
-class IrtRules:
-    """Minimum-data rules and IRT review thresholds an administrator can change.
+class ReviewRules:
+    """Minimum-data rules and review thresholds beyond ``CttThresholds``, changeable.
 
     Attributes
     ----------
@@ -126,12 +127,20 @@ class IrtRules:
     max_categories : int
         Rubric scores are grouped into at most this many IRT categories (equal-width bands
         of the item's points; empty bands merged into the band below).
+    distractor_z : float
+        A wrong option is flagged when the upper group chose it more often than the key by
+        more than this many standard errors (one-sided z test on the two multinomial shares:
+        var(u_o - u_k) = (u_o + u_k - (u_o - u_k)^2) / n_upper; 1.645 = 5 %). Without it,
+        guessing on a hard item (every option near 25 % in the upper group) trips the flag.
     max_se_a, max_se_b : float
         Standard errors above these are flagged (``max_se_b`` also applies to thresholds).
     min_slope : float
         D x a below this (the slope on the logistic metric) is flagged as weak.
     max_abs_b : float
         |b| above this is flagged: the item measures outside the candidates' range.
+    degenerate_slope : float
+        D x a below this is a degenerate estimate (negatively discriminating items drive a to
+        0 and b to infinity under 2PL/3PL): kept in the history, not put on the version.
     fit_groups : int
         Ability groups of the misfit statistic; 0 switches the statistic off.
     fit_p_value : float
@@ -141,10 +150,12 @@ class IrtRules:
     min_responses: int = 100
     min_anchors: int = 5
     max_categories: int = 6
+    distractor_z: float = 1.645
     max_se_a: float = 0.5
     max_se_b: float = 0.5
     min_slope: float = 0.3
     max_abs_b: float = 4.0
+    degenerate_slope: float = 0.05
     fit_groups: int = 10
     fit_p_value: float = 0.001
 
@@ -392,7 +403,7 @@ def analyse_session(
     D: float = 1.0,
     anchor: str = "existing",
     thresholds: CttThresholds | None = None,
-    irt_rules: IrtRules | None = None,
+    rules: ReviewRules | None = None,
     actor: str,
     note: str = "",
 ) -> AnalysisReport:
@@ -413,7 +424,7 @@ def analyse_session(
         IRT model of items scored 0/1 (``analysis.calibrate``; 3PL with a Beta(5, 17) prior
         on c).
     polytomous_model : {"gpcm", "grm", "pcm"}
-        Model of rubric-scored items (scores grouped into ``IrtRules.max_categories``).
+        Model of rubric-scored items (scores grouped into ``ReviewRules.max_categories``).
     D : float
         Logistic constant of the reported a (1.0 logistic metric; 1.702 normal metric).
         Anchors stored with another D are converted (a' = a D_stored / D).
@@ -423,7 +434,7 @@ def analyse_session(
     thresholds : CttThresholds, optional
         Classical review thresholds (default p < 0.2 or > 0.9, corrected r < 0.2, negative
         discrimination index).
-    irt_rules : IrtRules, optional
+    rules : ReviewRules, optional
         Minimum data and IRT review thresholds.
     actor : str
         Who runs the analysis (ledger, calibration row).
@@ -444,7 +455,7 @@ def analyse_session(
     """
     t_start = time.perf_counter()
     th = CttThresholds() if thresholds is None else thresholds
-    rules = IrtRules() if irt_rules is None else irt_rules
+    rules = ReviewRules() if rules is None else rules
     model = str(model).lower()
     polytomous_model = str(polytomous_model).lower()
     _check_arguments(session_code, paper_codes, model, polytomous_model, D, anchor, rules, actor)
@@ -509,7 +520,7 @@ def analyse_session(
         population_mean=None if irt.result is None else _num(irt.result.population_mean),
         population_sd=None if irt.result is None else _num(irt.result.population_sd),
         forms=[asdict(f) for f in forms],
-        settings={"ctt": asdict(th), "irt": asdict(rules)},
+        settings={"ctt": asdict(th), "rules": asdict(rules)},
         notes=notes,
     )
     # -- write: everything above was validated and computed; now one burst of writes ------
@@ -528,7 +539,7 @@ def analyse_session(
         irt={
             it.version_id: _irt_params(it, cal.id)
             for it in items
-            if it.irt_role == "estimated" and converged
+            if it.irt_role == "estimated" and converged and FLAG_DEGENERATE not in it.flags
         },
     )
     n_review = sum(1 for it in items if it.needs_review)
@@ -684,7 +695,7 @@ def _check_arguments(session_code, paper_codes, model, polytomous_model, D, anch
     if anchor not in ANCHOR_MODES:
         errors.append(f"anchor: {anchor!r} is not one of {', '.join(ANCHOR_MODES)}")
     if rules.min_responses < 2 or rules.max_categories < 2 or rules.min_anchors < 1:
-        errors.append("irt_rules: min_responses and max_categories must be >= 2, min_anchors >= 1")
+        errors.append("rules: min_responses and max_categories must be >= 2, min_anchors >= 1")
     if not (actor or "").strip():
         errors.append("actor: say who runs the analysis (recorded in the ledger)")
     if errors:
@@ -1019,31 +1030,41 @@ def _pooled(entry: _Ctt) -> tuple[float, ...]:
     return tuple(out)
 
 
-def _distractor_summary(entry: _Ctt, v: _Version) -> dict[str, Any] | None:
+def _distractor_summary(
+    entry: _Ctt, v: _Version, group_fraction: float, z: float
+) -> dict[str, Any] | None:
+    """Option shares pooled over the papers (weights: candidates; upper/lower shares: group
+    sizes), and the wrong options the upper group chose significantly more than the key."""
     if not entry.distractor_parts:
         return None
     labels = v.options
     n_opt = len(labels)
     w = np.array([n for n, _da, _c in entry.distractor_parts], dtype=np.float64)
+    # group size as analysis.ctt draws it: ceil(fraction x n), at least 1
+    g = np.array([max(1, math.ceil(group_fraction * n)) for n, _da, _c in entry.distractor_parts],
+                 dtype=np.float64)
     share = np.zeros(n_opt)
     upper = np.zeros(n_opt)
     lower = np.zeros(n_opt)
     mean_total = np.zeros(n_opt)
     mt_w = np.zeros(n_opt)
     omit = 0.0
-    for wt, (n, da, c) in zip(w, entry.distractor_parts):
+    for wt, gs, (n, da, c) in zip(w, g, entry.distractor_parts):
         share += wt * da.share[c, :n_opt]
-        upper += wt * da.upper_share[c, :n_opt]
-        lower += wt * da.lower_share[c, :n_opt]
+        upper += gs * da.upper_share[c, :n_opt]
+        lower += gs * da.lower_share[c, :n_opt]
         omit += wt * float(da.omit_share[c])
         counts = da.share[c, :n_opt] * n
         ok = np.isfinite(da.mean_total[c, :n_opt])
         mean_total[ok] += counts[ok] * da.mean_total[c, :n_opt][ok]
         mt_w[ok] += counts[ok]
-    total = w.sum()
-    share, upper, lower, omit = share / total, upper / total, lower / total, omit / total
+    total, n_upper = w.sum(), g.sum()
+    share, omit = share / total, omit / total
+    upper, lower = upper / n_upper, lower / n_upper
     key = labels.index(v.key[0]) if v.key and v.key[0] in labels else 0
-    flagged = [labels[o] for o in range(n_opt) if o != key and upper[o] > upper[key]]
+    diff = upper - upper[key]
+    se = np.sqrt(np.maximum(upper + upper[key] - diff**2, 1e-12) / n_upper)
+    flagged = [labels[o] for o in range(n_opt) if o != key and diff[o] > 0 and diff[o] / se[o] > z]
     with np.errstate(invalid="ignore", divide="ignore"):
         mt = np.where(mt_w > 0, mean_total / np.maximum(mt_w, 1e-300), np.nan)
     return {
@@ -1054,6 +1075,7 @@ def _distractor_summary(entry: _Ctt, v: _Version) -> dict[str, Any] | None:
         "lower_share": [_r(x) for x in lower],
         "mean_total": [_r(x) for x in mt],
         "omit_share": _r(omit),
+        "n_upper": int(n_upper),
         "flagged": flagged,
     }
 
@@ -1130,7 +1152,7 @@ def _irt(
     polytomous_model: str,
     D: float,
     anchor: str,
-    rules: IrtRules,
+    rules: ReviewRules,
     codes: list[str],
 ) -> _Irt:
     n_items = data.version_ids.size
@@ -1370,7 +1392,7 @@ def _item_results(
     ctt: dict[int, _Ctt],
     irt: _Irt,
     th: CttThresholds,
-    rules: IrtRules,
+    rules: ReviewRules,
 ) -> list[ItemAnalysis]:
     out: list[ItemAnalysis] = []
     res = irt.result
@@ -1389,32 +1411,32 @@ def _item_results(
 
         # -- classical --------------------------------------------------------------------
         if np.isfinite(fac) and fac < th.p_min:
-            flag(FLAG_TOO_HARD, f"facility p = {fac:.2f} is below {th.p_min:.2f} (too hard)")
+            flag(FLAG_TOO_HARD, f"facility p = {fac:.3f} is below {th.p_min:.2f} (too hard)")
         if np.isfinite(fac) and fac > th.p_max:
-            flag(FLAG_TOO_EASY, f"facility p = {fac:.2f} is above {th.p_max:.2f} (too easy)")
+            flag(FLAG_TOO_EASY, f"facility p = {fac:.3f} is above {th.p_max:.2f} (too easy)")
         if np.isfinite(r_rest) and r_rest < th.r_min:
             flag(FLAG_LOW_CORRECTED_R,
-                 f"corrected item-total correlation r = {r_rest:.2f} is below {th.r_min:.2f}")
+                 f"corrected item-total correlation r = {r_rest:.3f} is below {th.r_min:.2f}")
         if np.isfinite(disc) and disc < th.discrimination_min:
             if th.discrimination_min <= 0 or disc < 0:
                 flag(FLAG_NEGATIVE_DISCRIMINATION,
-                     f"discrimination index D = {disc:.2f} is negative: the lower "
+                     f"discrimination index D = {disc:.3f} is negative: the lower "
                      f"{th.group_fraction:.0%} scored better on it than the upper {th.group_fraction:.0%} "
                      "(check the key)")
             else:
                 flag(FLAG_LOW_DISCRIMINATION,
-                     f"discrimination index D = {disc:.2f} is below {th.discrimination_min:.2f}")
+                     f"discrimination index D = {disc:.3f} is below {th.discrimination_min:.2f}")
         if "alpha_rises_if_deleted" in entry.form_flags:  # only when th.flag_alpha_if_deleted
             flag(FLAG_ALPHA_RISES, f"the paper's alpha would rise without it (alpha if deleted "
                  f"{a_del:.3f})")
-        distractors = _distractor_summary(entry, v)
+        distractors = _distractor_summary(entry, v, th.group_fraction, rules.distractor_z)
         if distractors and distractors["flagged"]:
             up = dict(zip(distractors["options"], distractors["upper_share"]))
             for o in distractors["flagged"]:
                 flag(FLAG_DISTRACTOR,
-                     f"option {o} was chosen by {up[o]:.0%} of the upper group, more than the key "
-                     f"{distractors['key']} ({up[distractors['key']]:.0%}): the key may be wrong or "
-                     f"option {o} defensible")
+                     f"option {o} was chosen by {up[o]:.0%} of the upper {th.group_fraction:.0%}, "
+                     f"significantly more than the key {distractors['key']} "
+                     f"({up[distractors['key']]:.0%}): the key may be wrong or option {o} defensible")
             flags[:] = list(dict.fromkeys(flags))
 
         # -- IRT --------------------------------------------------------------------------
@@ -1443,24 +1465,31 @@ def _item_results(
                     kw["se_thresholds"] = tuple(_num(x) for x in errs.thresholds[k, :n_steps])
             if role == "estimated":
                 a, b = float(p.a[k]), float(p.b[k])
+                slope = a * p.D
                 se_a, se_b = kw.get("se_a"), kw.get("se_b")
-                se_thr = [x for x in (kw.get("se_thresholds") or ()) if x is not None]
-                worst_b = max([se_b] + se_thr if se_b is not None else se_thr or [float("nan")])
-                if se_b is None or not np.isfinite(worst_b):
-                    flag(FLAG_LARGE_SE, "the IRT standard errors could not be computed (poorly "
-                         "determined parameters)")
-                elif worst_b > rules.max_se_b or (se_a is not None and se_a > rules.max_se_a):
-                    flag(FLAG_LARGE_SE,
-                         f"IRT standard errors SE(a) = {se_a if se_a is not None else float('nan'):.2f}, "
-                         f"SE(b) = {worst_b:.2f} exceed {rules.max_se_a:.2f} / {rules.max_se_b:.2f}")
-                if p.models[k] not in ("1pl", "pcm") and a * p.D < rules.min_slope:
-                    flag(FLAG_LOW_SLOPE,
-                         f"IRT slope D·a = {a * p.D:.2f} is below {rules.min_slope:.2f}: the item "
-                         "hardly separates abler from weaker candidates")
-                if abs(b) > rules.max_abs_b:
-                    flag(FLAG_EXTREME_B,
-                         f"IRT difficulty b = {b:.2f} lies outside ±{rules.max_abs_b:.1f}, beyond "
-                         "the candidates' range")
+                se_bs = [x for x in (se_b, *(kw.get("se_thresholds") or ())) if x is not None]
+                free_slope = p.models[k] not in ("1pl", "pcm")
+                if (free_slope and slope < rules.degenerate_slope) or not math.isfinite(b):
+                    flag(FLAG_DEGENERATE,
+                         f"the IRT estimate is degenerate (slope D·a = {_g(slope)}, b = {_g(b)}): an "
+                         "item that does not discriminate positively has no finite difficulty; kept "
+                         "in the history, not put on the item version")
+                else:
+                    if se_b is None or not se_bs:
+                        flag(FLAG_LARGE_SE, "the IRT standard errors could not be computed "
+                             "(poorly determined parameters)")
+                    elif max(se_bs) > rules.max_se_b or (se_a is not None and se_a > rules.max_se_a):
+                        flag(FLAG_LARGE_SE,
+                             f"IRT standard errors SE(a) = {_g(se_a)}, SE(b) = {_g(max(se_bs))} "
+                             f"exceed {rules.max_se_a:.2f} / {rules.max_se_b:.2f}")
+                    if free_slope and slope < rules.min_slope:
+                        flag(FLAG_LOW_SLOPE,
+                             f"IRT slope D·a = {_g(slope)} is below {rules.min_slope:.2f}: the item "
+                             "hardly separates abler from weaker candidates")
+                    if abs(b) > rules.max_abs_b:
+                        flag(FLAG_EXTREME_B,
+                             f"IRT difficulty b = {_g(b)} lies outside ±{rules.max_abs_b:.1f}, beyond "
+                             "the candidates' range")
             f = irt.fit.get(j)
             if f is not None:
                 kw["fit"] = f
@@ -1581,6 +1610,13 @@ def _num(x: Any) -> float | None:
 def _r(x: Any, digits: int = 4) -> float | None:
     v = _num(x)
     return None if v is None else round(v, digits)
+
+
+def _g(x: float | None) -> str:
+    """Readable number for reasons: 2 decimals, scientific when huge (degenerate estimates)."""
+    if x is None or not math.isfinite(x):
+        return "not available"
+    return f"{x:.2f}" if abs(x) < 1000 else f"{x:.2e}"
 
 
 def _last(arr: FloatArray) -> float | None:

@@ -23,6 +23,7 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 
 def _register() -> None:
+    from api.cli import analyse as analyse_cli
     from api.cli import bank as bank_cli
     from api.cli import db as db_cli
     from api.cli import lifecycle as lifecycle_cli
@@ -33,6 +34,7 @@ def _register() -> None:
                 bank_cli.minimums, bank_cli.ledger, serve_cli.serve, serve_cli.users):
         main.add_command(cmd)
     main.add_command(lifecycle_cli.lifecycle)
+    main.add_command(analyse_cli.analyse)
 
 
 _register()

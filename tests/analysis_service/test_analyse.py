@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from analysis import CttThresholds
 from itembank.analysis_service import (
+    FLAG_DEGENERATE,
     FLAG_DISTRACTOR,
     FLAG_FEW_RESPONSES,
     FLAG_LOW_CORRECTED_R,
     FLAG_MISFIT,
     FLAG_NEGATIVE_DISCRIMINATION,
     FLAG_TOO_EASY,
-    IrtRules,
+    ReviewRules,
     analyse_session,
     calibration_history,
     get_calibration,
@@ -107,7 +108,7 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
         assert item.classical is not None and item.classical.n == it.n
         assert item.classical.p_value == pytest.approx(it.p_value)
         assert item.classical.discrimination == pytest.approx(it.corrected_r)
-        if it.irt_role == "estimated":
+        if it.irt_role == "estimated" and FLAG_DEGENERATE not in it.flags:
             irt = item.irt
             assert irt is not None and irt.calibration_id == cal.id
             assert irt.model is IrtModel(it.model) and irt.D == 1.0
@@ -118,8 +119,10 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
             assert item.irt == before[it.code].irt
 
     # -- history, read-back, ledger ---------------------------------------------------------------
-    hist = calibration_history(db, bank=world.bank, code=world.miskeyed.code)
+    hist = calibration_history(db, bank=world.bank, code=world.anchors_in_s2[0])
     assert [(h.calibration_id, h.current, h.stats.irt_role) for h in hist] == [(cal.id, True, "estimated")]
+    (bad,) = calibration_history(db, bank=world.bank, code=world.miskeyed.code)
+    assert not bad.current  # degenerate estimate: in the history, not on the version
     again = get_calibration(db, cal.id)
     assert again.calibration == cal
     assert {it.code: (it.a, it.p_value, it.flags) for it in again.items} == {
@@ -139,7 +142,7 @@ def test_planted_bad_items_are_flagged_by_code(db: Session, world: World) -> Non
     assert {FLAG_NEGATIVE_DISCRIMINATION, FLAG_LOW_CORRECTED_R, FLAG_DISTRACTOR} <= set(bad.flags)
     assert bad.discrimination_index < 0 and bad.corrected_r < 0
     text = "\n".join(bad.reasons)
-    assert f"{world.miskeyed.code} v1: discrimination index D = -" in text and "check the key" in text
+    assert f"{world.miskeyed.code} v1: discrimination index D = -0." in text and "check the key" in text
     assert f"option {world.miskeyed.true_option} was chosen by" in text
     d = bad.distractors
     assert world.miskeyed.true_option in d["flagged"]
@@ -147,12 +150,19 @@ def test_planted_bad_items_are_flagged_by_code(db: Session, world: World) -> Non
     assert bad.distractors["key"] == world.miskeyed.item.content.key[0]
     easy = rep.item(world.easy.code)
     assert FLAG_TOO_EASY in easy.flags and easy.p_value > 0.9
-    assert any(r.startswith(f"{world.easy.code} v1: facility p = 0.9") for r in easy.reasons)
+    assert any(r.startswith(f"{world.easy.code} v1: facility p = 0.9") and r.endswith("(too easy)")
+               for r in easy.reasons)
     # rubric items simulated from the GPCM fit it; at most a stray 0/1 item misfits
     assert FLAG_MISFIT not in rep.item("SA-1").flags and FLAG_MISFIT not in rep.item("SA-2").flags
     assert FLAG_MISFIT in bad.flags
     good = [it for it in rep.items if it.irt_role == "estimated" and it.code != bad.code]
     assert sum(FLAG_MISFIT in it.flags for it in good) <= 2
+    # guessing on hard items spreads the upper group over the options: not a distractor flag
+    assert sum(FLAG_DISTRACTOR in it.flags for it in rep.items if it.code != bad.code) <= 1
+    # a 2PL fit of a negatively discriminating item has a -> 0, b -> infinity: history only
+    assert FLAG_DEGENERATE in bad.flags and bad.a * bad.D < 0.05
+    version = _pool(db, world)[bad.code]
+    assert version.irt is None or version.irt.calibration_id != rep.calibration.id
 
     review = items_needing_review(db, bank=world.bank)
     by_code = {r.code: r for r in review}
@@ -232,7 +242,7 @@ def test_model_and_d_are_explicit_and_anchors_are_converted(db: Session, world: 
 
 def test_paper_scope_and_left_out_sittings(db: Session, world: World) -> None:
     rep = analyse_session(db, paper_codes=["S1-A", "S1-B"], actor="analyst",
-                          irt_rules=IrtRules(fit_groups=0))
+                          rules=ReviewRules(fit_groups=0))
     assert rep.calibration.paper_codes == ("S1-A", "S1-B") and rep.calibration.session_codes == (world.s1,)
     assert rep.calibration.n_persons == N_A + N_B and all(it.fit is None for it in rep.items)
 
