@@ -131,7 +131,7 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
     assert entry.action == "analysis.calibrate" and entry.actor == "analyst"
     assert entry.details["sessions"] == [world.s1] and entry.details["n_persons"] == cal.n_persons
     assert verify_ledger(db).ok
-    assert set(rep.timings) == {"load", "ctt", "calibration", "write", "total"}
+    assert set(rep.timings) == {"load", "ctt", "calibration", "fit", "write", "total"}
     assert rep.to_dict()["calibration"]["id"] == cal.id
 
 
