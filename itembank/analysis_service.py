@@ -473,7 +473,7 @@ def analyse_session(
 
     irt = _irt(
         session, data, versions, model=model, polytomous_model=polytomous_model, D=D,
-        anchor=anchor, rules=rules, codes=codes,
+        anchor=anchor, rules=rules, codes=codes, sessions=_session_codes_used(scope, data),
     )
     t_cal = time.perf_counter()
 
@@ -1161,6 +1161,7 @@ def _irt(
     anchor: str,
     rules: ReviewRules,
     codes: list[str],
+    sessions: list[str],
 ) -> _Irt:
     n_items = data.version_ids.size
     order = np.argsort(data.items, kind="stable")
@@ -1168,9 +1169,29 @@ def _irt(
     n_per_item = np.diff(bounds)
     notes: list[str] = []
 
+    # Parameters estimated from this same data (a re-analysis of the session) are not anchors:
+    # anchoring an item on itself would freeze it; the anchors of that earlier run, estimated
+    # elsewhere, still are, so a re-analysis reproduces the earlier linking.
+    wanted = {v.id: v.irt["calibration_id"] for v in versions.values() if v.irt is not None}
+    same_data: set[int] = set()
+    if anchor == "existing" and wanted:
+        for cid, cal_sessions, cal_papers in session.execute(
+            select(CalibrationRecord.id, CalibrationRecord.session_codes, CalibrationRecord.paper_codes)
+            .where(CalibrationRecord.id.in_(sorted(set(wanted.values()))))
+        ):
+            if set(cal_sessions or ()) & set(sessions) and set(cal_papers or ()) & set(data.paper_codes):
+                same_data.add(cid)
+    if same_data:
+        n_same = sum(1 for cid in wanted.values() if cid in same_data)
+        notes.append(
+            f"{n_same} item(s) were calibrated on this same data before (calibration "
+            + ", ".join(f"#{c}" for c in sorted(same_data))
+            + "): re-estimated, not anchored on themselves"
+        )
+        wanted = {vid: cid for vid, cid in wanted.items() if cid not in same_data}
+
     # stored category schemes of the calibrations that estimated the anchors' parameters
     stored_cuts: dict[int, list[float]] = {}
-    wanted = {v.id: v.irt["calibration_id"] for v in versions.values() if v.irt is not None}
     if anchor == "existing" and wanted:
         vids = sorted(wanted)
         for i in range(0, len(vids), 900):
@@ -1193,7 +1214,7 @@ def _irt(
         maxp = float(data.max_points[j])
         zero_one = bool(np.all((sc == 0) | (sc == maxp)))
         own_cuts[j] = [0.0, maxp] if zero_one else _categories(sc, maxp, rules.max_categories)
-        if anchor != "existing" or v.irt is None:
+        if anchor != "existing" or v.id not in wanted:
             continue
         stored_dich = str(v.irt["model"]) in DICHOTOMOUS_MODELS
         scheme = stored_cuts.get(v.id, [0.0, maxp] if stored_dich else None)
@@ -1204,6 +1225,12 @@ def _irt(
             not_anchored.append(f"{v.code} v{v.version_no}")
         else:
             candidates[j] = (scheme, params)
+    if anchor == "none" and wanted:
+        notes.append(
+            f"anchor=none: {len(wanted)} item(s) carried parameters from earlier calibrations; "
+            "they are replaced by estimates on this sample's scale, which need not be the bank's "
+            "(items not in this data keep the old scale)"
+        )
     if not_anchored:
         notes.append(
             "stored IRT parameters of " + ", ".join(not_anchored[:10])

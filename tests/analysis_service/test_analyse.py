@@ -218,9 +218,20 @@ def test_second_session_anchors_on_the_first_and_history_is_kept(db: Session, wo
     assert hist[0].stats.n != hist[1].stats.n and hist[0].session_codes == (world.s1,)
     assert db.scalar(select(func.count()).select_from(ItemStatisticsRecord)) == 60 + 30
 
+    # a re-analysis of the same session reproduces the linking: the new items are not anchored
+    # on their own earlier estimates, the S1 anchors still are
+    again = analyse_session(db, session_code=world.s2, actor="analyst")
+    assert again.calibration.n_anchors == 15 and again.calibration.scale == "bank"
+    assert any("15 item(s) were calibrated on this same data before" in n for n in again.calibration.notes)
+    for code in world.new_in_s2:
+        assert again.item(code).irt_role == "estimated"
+        assert again.item(code).b == pytest.approx(second.item(code).b, abs=1e-6)
+    assert len(calibration_history(db, bank=world.bank, code=world.new_in_s2[0])) == 2
+
     # without anchors the second cohort defines its own N(0, 1) scale: new b shift by ~ -0.5
     free = analyse_session(db, session_code=world.s2, actor="analyst", anchor="none")
     assert free.calibration.scale == "sample" and free.calibration.n_anchors == 0
+    assert any("replaced by estimates on this sample's scale" in n for n in free.calibration.notes)
     shift = np.mean([free.item(c).b - second.item(c).b for c in world.new_in_s2])
     assert shift == pytest.approx(-c2.population_mean, abs=0.15)
 
@@ -238,6 +249,11 @@ def test_model_and_d_are_explicit_and_anchors_are_converted(db: Session, world: 
     assert new.model == "3pl" and 0 < new.c < 0.5 and new.se_c is not None
     version = _pool(db, world)[new.code].irt
     assert version.model is IrtModel.THREE_PL and version.D == 1.702 and version.c == pytest.approx(new.c)
+
+    grm = analyse_session(db, session_code=world.s1, actor="analyst", polytomous_model="grm", anchor="none")
+    sa = grm.item("SA-1")
+    assert sa.model == "grm" and list(sa.thresholds) == sorted(sa.thresholds) and len(sa.thresholds) == 5
+    assert grm.calibration.polytomous_model == "grm"
 
 
 def test_paper_scope_and_left_out_sittings(db: Session, world: World) -> None:
