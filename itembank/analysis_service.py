@@ -21,7 +21,9 @@ Linking. When items of the data already carry IRT parameters from an earlier cal
 recorded here (``calibration_id`` set), they are held fixed as anchors and the population
 mean and SD are estimated (fixed-parameter calibration, Kim 2006), so new items land on the
 bank's scale. Otherwise (or with ``anchor="none"``, or fewer than ``ReviewRules.min_anchors``
-anchors) the scale is set by this sample: theta ~ N(0, 1).
+anchors) the scale is set by this sample: theta ~ N(0, 1). Parameters estimated from this
+same data (a re-analysis of the session) are re-estimated rather than anchored on themselves,
+so a re-analysis reproduces the earlier linking.
 
 Minimum data. Items with fewer than ``ReviewRules.min_responses`` responses, or with one
 observed score only, get classical statistics and no IRT estimate; the report and the
@@ -29,10 +31,12 @@ stored flags say so.
 
 Review flags (thresholds changeable, ``CttThresholds`` and ``ReviewRules``): facility outside
 [p_min, p_max], corrected item-total r below r_min, discrimination index below
-discrimination_min (negative by default), a distractor chosen by more of the upper group than
-the key, large IRT standard errors, a weak IRT slope, a difficulty far outside the ability
-range, item misfit (a screening residual statistic, see ``_item_fit``). Reasons are stored
-in words naming the item code and version.
+discrimination_min (negative by default), a distractor chosen by significantly more of the
+upper group than the key, large IRT standard errors, a weak IRT slope, a difficulty far
+outside the ability range, a degenerate estimate (slope near 0: kept in the history, not put
+on the version), item misfit (a screening residual statistic, see ``_item_fit``). Reasons are
+stored in words naming the item code and version. Estimates of a calibration that did not
+converge stay in the history only.
 
 Only sittings whose every response is scored are used; sittings whose paper was voided or
 whose score was cancelled for a violation (附件14) are left out. Both are counted in the
@@ -46,11 +50,11 @@ import logging
 import math
 import re
 import time
-from operator import itemgetter
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any
 
 import numpy as np

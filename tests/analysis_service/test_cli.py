@@ -68,10 +68,11 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
         assert words in out, words
     cal_id = int(out.split("== Analysis #")[1].split(" ")[0])
 
-    r = run.invoke(main, ["--database-url", url, "analyse", "--session", world.s2, "--json"])
+    r = run.invoke(main, ["--database-url", url, "analyse", "--session", world.s2, "--D", "1.702", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["calibration"]["scale"] == "bank" and data["calibration"]["n_anchors"] == 15
+    assert data["calibration"]["D"] == 1.702 and all(i["D"] == 1.702 for i in data["items"] if i["D"])
     assert data["calibration"]["session_codes"] == [world.s2]
     assert {i["code"] for i in data["items"] if i["irt_role"] == "anchor"} == set(world.anchors_in_s2)
 
@@ -80,6 +81,7 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
                           "--item", anchor])
     assert r.exit_code == 0, r.output
     assert f"{anchor}: 2 analyses" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
+    assert "D=1.702" in r.output and "D=1 " in r.output
     r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", "NOPE", "--json"])
     assert r.exit_code == 2 and "no item NOPE" in r.output
