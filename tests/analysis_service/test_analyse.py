@@ -261,6 +261,12 @@ def test_paper_scope_and_left_out_sittings(db: Session, world: World) -> None:
                           rules=ReviewRules(fit_groups=0))
     assert rep.calibration.paper_codes == ("S1-A", "S1-B") and rep.calibration.session_codes == (world.s1,)
     assert rep.calibration.n_persons == N_A + N_B and all(it.fit is None for it in rep.items)
+    # papers of two sessions: one sitting per candidate and session
+    both = analyse_session(db, paper_codes=["S2-D", "S1-A"], actor="analyst", anchor="none")
+    assert both.calibration.session_codes == (world.s1, world.s2)
+    assert both.calibration.paper_codes == ("S1-A", "S2-D") and both.calibration.n_persons == N_A + N_D
+    shared = world.papers["S2-D"].items[0].code  # on S1-A and S2-D
+    assert both.item(shared).paper_codes == ("S1-A", "S2-D") and both.item(shared).n == N_A + N_D
 
     # one sitting not yet fully scored, one paper voided (附件14): both left out, and said so
     apps = list(db.scalars(select(ResponseRecord.application_id).where(
