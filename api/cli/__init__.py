@@ -43,6 +43,7 @@ COMMANDS = (
     "api.cli.assembly:blueprint",
     "api.cli.assembly:assemble",
     "api.cli.assembly:papers",
+    "api.cli.analyse:analyse",
 )
 # ("module:group", "module:command"): commands added to a group defined elsewhere.
 SUBCOMMANDS = (
