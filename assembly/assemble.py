@@ -12,13 +12,19 @@ Formulations (``formulation=``)
     Two stages after the big-shadow-test method (van der Linden 2005, *Linear Models for Optimal
     Test Design*, ch. 6 and 9). Stage 1 selects, from the whole pool, the items of all papers
     together: one slot with every row's bounds multiplied by the number of papers, one column per
-    (unit, number of papers using it). Every feasible set of papers gives a feasible stage-1
-    solution with the same objective, so stage 1 is a relaxation and its best bound is a valid
-    bound of the whole problem. Stage 2 splits the chosen units into the papers (small model:
-    only chosen units, each in exactly its number of papers). The reported gap is the final
-    papers' objective against the stage-1 bound. If the gap is above the requested one and time
-    is left, the direct model is solved from the split as a MIP start (its bound, if better,
-    replaces the stage-1 bound).
+    (unit, number of papers using it), enemies left out, every minimum row repeated with
+    coefficients capped at the minimum (a valid cut). Every feasible set of papers gives a
+    feasible stage-1 solution with the same objective, so stage 1 is a relaxation and its best
+    bound is a valid bound of the whole problem. Stage 2 splits the chosen units into the papers:
+    for disjoint papers by recursive halving (two-slot models, each side's rows scaled by the
+    papers it stands for, enemies enforced where a side is one paper); with overlap in one
+    pattern model over the chosen units. With a maximin objective the split maximises a relative
+    target (each paper's share of the shadow test's curve at every theta), which keeps the papers
+    parallel at every theta and bounds the real objective from below. The reported gap is the
+    final papers' objective against the stage-1 bound. If a split fails, the whole split is
+    solved in one model; if the gap is still above the requested one and time is left, the
+    direct model is solved from the split as a MIP start (its bound, if better, replaces the
+    stage-1 bound; skipped for models above 30,000 columns).
 ``"plain"``
     The reference of the benchmark: one binary per item and paper, sets linked by equalities,
     overlap through one binary per item and pair of papers, no symmetry cuts.
@@ -129,13 +135,13 @@ def assemble_forms(
     fixed = [list(form) for form in fixed_forms] if fixed_forms is not None else []
     if fixed_forms is not None:
         n_main = len(fixed) if n_forms is None else n_forms
-        if not 0 <= n_main <= len(fixed):
+        if isinstance(n_main, int) and not 0 <= n_main <= len(fixed):
             raise InvalidFormsError(f"n_forms: {n_main} main papers but {len(fixed)} fixed papers")
         n_new = n_backups
     else:
         n_main = 1 if n_forms is None else n_forms
         n_new = n_main + n_backups
-    _check_counts(n_main if fixed_forms is None else 1, n_backups, n_new)
+    _check_counts(n_main, n_backups, n_new)
     return _run(pool, blueprint, n_main=n_main, n_new=n_new, fixed=fixed, solver=solver,
                 time_limit_s=time_limit_s, rel_gap=rel_gap, seed=seed, warm_start=warm_start,
                 formulation=formulation, explain=explain, extra_reasons=None,
@@ -745,10 +751,6 @@ def _warm_columns(ctx: _Context, warm_start: Sequence[Sequence[str]], pool: Pool
         raise InvalidFormsError(f"warm_start: {len(warm_start)} papers for {ctx.n_new} new papers")
     forms = [_indices(pool, form, f"warm_start paper {k}") for k, form in enumerate(warm_start)]
     forms = [[i for i in form if ctx.problem.item_unit[i] >= 0] for form in forms]
-    # the direct model orders papers by information at the first theta: order the start so
-    p = ctx.problem
-    score = p.information[0] if p.information.shape[0] else p.ratings
-    forms.sort(key=lambda f: -float(score[sorted({int(p.item_unit[i]) for i in f})].sum()))
     return _initial_for(ctx, _direct_spec(ctx), forms)
 
 
