@@ -149,7 +149,7 @@ class ModelOutcome:
     n_binaries: int
     n_constraints: int
     solver_status: str
-    relaxed: dict[str, float] = field(default_factory=dict)  # elastic: row key -> slack
+    relaxed: tuple[str, ...] = ()  # elastic: keys of the rows switched to relaxed
 
 
 class _Builder:
@@ -190,8 +190,8 @@ def _column_index(spec: ModelSpec) -> tuple[list[np.ndarray], dict[int, list[int
     return [np.array(cols, dtype=np.int64) for cols in by_slot], by_unit
 
 
-def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list[pulp.LpVariable],
-                                                            dict[str, list[pulp.LpVariable]]]:
+def build_model(problem: Problem, spec: ModelSpec
+                ) -> tuple[pulp.LpProblem, list[pulp.LpVariable], dict[str, pulp.LpVariable]]:
     """Build the integer program; returns (lp, column variables, elastic switches by row key)."""
     b = _Builder(spec.name)
     n_cols = len(spec.units)
@@ -199,7 +199,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
     by_slot, by_unit = _column_index(spec)
     weights = spec.weights.astype(np.float64)
     unit_label = [problem.pool.ids[int(items[0])] for items in problem.unit_items]
-    switches: dict[str, list[pulp.LpVariable]] = {}
+    switches: dict[str, pulp.LpVariable] = {}
     slack_terms: list[tuple[pulp.LpVariable, float]] = []
 
     def expr(values: FloatArray, s: int) -> list[tuple[pulp.LpVariable, float]]:
@@ -210,8 +210,8 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
 
     def switch(key: str) -> pulp.LpVariable:
         if key not in switches:
-            switches[key] = [b.lp.add_variable(f"relax_{_safe(key)}", cat=pulp.LpBinary)]
-        return switches[key][0]
+            switches[key] = b.lp.add_variable(f"relax_{_safe(key)}", cat=pulp.LpBinary)
+        return switches[key]
 
     slacks: dict[tuple[str, str], pulp.LpVariable] = {}
 
@@ -433,7 +433,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
         def price(key: str) -> float:
             return 1.25 if key.startswith(("max_overlap", "parallel_", "include:")) else 1.0
 
-        objective_terms = [(v[0], price(key)) for key, v in switches.items() if v] + \
+        objective_terms = [(var, price(key)) for key, var in switches.items()] + \
             [(s, 1e-3 * w) for s, w in slack_terms]
     b.lp.setObjective(pulp.LpAffineExpression(objective_terms))
     return b.lp, z, switches
@@ -560,15 +560,15 @@ def solve_model(
     else:
         status = "time_limit"
     values = None
-    relaxed: dict[str, float] = {}
+    relaxed: list[str] = []
     if status in ("optimal", "feasible"):
         values = np.array([v.varValue or 0.0 for v in z], dtype=np.float64)
         if objective is None:
             objective = float(pulp.value(lp.objective) or 0.0)
         if spec.elastic:
             for key, var in switches.items():
-                if var and (var[0].varValue or 0.0) > 0.5:
-                    relaxed[key] = 1.0
+                if (var.varValue or 0.0) > 0.5:
+                    relaxed.append(key)
     log.info("solved %s with %s: %s (%s) obj=%s bound=%s in %.2fs", spec.name, solver, status,
              solver_status, objective, bound, elapsed)
     return ModelOutcome(
@@ -581,5 +581,5 @@ def solve_model(
         n_binaries=n_bin,
         n_constraints=lp.numConstraints(),
         solver_status=solver_status,
-        relaxed=relaxed,
+        relaxed=tuple(relaxed),
     )
