@@ -763,8 +763,8 @@ def _elastic(ctx: _Context, deadline: _Deadline, limit_s: float
     """Smallest set of blueprint rows to relax (one switch per row, shared by all papers)."""
     p = ctx.problem
     spec = _direct_spec(ctx, elastic=True)
-    # the objective is the number of switched rows (some priced 1.25) plus slack totals far
-    # below that: an absolute gap of 0.2 proves the smallest set
+    # the objective is the number of switched rows (some priced 1.25 or 1.5) plus slack totals
+    # far below that: an absolute gap of 0.2 proves the smallest set
     out = solve_model(p, spec, solver=ctx.solver, time_limit_s=limit_s, rel_gap=0.0,
                       abs_gap=0.2)
     if out.column_values is None:

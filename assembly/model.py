@@ -428,10 +428,12 @@ def build_model(problem: Problem, spec: ModelSpec
         col_costs = spec.costs[spec.units] * use
         objective_terms += [(z[c], float(col_costs[c])) for c in np.flatnonzero(col_costs)]
     if spec.elastic:
-        # rules between papers (overlap, parallelism) and hand inclusions cost a little more to
-        # relax than a content row: among equally small sets, the content rows are named
+        # among equally small sets of rows, name content rows first, then parallelism, and
+        # last the overlap rule and hand inclusions (disjoint papers guard against leaks)
         def price(key: str) -> float:
-            return 1.25 if key.startswith(("max_overlap", "parallel_", "include:")) else 1.0
+            if key.startswith(("max_overlap", "include:")):
+                return 1.5
+            return 1.25 if key.startswith("parallel_") else 1.0
 
         objective_terms = [(var, price(key)) for key, var in switches.items()] + \
             [(s, 1e-3 * w) for s, w in slack_terms]
