@@ -87,6 +87,7 @@ class _Context:
     solver: str
     rel_gap: float
     max_pattern: int
+    abs_gap: float | None
 
 
 # --------------------------------------------------------------------------------------
@@ -377,8 +378,12 @@ def _context(problem: Problem, bp: Blueprint, n_new: int, fixed_idx: list[list[i
     k = bp.max_overlap
     max_pattern = 1 if k == 0 else (n_new if (n_new <= _MAX_PATTERN_SMALL or problem.include_units)
                                     else 2)
+    # a target objective is a deviation whose optimum may be near 0, where a relative gap never
+    # closes: such runs also stop within rel_gap of the mean target (absolute gap)
+    abs_gap = rel_gap * float(np.mean(np.abs(targets))) \
+        if objective in ("target_information", "target_tcc") and targets else None
     return _Context(problem, n_new, fixed_units, curves, objective, weights, targets, costs,
-                    solver, rel_gap, max(1, min(max_pattern, n_new)))
+                    solver, rel_gap, max(1, min(max_pattern, n_new)), abs_gap)
 
 
 def _sense(ctx: _Context) -> str:
@@ -503,7 +508,7 @@ def _solve_direct(ctx: _Context, deadline: _Deadline, time_limit_s: float, *, pl
                   initial: np.ndarray | None) -> tuple[SolveReport, list[list[int]] | None]:
     spec = _direct_spec(ctx, plain=plain)
     outcome = solve_model(ctx.problem, spec, solver=ctx.solver, time_limit_s=deadline.left(),
-                          rel_gap=ctx.rel_gap, initial=initial)
+                          rel_gap=ctx.rel_gap, initial=initial, abs_gap=ctx.abs_gap)
     forms = _forms_from(ctx, spec, outcome.column_values) if outcome.column_values is not None \
         else None
     if plain:
@@ -537,7 +542,7 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
                       **_base_spec(ctx, information_tolerance=None, tcc_tolerance=None,
                                    rating_tolerance=None))  # type: ignore[arg-type]
     out1 = solve_model(p, spec1, solver=ctx.solver, time_limit_s=0.45 * deadline.left(),
-                       rel_gap=ctx.rel_gap / 4)
+                       rel_gap=ctx.rel_gap / 4, abs_gap=ctx.abs_gap)
     stage1 = _stage_report(ctx, out1, "stage 1: shadow test of all papers", time_limit_s,
                            sense_sign)
     if out1.status == "infeasible":
@@ -600,7 +605,7 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
                           name="shadow_stage2",
                           **_base_spec(ctx, objective_weights=stage2_weights))  # type: ignore[arg-type]
         out2 = solve_model(p, spec2, solver=ctx.solver, time_limit_s=0.7 * deadline.left(),
-                           rel_gap=_stage2_gap(ctx, stage1))
+                           rel_gap=_stage2_gap(ctx, stage1), abs_gap=ctx.abs_gap)
         stage2 = _stage_report(ctx, out2, "stage 2: split of the shadow test into papers",
                                time_limit_s, sense_sign)
         forms = _forms_from(ctx, spec2, out2.column_values) \
@@ -617,14 +622,16 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
         gap = max(0.0, objective - bound1) / max(abs(objective), 1e-9)
     bound = bound1
     direct_size = p.n_units * len(_direct_columns(ctx)[1]) // max(1, p.n_units)
-    if forms is None or gap is None or gap > ctx.rel_gap + 1e-9:
+    good_enough = gap is not None and (gap <= ctx.rel_gap + 1e-9 or (
+        ctx.abs_gap is not None and objective - bound1 <= ctx.abs_gap + 1e-9))
+    if forms is None or not good_enough:
         # polish: the direct model from the split as MIP start; keep the better bound. Skipped
         # for very large models, whose building alone would eat the time left.
         if deadline.left() > 2.0 and direct_size <= _MAX_POLISH_COLUMNS:
             spec3 = _direct_spec(ctx)
             initial = _initial_for(ctx, spec3, forms) if forms else None
             out3 = solve_model(p, spec3, solver=ctx.solver, time_limit_s=deadline.left(),
-                               rel_gap=ctx.rel_gap, initial=initial)
+                               rel_gap=ctx.rel_gap, initial=initial, abs_gap=ctx.abs_gap)
             stages = stages + (_stage_report(ctx, out3, "stage 3: direct model from the split",
                                              time_limit_s, sense_sign),)
             if out3.column_values is not None:
@@ -645,7 +652,10 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
         status = "time_limit"
     else:
         gap = None if bound is None else max(0.0, objective - bound) / max(abs(objective), 1e-9)
-        status = "optimal" if gap is not None and gap <= ctx.rel_gap + 1e-9 else "feasible"
+        status = "optimal" if gap is not None and (
+            gap <= ctx.rel_gap + 1e-9
+            or (ctx.abs_gap is not None and objective - bound <= ctx.abs_gap + 1e-9)) \
+            else "feasible"
     largest = max(stages, key=lambda s: s.n_variables)
     report = SolveReport(
         solver=ctx.solver, status=status,
@@ -713,7 +723,7 @@ def _split_bisection(ctx: _Context, units: list[int], n: int, deadline: _Deadlin
         budget = deadline.left() * min(1.0, 2.0 * k / max(1, splits_left[0] + k - 1)) \
             if splits_left[0] > 0 else deadline.left()
         out = solve_model(p, spec, solver=ctx.solver, time_limit_s=max(0.5, budget),
-                          rel_gap=gap)
+                          rel_gap=gap, abs_gap=ctx.abs_gap)
         splits_left[0] -= 1
         reports.append(_stage_report(ctx, out, f"stage 2: split {k} papers into {k1} + {k2}",
                                      time_limit_s, sense_sign))
