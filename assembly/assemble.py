@@ -49,13 +49,17 @@ import numpy as np
 from analysis.information import item_information_3pl, probability_3pl
 from assembly.blueprint import Blueprint, validate_blueprint
 from assembly.check import check_forms
-from assembly.diagnosis import Finding, diagnose
-from assembly.errors import InvalidFormsError, InvalidPoolError
+from assembly.diagnosis import diagnose
+from assembly.errors import (
+    AssemblyError,
+    InvalidFormsError,
+    InvalidPoolError,
+    UnknownSolverError,
+)
 from assembly.model import SOLVERS, ModelOutcome, ModelSpec, solve_model
 from assembly.pool import Pool
 from assembly.problem import Problem, compile_problem
 from assembly.results import AssemblyResult, RowRelaxation, SolveReport
-from assembly.errors import AssemblyError, UnknownSolverError
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +278,7 @@ def _run(pool: Pool, bp: Blueprint, *, n_main: int, n_new: int, fixed: list[list
     status = report.status
     new_forms = [_paper_order(pool, bp, items) for items in outcome_forms] if outcome_forms else []
     if status in ("optimal", "feasible"):
-        new_forms = _sort_new_forms(ctx, new_forms)
+        new_forms = _sort_new_forms(new_forms)
     all_ids, new_positions = _place(fixed, new_forms, insert_at)
     sealed = [k for k in range(len(all_ids)) if k not in new_positions]
     checks = check_forms(pool, bp, all_ids, sealed=sealed) if new_forms else None
@@ -329,7 +333,7 @@ def _paper_order(pool: Pool, bp: Blueprint, items: list[int]) -> list[str]:
     return [pool.ids[i] for i in sorted(items, key=lambda i: (rank.get(pool.item_types[i], 99), i))]
 
 
-def _sort_new_forms(ctx: _Context, forms: list[list[str]]) -> list[list[str]]:
+def _sort_new_forms(forms: list[list[str]]) -> list[list[str]]:
     """New papers in a canonical order (by their first item id) so that the same solution
     always comes back in the same order."""
     return sorted(forms, key=lambda f: sorted(f)[0] if f else "")
@@ -888,4 +892,4 @@ def _relaxation(name: str, family: str, key: str, bound: str, target: float, nee
                          float(shortfall), message)
 
 
-__all__ = ["assemble_forms", "reassemble_after_leak", "FORMULATIONS", "Finding"]
+__all__ = ["assemble_forms", "reassemble_after_leak", "FORMULATIONS"]
