@@ -12,15 +12,18 @@ Formulations (``formulation=``)
     Two stages after the big-shadow-test method (van der Linden 2005, *Linear Models for Optimal
     Test Design*, ch. 6 and 9). Stage 1 selects, from the whole pool, the items of all papers
     together: one slot with every row's bounds multiplied by the number of papers, one column per
-    (unit, number of papers using it), enemies left out, every minimum row repeated with
-    coefficients capped at the minimum (a valid cut). Every feasible set of papers gives a
+    (unit, number of papers using it), enemy pairs as "uses of the two add up to at most the
+    number of papers", every minimum row repeated with coefficients capped at the minimum (valid
+    cuts). Every feasible set of papers gives a
     feasible stage-1 solution with the same objective, so stage 1 is a relaxation and its best
     bound is a valid bound of the whole problem. Stage 2 splits the chosen units into the papers:
     for disjoint papers by recursive halving (two-slot models, each side's rows scaled by the
-    papers it stands for, enemies enforced where a side is one paper); with overlap in one
-    pattern model over the chosen units. With a maximin objective the split maximises a relative
-    target (each paper's share of the shadow test's curve at every theta), which keeps the papers
-    parallel at every theta and bounds the real objective from below. The reported gap is the
+    papers it stands for, enemies binding where a side is one paper); with overlap in one
+    pattern model over the chosen units. With a maximin objective the halving split maximises a
+    relative target (each paper's share of the shadow test's curve at every theta), which keeps
+    the papers parallel at every theta and bounds the real objective from below; the pattern
+    split keeps the blueprint's maximin (papers agree at the binding theta; a blueprint that
+    needs them close elsewhere says so with ``parallel.information_tolerance``). The reported gap is the
     final papers' objective against the stage-1 bound. If a split fails, the whole split is
     solved in one model; if the gap is still above the requested one and time is left, the
     direct model is solved from the split as a MIP start (its bound, if better, replaces the
@@ -541,8 +544,7 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
     weights = np.tile(np.arange(1, m_max + 1, dtype=np.int64), p.n_units)
     spec1 = ModelSpec(units=units, slots=((0,),) * len(units), weights=weights, n_slots=1,
                       row_scale=float(n), overlap_mode="budget" if m_max > 1 else "none",
-                      budget_pairs=math.comb(n, 2), enemies=False, name="shadow_stage1",
-                      unit_cuts=m_max == 1,
+                      budget_pairs=math.comb(n, 2), name="shadow_stage1", unit_cuts=True,
                       **_base_spec(ctx, information_tolerance=None, tcc_tolerance=None,
                                    rating_tolerance=None))  # type: ignore[arg-type]
     out1 = solve_model(p, spec1, solver=ctx.solver, time_limit_s=0.45 * deadline.left(),
@@ -607,7 +609,9 @@ def _solve_shadow(ctx: _Context, deadline: _Deadline, time_limit_s: float
                           weights=np.ones(len(col_units), dtype=np.int64), n_slots=n,
                           unit_equal=True, overlap_mode="patterns" if shared else "none",
                           name="shadow_stage2",
-                          **_base_spec(ctx, objective_weights=stage2_weights))  # type: ignore[arg-type]
+                          # the blueprint's own weights here: with shared items, the relative
+                          # target stalled CBC on some banks (bench seeds 1, 2)
+                          **_base_spec(ctx))  # type: ignore[arg-type]
         out2 = solve_model(p, spec2, solver=ctx.solver, time_limit_s=0.7 * deadline.left(),
                            rel_gap=_stage2_gap(ctx, stage1), abs_gap=ctx.abs_gap)
         stage2 = _stage_report(ctx, out2, "stage 2: split of the shadow test into papers",
@@ -690,7 +694,7 @@ def _split_bisection(ctx: _Context, units: list[int], n: int, deadline: _Deadlin
     """Split a disjoint shadow test of ``n`` papers by recursive halving.
 
     Each split is a two-slot model, slot sizes k1 = k // 2 and k2 = k - k1 papers, every row
-    scaled by the slot's size, enemies enforced in slots of one paper, parallelism tolerances as
+    scaled by the slot's size, enemies binding in slots of one paper, parallelism tolerances as
     fixed bands of half the tolerance around the shadow test's mean paper (so that any two
     papers end within the tolerance). Returns the papers (item indices) or None when a split
     fails. ``gap`` is the relative gap of each split (losses add up over the levels).
@@ -720,7 +724,6 @@ def _split_bisection(ctx: _Context, units: list[int], n: int, deadline: _Deadlin
             units=np.repeat(np.array(node, dtype=np.int64), 2),
             slots=((0,), (1,)) * len(node), weights=np.ones(2 * len(node), dtype=np.int64),
             n_slots=2, unit_equal=True, slot_scales=(float(k1), float(k2)),
-            enemy_slots=tuple(s for s, size in enumerate((k1, k2)) if size == 1),
             fixed_bands=bands, name=f"split_{k}", unit_cuts=True,
             **_base_spec(ctx, objective_weights=weights, information_tolerance=None,
                          tcc_tolerance=None, rating_tolerance=None))  # type: ignore[arg-type]

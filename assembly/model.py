@@ -89,15 +89,12 @@ class ModelSpec:
     elastic : every blueprint row gets slacks and a binary "relaxed" switch shared by all papers;
         the objective counts switched rows (smallest set of rows to relax).
     set_links : pairs of units that must share papers (plain model: sets not aggregated).
-    enemies : enforce enemy pairs per paper.
     slot_scales : per-slot row scale (a slot standing for k papers in a bisection split);
         overrides ``row_scale``.
-    enemy_slots : slots where enemy pairs are enforced (None = all); a slot standing for
-        several papers may hold both items of a pair.
     fixed_bands : metric ("information", "tcc", "rating") -> (lo, hi) per theta (per paper):
         each slot's curve within [k lo, k hi] for a slot standing for k papers.
-    unit_cuts : for aggregated slots of disjoint papers, add each minimum row again with every
-        unit's coefficient capped at the minimum (valid for every real solution; see the block).
+    unit_cuts : for aggregated slots, add each minimum row again with every unit's coefficient
+        capped at the minimum (valid for every real solution; see the block).
     name : model name.
     """
 
@@ -124,9 +121,7 @@ class ModelSpec:
     symmetry: bool = False
     elastic: bool = False
     set_links: tuple[tuple[int, int], ...] = ()
-    enemies: bool = True
     slot_scales: tuple[float, ...] | None = None
-    enemy_slots: tuple[int, ...] | None = None
     fixed_bands: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     unit_cuts: bool = False
     name: str = "assembly"
@@ -268,8 +263,9 @@ def build_model(problem: Problem, spec: ModelSpec
                             f"{row.name}:max", big_m)
 
     # minimums with coefficients capped at the minimum (aggregated slots only): in one paper
-    # sum(min(c_u, lo) x_u) >= lo holds whenever sum(c_u x_u) >= lo, so k disjoint papers need
-    # k * lo of the capped sum; a 4-item set cannot stand in for what two papers each need
+    # sum(min(c_u, lo) x_u) >= lo holds whenever sum(c_u x_u) >= lo; summed over the k papers a
+    # slot stands for (a unit counted once per paper using it), the capped sum is >= k * lo.
+    # A 4-item set cannot stand in for what two papers each need.
     if spec.unit_cuts:
         for row in problem.rows:
             if row.lo is None or row.lo <= 0 or (row.coeffs < 0).any() \
@@ -290,15 +286,20 @@ def build_model(problem: Problem, spec: ModelSpec
             elastic_row(terms, "==", spec.scale(s), f"include_{key}_form{s}",
                         f"include:{key}", spec.scale(s) + 1.0)
 
-    # enemies: never together in one paper
-    if spec.enemies:
-        enemy_slots = range(spec.n_slots) if spec.enemy_slots is None else spec.enemy_slots
-        for u, v in problem.enemy_units:
-            for s in enemy_slots:
-                terms = [(z[c], 1.0) for c in by_unit.get(int(u), []) if s in spec.slots[c]]
-                terms += [(z[c], 1.0) for c in by_unit.get(int(v), []) if s in spec.slots[c]]
-                if len(terms) > 1:
-                    b.add(terms, "<=", 1.0, f"enemy_{unit_label[u]}_{unit_label[v]}_form{s}")
+    # enemies: never together in one paper. A slot standing for k papers holds the pair's
+    # uses m_u + m_v <= k (pigeonhole); for k = 1 this is the usual x_u + x_v <= 1, and it is
+    # left out where it cannot bind
+    for u, v in problem.enemy_units:
+        for s in range(spec.n_slots):
+            terms = [(z[c], float(weights[c])) for c in by_unit.get(int(u), [])
+                     if s in spec.slots[c]]
+            most_u = max((w for _, w in terms), default=0.0)
+            more = [(z[c], float(weights[c])) for c in by_unit.get(int(v), [])
+                    if s in spec.slots[c]]
+            most_v = max((w for _, w in more), default=0.0)
+            if terms and more and most_u + most_v > spec.scale(s):
+                b.add(terms + more, "<=", spec.scale(s),
+                      f"enemy_{unit_label[u]}_{unit_label[v]}_form{s}")
 
     # item sets in the plain model: linked units share every paper
     for u, v in spec.set_links:
