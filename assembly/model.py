@@ -89,15 +89,12 @@ class ModelSpec:
     elastic : every blueprint row gets slacks and a binary "relaxed" switch shared by all papers;
         the objective counts switched rows (smallest set of rows to relax).
     set_links : pairs of units that must share papers (plain model: sets not aggregated).
-    enemies : enforce enemy pairs per paper.
     slot_scales : per-slot row scale (a slot standing for k papers in a bisection split);
         overrides ``row_scale``.
-    enemy_slots : slots where enemy pairs are enforced (None = all); a slot standing for
-        several papers may hold both items of a pair.
     fixed_bands : metric ("information", "tcc", "rating") -> (lo, hi) per theta (per paper):
         each slot's curve within [k lo, k hi] for a slot standing for k papers.
-    unit_cuts : for aggregated slots of disjoint papers, add each minimum row again with every
-        unit's coefficient capped at the minimum (valid for every real solution; see the block).
+    unit_cuts : for aggregated slots, add each minimum row again with every unit's coefficient
+        capped at the minimum (valid for every real solution; see the block).
     name : model name.
     """
 
@@ -124,9 +121,7 @@ class ModelSpec:
     symmetry: bool = False
     elastic: bool = False
     set_links: tuple[tuple[int, int], ...] = ()
-    enemies: bool = True
     slot_scales: tuple[float, ...] | None = None
-    enemy_slots: tuple[int, ...] | None = None
     fixed_bands: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     unit_cuts: bool = False
     name: str = "assembly"
@@ -149,7 +144,7 @@ class ModelOutcome:
     n_binaries: int
     n_constraints: int
     solver_status: str
-    relaxed: dict[str, float] = field(default_factory=dict)  # elastic: row key -> slack
+    relaxed: tuple[str, ...] = ()  # elastic: keys of the rows switched to relaxed
 
 
 class _Builder:
@@ -190,8 +185,8 @@ def _column_index(spec: ModelSpec) -> tuple[list[np.ndarray], dict[int, list[int
     return [np.array(cols, dtype=np.int64) for cols in by_slot], by_unit
 
 
-def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list[pulp.LpVariable],
-                                                            dict[str, list[pulp.LpVariable]]]:
+def build_model(problem: Problem, spec: ModelSpec
+                ) -> tuple[pulp.LpProblem, list[pulp.LpVariable], dict[str, pulp.LpVariable]]:
     """Build the integer program; returns (lp, column variables, elastic switches by row key)."""
     b = _Builder(spec.name)
     n_cols = len(spec.units)
@@ -199,7 +194,7 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
     by_slot, by_unit = _column_index(spec)
     weights = spec.weights.astype(np.float64)
     unit_label = [problem.pool.ids[int(items[0])] for items in problem.unit_items]
-    switches: dict[str, list[pulp.LpVariable]] = {}
+    switches: dict[str, pulp.LpVariable] = {}
     slack_terms: list[tuple[pulp.LpVariable, float]] = []
 
     def expr(values: FloatArray, s: int) -> list[tuple[pulp.LpVariable, float]]:
@@ -210,8 +205,8 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
 
     def switch(key: str) -> pulp.LpVariable:
         if key not in switches:
-            switches[key] = [b.lp.add_variable(f"relax_{_safe(key)}", cat=pulp.LpBinary)]
-        return switches[key][0]
+            switches[key] = b.lp.add_variable(f"relax_{_safe(key)}", cat=pulp.LpBinary)
+        return switches[key]
 
     slacks: dict[tuple[str, str], pulp.LpVariable] = {}
 
@@ -268,8 +263,9 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
                             f"{row.name}:max", big_m)
 
     # minimums with coefficients capped at the minimum (aggregated slots only): in one paper
-    # sum(min(c_u, lo) x_u) >= lo holds whenever sum(c_u x_u) >= lo, so k disjoint papers need
-    # k * lo of the capped sum; a 4-item set cannot stand in for what two papers each need
+    # sum(min(c_u, lo) x_u) >= lo holds whenever sum(c_u x_u) >= lo; summed over the k papers a
+    # slot stands for (a unit counted once per paper using it), the capped sum is >= k * lo.
+    # A 4-item set cannot stand in for what two papers each need.
     if spec.unit_cuts:
         for row in problem.rows:
             if row.lo is None or row.lo <= 0 or (row.coeffs < 0).any() \
@@ -290,15 +286,20 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
             elastic_row(terms, "==", spec.scale(s), f"include_{key}_form{s}",
                         f"include:{key}", spec.scale(s) + 1.0)
 
-    # enemies: never together in one paper
-    if spec.enemies:
-        enemy_slots = range(spec.n_slots) if spec.enemy_slots is None else spec.enemy_slots
-        for u, v in problem.enemy_units:
-            for s in enemy_slots:
-                terms = [(z[c], 1.0) for c in by_unit.get(int(u), []) if s in spec.slots[c]]
-                terms += [(z[c], 1.0) for c in by_unit.get(int(v), []) if s in spec.slots[c]]
-                if len(terms) > 1:
-                    b.add(terms, "<=", 1.0, f"enemy_{unit_label[u]}_{unit_label[v]}_form{s}")
+    # enemies: never together in one paper. A slot standing for k papers holds the pair's
+    # uses m_u + m_v <= k (pigeonhole); for k = 1 this is the usual x_u + x_v <= 1, and it is
+    # left out where it cannot bind
+    for u, v in problem.enemy_units:
+        for s in range(spec.n_slots):
+            terms = [(z[c], float(weights[c])) for c in by_unit.get(int(u), [])
+                     if s in spec.slots[c]]
+            most_u = max((w for _, w in terms), default=0.0)
+            more = [(z[c], float(weights[c])) for c in by_unit.get(int(v), [])
+                    if s in spec.slots[c]]
+            most_v = max((w for _, w in more), default=0.0)
+            if terms and more and most_u + most_v > spec.scale(s):
+                b.add(terms + more, "<=", spec.scale(s),
+                      f"enemy_{unit_label[u]}_{unit_label[v]}_form{s}")
 
     # item sets in the plain model: linked units share every paper
     for u, v in spec.set_links:
@@ -428,12 +429,14 @@ def build_model(problem: Problem, spec: ModelSpec) -> tuple[pulp.LpProblem, list
         col_costs = spec.costs[spec.units] * use
         objective_terms += [(z[c], float(col_costs[c])) for c in np.flatnonzero(col_costs)]
     if spec.elastic:
-        # rules between papers (overlap, parallelism) and hand inclusions cost a little more to
-        # relax than a content row: among equally small sets, the content rows are named
+        # among equally small sets of rows, name content rows first, then parallelism, and
+        # last the overlap rule and hand inclusions (disjoint papers guard against leaks)
         def price(key: str) -> float:
-            return 1.25 if key.startswith(("max_overlap", "parallel_", "include:")) else 1.0
+            if key.startswith(("max_overlap", "include:")):
+                return 1.5
+            return 1.25 if key.startswith("parallel_") else 1.0
 
-        objective_terms = [(v[0], price(key)) for key, v in switches.items() if v] + \
+        objective_terms = [(var, price(key)) for key, var in switches.items()] + \
             [(s, 1e-3 * w) for s, w in slack_terms]
     b.lp.setObjective(pulp.LpAffineExpression(objective_terms))
     return b.lp, z, switches
@@ -560,15 +563,15 @@ def solve_model(
     else:
         status = "time_limit"
     values = None
-    relaxed: dict[str, float] = {}
+    relaxed: list[str] = []
     if status in ("optimal", "feasible"):
         values = np.array([v.varValue or 0.0 for v in z], dtype=np.float64)
         if objective is None:
             objective = float(pulp.value(lp.objective) or 0.0)
         if spec.elastic:
             for key, var in switches.items():
-                if var and (var[0].varValue or 0.0) > 0.5:
-                    relaxed[key] = 1.0
+                if (var.varValue or 0.0) > 0.5:
+                    relaxed.append(key)
     log.info("solved %s with %s: %s (%s) obj=%s bound=%s in %.2fs", spec.name, solver, status,
              solver_status, objective, bound, elapsed)
     return ModelOutcome(
@@ -581,5 +584,5 @@ def solve_model(
         n_binaries=n_bin,
         n_constraints=lp.numConstraints(),
         solver_status=solver_status,
-        relaxed=relaxed,
+        relaxed=tuple(relaxed),
     )

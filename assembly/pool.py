@@ -235,12 +235,3 @@ class Pool:
         digest.update(json.dumps(self.enemy_pairs.tolist()).encode())
         digest.update(str(self.current_session).encode())
         return digest.hexdigest()
-
-    def indices_of(self, ids: Iterable[str], *, what: str) -> list[int]:
-        """Item indices of ``ids``; raise naming ``what`` and the unknown id."""
-        out = []
-        for item_id in ids:
-            if item_id not in self.index:
-                raise InvalidPoolError(f"{what}: item {item_id!r} is not in the pool")
-            out.append(self.index[item_id])
-        return out

@@ -16,9 +16,11 @@ class SolveReport:
 
     ``objective`` and ``best_bound`` are in the problem's own sense (``sense``: "max" for
     maximin information, "min" otherwise); ``rel_gap`` = |objective - bound| / max(|objective|,
-    1e-9), None when there is no solution or no bound. ``formulation`` says which model was
-    solved and where the bound comes from; ``stages`` holds the reports of the sub-solves of a
-    decomposition.
+    1e-9), None when there is no solution or no bound; "optimal" means the gap is within
+    ``rel_gap_limit`` or, for a target objective (a deviation that may be near 0), that
+    objective - bound is within ``rel_gap_limit`` times the mean target. ``formulation`` says
+    which model was solved and where the bound comes from; ``stages`` holds the reports of the
+    sub-solves of a decomposition.
     """
 
     solver: str

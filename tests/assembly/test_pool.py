@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assembly import InvalidPoolError, Pool, PoolItem
+from assembly import InvalidPoolError, Pool
 from tests.assembly.conftest import make_items
 
 

@@ -122,7 +122,7 @@ def test_reported_papers_meet_the_blueprint_and_infeasibility_is_explained(data)
     solver = data.draw(st.sampled_from(("cbc", "highs")))
     formulation = data.draw(st.sampled_from(("auto", "direct")))
     result = assemble_forms(pool, bp, n_forms=n_forms, n_backups=n_backups, solver=solver,
-                            time_limit_s=10, rel_gap=0.1, seed=1, formulation=formulation)
+                            time_limit_s=5, rel_gap=0.1, seed=1, formulation=formulation)
     if result.ok:
         assert len(result.forms) == n_forms + n_backups
         assert_papers_hold(pool, bp, result.forms)
@@ -135,7 +135,7 @@ def test_reported_papers_meet_the_blueprint_and_infeasibility_is_explained(data)
             return
         relaxed = relax_blueprint(bp, result.relaxations)
         again = assemble_forms(pool, relaxed, n_forms=n_forms, n_backups=n_backups,
-                               solver="highs", time_limit_s=10, rel_gap=0.1, seed=1,
+                               solver="highs", time_limit_s=5, rel_gap=0.1, seed=1,
                                formulation="direct")
         assert again.ok, (result.relaxations, again.diagnosis)
         assert_papers_hold(pool, relaxed, again.forms)
