@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from exports import errors as x
 from itembank import errors as e
 from lifecycle.errors import IneligibleError
 
@@ -36,6 +37,13 @@ STATUS: list[tuple[type[e.ItemBankError], int]] = [
     (e.ConflictError, 409),
     (e.ValidationError, 422),
     (e.ItemBankError, 400),
+]
+
+
+EXPORT_STATUS: list[tuple[type[x.ExportError], int]] = [
+    (x.UnknownDocumentError, 404),
+    (x.PdfConversionError, 503),  # LibreOffice missing or failing: the service, not the request
+    (x.ExportError, 422),
 ]
 
 
@@ -106,6 +114,11 @@ def install(app: FastAPI) -> None:
         message = exc.message.split("\n")[0] if errors else exc.message
         return JSONResponse(error_body(exc.code, message, field=exc.field, errors=errors, problems=_problems(exc)),
                             status_code=status, headers=headers)
+
+    @app.exception_handler(x.ExportError)
+    async def _export(_request: Request, exc: x.ExportError) -> JSONResponse:
+        status = next(code for cls, code in EXPORT_STATUS if isinstance(exc, cls))
+        return JSONResponse(error_body(exc.code, exc.message, field=exc.field), status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,6 +14,7 @@ from api.schemas.common import MAX_ID, IdPath
 from exports.service import export_element_table, export_readiness
 from itembank import elements, occupations, readiness
 from itembank.domain import Actor, Part, Role
+from itembank.errors import NotFoundError
 
 router = APIRouter(tags=["documents"])
 ELEMENT_READERS = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER)
@@ -49,6 +50,8 @@ def readiness_overview_document(session: SessionDep, settings: SettingsDep, acto
     """One report over every bank of the occupations your roles cover."""
     banks = [b for b in occupations.list_banks(session)
              if any(actor.has(r, occupation_code=b.occupation.code) for r in READINESS_READERS)]
+    if not banks:
+        raise NotFoundError("there is no bank in the occupations your roles cover")
     doc = export_readiness([readiness.bank_readiness(session, bank=b) for b in banks], as_of=date.today(),
                            centre_name=settings.centre_name)
     return download(doc.content, doc.filename, DOCX)
