@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 
 from fastapi import FastAPI
 
@@ -72,8 +73,13 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
     app = FastAPI(title="itembank", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS)
     app.state.settings = settings
     app.state.lifecycle_settings = lifecycle_settings or LifecycleSettings()
-    app.state.engine = engine if engine is not None else make_engine(settings)
+    # Reading item content writes the ledger: on SQLite a request's transaction takes the write
+    # lock at its start, so that concurrent requests queue instead of failing (itembank.db).
+    app.state.engine = engine if engine is not None else make_engine(settings, sqlite_immediate=True)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    # SQLite has one writer at a time: requests of this process take turns on a lock (woken in
+    # order) rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
+    app.state.transaction_lock = threading.Lock() if app.state.engine.dialect.name == "sqlite" else None
     errors.install(app)
     for name in ROUTERS:
         module = importlib.import_module(f"api.routes.{name}")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from api.schemas.common import Paging
@@ -36,17 +37,41 @@ def get_lifecycle_settings(request: Request) -> LifecycleSettings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; the route commits once, anything else is rolled back."""
+    """One session per request; the route commits once, anything else is rolled back.
+
+    On SQLite the requests of the process take turns for their transaction
+    (``app.state.transaction_lock``): taken before the first statement, given back at the
+    commit or rollback, so that building and sending the response overlaps the next request's
+    transaction. A transaction a route opens after its commit goes without the turn (SQLite's
+    own lock still keeps it correct)."""
+    lock = getattr(request.app.state, "transaction_lock", None)
     session = request.app.state.sessionmaker()
+    if lock is None:
+        try:
+            yield session
+        finally:
+            session.close()
+        return
+    held = [True]
+
+    def give_back(*_: object) -> None:
+        if held[0]:
+            held[0] = False
+            lock.release()
+
+    lock.acquire()
+    event.listen(session, "after_commit", give_back)
+    event.listen(session, "after_rollback", give_back)
     try:
         yield session
     finally:
         session.close()
+        give_back()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LifecycleSettingsDep = Annotated[LifecycleSettings, Depends(get_lifecycle_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]  # closed before the response is sent
 TokenDep = Annotated[str | None, Depends(oauth2)]
 PagingDep = Annotated[Paging, Depends()]
 

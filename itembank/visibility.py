@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itembank.domain import Actor, BankRef, Role
-from itembank.errors import NotFoundError, PermissionDeniedError
+from itembank.errors import PermissionDeniedError
 from itembank.orm import ItemRecord
 from itembank.orm_workflow import (
     AcceptanceBatchRecord,
@@ -90,14 +90,11 @@ def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVis
 
 def require_item_access(session: Session, *, actor: Actor, bank: BankRef, code: str) -> None:
     """Refuse unless the actor may read item ``code`` of ``bank`` (see the module docstring).
-    An unknown code is ``NotFoundError`` for those who see the whole bank, a refusal otherwise
-    (others learn nothing about which codes exist)."""
+    For those who see the whole bank an unknown code is left to the loader (``NotFoundError``);
+    others are refused either way and learn nothing about which codes exist."""
     vis = item_visibility(session, actor=actor, bank=bank)
     if vis.whole_bank:
-        if session.scalar(select(ItemRecord.id).where(ItemRecord.bank_id == bank.id,
-                                                      ItemRecord.code == code)) is None:
-            raise NotFoundError(f"no item {code} in {bank.label}", field="code")
-        return
+        return  # an unknown code is the loader's NotFoundError
     if vis.created_by is not None:
         mine = session.scalar(select(ItemRecord.created_by).where(ItemRecord.bank_id == bank.id,
                                                                   ItemRecord.code == code))
