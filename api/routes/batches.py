@@ -75,19 +75,20 @@ def get_batch(batch_code: CodePath, session: SessionDep, actor: ReaderDep) -> Ba
     return BatchOut.of(batch)
 
 
-@router.get("/batches/{batch_code}/items", response_model=list[ItemOut],
+@router.get("/batches/{batch_code}/items", response_model=Page[ItemOut],
             summary="Read the items of a batch (members; ledgered)")
-def batch_items(batch_code: CodePath, session: SessionDep, actor: ContentDep) -> list[ItemOut]:
+def batch_items(batch_code: CodePath, session: SessionDep, actor: ContentDep, paging: PagingDep) -> dict:
     """The full content of the batch's versions, for the committee to judge before signing.
     The reading is written to the ledger (附件11 第23条)."""
     batch = workflow.get_batch(session, batch_code=batch_code)
     bank = occupations.get_bank_by_id(session, batch.bank_id)
     _may_read(actor, bank, batch, content=True)
-    found = [item_service.get_item(session, bank=bank, code=c, version=n) for c, n in batch.items]
+    shown = batch.items[paging.offset:paging.offset + paging.limit]
+    found = [item_service.get_item(session, bank=bank, code=c, version=n) for c, n in shown]
     ledger.append(session, actor=actor.username, action="batch.read", object_type="acceptance_batch",
-                  object_id=batch.code, details={"items": [f"{c} v{n}" for c, n in batch.items]})
+                  object_id=batch.code, details={"items": [f"{c} v{n}" for c, n in shown]})
     session.commit()
-    return [ItemOut.of(it) for it in found]
+    return paging.page([ItemOut.of(it) for it in found], len(batch.items))
 
 
 @router.post("/batches/{batch_code}/signatures", response_model=BatchOut, status_code=201,

@@ -82,15 +82,18 @@ def get_item(bank_id: IdPath, code: CodePath, session: SessionDep, actor: Reader
     return ItemOut.of(item)
 
 
-@router.get("/{code}/versions", response_model=list[ItemOut], summary="Read every version of an item (ledgered)")
-def list_versions(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ReaderDep) -> list[ItemOut]:
+@router.get("/{code}/versions", response_model=Page[ItemOut], summary="Read the versions of an item (ledgered)")
+def list_versions(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ReaderDep,
+                  paging: PagingDep) -> dict:
+    """Oldest first; the old versions stay readable after a revision (附件11 第14条)."""
     bank = occupations.get_bank_by_id(session, bank_id)
     require_item_access(session, actor=actor, bank=bank, code=code)
     versions = item_service.list_versions(session, bank=bank, code=code)
+    shown = versions[paging.offset:paging.offset + paging.limit]
     ledger.append(session, actor=actor.username, action="item.read", object_type="item",
-                  object_id=versions[0].id or code, details={"code": code, "versions": [v.version for v in versions]})
+                  object_id=versions[0].id or code, details={"code": code, "versions": [v.version for v in shown]})
     session.commit()
-    return [ItemOut.of(v) for v in versions]
+    return paging.page([ItemOut.of(v) for v in shown], len(versions))
 
 
 @router.put("/{code}", response_model=ItemOut, summary="Revise an item (makes a new version)")

@@ -38,7 +38,7 @@ def test_writer_creates_revises_and_sees_only_own_items(api: Api) -> None:
     revised = {"content": {**ITEM["content"], "stem": "下列电压中不属于安全电压额定值的是（　）。"}, "reason": "措辞"}
     r = api.client.put(f"{base}/Q0001", headers=w1, json=revised)
     assert r.status_code == 200 and r.json()["version"] == 2
-    versions = api.client.get(f"{base}/Q0001/versions", headers=w1).json()
+    versions = api.client.get(f"{base}/Q0001/versions", headers=w1).json()["items"]
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[0]["content"]["stem"] == ITEM["content"]["stem"]
 

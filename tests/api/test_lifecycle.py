@@ -220,17 +220,25 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
     assert refused.status_code == 409 and "did not pass" in refused.json()["error"]["message"]
     made = api.client.post(f"/exam-plans/{sc.plan_code}/certificates", headers=office, json={"issued_on": "2026-12-23"})
     assert made.status_code == 201 and [c["holder_name"] for c in made.json()] == ["甲"]
-    cert = made.json()[0]
+    spoiled = made.json()[0]["code"]
+    r = api.client.post(f"/certificates/{spoiled}/void", headers=office, json={"reason": "打印错位"})
+    assert r.status_code == 200 and r.json()["status"] == "voided"
+    again = api.client.post("/certificates", headers=office, json={"application_id": sc.apps["甲"],
+                                                                   "issued_on": "2026-12-23"})
+    assert again.status_code == 201, again.text
+    cert = again.json()
     code = cert["code"]
-    assert len(code) == 22
+    assert len(code) == 22 and code != spoiled
+    listed = api.client.get("/certificates", headers=aud, params={"plan_code": sc.plan_code}).json()
+    assert {(c["code"], c["status"]) for c in listed["items"]} == {(spoiled, "voided"), (code, "generated")}
     for act, body in (("print", None), ("hand-over", {"recipient": "甲"})):
         r = api.client.post(f"/certificates/{code}/{act}", headers=office, json=body or {})
         assert r.status_code == 200, r.text
-    assert api.client.post(f"/certificates/{code}/void", headers=office, json={"reason": "x"}).status_code == 409
     r = api.client.post(f"/certificates/{code}/reissue", headers=office, json={"reason": "遗失补发"})
     assert r.status_code == 200 and r.json()["print_count"] == 2
     hist = api.client.get(f"/certificates/{code}/history", headers=aud).json()
     assert [e["action"] for e in hist["items"]] == ["generate", "print", "issue", "reissue"]
+    assert api.client.post(f"/certificates/{code}/void", headers=office, json={"reason": "x"}).status_code == 409
     qr = api.client.get(f"/certificates/{code}/qr", headers=office)
     assert qr.status_code == 200 and qr.content.startswith(b"\x89PNG")
 
@@ -247,6 +255,17 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
     assert cert["id_number"] not in v.text
     forged = api.client.get("/public/certificates/verify", params={**fields, "n": "乙"})
     assert forged.json()["valid"] is False and forged.json()["certificate"] is None
+
+    # a correction: the old QR no longer verifies, the new one does
+    r = api.client.post(f"/certificates/{code}/correct", headers=office,
+                        json={"holder_name": "甲某", "reason": "户籍姓名变更"})
+    assert r.status_code == 200 and r.json()["holder_name"] == "甲某"
+    old = api.client.get("/public/certificates/verify", params=fields).json()
+    assert old["valid"] is False and "corrected" in old["message"]
+    fields = dict(parse_qsl(urlsplit(r.json()["qr_payload"]).query))
+    assert api.client.get("/public/certificates/verify", params=fields).json()["valid"] is True
+    assert api.client.post(f"/certificates/{code}/correct", headers=office,
+                           json={"id_number": "123", "reason": "x"}).status_code == 422
 
     r = api.client.post(f"/certificates/{code}/revoke", headers=office, json={"reason": "证书持有人以欺骗手段取得"})
     assert r.status_code == 200 and r.json()["status"] == "revoked"

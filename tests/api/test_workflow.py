@@ -122,7 +122,8 @@ def test_committee_acceptance_with_signatures_and_retirement(api: Api) -> None:
 
     # members read the content of the batch, ledgered
     items = api.client.get(f"/batches/{code}/items", headers=h["cm1"])
-    assert items.status_code == 200 and items.json()[0]["content"]["key"] == ["D"]
+    assert items.status_code == 200 and items.json()["total"] == 2
+    assert items.json()["items"][0]["content"]["key"] == ["D"]
     assert query_ledger(api.session, action="batch.read", actor="cm1")[-1].object_id == code
     listed = api.client.get(f"{base}/batches", headers=h["cm1"]).json()
     assert [b["code"] for b in listed["items"]] == [code]
