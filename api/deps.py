@@ -15,10 +15,19 @@ from api.schemas.common import Paging
 from itembank.accounts import User, user_for_token
 from itembank.config import Settings
 from itembank.domain import Actor, Role
-from itembank.errors import AuthenticationError, PermissionDeniedError
+from itembank.errors import AuthenticationError, ItemBankError, PermissionDeniedError
 from lifecycle.config import LifecycleSettings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+TURN_TIMEOUT_S = 30.0  # as SQLite's own busy timeout (itembank.db)
+
+
+class BusyError(ItemBankError):
+    """The database was busy with other requests for longer than ``TURN_TIMEOUT_S``."""
+
+    code = "busy"
 
 
 class RoleRequiredError(PermissionDeniedError):
@@ -59,7 +68,9 @@ def get_session(request: Request) -> Iterator[Session]:
             held[0] = False
             lock.release()
 
-    lock.acquire()
+    if not lock.acquire(timeout=TURN_TIMEOUT_S):
+        session.close()
+        raise BusyError(f"the database was busy for {TURN_TIMEOUT_S:g} s (a long import or export?); try again")
     event.listen(session, "after_commit", give_back)
     event.listen(session, "after_rollback", give_back)
     try:

@@ -22,11 +22,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from exports import errors as x
 from itembank import errors as e
+from api.deps import BusyError
 from lifecycle.errors import IneligibleError
 
 log = logging.getLogger(__name__)
 
 STATUS: list[tuple[type[e.ItemBankError], int]] = [
+    (BusyError, 503),
     (e.AuthenticationError, 401),
     (e.PermissionDeniedError, 403),
     (e.NotFoundError, 404),
@@ -111,6 +113,8 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, e.TooManyAttemptsError):
             headers["Retry-After"] = str(exc.retry_after_s)
+        if isinstance(exc, BusyError):
+            headers["Retry-After"] = "5"
         message = exc.message.split("\n")[0] if errors else exc.message
         return JSONResponse(error_body(exc.code, message, field=exc.field, errors=errors, problems=_problems(exc)),
                             status_code=status, headers=headers)

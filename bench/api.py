@@ -187,7 +187,9 @@ def main() -> None:
         tmp.cleanup()
 
     db = "SQLite file" if url.startswith("sqlite") else "PostgreSQL"
-    print(f"\n{db}, uvicorn {args.workers} worker(s), {args.seconds:g} s per scenario, loopback")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{db}, uvicorn {args.workers} worker(s), {args.seconds:g} s per scenario, loopback; "
+          f"{os.cpu_count()} CPUs, load average {load} (other processes share the machine)")
     print(f"{'scenario':<22}{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
           f"{'errors':>8}")
     for r in results:
