@@ -74,3 +74,22 @@ def test_pages_say_where_they_are(api: Api) -> None:
     assert page["total"] == 4 and page["offset"] == 1 and page["limit"] == 2 and len(page["items"]) == 2
     auditors = api.client.get("/users", headers=admin, params={"role": "auditor"}).json()
     assert auditors["total"] == 3
+
+
+def test_requests_take_turns_and_a_long_wait_is_503(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from api import deps
+
+    lock = threading.Lock()
+    monkeypatch.setattr(api.client.app.state, "transaction_lock", lock)  # type: ignore[attr-defined]
+    monkeypatch.setattr(deps, "TURN_TIMEOUT_S", 0.05)
+    mgr = api.add_user("mgr", Role.BANK_MANAGER)
+    r = api.client.get(f"/banks/{api.bank_id}/items", headers=mgr)  # reads, writes the ledger, commits
+    assert r.status_code == 200 and not lock.locked()
+    r = api.client.get("/banks/99999", headers=mgr)  # fails: rolled back, the turn is given back
+    assert r.status_code == 404 and not lock.locked()
+    with lock:
+        r = api.client.get("/health")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["Retry-After"]
+    assert api.client.get("/health").status_code == 200
