@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Response
+from pydantic import BaseModel
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,3 +27,10 @@ def file_response(*media_types: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI description of a 200 that is a file."""
     return {200: {"description": "The file.", "content": {
         m: {"schema": {"type": "string", "format": "binary"}} for m in media_types}}}
+
+
+def json_response(model: BaseModel) -> Response:
+    """``model`` as JSON, built here. FastAPI would dump a returned model and validate it again
+    against ``response_model`` (which still documents the route); on the hot reads (an item,
+    a page of items) that is about a sixth of the request."""
+    return Response(model.model_dump_json(), media_type="application/json")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import PagingDep, SessionDep, require
+from api.responses import json_response
 from api.schemas.common import MAX_ID, CodePath, IdPath, Page, Text
 from api.schemas.items import ItemIn, ItemOut, ItemRevisionIn, ItemSummary, UsageOut
 from itembank import items as item_service
@@ -42,7 +43,7 @@ def list_items(
     element: Annotated[Text | None, Query(max_length=64, description="Element code (鉴定点).")] = None,
     q: Annotated[Text | None, Query(max_length=100, description="Text in the stem or the code.")] = None,
     compromised: bool | None = None,
-) -> dict:
+) -> Response:
     """The latest version of each item, filtered and paged: the whole bank for its bank
     managers, otherwise only the items you wrote, were assigned to review, or sit on as a
     committee member. The codes listed are written to the ledger."""
@@ -57,7 +58,7 @@ def list_items(
                       "part": part.value if part else None, "state": state.value if state else None,
                       "q": q, "offset": paging.offset, "limit": paging.limit}})
     session.commit()
-    return paging.page([summary_of(it) for it in found], total)
+    return json_response(Page[ItemSummary](**paging.page([summary_of(it) for it in found], total)))
 
 
 @router.post("", response_model=ItemOut, status_code=201, summary="Write a new item (draft)")
@@ -72,14 +73,14 @@ def create_item(bank_id: IdPath, body: ItemIn, session: SessionDep, actor: Write
 
 @router.get("/{code}", response_model=ItemOut, summary="Read one item (ledgered)")
 def get_item(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ReaderDep,
-             version: VersionQuery = None) -> ItemOut:
+             version: VersionQuery = None) -> Response:
     bank = occupations.get_bank_by_id(session, bank_id)
     require_item_access(session, actor=actor, bank=bank, code=code)
     item = item_service.get_item(session, bank=bank, code=code, version=version)
     ledger.append(session, actor=actor.username, action="item.read", object_type="item", object_id=item.id or code,
                   details={"code": code, "version": item.version})
     session.commit()
-    return ItemOut.of(item)
+    return json_response(ItemOut.of(item))
 
 
 @router.get("/{code}/versions", response_model=Page[ItemOut], summary="Read the versions of an item (ledgered)")
