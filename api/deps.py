@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from api.schemas.common import Paging
+from api.schemas.common import MAX_OFFSET, Paging
 from itembank.accounts import User, user_for_token
 from itembank.config import Settings
 from itembank.domain import Actor, Role
@@ -37,11 +37,15 @@ class RoleRequiredError(PermissionDeniedError):
     code = "role_required"
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are ``async``: FastAPI runs them on the event loop instead of
+# handing each to a worker thread (a thread hop per dependency per request adds up).
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_lifecycle_settings(request: Request) -> LifecycleSettings:
+async def get_lifecycle_settings(request: Request) -> LifecycleSettings:
     return request.app.state.lifecycle_settings
 
 
@@ -84,7 +88,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 LifecycleSettingsDep = Annotated[LifecycleSettings, Depends(get_lifecycle_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]  # closed before the response is sent
 TokenDep = Annotated[str | None, Depends(oauth2)]
-PagingDep = Annotated[Paging, Depends()]
+async def get_paging(
+    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="How many entries to skip."),
+    limit: int = Query(50, ge=1, le=500, description="At most this many entries (1–500)."),
+) -> Paging:
+    return Paging(offset, limit)
+
+
+PagingDep = Annotated[Paging, Depends(get_paging)]
 
 
 def get_current_user(session: SessionDep, token: TokenDep) -> User:
@@ -96,7 +107,7 @@ def get_current_user(session: SessionDep, token: TokenDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_actor(user: CurrentUser) -> Actor:
+async def get_actor(user: CurrentUser) -> Actor:
     return user.actor()
 
 
@@ -107,7 +118,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
     """Dependency: the user holds one of ``roles`` (admin always passes). Occupation scope is
     checked by the route once it knows the occupation (``check_scope``)."""
 
-    def _check(actor: CurrentActor) -> Actor:
+    async def _check(actor: CurrentActor) -> Actor:
         if Role.ADMIN in actor.roles or actor.roles & set(roles):
             return actor
         names = "、".join(r.zh for r in roles)

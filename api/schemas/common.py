@@ -109,13 +109,9 @@ class Page(BaseModel, Generic[T]):
 
 
 class Paging:
-    """``offset`` and ``limit`` query parameters of every list."""
+    """``offset`` and ``limit`` of a list (the query parameters: ``api.deps.PagingDep``)."""
 
-    def __init__(
-        self,
-        offset: int = Query(0, ge=0, le=MAX_OFFSET, description="How many entries to skip."),
-        limit: int = Query(50, ge=1, le=500, description="At most this many entries (1–500)."),
-    ) -> None:
+    def __init__(self, offset: int = 0, limit: int = 50) -> None:
         self.offset = offset
         self.limit = limit
 
