@@ -17,15 +17,19 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(settings: Settings | None = None, *, url: str | None = None) -> Engine:
+def make_engine(settings: Settings | None = None, *, url: str | None = None,
+                sqlite_immediate: bool = True) -> Engine:
     """Create the engine for ``settings.database_url`` (or ``url``).
 
     SQLite gets foreign keys on, WAL journal, a busy timeout, and real transactions
     (pysqlite's implicit transaction handling is switched off so that BEGIN and SAVEPOINT
     behave as on PostgreSQL; SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints").
-    Transactions start with BEGIN IMMEDIATE: nearly every unit of work here writes (the ledger
-    records even reads of confidential content), and taking the write lock up front makes
-    concurrent writers wait their turn (busy timeout) instead of failing on a stale snapshot.
+
+    ``sqlite_immediate`` (default): open SQLite transactions with ``BEGIN IMMEDIATE`` (the write
+    lock at once, waiting up to the busy timeout). Nearly every unit of work here writes (the
+    ledger records even reads of confidential content). For concurrent writers whose transactions read
+    first: a deferred transaction that reads and then writes fails at once with "database is
+    locked" when another one committed in between (SQLite docs, "WAL mode": BUSY_SNAPSHOT).
     """
     settings = settings or Settings()
     url = url or settings.database_url
@@ -35,12 +39,12 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None) -> 
             echo=settings.echo_sql,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
         return engine
     return create_engine(url, echo=settings.echo_sql, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str = "BEGIN") -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -53,7 +57,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -38,7 +38,7 @@ def test_writer_creates_revises_and_sees_only_own_items(api: Api) -> None:
     revised = {"content": {**ITEM["content"], "stem": "下列电压中不属于安全电压额定值的是（　）。"}, "reason": "措辞"}
     r = api.client.put(f"{base}/Q0001", headers=w1, json=revised)
     assert r.status_code == 200 and r.json()["version"] == 2
-    versions = api.client.get(f"{base}/Q0001/versions", headers=w1).json()
+    versions = api.client.get(f"{base}/Q0001/versions", headers=w1).json()["items"]
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[0]["content"]["stem"] == ITEM["content"]["stem"]
 
@@ -105,6 +105,6 @@ def test_readiness_and_element_tables(api: Api) -> None:
 def test_auditor_reads_the_ledger_but_no_items(api: Api) -> None:
     aud = api.add_user("auditor1", Role.AUDITOR)
     assert api.client.get(f"/banks/{api.bank_id}/items", headers=aud).status_code == 403
-    entries = api.client.get("/ledger", headers=aud, params={"action": "auth.login"}).json()
+    entries = api.client.get("/ledger", headers=aud, params={"action": "auth.login"}).json()["items"]
     assert any(e["actor"] == "auditor1" for e in entries)
     assert api.client.get("/ledger/verify", headers=aud).json()["ok"] is True
