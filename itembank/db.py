@@ -18,15 +18,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(settings: Settings | None = None, *, url: str | None = None,
-                sqlite_immediate: bool = False) -> Engine:
+                sqlite_immediate: bool = True) -> Engine:
     """Create the engine for ``settings.database_url`` (or ``url``).
 
     SQLite gets foreign keys on, WAL journal, a busy timeout, and real transactions
     (pysqlite's implicit transaction handling is switched off so that BEGIN and SAVEPOINT
     behave as on PostgreSQL; SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints").
 
-    ``sqlite_immediate``: open SQLite transactions with ``BEGIN IMMEDIATE`` (the write lock
-    at once, waiting up to the busy timeout). For concurrent writers whose transactions read
+    ``sqlite_immediate`` (default): open SQLite transactions with ``BEGIN IMMEDIATE`` (the write
+    lock at once, waiting up to the busy timeout). Nearly every unit of work here writes (the
+    ledger records even reads of confidential content). For concurrent writers whose transactions read
     first: a deferred transaction that reads and then writes fails at once with "database is
     locked" when another one committed in between (SQLite docs, "WAL mode": BUSY_SNAPSHOT).
     """
@@ -75,7 +76,8 @@ def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser interpolation: a '%' in the URL (an encoded password) must be doubled
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     cfg.attributes["engine"] = engine
     return cfg
 

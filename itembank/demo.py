@@ -368,9 +368,11 @@ def _subjective(occ: DemoOccupation, code: str, name: str, rng: random.Random, n
     for i in range(n):
         tmpl, t = forms[i % len(forms)]
         pts = rng.sample(trues, min(len(trues), 4 if t is ItemType.SHORT_ANSWER else 5))
-        per = 2.5 if t is ItemType.SHORT_ANSWER else 3.0  # 10 points for 4 points, 15 for 5
+        # house standard (assembly presets): short answer 5 points, essay 10 points
+        weights = [2.0, 1.0, 1.0, 1.0] if t is ItemType.SHORT_ANSWER else [2.0] * 5
+        weights = weights[: len(pts)]
         stem = tmpl.format(name=name) if i < len(forms) else f"{tmpl.format(name=name)}（第{i // len(forms) + 1}组）"
-        out.append(_Draft(t, stem, rubric=tuple(RubricPoint(p, per, "答出要点即得分") for p in pts),
+        out.append(_Draft(t, stem, rubric=tuple(RubricPoint(p, w, "答出要点即得分") for p, w in zip(pts, weights)),
                           analysis="答出以下要点：" + "；".join(pts) + "。", hardness=1.2, cue=f"subj:{stem}"))
     for gen in occ.numeric.get(code, []):
         for _ in range(3):
@@ -480,10 +482,13 @@ def _practical_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random
     for (code, name, _w, _imp), n in zip(leaves, counts):
         tasks = occ.tasks.get(code, [(f"完成{name}操作", "按考场提供")])
         scope = parent_of[code] if parent_of[code] in scope_points else code
-        points = float(scope_points.get(scope, 30.0))
+        # papers of 3 tasks (levels 5, 4) take one task per scope, worth the scope's weight;
+        # papers of 4 tasks (levels 3-1) take tasks of 25 points (house standard, 100 in all)
+        points = float(scope_points.get(scope, 30.0)) if spec.level in (Level.L5, Level.L4) else 25.0
         for k in range(n):
             title, materials = tasks[k % len(tasks)]
             title = title + variants[(k // len(tasks)) % len(variants)]
+            minutes = rng.choice([60, 90]) if spec.level in (Level.L5, Level.L4) else rng.choice([45, 60])
             seq += 1
             shares = [0.2, 0.3, 0.3, 0.1, 0.1]
             pts = [round(points * s, 1) for s in shares]
@@ -499,8 +504,8 @@ def _practical_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random
                 item_type=ItemType.PRACTICAL_TASK,
                 stem=f"{title}。要求：按考场提供的图纸和元件完成操作，操作过程符合安全规范。",
                 points=points, element_codes=(code,), rubric=rubric,
-                time_limit_min=float(rng.choice([60, 90, 120])), equipment=materials,
-                estimated_time_s=float(rng.choice([60, 90, 120]) * 60),
+                time_limit_min=float(minutes), equipment=materials,
+                estimated_time_s=float(minutes * 60),
                 difficulty_rating=_rating(rng, 0.5, spec.level),
                 analysis="评分时由3名以上考评员独立评分，取平均分。",
             )

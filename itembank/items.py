@@ -11,11 +11,11 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from itembank import ledger
@@ -422,6 +422,38 @@ def _stats_columns(classical: ClassicalStats | None, irt: IrtParams | None) -> d
             calibration_id=irt.calibration_id,
         )
     return cols
+
+
+def set_version_statistics(
+    session: Session,
+    *,
+    classical: Mapping[int, ClassicalStats] | None = None,
+    irt: Mapping[int, IrtParams] | None = None,
+) -> int:
+    """Write the current statistics onto item versions, keyed by version id, in bulk.
+
+    ``classical`` sets ``p_value``, ``discrimination``, ``stats_n``; ``irt`` sets the ``irt_*``
+    columns and ``calibration_id`` (a/b/c form with ``D`` stored beside them). Versions not
+    named keep what they had. Content is untouched: statistics attach to the version used
+    (附件1 第15条). The analysis service keeps the history (``item_statistics``); this is
+    the copy that ``load_pool`` and assembly read. Returns the number of versions updated.
+    """
+    rows = [
+        {"id": vid, "p_value": st.p_value, "discrimination": st.discrimination, "stats_n": st.n}
+        for vid, st in (classical or {}).items()
+    ]
+    if rows:
+        # ORM bulk UPDATE by primary key: one executemany, no objects loaded
+        session.execute(update(ItemVersionRecord), rows)
+    rows = [{"id": vid, **_stats_columns(None, p)} for vid, p in (irt or {}).items()]
+    if rows:
+        session.execute(update(ItemVersionRecord), rows)
+    # bulk UPDATE by primary key does not refresh loaded objects: expire the ones it changed
+    changed = set(classical or {}) | set(irt or {})
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, ItemVersionRecord) and obj.id in changed:
+            session.expire(obj)
+    return len(changed)
 
 
 def _chunks(seq: Sequence, size: int = 900) -> Iterable[Sequence]:

@@ -36,3 +36,11 @@ class LifecycleSettings(BaseSettings):
     multiple_choice_partial_credit: bool = False
     """False: a multiple choice item scores only when exactly the key is chosen."""
     pass_mark: float = 60.0
+
+    seal_master_key: SecretStr | None = None
+    """Base64 of the 32-byte master key wrapping each sealed paper's key. Unset: the key file."""
+    seal_key_file: str = "itembank-seal.key"
+    """Where the master key is kept when ``seal_master_key`` is unset (created 0600 on first use)."""
+    opening_lead_min: int = Field(30, ge=0, le=240)
+    """Sealed papers may be opened from this many minutes before the session starts
+    (附件7 第2条(3): proctors fetch the papers 30 minutes before)."""

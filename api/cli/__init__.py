@@ -40,6 +40,10 @@ COMMANDS = (
     "api.cli.io:import_",
     "api.cli.workflow:experts",
     "api.cli.workflow:workflow",
+    "api.cli.assembly:blueprint",
+    "api.cli.assembly:assemble",
+    "api.cli.assembly:papers",
+    "api.cli.analyse:analyse",
 )
 # ("module:group", "module:command"): commands added to a group defined elsewhere.
 SUBCOMMANDS = (

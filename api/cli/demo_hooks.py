@@ -1,10 +1,42 @@
-"""Steps that ``itembank demo`` runs after building the banks (assembly, exports ...)."""
+"""What ``itembank demo`` does after building the banks: the main job end to end —
+assemble parallel papers and backups for the ready level-5 bank, and write the papers,
+keys and the assembly report (with its information and characteristic curves)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import click
 
-def run_after_demo(settings: Any, engine: Any, summary: Any, *, seed: int) -> None:
-    """Nothing yet: the assembly and export steps register here as they land."""
-    return None
+DEMO_OUT = Path("itembank-demo-out")
+
+
+def run_after_demo(settings: Any, engine: Any, summary: Any, *, seed: int, out_dir: Path = DEMO_OUT) -> None:
+    from api.cli.assembly import print_run, write_run_documents
+    from itembank import assembly_service as svc
+    from itembank.db import transaction
+    from itembank.domain import Level, Part
+    from itembank.readiness import bank_readiness
+
+    ready = [b for b in summary.banks if b.level is Level.L5 and b.occupation.code == "6-31-01-03"]
+    if not ready:
+        return
+    bank = ready[0]
+    with transaction(engine) as session:
+        if not bank_readiness(session, bank=bank).ready:
+            click.echo(f"{bank.label} is not ready; no official papers assembled")
+            return
+        for part, n_forms, n_backups in ((Part.THEORY, 2, 2), (Part.PRACTICAL, 1, 1)):
+            stored = svc.derive_standard_blueprint(session, bank=bank, part=part, actor="demo")
+            click.echo(f"\n== assembling {bank.label} {part.zh}: {n_forms} papers + {n_backups} backup(s), "
+                       f"blueprint {stored.name!r} v{stored.version}")  # type: ignore[union-attr]
+            run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="demo",  # type: ignore[arg-type]
+                                   params=svc.RunParams(n_forms=n_forms, n_backups=n_backups, seed=seed % 1000,
+                                                        time_limit_s=60))
+            papers = [svc.get_paper(session, code=c, centre_name=settings.centre_name) for c in run.paper_codes]
+            print_run(run, papers)
+            if papers:
+                write_run_documents(session, run=run, papers=papers, out_dir=out_dir / part.value, actor="demo",
+                                    centre_name=settings.centre_name)
+    click.echo(f"\nopen the papers and the assembly report in {out_dir}/")

@@ -28,3 +28,13 @@ def test_every_model_table_exists(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     missing = set(metadata.tables) - tables
     assert not missing
+
+
+def test_alembic_config_accepts_percent_encoded_passwords() -> None:
+    from sqlalchemy import create_engine
+
+    from itembank.db import alembic_config
+
+    eng = create_engine("postgresql+psycopg://user:p%40ss%25w@localhost/db")
+    cfg = alembic_config(eng)
+    assert cfg.get_main_option("sqlalchemy.url") == "postgresql+psycopg://user:p%40ss%25w@localhost/db"

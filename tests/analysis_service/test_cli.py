@@ -1,0 +1,99 @@
+"""``itembank analyse ...`` on a committed copy of the simulated world (the CLI commits)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from api.cli import main
+from itembank.db import make_engine, upgrade
+
+from .conftest import World, build_world
+
+
+@pytest.fixture()
+def cli_world(world_engine: tuple[Engine, str], world: World, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, World]]:
+    """(database URL, world) of a private copy the CLI may commit to."""
+    eng, where = world_engine
+    if eng.dialect.name == "sqlite":
+        src = sqlite3.connect(where.removeprefix("sqlite:///"))
+        dst = sqlite3.connect(tmp_path / "cli.db")
+        src.backup(dst)
+        src.close()
+        dst.close()
+        yield f"sqlite:///{tmp_path / 'cli.db'}", world
+        return
+    url = os.environ["ITEMBANK_TEST_DATABASE_URL"]
+    schema = f"cli_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url=url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    own = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(own)
+    with Session(own) as s, s.begin():
+        copy = build_world(s, schema)
+    own.dispose()
+    # the CLI connects with the plain URL; libpq's PGOPTIONS puts it in the private schema
+    monkeypatch.setenv("PGOPTIONS", f"-csearch_path={schema}")
+    yield url, copy
+    monkeypatch.delenv("PGOPTIONS")
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
+    url, world = cli_world
+    run = CliRunner()
+    occ = world.bank.occupation.code
+
+    r = run.invoke(main, ["--database-url", url, "analyse", "--session", world.s1, "--actor", "题库管理员"])
+    assert r.exit_code == 0, r.output
+    out = r.output
+    for words in (f"== Analysis #", f"session(s) {world.s1}", "760 candidates", "2PL for 0/1 items",
+                  "GPCM for rubric-scored items", "D = 1", "scale: set by this sample", "converged after",
+                  "standard errors: xpd", "S1-A", "S1-C", "alpha", "items needing review",
+                  f"{world.miskeyed.code} v1", "check the key", f"{world.easy.code} v1",
+                  "too few responses for IRT (10)"):
+        assert words in out, words
+    cal_id = int(out.split("== Analysis #")[1].split(" ")[0])
+
+    r = run.invoke(main, ["--database-url", url, "analyse", "--session", world.s2, "--D", "1.702", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["calibration"]["scale"] == "bank" and data["calibration"]["n_anchors"] == 15
+    assert data["calibration"]["D"] == 1.702 and all(i["D"] == 1.702 for i in data["items"] if i["D"])
+    assert data["calibration"]["session_codes"] == [world.s2]
+    assert {i["code"] for i in data["items"] if i["irt_role"] == "anchor"} == set(world.anchors_in_s2)
+
+    anchor = world.anchors_in_s2[0]
+    r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
+                          "--item", anchor])
+    assert r.exit_code == 0, r.output
+    assert f"{anchor}: 2 analyses" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
+    assert "D=1.702" in r.output and "D=1 " in r.output
+    r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
+                          "--item", "NOPE", "--json"])
+    assert r.exit_code == 2 and "no item NOPE" in r.output
+
+    r = run.invoke(main, ["--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
+    assert r.exit_code == 0, r.output
+    assert f"{world.miskeyed.code} v1" in r.output and "negative" in r.output
+
+    r = run.invoke(main, ["--database-url", url, "analyse", "show", str(cal_id)])
+    assert r.exit_code == 0 and f"== Analysis #{cal_id}" in r.output
+
+    r = run.invoke(main, ["--database-url", url, "analyse", "--session", "NOPE"])
+    assert r.exit_code == 2 and "nothing was stored: no exam session NOPE" in r.output
+    r = run.invoke(main, ["--database-url", url, "analyse"])
+    assert r.exit_code == 2 and "give --session" in r.output

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from api.cli import main
+from exports import document_text
+
+
+def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    r = CliRunner().invoke(main, ["--database-url", url, "demo"])
+    assert r.exit_code == 0, r.output
+    assert "run #1: optimal" in r.output or "run #1: feasible" in r.output
+    theory = sorted((tmp_path / "itembank-demo-out" / "theory").iterdir())
+    names = [p.name for p in theory]
+    assert "1_assembly-report.docx" in names and "1_curves.png" in names
+    papers = [p for p in theory if p.name.endswith("_paper.docx")]
+    assert len(papers) == 4
+    text = "\n".join(document_text(papers[0].read_bytes()))
+    assert "单项选择题" in text and "判断题" in text
+    report = "\n".join(document_text((tmp_path / "itembank-demo-out/theory/1_assembly-report.docx").read_bytes()))
+    assert "最优解" in report or "可行解" in report
+
+    code = papers[0].name.removesuffix("_paper.docx")
+    re = CliRunner().invoke(main, ["--database-url", url, "papers", "recheck", code])
+    assert re.exit_code == 0 and "paper meets its blueprint" in re.output
+    listing = CliRunner().invoke(main, ["--database-url", url, "papers", "list", "--occupation", "6-31-01-03", "--level", "5"])
+    assert "4 paper(s)" in listing.output
+    again = CliRunner().invoke(main, ["--database-url", url, "assemble", "--occupation", "4-04-05-01", "--level", "4"])
+    assert again.exit_code == 2 and "not ready" in again.output
