@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import logging
 import threading
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 
 from api import errors
+from api.jobs import JobRunner, recover_interrupted
 from api.schemas.common import ERROR_RESPONSES
 from itembank.config import Settings
 from itembank.db import make_engine, make_sessionmaker
@@ -56,6 +60,12 @@ TAGS = [
     {"name": "publication", "description": "Publishing results for 5 working days, objections, release (附件1 第26条)."},
     {"name": "certificates", "description": "Certificates and their ledger (附件3); public QR verification."},
     {"name": "retention", "description": "Keeping and destroying exam records (附件1 第29条, 附件13)."},
+    {"name": "assembly", "description": "Blueprints (组卷方案), assembly runs (jobs: POST, then poll), papers, "
+                                        "re-checks and the assembly report (issue 4)."},
+    {"name": "sealed papers", "description": "Sealed papers per exam session, the two-person opening, downloads "
+                                             "and incidents (附件12, 附件16, 附件7)."},
+    {"name": "analyses", "description": "Item analyses fed back into the bank: statistics, calibrations, "
+                                        "items needing review (附件1 第15条)."},
     {"name": "ledger", "description": "The ledger (台帐) for auditors."},
     {"name": "health", "description": "Liveness."},
 ]
@@ -63,14 +73,28 @@ TAGS = [
 ROUTERS = (
     "health", "auth", "users", "occupations", "banks", "items", "workflow", "batches", "experts", "imports",
     "minimums", "documents", "registration", "sessions", "staff", "scoring", "publication", "certificates",
-    "retention", "ledger",
+    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses",
 )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    try:
+        interrupted = recover_interrupted(lambda: app.state.sessionmaker())
+    except DBAPIError as exc:  # no schema yet (``itembank db upgrade`` not run): serve anyway
+        log.warning("could not look for interrupted assembly runs: %s", exc.orig)
+    else:
+        if interrupted:
+            log.warning("%d assembly run(s) interrupted by the last stop were marked failed", interrupted)
+    yield
+    app.state.jobs.shutdown()
 
 
 def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore[no-untyped-def]
                lifecycle_settings: LifecycleSettings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="itembank", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS)
+    app = FastAPI(title="itembank", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS,
+                  lifespan=_lifespan)
     app.state.settings = settings
     app.state.lifecycle_settings = lifecycle_settings or LifecycleSettings()
     # Reading item content writes the ledger: on SQLite a request's transaction takes the write
@@ -80,6 +104,9 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
     # SQLite has one writer at a time: requests of this process take turns on a lock (woken in
     # order) rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
     app.state.transaction_lock = threading.Lock() if app.state.engine.dialect.name == "sqlite" else None
+    # long assembly runs are jobs in worker threads (api/jobs.py); the lambda reads the
+    # sessionmaker at run time, so tests that swap it get their own
+    app.state.jobs = JobRunner(lambda: app.state.sessionmaker())
     errors.install(app)
     for name in ROUTERS:
         module = importlib.import_module(f"api.routes.{name}")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import assembly as asm
 from exports import errors as x
 from itembank import errors as e
 from api.deps import BusyError
@@ -123,6 +124,12 @@ def install(app: FastAPI) -> None:
     async def _export(_request: Request, exc: x.ExportError) -> JSONResponse:
         status = next(code for cls, code in EXPORT_STATUS if isinstance(exc, cls))
         return JSONResponse(error_body(exc.code, exc.message, field=exc.field), status_code=status)
+
+    @app.exception_handler(asm.AssemblyError)
+    async def _assembly(_request: Request, exc: asm.AssemblyError) -> JSONResponse:
+        # bad input to the assembler (a blueprint or papers that do not fit the pool)
+        return JSONResponse(error_body("assembly_input_invalid", str(exc), field=getattr(exc, "field", None)),
+                            status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -25,12 +25,24 @@ log = logging.getLogger(__name__)
 
 
 class JobRunner:
-    def __init__(self, maker: Callable[[], Session], *, max_workers: int = 1) -> None:
+    def __init__(self, maker: Callable[[], Session], *, max_workers: int = 1, inline: bool = False) -> None:
+        """``inline``: run each job at once in the submitting thread (tests whose sessions
+        share one connection, which threads must not use at the same time)."""
         self._maker = maker
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="assembly")
+        self._inline = inline
+        self._max_workers = max_workers
+        self._pool: ThreadPoolExecutor | None = None  # started on first use, again after a shutdown
         self._futures: dict[int, Future[None]] = {}
 
     def submit_assembly(self, run_id: int) -> Future[None]:
+        if self._inline:
+            done: Future[None] = Future()
+            self._run_assembly(run_id)
+            done.set_result(None)
+            self._futures[run_id] = done
+            return done
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="assembly")
         future = self._pool.submit(self._run_assembly, run_id)
         self._futures[run_id] = future
         return future
@@ -42,7 +54,9 @@ class JobRunner:
             future.result(timeout=timeout)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=False)
+            self._pool = None
 
     def _run_assembly(self, run_id: int) -> None:
         try:

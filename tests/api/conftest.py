@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from api.jobs import JobRunner
 from itembank import accounts
 from itembank.config import Settings
 from itembank.domain import SYSTEM_ACTOR, Level, Part, Role
@@ -29,7 +30,7 @@ OTHER_OCC = "4-04-05-01"
 LIFECYCLE = LifecycleSettings(qr_secret=SecretStr("api-test-secret"), institution="苏州信息职业技术学院",
                               organisation_code="0321", province_code="32", site_serial="000007",
                               institution_code="3205000000001", verify_url="https://cert.example.org/public/certificates/verify",
-                              _env_file=None)
+                              seal_master_key=SecretStr("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), _env_file=None)
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +80,7 @@ def api(engine: Engine) -> Iterator[Api]:
     maker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
     app = create_app(Settings(database_url=str(engine.url)), engine=engine, lifecycle_settings=LIFECYCLE)
     app.state.sessionmaker = maker
+    app.state.jobs = JobRunner(maker, inline=True)  # one shared connection: no worker threads
     setup = maker()
     create_occupation(setup, code=OCC, name="电工", category="technical_skill")
     create_occupation(setup, code=OTHER_OCC, name="计算机程序设计员", category="knowledge_skill")

@@ -169,6 +169,33 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/retention/{plan_code}/holds"): only(),
     ("DELETE", "/retention/holds/{hold_id}"): only(),
     ("POST", "/retention/destruction"): only(),
+    # blueprints, assembly runs, papers (bank managers)
+    ("GET", B + "/blueprints"): only(BM),
+    ("POST", B + "/blueprints"): only(BM),
+    ("POST", B + "/blueprints/derive"): only(BM),
+    ("GET", B + "/blueprints/{blueprint_id}"): only(BM),
+    ("POST", B + "/assembly-runs"): only(BM),
+    ("GET", B + "/assembly-runs"): only(BM),
+    ("GET", "/assembly-runs/{run_id}"): only(BM),
+    ("POST", "/assembly-runs/{run_id}/backups"): only(BM),
+    ("GET", "/assembly-runs/{run_id}/report"): only(BM),
+    ("GET", "/assembly-runs/{run_id}/curves"): only(BM),
+    ("GET", B + "/papers"): only(BM),
+    ("GET", "/papers/{paper_code}"): only(BM),
+    ("GET", "/papers/{paper_code}/recheck"): only(BM),
+    ("GET", "/papers/{paper_code}/documents/{kind}"): only(BM),
+    # sealed papers and incidents (exam office only: nobody else touches a sealed paper)
+    ("POST", "/exam-sessions/{session_code}/sealed-papers"): OFFICE,
+    ("GET", "/exam-sessions/{session_code}/sealed-papers"): OFFICE,
+    ("POST", "/exam-sessions/{session_code}/sealed-papers/{paper_code}/open"): OFFICE,
+    ("GET", "/exam-sessions/{session_code}/sealed-papers/{paper_code}/documents/{document}"): OFFICE,
+    ("POST", "/exam-sessions/{session_code}/incidents"): OFFICE,
+    ("GET", "/exam-sessions/{session_code}/incidents"): OFFICE,
+    # analyses
+    ("POST", "/analyses"): only(BM),
+    ("GET", "/analyses/{calibration_id}"): only(BM),
+    ("GET", B + "/items-needing-review"): only(BM),
+    ("GET", I + "/calibrations"): only(BM),
     # ledger
     ("GET", "/ledger"): only(AU),
     ("GET", "/ledger/verify"): only(AU),
@@ -180,7 +207,9 @@ FILL = {"{bank_id}": None, "{part}": "theory", "{code}": "Q0001", "{username}": 
         "{batch_code}": "YS-NONE", "{occupation_code}": "6-31-01-03", "{role}": "writer", "{name}": "items.csv",
         "{candidate_id}": "999999", "{application_id}": "999999", "{plan_code}": "NO-PLAN",
         "{session_code}": "NO-SESSION", "{room_code}": "R1", "{staff_id}": "999999", "{number}": "000000000000000000",
-        "{objection_id}": "999999", "{day}": "2030-01-01", "{hold_id}": "999999"}
+        "{objection_id}": "999999", "{day}": "2030-01-01", "{hold_id}": "999999",
+        "{blueprint_id}": "999999", "{run_id}": "999999", "{paper_code}": "NO-PAPER", "{kind}": "paper",
+        "{document}": "paper.docx", "{calibration_id}": "999999"}
 
 
 def _routes(api: Api) -> set[tuple[str, str]]:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from api.app import create_app
+from api.jobs import JobRunner
 from itembank import accounts
 from itembank.config import Settings
 from itembank.domain import Level, Part, Role
@@ -51,6 +52,7 @@ def schema_app(engine: Engine) -> Iterator[tuple[FastAPI, dict[str, str], Callab
     app = APP
     app.state.engine = engine
     app.state.sessionmaker = maker
+    app.state.jobs = JobRunner(maker, inline=True)  # one shared connection: no worker threads
     s = maker()
     create_occupation(s, code=OCC, name="电工", category="technical_skill")
     bank = create_bank(s, occupation_code=OCC, level=Level.L5)

@@ -1,0 +1,80 @@
+"""Analyses of recorded responses fed back into the bank (issue 5): classical statistics and
+IRT calibrations stored on the item versions, the history, and the items needing review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import PagingDep, SessionDep, check_scope, require
+from api.schemas.assembly import AnalysisIn
+from api.schemas.common import CodePath, IdPath, Page
+from itembank import analysis_service as ana
+from itembank import occupations
+from itembank.domain import Actor, Part, Role
+from itembank.errors import ValidationError
+
+router = APIRouter(tags=["analyses"])
+ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
+
+
+def _plain(obj: Any) -> Any:
+    import dataclasses
+    import enum
+    from datetime import date, datetime
+
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    return obj
+
+
+@router.post("/analyses", status_code=201, summary="Analyse a session's (or papers') responses")
+def analyse(body: AnalysisIn, session: SessionDep, actor: ManagerDep) -> dict[str, Any]:
+    """Classical statistics per paper, IRT across papers (anchored on the bank's scale when
+    items carry calibrated parameters), stored per item version with the calibration; the
+    answer lists the items needing review with reasons."""
+    if (body.session_code is None) == (body.paper_codes is None):
+        raise ValidationError("give session_code or paper_codes", field="session_code")
+    report = ana.analyse_session(session, session_code=body.session_code, paper_codes=body.paper_codes,
+                                 model=body.model, polytomous_model=body.polytomous_model, D=body.D,
+                                 anchor=body.anchor, actor=actor.username, note=body.note)
+    bank = occupations.get_bank_by_id(session, report.calibration.bank_id)
+    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
+    session.commit()
+    return _plain(report.to_dict())
+
+
+@router.get("/analyses/{calibration_id}", summary="Show a stored analysis")
+def get_analysis(calibration_id: IdPath, session: SessionDep, actor: ManagerDep) -> dict[str, Any]:
+    report = ana.get_calibration(session, calibration_id)
+    bank = occupations.get_bank_by_id(session, report.calibration.bank_id)
+    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
+    return _plain(report.to_dict())
+
+
+@router.get("/banks/{bank_id}/items-needing-review", response_model=Page[dict[str, Any]],
+            summary="Items whose latest analysis flagged them")
+def needing_review(bank_id: IdPath, session: SessionDep, actor: ManagerDep, paging: PagingDep,
+                   part: Annotated[Part | None, Query()] = None) -> dict:
+    bank = occupations.get_bank_by_id(session, bank_id)
+    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
+    return paging.page([_plain(x) for x in ana.items_needing_review(session, bank=bank, part=part)])
+
+
+@router.get("/banks/{bank_id}/items/{code}/calibrations", response_model=list[dict[str, Any]],
+            summary="Calibration history of an item")
+def item_calibrations(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ManagerDep) -> list[dict[str, Any]]:
+    bank = occupations.get_bank_by_id(session, bank_id)
+    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
+    return [_plain(h) for h in ana.calibration_history(session, bank=bank, code=code)]
