@@ -2,36 +2,82 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from fastapi import FastAPI
 
 from api import errors
+from api.schemas.common import ERROR_RESPONSES
 from itembank.config import Settings
 from itembank.db import make_engine, make_sessionmaker
+from lifecycle.config import LifecycleSettings
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """
-职业技能等级认定题库与组卷 API — occupations, banks, element tables, versioned items,
-readiness against the minimums (附件11 第7条), the ledger (台帐).
+职业技能等级认定题库与组卷 API: occupations and banks, element tables, versioned items and the
+authoring workflow (review, committee acceptance), imports, readiness against the minimums
+(附件11 第7条), registration, exam sessions, scoring, results, certificates and the ledger (台帐).
 
-Log in with `POST /auth/token` (form fields `username`, `password`) and send the token as
-`Authorization: Bearer <token>`. Errors share one body:
-`{"error": {"code", "message", "field", "errors"}}`.
+**Logging in.** `POST /auth/token` with the form fields `username` and `password` gives a
+token; send it on every request as `Authorization: Bearer <token>`. Tokens expire.
+
+**Who sees what.** Every operation names the roles it needs. Item content follows
+need-to-know (附件12 第9条): bank managers browse the whole bank, writers their own items,
+reviewers the items assigned to them, committee members the items of their batches; every
+reading of item content is written to the ledger.
+
+**Lists** take `offset` and `limit` and answer `{"items", "total", "offset", "limit"}`.
+
+**Errors** share one body: `{"error": {"code", "message", "field", "errors", "problems"}}`.
+404: no such object; 409: the object's state does not allow it; 422: the request is not
+valid, with every problem listed (for an uploaded file, each with its sheet, row and column).
 """
 
+TAGS = [
+    {"name": "auth", "description": "Logging in and out."},
+    {"name": "users", "description": "User accounts and roles (administrators)."},
+    {"name": "occupations", "description": "Occupations (职业/工种) and whether they are filed (备案)."},
+    {"name": "banks", "description": "Banks (occupation x level), element tables (认定要素细目表), readiness."},
+    {"name": "items", "description": "Items and their versions, under need-to-know; reads are ledgered."},
+    {"name": "workflow", "description": "Submitting, reviewing, comparing versions, history, retiring (附件11 第13–18条)."},
+    {"name": "acceptance", "description": "Acceptance committees: batches, signatures, rejection (附件11 第17条)."},
+    {"name": "experts", "description": "The expert register of writers and reviewers (附件11 第10条, 第19条)."},
+    {"name": "imports", "description": "Excel, CSV and QTI imports (all or nothing), QTI export, templates."},
+    {"name": "readiness", "description": "Minimum rules of the banks (附件11 第7条)."},
+    {"name": "documents", "description": "Word documents: element tables and readiness reports."},
+    {"name": "registration", "description": "Candidates, applications and eligibility (附件1 第二章)."},
+    {"name": "exam sessions", "description": "Exam plans, sessions, rooms, seats, admission tickets, proctors, "
+                                             "examiner groups (附件1 第三章)."},
+    {"name": "staff", "description": "Examiners, supervisors and proctors; cards and annual training (附件2, 附件10)."},
+    {"name": "scoring", "description": "Answer sheets, examiner scores, results, violations (附件1 第25条, 附件14)."},
+    {"name": "publication", "description": "Publishing results for 5 working days, objections, release (附件1 第26条)."},
+    {"name": "certificates", "description": "Certificates and their ledger (附件3); public QR verification."},
+    {"name": "retention", "description": "Keeping and destroying exam records (附件1 第29条, 附件13)."},
+    {"name": "ledger", "description": "The ledger (台帐) for auditors."},
+    {"name": "health", "description": "Liveness."},
+]
 
-def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:  # type: ignore[no-untyped-def]
+ROUTERS = (
+    "health", "auth", "users", "occupations", "banks", "items", "workflow", "batches", "experts", "imports",
+    "minimums", "documents", "registration", "sessions", "staff", "scoring", "publication", "certificates",
+    "retention", "ledger",
+)
+
+
+def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore[no-untyped-def]
+               lifecycle_settings: LifecycleSettings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="itembank", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title="itembank", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS)
     app.state.settings = settings
+    app.state.lifecycle_settings = lifecycle_settings or LifecycleSettings()
     app.state.engine = engine if engine is not None else make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     errors.install(app)
-
-    from api.routes import auth, banks, health, items, ledger, occupations, users
-
-    for module in (health, auth, users, occupations, banks, items, ledger):
-        app.include_router(module.router)
+    for name in ROUTERS:
+        module = importlib.import_module(f"api.routes.{name}")
+        for attr in ("router", "queue_router", "public_router"):
+            if hasattr(module, attr):
+                app.include_router(getattr(module, attr), responses=ERROR_RESPONSES)
     return app

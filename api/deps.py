@@ -1,4 +1,5 @@
-"""Dependencies as ``Annotated`` aliases: the database session, the current user, role checks."""
+"""Dependencies as ``Annotated`` aliases: the database session, the current user, role checks,
+settings and paging."""
 
 from __future__ import annotations
 
@@ -9,16 +10,29 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from api.schemas.common import Paging
 from itembank.accounts import User, user_for_token
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 from itembank.errors import AuthenticationError, PermissionDeniedError
+from lifecycle.config import LifecycleSettings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
+class RoleRequiredError(PermissionDeniedError):
+    """The user holds none of the roles an operation needs (refused before anything is read).
+    Other 403s (``permission_denied``) are need-to-know refusals about one object."""
+
+    code = "role_required"
+
+
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_lifecycle_settings(request: Request) -> LifecycleSettings:
+    return request.app.state.lifecycle_settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -31,8 +45,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LifecycleSettingsDep = Annotated[LifecycleSettings, Depends(get_lifecycle_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TokenDep = Annotated[str | None, Depends(oauth2)]
+PagingDep = Annotated[Paging, Depends()]
 
 
 def get_current_user(session: SessionDep, token: TokenDep) -> User:
@@ -59,7 +75,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
         if Role.ADMIN in actor.roles or actor.roles & set(roles):
             return actor
         names = "、".join(r.zh for r in roles)
-        raise PermissionDeniedError(f"{actor.username} may not do this; it needs the role {names}")
+        raise RoleRequiredError(f"{actor.username} may not do this; it needs the role {names}")
 
     _check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]  # read by the permission test
     return Depends(_check)

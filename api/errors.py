@@ -1,22 +1,37 @@
 """The one place that maps domain errors to HTTP status codes and a consistent error body:
 
-    {"error": {"code": "...", "message": "words", "field": "name or null", "errors": [...]}}
+    {"error": {"code": "...", "message": "words", "field": "name or null",
+               "errors": ["every problem, one sentence each"],
+               "problems": [{"sheet", "row", "column", "message"}]}}
+
+``problems`` is filled for uploaded files (imports), ``errors`` for every error that lists
+more than one problem (validation, eligibility refusals, missing qualifications, shortfalls).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from itembank import errors as e
+from lifecycle.errors import IneligibleError
+
+log = logging.getLogger(__name__)
 
 STATUS: list[tuple[type[e.ItemBankError], int]] = [
     (e.AuthenticationError, 401),
     (e.PermissionDeniedError, 403),
     (e.NotFoundError, 404),
     (e.TooManyAttemptsError, 429),
+    # an application that meets no eligibility alternative is refused input (附件1 第7条 不予受理)
+    (IneligibleError, 422),
     (e.BankNotReadyError, 409),
     (e.ConflictError, 409),
     (e.ValidationError, 422),
@@ -31,22 +46,65 @@ def status_for(exc: e.ItemBankError) -> int:
     return 400
 
 
-def error_body(code: str, message: str, *, field: str | None = None, errors: list[str] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "field": field, "errors": errors or []}}
+def error_body(code: str, message: str, *, field: str | None = None, errors: list[str] | None = None,
+               problems: list[dict] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "field": field, "errors": errors or [],
+                      "problems": problems or []}}
+
+
+def _listed(exc: e.ItemBankError) -> list[str]:
+    """The list of problems an error carries, whatever its class calls it."""
+    for attr in ("errors", "shortfalls", "missing", "reasons"):
+        found = getattr(exc, attr, None)
+        if found:
+            return [str(x) for x in found]
+    return []
+
+
+def _problems(exc: e.ItemBankError) -> list[dict]:
+    out = []
+    for p in getattr(exc, "problems", None) or []:
+        if dataclasses.is_dataclass(p) and not isinstance(p, type):
+            d = dataclasses.asdict(p)
+            out.append({"sheet": str(d.get("sheet", "")), "row": d.get("row"), "column": d.get("column"),
+                        "message": str(d.get("message", ""))})
+    return out
+
+
+class RejectUnstorableUrl:
+    """Refuse a path or query string holding a NUL character (``%00``) before any route sees
+    it: PostgreSQL cannot store or even compare such text, and no identifier holds one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogatepass")
+            query = scope.get("query_string") or b""
+            if b"%00" in raw or b"\x00" in raw or b"%00" in query or b"\x00" in query:
+                response = JSONResponse(error_body(
+                    "validation_error", "the request is not valid", field="url",
+                    errors=["url: the path or query contains a NUL character (%00)"]), status_code=422)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
+    app.add_middleware(RejectUnstorableUrl)
+
     @app.exception_handler(e.ItemBankError)
     async def _domain(_request: Request, exc: e.ItemBankError) -> JSONResponse:
         status = status_for(exc)
-        errors = list(getattr(exc, "errors", []) or getattr(exc, "shortfalls", []))
+        errors = _listed(exc)
         headers = {}
         if isinstance(exc, e.AuthenticationError):
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, e.TooManyAttemptsError):
             headers["Retry-After"] = str(exc.retry_after_s)
         message = exc.message.split("\n")[0] if errors else exc.message
-        return JSONResponse(error_body(exc.code, message, field=exc.field, errors=errors),
+        return JSONResponse(error_body(exc.code, message, field=exc.field, errors=errors, problems=_problems(exc)),
                             status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -54,12 +112,21 @@ def install(app: FastAPI) -> None:
         errors = []
         first_field = None
         for err in exc.errors():
-            loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")]
+            loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "form")]
             name = ".".join(loc) or "request"
             first_field = first_field or name
-            errors.append(f"{name}: {err.get('msg', 'invalid')}")
+            msg = str(err.get("msg", "invalid"))
+            errors.append(f"{name}: {msg.removeprefix('Value error, ')}")
         return JSONResponse(error_body("validation_error", "the request is not valid", field=first_field,
                                        errors=errors), status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # The services check uniqueness first; two requests racing past that check meet the
+        # database's constraint instead. The loser's transaction is rolled back.
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(error_body("conflict", "another request changed the same data at the same time; "
+                                       "reload and try again"), status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -67,3 +134,9 @@ def install(app: FastAPI) -> None:
                 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal_error", "the server failed on this request; the error is logged "
+                                       "for the administrator"), status_code=500)

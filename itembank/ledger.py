@@ -266,3 +266,29 @@ def verify_ledger(
     return LedgerVerification(
         ok=not problems, n_entries=n, head_hash=prev_hash, problems=tuple(problems)
     )
+
+
+def count_ledger(
+    session: Session,
+    *,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many entries ``query_ledger`` would give with the same filters and no limit."""
+    from sqlalchemy import func
+
+    q = select(func.count()).select_from(LedgerEntryRecord)
+    for column, value in ((LedgerEntryRecord.object_type, object_type), (LedgerEntryRecord.actor, actor),
+                          (LedgerEntryRecord.action, action),
+                          (LedgerEntryRecord.object_id, None if object_id is None else str(object_id))):
+        if value is not None:
+            q = q.where(column == value)
+    if since is not None:
+        q = q.where(LedgerEntryRecord.at >= since)
+    if until is not None:
+        q = q.where(LedgerEntryRecord.at < until)
+    return session.scalar(q) or 0

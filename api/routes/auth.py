@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, TokenDep
+from api.schemas.common import Text
 from itembank import accounts
 from itembank.errors import AuthenticationError
 
@@ -26,16 +26,18 @@ class MeOut(BaseModel):
     roles: list[tuple[str, str | None]]
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, summary="Log in: get a bearer token")
 def login(request: Request, session: SessionDep, settings: SettingsDep,
-          form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
-    """Exchange username and password for a bearer token (rate limited per user and address)."""
+          username: Annotated[Text, Form(min_length=1, max_length=64)],
+          password: Annotated[Text, Form(min_length=1, max_length=200)]) -> TokenOut:
+    """Exchange username and password (form fields, OAuth2 password flow) for a bearer token.
+    Failed logins are rate limited per user and per address."""
     client = request.client.host if request.client else ""
     try:
-        user = accounts.authenticate(session, username=form.username, password=form.password, client=client)
+        user = accounts.authenticate(session, username=username, password=password, client=client)
     except AuthenticationError:
         session.rollback()
-        accounts.record_failure(session, username=form.username, client=client)
+        accounts.record_failure(session, username=username, client=client)
         session.commit()  # the failure must count although the login fails
         raise
     issued = accounts.issue_token(session, user=user,
@@ -44,14 +46,14 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, summary="Log out: revoke this token")
 def logout(session: SessionDep, user: CurrentUser, token: TokenDep) -> None:
     """Revoke the token used for this request."""
     accounts.revoke_token(session, token=token or "", actor=user.username)
     session.commit()
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, summary="Who am I: username and roles")
 def me(user: CurrentUser) -> MeOut:
     return MeOut(username=user.username, display_name=user.display_name,
                  roles=[(r.value, c) for r, c in user.roles])

@@ -8,7 +8,7 @@ from api.deps import SessionDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", summary="Is the service up (no login)")
 def health(session: SessionDep) -> dict:
     """Liveness and database check; needs no login."""
     session.execute(text("SELECT 1"))

@@ -1,6 +1,8 @@
-"""Items and versions, under need-to-know (附件12 第9条): bank managers see the whole bank
-(within their occupations), writers only their own items. Every read of item content is
-written to the ledger."""
+"""Items and versions, under need-to-know (附件12 第9条, ``itembank.visibility``): bank managers
+see the whole bank (within their occupations), writers their own items, reviewers the items
+assigned to them, committee members the items of their batches. Every read of item content
+is written to the ledger. Writing goes through the authoring workflow (附件11 第13–14条):
+only registered writers (第10条) create and revise items, and a revision keeps the old version."""
 
 from __future__ import annotations
 
@@ -8,38 +10,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, check_scope, require
-from api.schemas.common import Page
+from api.deps import PagingDep, SessionDep, require
+from api.schemas.common import MAX_ID, CodePath, IdPath, Page, Text
 from api.schemas.items import ItemIn, ItemOut, ItemRevisionIn, ItemSummary, UsageOut
 from itembank import items as item_service
-from itembank import ledger, occupations
-from itembank.domain import Actor, BankRef, Item, ItemType, Part, Role, VersionState
+from itembank import ledger, occupations, workflow
+from itembank.domain import Actor, Item, ItemType, Part, Role, VersionState
 from itembank.errors import PermissionDeniedError
 from itembank.pool import page_items
+from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access
 
 router = APIRouter(prefix="/banks/{bank_id}/items", tags=["items"])
-ITEM_ROLES = (Role.BANK_MANAGER, Role.ITEM_WRITER)
-ItemActor = Annotated[Actor, require(*ITEM_ROLES)]
+ReaderDep = Annotated[Actor, require(*CONTENT_ROLES)]
+WriterDep = Annotated[Actor, require(Role.ITEM_WRITER)]
+VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="A version number; default the latest.")]
 
 
-def _bank_for(session, bank_id: int, actor: Actor) -> BankRef:  # type: ignore[no-untyped-def]
-    bank = occupations.get_bank_by_id(session, bank_id)
-    check_scope(actor, bank.occupation.code, *ITEM_ROLES)
-    return bank
-
-
-def _sees_whole_bank(actor: Actor, bank: BankRef) -> bool:
-    return actor.has(Role.BANK_MANAGER, occupation_code=bank.occupation.code)
-
-
-def _check_item_access(session, actor: Actor, bank: BankRef, code: str) -> None:  # type: ignore[no-untyped-def]
-    if _sees_whole_bank(actor, bank):
-        return
-    if item_service.item_writer(session, bank=bank, code=code) != actor.username:
-        raise PermissionDeniedError(f"item {code} is not yours; writers see only their own items (附件12)")
-
-
-def _summary(it: Item) -> ItemSummary:
+def summary_of(it: Item) -> ItemSummary:
     return ItemSummary(
         code=it.code, version=it.version, state=it.state, item_type=it.item_type, points=it.points,
         element_codes=list(it.content.element_codes), difficulty_rating=it.content.difficulty_rating,
@@ -48,41 +35,46 @@ def _summary(it: Item) -> ItemSummary:
     )
 
 
-@router.get("", response_model=Page[ItemSummary])
+@router.get("", response_model=Page[ItemSummary], summary="List the items you may see")
 def list_items(
-    bank_id: int, session: SessionDep, actor: ItemActor,
+    bank_id: IdPath, session: SessionDep, actor: ReaderDep, paging: PagingDep,
     part: Part | None = None, state: VersionState | None = None, item_type: ItemType | None = None,
-    element: str | None = None, q: str | None = Query(None, max_length=100), compromised: bool | None = None,
-    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
-) -> Page[ItemSummary]:
-    """The latest version of each item, filtered and paged; writers get only their own."""
-    bank = _bank_for(session, bank_id, actor)
-    created_by = None if _sees_whole_bank(actor, bank) else actor.username
-    found, total = page_items(session, bank=bank, part=part, created_by=created_by, state=state,
+    element: Annotated[Text | None, Query(max_length=64, description="Element code (鉴定点).")] = None,
+    q: Annotated[Text | None, Query(max_length=100, description="Text in the stem or the code.")] = None,
+    compromised: bool | None = None,
+) -> dict:
+    """The latest version of each item, filtered and paged: the whole bank for its bank
+    managers, otherwise only the items you wrote, were assigned to review, or sit on as a
+    committee member. The codes listed are written to the ledger."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    vis = item_visibility(session, actor=actor, bank=bank)
+    found, total = page_items(session, bank=bank, part=part, created_by=vis.created_by,
+                              codes=sorted(vis.codes) if vis.codes is not None else None, state=state,
                               item_type=item_type.value if item_type else None, element_code=element,
-                              text=q, compromised=compromised, offset=offset, limit=limit)
+                              text=q, compromised=compromised, offset=paging.offset, limit=paging.limit)
     ledger.append(session, actor=actor.username, action="items.list", object_type="bank", object_id=bank_id,
                   details={"codes": [it.code for it in found], "filters": {
                       "part": part.value if part else None, "state": state.value if state else None,
-                      "q": q, "offset": offset, "limit": limit}})
+                      "q": q, "offset": paging.offset, "limit": paging.limit}})
     session.commit()
-    return Page[ItemSummary](items=[_summary(it) for it in found], total=total, offset=offset, limit=limit)
+    return paging.page([summary_of(it) for it in found], total)
 
 
-@router.post("", response_model=ItemOut, status_code=201)
-def create_item(bank_id: int, body: ItemIn, session: SessionDep, actor: ItemActor) -> ItemOut:
-    """A new item as a draft of its writer."""
-    bank = _bank_for(session, bank_id, actor)
-    item = item_service.add_item(session, bank=bank, code=body.code, content=body.content.to_domain(),
-                                 set_code=body.set_code, actor=actor.username)
+@router.post("", response_model=ItemOut, status_code=201, summary="Write a new item (draft)")
+def create_item(bank_id: IdPath, body: ItemIn, session: SessionDep, actor: WriterDep) -> ItemOut:
+    """A registered writer (附件11 第10条) creates an item; its first version is a draft."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    item = workflow.create_item(session, actor=actor, bank=bank, code=body.code, content=body.content.to_domain(),
+                                set_code=body.set_code)
     session.commit()
     return ItemOut.of(item)
 
 
-@router.get("/{code}", response_model=ItemOut)
-def get_item(bank_id: int, code: str, session: SessionDep, actor: ItemActor, version: int | None = None) -> ItemOut:
-    bank = _bank_for(session, bank_id, actor)
-    _check_item_access(session, actor, bank, code)
+@router.get("/{code}", response_model=ItemOut, summary="Read one item (ledgered)")
+def get_item(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ReaderDep,
+             version: VersionQuery = None) -> ItemOut:
+    bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=actor, bank=bank, code=code)
     item = item_service.get_item(session, bank=bank, code=code, version=version)
     ledger.append(session, actor=actor.username, action="item.read", object_type="item", object_id=item.id or code,
                   details={"code": code, "version": item.version})
@@ -90,10 +82,10 @@ def get_item(bank_id: int, code: str, session: SessionDep, actor: ItemActor, ver
     return ItemOut.of(item)
 
 
-@router.get("/{code}/versions", response_model=list[ItemOut])
-def list_versions(bank_id: int, code: str, session: SessionDep, actor: ItemActor) -> list[ItemOut]:
-    bank = _bank_for(session, bank_id, actor)
-    _check_item_access(session, actor, bank, code)
+@router.get("/{code}/versions", response_model=list[ItemOut], summary="Read every version of an item (ledgered)")
+def list_versions(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ReaderDep) -> list[ItemOut]:
+    bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=actor, bank=bank, code=code)
     versions = item_service.list_versions(session, bank=bank, code=code)
     ledger.append(session, actor=actor.username, action="item.read", object_type="item",
                   object_id=versions[0].id or code, details={"code": code, "versions": [v.version for v in versions]})
@@ -101,12 +93,15 @@ def list_versions(bank_id: int, code: str, session: SessionDep, actor: ItemActor
     return [ItemOut.of(v) for v in versions]
 
 
-@router.put("/{code}", response_model=ItemOut)
-def revise_item(bank_id: int, code: str, body: ItemRevisionIn, session: SessionDep, actor: ItemActor) -> ItemOut:
-    """A revision makes a new version (draft); the old versions stay readable (附件11 第14条)."""
-    bank = _bank_for(session, bank_id, actor)
-    _check_item_access(session, actor, bank, code)
-    item = item_service.revise_item(session, bank=bank, code=code, content=body.content.to_domain(),
-                                    actor=actor.username, reason=body.reason)
+@router.put("/{code}", response_model=ItemOut, summary="Revise an item (makes a new version)")
+def revise_item(bank_id: IdPath, code: CodePath, body: ItemRevisionIn, session: SessionDep,
+                actor: WriterDep) -> ItemOut:
+    """A revision makes a new draft version; the old versions stay readable (附件11 第14条).
+    Writers revise their own items; a version under review or awaiting acceptance is frozen."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    if Role.ADMIN not in actor.roles and item_service.item_writer(session, bank=bank, code=code) != actor.username:
+        raise PermissionDeniedError(f"item {code} is not yours; writers revise only their own items (附件12)")
+    item = workflow.revise(session, actor=actor, bank=bank, code=code, content=body.content.to_domain(),
+                           reason=body.reason)
     session.commit()
     return ItemOut.of(item)

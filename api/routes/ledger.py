@@ -1,3 +1,5 @@
+"""The ledger (台帐): every traceable act, hash-chained (附件11 第24条). Auditors read it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import SessionDep, require
+from api.deps import PagingDep, SessionDep, require
+from api.schemas.common import Moment, Page, Text
 from itembank.domain import Actor, Role
-from itembank.ledger import query_ledger, verify_ledger
+from itembank.ledger import count_ledger, query_ledger, verify_ledger
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 AuditorDep = Annotated[Actor, require(Role.AUDITOR)]
@@ -33,22 +36,27 @@ class VerificationOut(BaseModel):
     problems: list[str]
 
 
-@router.get("", response_model=list[LedgerEntryOut])
+@router.get("", response_model=Page[LedgerEntryOut], summary="Search the ledger")
 def list_entries(
-    session: SessionDep, actor: AuditorDep,
-    object_type: str | None = None, object_id: str | None = None, by: str | None = Query(None, alias="actor"),
-    action: str | None = None, since: datetime | None = None, until: datetime | None = None,
-    offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
-) -> list[LedgerEntryOut]:
+    session: SessionDep, actor: AuditorDep, paging: PagingDep,
+    object_type: Annotated[Text | None, Query(max_length=64, description="e.g. item, bank, certificate")] = None,
+    object_id: Annotated[Text | None, Query(max_length=128)] = None,
+    by: Annotated[Text | None, Query(alias="actor", max_length=100, description="Who acted (username).")] = None,
+    action: Annotated[Text | None, Query(max_length=64, description="e.g. item.read, batch.sign")] = None,
+    since: Annotated[Moment | None, Query()] = None, until: Annotated[Moment | None, Query()] = None,
+) -> dict:
     """Ledger entries by object, actor, action and time, oldest first."""
-    entries = query_ledger(session, object_type=object_type, object_id=object_id, actor=by, action=action,
-                           since=since, until=until, limit=limit, offset=offset)
-    return [LedgerEntryOut(id=e.id, at=e.at, actor=e.actor, action=e.action, object_type=e.object_type,
-                           object_id=e.object_id, details=e.details, prev_hash=e.prev_hash, hash=e.hash)
-            for e in entries]
+    filters = dict(object_type=object_type, object_id=object_id, actor=by, action=action, since=since, until=until)
+    entries = query_ledger(session, **filters, limit=paging.limit, offset=paging.offset)  # type: ignore[arg-type]
+    return paging.page([LedgerEntryOut(id=e.id, at=e.at, actor=e.actor, action=e.action, object_type=e.object_type,
+                                       object_id=e.object_id, details=e.details, prev_hash=e.prev_hash, hash=e.hash)
+                        for e in entries], count_ledger(session, **filters))  # type: ignore[arg-type]
 
 
-@router.get("/verify", response_model=VerificationOut)
-def verify(session: SessionDep, actor: AuditorDep, expect_head: str | None = None) -> VerificationOut:
+@router.get("/verify", response_model=VerificationOut, summary="Check the ledger's hash chain")
+def verify(session: SessionDep, actor: AuditorDep,
+           expect_head: Annotated[Text | None, Query(max_length=64)] = None) -> VerificationOut:
+    """Recompute every hash: finds any entry edited, inserted or deleted; compare the head
+    hash with one noted earlier to find entries deleted at the end."""
     v = verify_ledger(session, expect_head=expect_head)
     return VerificationOut(ok=v.ok, n_entries=v.n_entries, head_hash=v.head_hash, problems=list(v.problems))

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import In
 from itembank.domain import BankRef, ElementTable, Importance, Occupation, OccupationCategory, Part
 
 
-class OccupationIn(BaseModel):
-    code: str = Field(examples=["6-31-01-03"])
-    name: str = Field(examples=["电工"])
+class OccupationIn(In):
+    code: str = Field(max_length=32, examples=["6-31-01-03"])
+    name: str = Field(max_length=200, examples=["电工"])
     category: OccupationCategory
-    work_type: str | None = None
+    work_type: str | None = Field(None, max_length=200)
     filed: bool = True
 
 
@@ -26,9 +27,9 @@ class OccupationOut(BaseModel):
         return cls(id=o.id, code=o.code, name=o.name, work_type=o.work_type, category=o.category, filed=o.filed)
 
 
-class BankIn(BaseModel):
-    occupation_code: str
-    work_type: str | None = None
+class BankIn(In):
+    occupation_code: str = Field(max_length=32)
+    work_type: str | None = Field(None, max_length=200)
     level: int = Field(ge=1, le=5)
 
 
@@ -53,9 +54,17 @@ class ElementNodeIO(BaseModel):
     importance: Importance | None = None
 
 
-class ElementTableIn(BaseModel):
-    nodes: list[ElementNodeIO]
-    note: str = ""
+class ElementNodeIn(In):
+    code: str = Field(max_length=64)
+    name: str = Field(max_length=400)
+    weight: float = Field(ge=0, le=100)
+    parent_code: str | None = Field(None, max_length=64)
+    importance: Importance | None = None
+
+
+class ElementTableIn(In):
+    nodes: list[ElementNodeIn] = Field(max_length=5000)
+    note: str = Field("", max_length=4000)
 
 
 class ElementTableOut(BaseModel):

@@ -4,6 +4,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import Code, In
+
 from itembank.domain import (
     ClassicalStats,
     IrtParams,
@@ -27,18 +29,31 @@ class RubricPointIO(BaseModel):
     criteria: str = ""
 
 
-class ItemContentIO(BaseModel):
+class OptionIn(In):
+    label: str = Field(max_length=8)
+    text: str = Field(max_length=4000)
+
+
+class RubricPointIn(In):
+    description: str = Field(max_length=4000)
+    points: float = Field(ge=0, le=1000)
+    criteria: str = Field("", max_length=4000)
+
+
+class ItemContentIn(In):
+    """What a writer writes (附件11 第13条: content, key and scoring standard)."""
+
     item_type: ItemType
     stem: str
-    points: float
-    element_codes: list[str]
-    options: list[OptionIO] = []
-    key: list[str] = []
-    rubric: list[RubricPointIO] = []
+    points: float = Field(ge=0, le=1000)
+    element_codes: list[str] = Field(max_length=50)
+    options: list[OptionIn] = Field([], max_length=26)
+    key: list[str] = Field([], max_length=26)
+    rubric: list[RubricPointIn] = Field([], max_length=100)
     analysis: str = ""
-    time_limit_min: float | None = None
+    time_limit_min: float | None = Field(None, ge=0, le=10_000)
     equipment: str = ""
-    estimated_time_s: float = 60.0
+    estimated_time_s: float = Field(60.0, ge=0, le=1_000_000)
     difficulty_rating: int = Field(3, ge=1, le=5)
 
     def to_domain(self) -> ItemContent:
@@ -51,6 +66,21 @@ class ItemContentIO(BaseModel):
             estimated_time_s=self.estimated_time_s, difficulty_rating=self.difficulty_rating,
         )
 
+
+class ItemContentIO(BaseModel):
+    item_type: ItemType
+    stem: str
+    points: float
+    element_codes: list[str]
+    options: list[OptionIO] = []
+    key: list[str] = []
+    rubric: list[RubricPointIO] = []
+    analysis: str = ""
+    time_limit_min: float | None = None
+    equipment: str = ""
+    estimated_time_s: float = 60.0
+    difficulty_rating: int = 3
+
     @classmethod
     def of(cls, c: ItemContent) -> ItemContentIO:
         return cls(
@@ -62,15 +92,15 @@ class ItemContentIO(BaseModel):
         )
 
 
-class ItemIn(BaseModel):
-    code: str
-    content: ItemContentIO
-    set_code: str | None = None
+class ItemIn(In):
+    code: Code = Field(examples=["Q0001"])
+    content: ItemContentIn
+    set_code: str | None = Field(None, max_length=64)
 
 
-class ItemRevisionIn(BaseModel):
-    content: ItemContentIO
-    reason: str = ""
+class ItemRevisionIn(In):
+    content: ItemContentIn
+    reason: str = Field("", max_length=2000)
 
 
 class ClassicalOut(BaseModel):

@@ -105,6 +105,6 @@ def test_readiness_and_element_tables(api: Api) -> None:
 def test_auditor_reads_the_ledger_but_no_items(api: Api) -> None:
     aud = api.add_user("auditor1", Role.AUDITOR)
     assert api.client.get(f"/banks/{api.bank_id}/items", headers=aud).status_code == 403
-    entries = api.client.get("/ledger", headers=aud, params={"action": "auth.login"}).json()
+    entries = api.client.get("/ledger", headers=aud, params={"action": "auth.login"}).json()["items"]
     assert any(e["actor"] == "auditor1" for e in entries)
     assert api.client.get("/ledger/verify", headers=aud).json()["ok"] is True

@@ -1,0 +1,110 @@
+"""Need-to-know for item content (附件12 第9条: 按需知密; 附件11 第23条).
+
+Who may read which items of a bank:
+
+- a bank manager of the occupation: the whole bank (nobody else browses it);
+- an item writer: the items they created;
+- a reviewer: the items a bank manager assigned to them;
+- a committee member: the items of the acceptance batches they sit on;
+- nobody else (exam office, examiners, auditors read no item content).
+
+A user holding several roles sees the union. Reading is ledgered by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itembank.domain import Actor, BankRef, Role
+from itembank.errors import NotFoundError, PermissionDeniedError
+from itembank.orm import ItemRecord
+from itembank.orm_workflow import (
+    AcceptanceBatchRecord,
+    AcceptanceItemRecord,
+    AcceptanceMemberRecord,
+    ReviewAssignmentRecord,
+)
+
+__all__ = ["ItemVisibility", "batch_member_codes", "item_visibility", "require_item_access"]
+
+CONTENT_ROLES = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemVisibility:
+    """What an actor may read of one bank: everything, or the items of one writer, or a set
+    of codes. Exactly one of ``created_by`` and ``codes`` is set unless ``whole_bank``."""
+
+    whole_bank: bool
+    created_by: str | None = None
+    codes: frozenset[str] | None = None
+
+
+def _assigned_codes(session: Session, bank: BankRef, reviewer: str) -> set[str]:
+    return set(session.scalars(
+        select(ItemRecord.code).join(ReviewAssignmentRecord, ReviewAssignmentRecord.item_id == ItemRecord.id)
+        .where(ItemRecord.bank_id == bank.id, ReviewAssignmentRecord.reviewer == reviewer)))
+
+
+def batch_member_codes(session: Session, bank: BankRef, member: str) -> set[str]:
+    """Codes of the items in the bank's acceptance batches that ``member`` sits on."""
+    return set(session.scalars(
+        select(ItemRecord.code)
+        .join(AcceptanceItemRecord, AcceptanceItemRecord.item_id == ItemRecord.id)
+        .join(AcceptanceBatchRecord, AcceptanceBatchRecord.id == AcceptanceItemRecord.batch_id)
+        .join(AcceptanceMemberRecord, AcceptanceMemberRecord.batch_id == AcceptanceBatchRecord.id)
+        .where(AcceptanceBatchRecord.bank_id == bank.id, AcceptanceMemberRecord.username == member)))
+
+
+def _own_codes(session: Session, bank: BankRef, writer: str) -> set[str]:
+    return set(session.scalars(select(ItemRecord.code).where(ItemRecord.bank_id == bank.id,
+                                                              ItemRecord.created_by == writer)))
+
+
+def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVisibility:
+    """The items of ``bank`` the actor may read; ``PermissionDeniedError`` when none may be."""
+    occ = bank.occupation.code
+    if actor.has(Role.BANK_MANAGER, occupation_code=occ):
+        return ItemVisibility(True)
+    writer = actor.has(Role.ITEM_WRITER, occupation_code=occ)
+    reviewer = actor.has(Role.REVIEWER, occupation_code=occ)
+    member = actor.has(Role.COMMITTEE_MEMBER, occupation_code=occ)
+    if not (writer or reviewer or member):
+        raise PermissionDeniedError(
+            f"{actor.username} may not read the items of {bank.label}: only its bank managers, writers "
+            "(own items), reviewers (assigned items) and committee members (their batches) may (附件12 第9条)")
+    if writer and not (reviewer or member):
+        return ItemVisibility(False, created_by=actor.username)
+    codes: set[str] = set()
+    if writer:
+        codes |= _own_codes(session, bank, actor.username)
+    if reviewer:
+        codes |= _assigned_codes(session, bank, actor.username)
+    if member:
+        codes |= batch_member_codes(session, bank, actor.username)
+    return ItemVisibility(False, codes=frozenset(codes))
+
+
+def require_item_access(session: Session, *, actor: Actor, bank: BankRef, code: str) -> None:
+    """Refuse unless the actor may read item ``code`` of ``bank`` (see the module docstring).
+    An unknown code is ``NotFoundError`` for those who see the whole bank, a refusal otherwise
+    (others learn nothing about which codes exist)."""
+    vis = item_visibility(session, actor=actor, bank=bank)
+    if vis.whole_bank:
+        if session.scalar(select(ItemRecord.id).where(ItemRecord.bank_id == bank.id,
+                                                      ItemRecord.code == code)) is None:
+            raise NotFoundError(f"no item {code} in {bank.label}", field="code")
+        return
+    if vis.created_by is not None:
+        mine = session.scalar(select(ItemRecord.created_by).where(ItemRecord.bank_id == bank.id,
+                                                                  ItemRecord.code == code))
+        if mine == actor.username:
+            return
+    elif vis.codes is not None and code in vis.codes:
+        return
+    raise PermissionDeniedError(
+        f"item {code} is not yours to read: writers see their own items, reviewers the items assigned "
+        "to them, committee members the items of their batches (附件12 第9条)")
