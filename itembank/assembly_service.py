@@ -11,7 +11,7 @@ the bank (附件1 第14条, 附件11 第21条); a bank below its minimums only g
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any
@@ -366,37 +366,49 @@ def list_runs(session: Session, *, bank: BankRef, offset: int = 0, limit: int = 
     return [_run_view(session, r) for r in recs], total
 
 
-def execute_run(session: Session, *, run_id: int, progress: Callable[[float, str], None] | None = None) -> RunView:
-    """Load the pool, assemble, and record papers. The caller commits.
+@dataclass(frozen=True, slots=True)
+class PreparedRun:
+    """What a run needs to solve, loaded in one short transaction: the solve itself then runs
+    outside any transaction (a long solve must not hold the database)."""
 
-    Infeasibility and time limits are outcomes (the run finishes with its diagnosis, no
-    papers); only errors in the input raise.
-    """
+    run_id: int
+    bank: BankRef
+    blueprint: StoredBlueprint
+    params: RunParams
+    bank_pool: BankPool
+
+
+def prepare_run(session: Session, *, run_id: int) -> PreparedRun:
     rec = _run_record(session, run_id)
     if rec.state is RunState.QUEUED:
         mark_running(session, run_id=run_id)
+    elif rec.state is not RunState.RUNNING:
+        raise ConflictError(f"assembly run {run_id} is {RunState(rec.state).value}; it cannot run again")
     bank = get_bank_by_id(session, rec.bank_id)
-    stored = get_blueprint(session, rec.blueprint_id)
-    params = RunParams(**rec.params)
-    part = Part(rec.part)
-    say = progress or (lambda _p, _m: None)
-    say(0.1, "loading the pool")
-    bp_pool = load_bank_pool(session, bank=bank, part=part)
-    say(0.2, f"solving with {params.solver} ({len(bp_pool.items)} items)")
-    result = asm.assemble_forms(
-        bp_pool.pool, stored.blueprint, n_forms=params.n_forms, n_backups=params.n_backups,
-        solver=params.solver, time_limit_s=params.time_limit_s, rel_gap=params.rel_gap, seed=params.seed,
-        formulation=params.formulation,
+    return PreparedRun(run_id=run_id, bank=bank, blueprint=get_blueprint(session, rec.blueprint_id),
+                       params=RunParams(**rec.params), bank_pool=load_bank_pool(session, bank=bank, part=Part(rec.part)))
+
+
+def solve_run(prepared: PreparedRun) -> asm.AssemblyResult:
+    """Pure: no database."""
+    p = prepared.params
+    return asm.assemble_forms(
+        prepared.bank_pool.pool, prepared.blueprint.blueprint, n_forms=p.n_forms, n_backups=p.n_backups,
+        solver=p.solver, time_limit_s=p.time_limit_s, rel_gap=p.rel_gap, seed=p.seed, formulation=p.formulation,
     )
-    say(0.9, "recording the papers")
+
+
+def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.AssemblyResult) -> RunView:
+    rec = _run_record(session, prepared.run_id)
+    bp_pool = prepared.bank_pool
     rec.report = result_to_dict(result)
     rec.outcome = result.status
     rec.pool_snapshot = [[code, bp_pool.items[code].version_id] for code in sorted(bp_pool.items)]
     rec.pool_fingerprint = result.pool_fingerprint
     papers: list[PaperRecord] = []
     if result.forms:
-        papers = _record_papers(session, rec=rec, bank=bank, stored=stored, params=params, result=result,
-                                bp_pool=bp_pool)
+        papers = _record_papers(session, rec=rec, bank=prepared.bank, stored=prepared.blueprint,
+                                params=prepared.params, result=result, bp_pool=bp_pool)
     rec.state = RunState.FINISHED
     rec.progress = 1.0
     rec.finished_at = datetime.now(timezone.utc)
@@ -406,6 +418,21 @@ def execute_run(session: Session, *, run_id: int, progress: Callable[[float, str
                   object_id=rec.id, details={"outcome": result.status, "papers": [p.code for p in papers],
                                              "gap": result.report.rel_gap, "time_s": result.report.time_s})
     return _run_view(session, rec)
+
+
+def set_progress(session: Session, *, run_id: int, progress: float, message: str) -> None:
+    rec = _run_record(session, run_id)
+    rec.progress = max(0.0, min(1.0, progress))
+    rec.message = message
+    session.flush()
+
+
+def execute_run(session: Session, *, run_id: int) -> RunView:
+    """Prepare, solve and record in the caller's transaction (CLI, demo, tests). The caller
+    commits. Infeasibility and time limits are outcomes (the run finishes with its diagnosis,
+    no papers); only errors in the input raise."""
+    prepared = prepare_run(session, run_id=run_id)
+    return record_run_result(session, prepared=prepared, result=solve_run(prepared))
 
 
 def _outcome_words(result: asm.AssemblyResult) -> str:
@@ -419,11 +446,10 @@ def _outcome_words(result: asm.AssemblyResult) -> str:
 
 def run_assembly(
     session: Session, *, bank: BankRef, blueprint: StoredBlueprint, params: RunParams, actor: str,
-    progress: Callable[[float, str], None] | None = None,
 ) -> RunView:
     """Request and execute in one transaction (CLI, demo, tests)."""
     view = request_run(session, bank=bank, blueprint=blueprint, params=params, actor=actor)
-    return execute_run(session, run_id=view.id, progress=progress)
+    return execute_run(session, run_id=view.id)
 
 
 def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
