@@ -158,7 +158,7 @@ def page_slice(rows: Sequence[Any], offset: int, limit: int) -> list[Any]:
 # --------------------------------------------------------------------------------------
 # Problems -> per-field errors
 
-_FIELD_RE = re.compile(r"^(?:item [^:]*: )?([a-z_]+)(?:\[[^\]]*\])?: (.*)$", re.DOTALL)
+_FIELD_RE = re.compile(r"^(?:item [^:]*: )?([a-z_0-9]+)(?:\[[^\]]*\])?: (.*)$", re.DOTALL)
 
 # Chinese for the common problems the services report (item content, acceptance batches);
 # any message not matched here is shown as the service wrote it.
@@ -199,6 +199,23 @@ _PROBLEMS_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh
     (r"^item (\S+): (.+) wrote it and may not sit on its acceptance committee",
      r"试题 \1：\2 是命题人，不能担任其验收委员"),
     (r"^item (\S+): compromised", r"试题 \1 已泄密，不得验收（附件16）"),
+    # blueprints (assembly.validate_blueprint names the first bad field)
+    (r"^must be >= (\S+), got (\S+)$", r"不得小于 \1（现为 \2）"),
+    (r"^must be <= (\S+), got (\S+)$", r"不得大于 \1（现为 \2）"),
+    (r"^must be an integer", "须为整数"),
+    (r"^must be a finite number", "须为数字"),
+    (r"^is required$", "必填"),
+    (r"^(\S+) is above (\S+) = (\S+)$", r"\1 大于上限 \3"),
+    (r"type '(\w+)' listed twice", r"题型重复"),
+    (r"needs at least one type", "至少需要一种题型"),
+    # refusals (api.deps.require, check_scope, itembank.visibility)
+    (r"^(\S+) may not do this; it needs the role (.+)$", r"\1 无权执行此操作：需要以下角色之一：\2"),
+    (r"^(\S+) has no role for occupation (\S+); ask an administrator$",
+     r"\1 没有职业 \2 的相应角色，请联系系统管理员"),
+    (r"^item (\S+) is not yours to read",
+     r"试题 \1 不在您的查阅范围内：命题专家只看自己的试题，审题专家只看分配给自己的试题，验收委员只看所在批次的试题（附件12 第9条）"),
+    (r"^(\S+) may not read the items of (.+?): only", r"\1 无权查阅 \2 的试题（附件12 第9条）"),
+    (r"security token does not match", "表单安全校验未通过（页面可能已过期）：请刷新页面后重试"),
 ]]
 
 

@@ -27,7 +27,6 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import SessionDep, require
@@ -139,12 +138,12 @@ ERROR_TITLES = {
 
 
 def error_page(request: Request, status: int, message: str, errors: list[str] | None = None) -> Response:
-    from api.web.render import templates
+    from api.web.render import templates, zh_problem
 
     return templates.TemplateResponse(
         request, "error.html",
-        {"status": status, "title": ERROR_TITLES.get(status, "操作未完成"), "message": message,
-         "errors": errors or [], "page": getattr(request.state, "page", None)},
+        {"status": status, "title": ERROR_TITLES.get(status, "操作未完成"), "message": zh_problem(message),
+         "errors": [zh_problem(e) for e in errors or []], "page": getattr(request.state, "page", None)},
         status_code=status)
 
 
@@ -171,7 +170,3 @@ class PageRoute(APIRoute):
 
         return page_handler
 
-
-def commit(session: Session) -> None:
-    """Pages commit once, as API routes do."""
-    session.commit()
