@@ -16,7 +16,7 @@ import assembly as asm
 from api.deps import SessionDep, check_scope
 from api.jobs import JobRunner
 from api.web.common import page_router, scoped_bank
-from api.web.render import field_errors, render
+from api.web.render import field_errors, render, zh_problem
 from api.web.session import FormDep, PageContext, page_role
 from assembly.blueprint import OBJECTIVES
 from exports import from_assembly, plot_curves
@@ -221,7 +221,7 @@ def blueprint_save(request: Request, bank_id: int, blueprint_id: int, session: S
     except ValidationError as e:
         session.rollback()
         name, what = _field_of(e.message)
-        return _editor(request, bank, stored, values, {name: [what]}, status=422)
+        return _editor(request, bank, stored, values, {name: [zh_problem(what)]}, status=422)
     session.commit()
     return RedirectResponse(f"/ui/banks/{bank_id}/blueprints?done=saved#bp-{saved.id}", status_code=303)
 
