@@ -319,13 +319,52 @@ def _done(run: svc.RunView) -> bool:
     return run.state in (RunState.FINISHED, RunState.FAILED)
 
 
+# Chinese for the check rows' labels (assembly.check); others are shown as the checker wrote them
+_CHECK_LABELS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"^(\w+): number of items$"), lambda m: f"{_type_zh(m[1])}：题数"),
+    (re.compile(r"^(\w+): points$"), lambda m: f"{_type_zh(m[1])}：分值"),
+    (re.compile(r"^element (\S+): (items|points)$"), lambda m: f"鉴定点 {m[1]}：{'题数' if m[2] == 'items' else '分值'}"),
+    (re.compile(r"^items listed twice$"), lambda m: "重复试题"),
+    (re.compile(r"^items of a type not in the blueprint$"), lambda m: "方案外题型的试题"),
+    (re.compile(r"^ineligible items$"), lambda m: "不可用试题（未验收、泄密或被排除）"),
+    (re.compile(r"^item sets not taken whole$"), lambda m: "未整组选入的题组"),
+    (re.compile(r"^enemy pairs in the paper$"), lambda m: "同卷互斥试题对"),
+]
+
+
+def _type_zh(value: str) -> str:
+    try:
+        return ItemType(value).zh
+    except ValueError:
+        return value
+
+
+def _check_label(label: str) -> str:
+    for pattern, zh in _CHECK_LABELS:
+        m = pattern.match(label)
+        if m:
+            return zh(m)
+    return label
+
+
+def _required(lo: float | None, hi: float | None) -> str:
+    def n(x: float) -> str:
+        return f"{x:g}"
+    if lo is not None and hi is not None:
+        return f"= {n(lo)}" if lo == hi else f"{n(lo)} – {n(hi)}"
+    if hi is not None:
+        return f"≤ {n(hi)}"
+    return f"≥ {n(lo)}" if lo is not None else ""
+
+
 def _check_rows(run: svc.RunView, papers: list[svc.PaperView]) -> list[dict[str, Any]]:
     """Blueprint vs achieved: one row per constraint, one cell per paper."""
     rows: dict[str, dict[str, Any]] = {}
     for k, view in enumerate(papers):
         for r in view.checks.get("rows", []):
-            row = rows.setdefault(r["name"], {"label": r.get("label") or r["name"], "family": r.get("family", ""),
-                                              "lo": r.get("lo"), "hi": r.get("hi"), "cells": [None] * len(papers)})
+            row = rows.setdefault(r["name"], {"label": _check_label(r.get("label") or r["name"]),
+                                              "required": _required(r.get("lo"), r.get("hi")),
+                                              "cells": [None] * len(papers)})
             row["cells"][k] = (r.get("achieved"), r.get("ok"))
             row["bad"] = row.get("bad", False) or r.get("ok") is False
     return list(rows.values())

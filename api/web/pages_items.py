@@ -137,7 +137,7 @@ def _problems(session: Session, bank: BankRef, form: ItemForm, *, new: bool) -> 
     rules = validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
                                                                            part=content.part))
     if new:
-        rules += validate_code(form.code)
+        rules += [f"code: {p}" for p in validate_code(form.code)]
     problems += [p for p in rules if p.split(":", 1)[0] not in input_fields]
     return content, field_errors(problems, known=FIELDS)
 

@@ -205,7 +205,7 @@ def test_writer_to_two_person_opening(live: Live, login: Callable[..., Page]) ->
     expect(page).to_have_url(re.compile(r"/ui/runs/\d+$"))
     expect(page.locator("#papers section")).to_have_count(3, timeout=90_000)  # polled until finished
     expect(page.locator("#papers")).to_contain_text("备用1")
-    expect(page.locator("#checks")).to_contain_text("single_choice")
+    expect(page.locator("#checks")).to_contain_text("单项选择题：题数")
     expect(page.locator("#checks .bad-text")).to_have_count(0)
     expect(page.locator("#solver-report")).to_contain_text("cbc")
     img = page.locator(".plot img")
