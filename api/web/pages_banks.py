@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Annotated
 
-from fastapi import Request, UploadFile
+from fastapi import Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import Response
 
 from api.deps import SessionDep
@@ -140,6 +141,22 @@ def import_file(request: Request, bank_id: int, session: SessionDep, ctx: Manage
     else:
         session.commit()
     return _import_page(request, bank, report=report, element_report=element_report, **keep)
+
+
+TEMPLATES = {
+    "items.xlsx": (imports.items_template, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "items.csv": (imports.items_csv_template, "text/csv; charset=utf-8"),
+    "elements.xlsx": (imports.elements_template, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+@router.get("/ui/templates/{name}")
+def template(name: str, ctx: ManagerDep) -> Response:
+    """The empty import templates (as ``GET /templates/{name}`` of the API)."""
+    if name not in TEMPLATES:
+        raise NotFoundError(f"no template {name}; there are {', '.join(TEMPLATES)}", field="name")
+    made, media = TEMPLATES[name]
+    return Response(made(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --------------------------------------------------------------------------------------

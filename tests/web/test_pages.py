@@ -105,3 +105,31 @@ def test_pages_stay_out_of_the_openapi_schema(api: Api) -> None:  # noqa: F811
     assert paths and not [p for p in paths if p == "/" or p.startswith("/ui")]
     assert api.client.get("/ui/static/htmx.min.js").status_code == 200
     assert api.client.get("/ui/static/..%2Fsession.py").status_code == 404
+
+
+def test_a_refused_import_lists_every_problem_by_row_and_column(api: Api) -> None:  # noqa: F811
+    api.add_user("manager1", Role.BANK_MANAGER, expert=True)  # the writer of what they import
+    c = api.client
+    _login(c, "manager1")
+    token = csrf_for(c.cookies.get(COOKIE) or "")
+    template = c.get("/ui/templates/items.csv")
+    assert template.status_code == 200
+    header, example = template.content.decode("utf-8-sig").splitlines()[:2]
+    example = example.removesuffix(",zhangsan") + ","
+    bad = example.replace(",D,1,A-01,", ",D,abc,A-01,")  # the points are not a number
+    body = f"{header}\n{bad}\n".encode()
+    r = c.post(f"/ui/banks/{api.bank_id}/import", data={"csrf_token": token, "kind": "items", "mode": "draft"},
+               files={"file": ("items.csv", body, "text/csv")})
+    assert r.status_code == 422 and "没有导入任何内容" in r.text
+    table = re.search(r'<table id="problems">(.*?)</table>', r.text, re.S).group(1)  # type: ignore[union-attr]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">(\d*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", table)
+    assert [(row[1], row[2]) for row in rows] == [("2", "分值")], rows  # the example's row and column
+    assert 'value="draft" selected' in r.text  # the choices made are kept
+    # without a file: said next to the field
+    r = c.post(f"/ui/banks/{api.bank_id}/import", data={"csrf_token": token, "kind": "items", "mode": "draft"})
+    assert r.status_code == 422 and "请选择要导入的文件" in r.text
+    # the good row imports (dry run: nothing written)
+    r = c.post(f"/ui/banks/{api.bank_id}/import", data={"csrf_token": token, "kind": "items", "mode": "draft",
+                                                         "dry_run": "1"},
+               files={"file": ("items.csv", f"{header}\n{example}\n".encode(), "text/csv")})
+    assert r.status_code == 200 and "检查通过" in r.text, r.text[-2000:]
