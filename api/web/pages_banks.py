@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 from typing import Annotated
 
 from fastapi import Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from api.deps import SessionDep
 from api.routes.banks import ELEMENT_READERS, READINESS_READERS
