@@ -26,6 +26,7 @@ from fastapi.responses import FileResponse
 
 from api.web.render import STATIC_DIR
 from api.web.session import PageRoute
+from itembank.errors import NotFoundError
 
 PAGE_MODULES = ("pages_home", "pages_items", "pages_committee", "pages_banks", "pages_assembly",
                 "pages_office", "pages_audit")
@@ -45,3 +46,9 @@ def static(name: str) -> FileResponse:
 
 for _name in PAGE_MODULES:
     router.include_router(importlib.import_module(f"api.web.{_name}").router)
+
+
+@router.get("/ui/{rest:path}")
+def not_found(rest: str) -> None:
+    """Any other address under /ui: the not-found page (after every page above)."""
+    raise NotFoundError(f"no page /ui/{rest}", field="url")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -95,10 +95,22 @@ templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionSta
                              STATE_ZH=STATE_ZH, FLAGS_ZH=ANALYSIS_FLAGS_ZH, FIELD_ZH=FIELD_ZH)
 
 
+# Every page is one user's view of confidential material: never cached, never framed, scripts
+# only from this site (htmx reads no inline script; templates use a few inline styles).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+}
+
+
 def render(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200):  # type: ignore[no-untyped-def]
-    """A full page, or, for an htmx request asking for a fragment, the template's fragment."""
+    """A page (or a fragment for htmx) with the page headers."""
     ctx = {"page": getattr(request.state, "page", None), **context}
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=PAGE_HEADERS)
 
 
 # --------------------------------------------------------------------------------------
@@ -149,10 +161,6 @@ def paging(request: Request, default_limit: int = 20) -> tuple[int, int]:
 
 def pager(request: Request, offset: int, limit: int, total: int) -> Pager:
     return Pager(offset, limit, total, request.url.path, tuple(request.query_params.multi_items()))
-
-
-def page_slice(rows: Sequence[Any], offset: int, limit: int) -> list[Any]:
-    return list(rows[offset:offset + limit])
 
 
 # --------------------------------------------------------------------------------------
@@ -215,6 +223,7 @@ _PROBLEMS_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh
     (r"^item (\S+) is not yours to read",
      r"试题 \1 不在您的查阅范围内：命题专家只看自己的试题，审题专家只看分配给自己的试题，验收委员只看所在批次的试题（附件12 第9条）"),
     (r"^(\S+) may not read the items of (.+?): only", r"\1 无权查阅 \2 的试题（附件12 第9条）"),
+    (r"^no page (\S+)$", r"没有这个页面：\1"),
     (r"security token does not match", "表单安全校验未通过（页面可能已过期）：请刷新页面后重试"),
 ]]
 

@@ -138,13 +138,13 @@ ERROR_TITLES = {
 
 
 def error_page(request: Request, status: int, message: str, errors: list[str] | None = None) -> Response:
-    from api.web.render import templates, zh_problem
+    from api.web.render import PAGE_HEADERS, templates, zh_problem
 
     return templates.TemplateResponse(
         request, "error.html",
         {"status": status, "title": ERROR_TITLES.get(status, "操作未完成"), "message": zh_problem(message),
          "errors": [zh_problem(e) for e in errors or []], "page": getattr(request.state, "page", None)},
-        status_code=status)
+        status_code=status, headers=PAGE_HEADERS)
 
 
 class PageRoute(APIRoute):

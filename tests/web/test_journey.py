@@ -210,7 +210,11 @@ def test_writer_to_two_person_opening(live: Live, login: Callable[..., Page]) ->
     expect(page.locator("#solver-report")).to_contain_text("cbc")
     img = page.locator(".plot img")
     expect(img).to_be_visible()
-    page.wait_for_function("document.querySelector('.plot img').naturalWidth > 0")
+    for _ in range(100):  # the PNG is drawn on request (wait_for_function would need eval, refused by the CSP)
+        if img.evaluate("el => el.complete && el.naturalWidth"):
+            break
+        page.wait_for_timeout(100)
+    assert img.evaluate("el => el.naturalWidth") > 600
     shot(page, "11_assembly_result")
     page.set_viewport_size(TABLET)
     shot(page, "11t_assembly_result_tablet")

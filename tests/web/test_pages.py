@@ -105,6 +105,13 @@ def test_pages_stay_out_of_the_openapi_schema(api: Api) -> None:  # noqa: F811
     assert paths and not [p for p in paths if p == "/" or p.startswith("/ui")]
     assert api.client.get("/ui/static/htmx.min.js").status_code == 200
     assert api.client.get("/ui/static/..%2Fsession.py").status_code == 404
+    api.add_user("writer1", Role.ITEM_WRITER)
+    _login(api.client, "writer1")
+    missing = api.client.get("/ui/no-such-page")
+    assert missing.status_code == 404 and "未找到" in missing.text
+    page = api.client.get("/")
+    assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 def test_a_refused_import_lists_every_problem_by_row_and_column(api: Api) -> None:  # noqa: F811
