@@ -302,7 +302,7 @@ def _item_context(session: Session, ctx: PageContext, bank_id: int, code: str, v
         }}
 
 
-def _act(session: Session, ctx: PageContext, bank_id: int, code: str, done: str, act) -> Response:  # type: ignore[no-untyped-def]
+def _act(session: Session, bank_id: int, code: str, done: str, act) -> Response:  # type: ignore[no-untyped-def]
     bank = occupations.get_bank_by_id(session, bank_id)
     act(bank)
     session.commit()
@@ -311,7 +311,7 @@ def _act(session: Session, ctx: PageContext, bank_id: int, code: str, done: str,
 
 @router.post("/ui/banks/{bank_id}/items/{code}/submit")
 def submit(bank_id: int, code: str, session: SessionDep, ctx: WriterDep, form: FormDep) -> Response:
-    return _act(session, ctx, bank_id, code, "submitted", lambda bank: workflow.submit(
+    return _act(session, bank_id, code, "submitted", lambda bank: workflow.submit(
         session, actor=ctx.actor, bank=bank, code=code, comment=str(form.get("comment") or "")[:2000]))
 
 
@@ -320,19 +320,19 @@ def assign(request: Request, bank_id: int, code: str, session: SessionDep, ctx: 
     reviewer = str(form.get("reviewer") or "").strip()[:100]
     if not reviewer:
         raise ValidationError("请选择审题专家", field="reviewer")
-    return _act(session, ctx, bank_id, code, "assigned", lambda bank: workflow.assign_reviewer(
+    return _act(session, bank_id, code, "assigned", lambda bank: workflow.assign_reviewer(
         session, actor=ctx.actor, bank=bank, code=code, reviewer=reviewer))
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/retire")
 def retire(bank_id: int, code: str, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
-    return _act(session, ctx, bank_id, code, "retired", lambda bank: workflow.retire_item(
+    return _act(session, bank_id, code, "retired", lambda bank: workflow.retire_item(
         session, actor=ctx.actor, bank=bank, code=code, reason=str(form.get("reason") or "")[:2000]))
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/start-review")
 def start_review(bank_id: int, code: str, session: SessionDep, ctx: ReviewerDep, form: FormDep) -> Response:
-    return _act(session, ctx, bank_id, code, "review_started", lambda bank: workflow.start_review(
+    return _act(session, bank_id, code, "review_started", lambda bank: workflow.start_review(
         session, actor=ctx.actor, bank=bank, code=code))
 
 
