@@ -113,4 +113,5 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
         for attr in ("router", "queue_router", "public_router"):
             if hasattr(module, attr):
                 app.include_router(getattr(module, attr), responses=ERROR_RESPONSES)
+    app.include_router(importlib.import_module("api.web").router)  # the pages (issue 9), out of the schema
     return app

@@ -109,6 +109,7 @@ __all__ = [
     "reject_batch",
     "retire_item",
     "revise",
+    "reviewers_of",
     "reviews_of",
     "sign_batch",
     "start_review",
@@ -383,6 +384,13 @@ def assign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str,
     ledger.append(session, actor=actor.username, action="review.assign", object_type="item", object_id=rec.id,
                   details={"code": code, "reviewer": reviewer})
     return True
+
+
+def reviewers_of(session: Session, *, bank: BankRef, code: str) -> list[str]:
+    """The reviewers assigned to an item, in the order they were assigned."""
+    rec = _item_record(session, bank=bank, code=code)
+    return list(session.scalars(select(ReviewAssignmentRecord.reviewer)
+                                .where(ReviewAssignmentRecord.item_id == rec.id).order_by(ReviewAssignmentRecord.id)))
 
 
 def unassign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str, reviewer: str,

@@ -1,0 +1,172 @@
+"""Who is looking at a page: the cookie session, CSRF tokens, role checks, and error pages.
+
+The session cookie holds an API token (``itembank.accounts.issue_token``): the same accounts,
+expiry, revocation and rate limit as the HTTP API. It is HttpOnly, SameSite=Lax, and Secure
+when the request came over https. Every POST form carries a CSRF token derived from the session
+token (HMAC), so another site cannot post a form in the user's name; the login form, before any
+session, uses a double-submit cookie.
+
+Role checks reuse the API's own (``api.deps.require``, ``api.deps.check_scope``); need-to-know
+for item content is ``itembank.visibility``. Domain errors raised by a page become an HTML page
+with the status code ``api.errors.status_for`` gives them; a missing or expired session
+redirects to the login form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
+
+from api.deps import SessionDep, require
+from api.errors import status_for
+from itembank import accounts
+from itembank.accounts import User
+from itembank.domain import Actor, Role
+from itembank.errors import AuthenticationError, ItemBankError
+
+log = logging.getLogger(__name__)
+
+COOKIE = "itembank_session"
+LOGIN_CSRF_COOKIE = "itembank_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class LoginRequired(Exception):
+    """No valid session: the page redirects to the login form."""
+
+
+class CsrfError(ItemBankError):
+    code = "csrf_failed"
+
+
+def csrf_for(token: str) -> str:
+    return hmac.new(token.encode("utf-8"), b"itembank-web-csrf", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    user: User
+    actor: Actor
+    token: str
+
+    @property
+    def csrf(self) -> str:
+        return csrf_for(self.token)
+
+    def has(self, role: Role, occupation_code: str | None = None) -> bool:
+        return self.actor.has(role, occupation_code=occupation_code)
+
+
+def page_context(request: Request, session: SessionDep) -> PageContext:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise LoginRequired()
+    try:
+        user = accounts.user_for_token(session, token=token)
+    except AuthenticationError as e:
+        raise LoginRequired() from e
+    ctx = PageContext(user=user, actor=user.actor(), token=token)
+    request.state.page = ctx
+    return ctx
+
+
+PageDep = Annotated[PageContext, Depends(page_context)]
+
+
+def page_role(*roles: Role) -> Any:
+    """Dependency: the page's user holds one of ``roles`` (the API's own check: admin passes)."""
+    check = require(*roles).dependency
+
+    def _check(ctx: PageDep) -> PageContext:
+        check(ctx.actor)
+        return ctx
+
+    return Depends(_check)
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+async def checked_form(request: Request, ctx: PageDep) -> FormData:
+    """The posted form, after its CSRF token was checked against the session's."""
+    form = await request.form()
+    sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+    if not hmac.compare_digest(sent, ctx.csrf):
+        raise CsrfError("the form's security token does not match your session; reload the page and try again")
+    return form
+
+
+FormDep = Annotated[FormData, Depends(checked_form)]
+OpenFormDep = Annotated[FormData, Depends(form_data)]  # login only: checked by double submit
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_session_cookie(request: Request, response: Response, token: str, *, max_age: int) -> None:
+    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
+
+
+ERROR_TITLES = {
+    401: "请先登录", 403: "无权访问", 404: "未找到", 409: "当前状态不允许此操作", 422: "输入有误", 429: "尝试次数过多",
+}
+
+
+def error_page(request: Request, status: int, message: str, errors: list[str] | None = None) -> Response:
+    from api.web.render import PAGE_HEADERS, templates, zh_problem
+
+    return templates.TemplateResponse(
+        request, "error.html",
+        {"status": status, "title": ERROR_TITLES.get(status, "操作未完成"), "message": zh_problem(message),
+         "errors": [zh_problem(e) for e in errors or []], "page": getattr(request.state, "page", None)},
+        status_code=status, headers=PAGE_HEADERS)
+
+
+class PageRoute(APIRoute):
+    """A page: domain errors become an HTML page with the API's status code, a missing
+    session a redirect to the login form, bad query parameters a 422 page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                return login_redirect(request)
+            except ItemBankError as exc:
+                status = status_for(exc)
+                listed = [str(x) for x in getattr(exc, "errors", None) or []]
+                return error_page(request, status, exc.message.split("\n")[0], listed)
+            except RequestValidationError as exc:
+                errors = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x not in ('query', 'path', 'body'))}: "
+                          f"{e.get('msg', '')}" for e in exc.errors()]
+                return error_page(request, 422, "地址或参数无效", errors)
+
+        return page_handler
+

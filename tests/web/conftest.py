@@ -1,0 +1,164 @@
+"""Browser tests of the web interface: a live server (uvicorn in a thread, on a private migrated
+database: SQLite, or a private PostgreSQL schema when ``ITEMBANK_TEST_DATABASE_URL`` is set)
+and headless Chromium driven by Playwright.
+
+Playwright cannot download browsers here: it drives Debian's ``chromium`` through
+``executable_path`` (``ITEMBANK_CHROMIUM`` overrides the path). A missing Playwright or
+Chromium FAILS these tests; it never skips them (CI installs both).
+
+The world is small so that the suite stays fast: one demo bank (电工 五级, 120 theory items),
+the theory minimum lowered to 60, a 20-item blueprint, users of every role, and an exam
+session starting in ten minutes, so that its opening window is open now.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+import assembly as asm
+from api.app import create_app
+from itembank import accounts
+from itembank import assembly_service as asvc
+from itembank.config import Settings
+from itembank.db import make_sessionmaker
+from itembank.demo import DemoBankSpec, build_demo
+from itembank.domain import SYSTEM_ACTOR, Level, Part, Role
+from itembank.experts import ExpertRole, TitleRank, grant_scope, register_expert
+from itembank.readiness import set_minimum_rule
+from lifecycle.config import LifecycleSettings
+from lifecycle.sessions import create_exam_plan, create_exam_session
+
+PASSWORD = "Correct-Horse-42"
+CHROMIUM = os.environ.get("ITEMBANK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 800, "height": 1100}
+SESSION_CODE = "2026-DG5-S1"
+USERS: dict[str, tuple[Role, ...]] = {
+    "writer1": (Role.ITEM_WRITER,), "writer2": (Role.ITEM_WRITER,), "reviewer1": (Role.REVIEWER,),
+    "manager1": (Role.BANK_MANAGER,), "office1": (Role.EXAM_OFFICE,), "office2": (Role.EXAM_OFFICE,),
+    "auditor1": (Role.AUDITOR,), **{f"member{i}": (Role.COMMITTEE_MEMBER,) for i in range(1, 6)},
+}
+NAMES = {"writer1": "王命题", "writer2": "赵命题", "reviewer1": "李审题", "manager1": "陈题库", "office1": "周考务",
+         "office2": "吴考务", "auditor1": "郑审计", **{f"member{i}": f"验收委员{i}" for i in range(1, 6)}}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with the smallest parameters (the live server runs in this process)."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@dataclass(frozen=True)
+class World:
+    bank_id: int
+    occupation: str
+    blueprint_id: int
+    session_code: str
+
+
+def build_world(engine: Engine) -> World:
+    """Through the services, as the API tests do: bank, users, experts, blueprint, session."""
+    with make_sessionmaker(engine)() as s:
+        bank = build_demo(s, seed=7, specs=(DemoBankSpec("electrician", Level.L5, n_theory=120, n_practical=20,
+                                                         n_past_sessions=2, n_compromised=2),)).banks[0]
+        set_minimum_rule(s, part=Part.THEORY, minimum=60, actor="admin")
+        occ = bank.occupation.code
+        for username, roles in USERS.items():
+            accounts.create_user(s, username=username, password=PASSWORD, roles=[(r, occ) for r in roles],
+                                 display_name=NAMES[username], actor="test")
+        for username in ("writer1", "writer2", "reviewer1"):
+            register_expert(s, actor=SYSTEM_ACTOR, username=username, name=NAMES[username],
+                            title_rank=TitleRank.SENIOR)
+            for role in ExpertRole:
+                grant_scope(s, actor=SYSTEM_ACTOR, username=username, occupation_code=occ, role=role,
+                            years_in_occupation=10, certificate_level=Level.L2)
+        rows, table_version = asvc.element_rows(s, bank=bank, part=Part.THEORY)
+        bp = asm.derive_blueprint(rows, [asm.TypeRule("single_choice", 16, 16.0), asm.TypeRule("true_false", 4, 4.0)],
+                                  name="五级理论小卷", level=5, tolerance=0.5, min_tolerance=2.0)
+        stored = asvc.save_blueprint(s, bank=bank, blueprint=bp, actor="manager1",
+                                     element_table_version=table_version)
+        start = datetime.now(timezone.utc) + timedelta(minutes=10)  # the opening window (30 min before) is open
+        create_exam_plan(s, code="PLAN-2026-DG5", occupation_code=occ, level=5, actor="office1")
+        create_exam_session(s, plan_code="PLAN-2026-DG5", code=SESSION_CODE, part="theory", starts_at=start,
+                            ends_at=start + timedelta(hours=2), place="实训楼A301", actor="office1")
+        s.commit()
+        return World(bank_id=bank.id or 0, occupation=occ, blueprint_id=stored.id, session_code=SESSION_CODE)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Live:
+    url: str
+    world: World
+    app: object
+
+
+@pytest.fixture()
+def live(fresh_engine: Engine, tmp_path: Path) -> Iterator[Live]:
+    """The app on a private database, served by uvicorn in a background thread."""
+    world = build_world(fresh_engine)
+    lifecycle = LifecycleSettings(seal_master_key=SecretStr(base64.b64encode(bytes(range(32))).decode()),
+                                  seal_key_file=str(tmp_path / "unused.key"), institution="苏州信息职业技术学院",
+                                  _env_file=None)
+    app = create_app(Settings(database_url=fresh_engine.url.render_as_string(hide_password=False)),
+                     engine=fresh_engine, lifecycle_settings=lifecycle)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    try:
+        yield Live(url=f"http://127.0.0.1:{port}", world=world, app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        jobs = getattr(app.state, "jobs", None)
+        if jobs is not None:
+            jobs.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium through Playwright; FAILS (never skips) when either is missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: pip install playwright (the [test] extra); browsers are not "
+                    "downloaded, Debian's chromium is used")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set ITEMBANK_CHROMIUM)")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        # launch() gives every run a fresh temporary profile (user-data dir)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
