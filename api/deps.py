@@ -114,15 +114,21 @@ async def get_actor(user: CurrentUser) -> Actor:
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
+def check_roles(actor: Actor, *roles: Role) -> Actor:
+    """Refuse (``RoleRequiredError``) unless ``actor`` holds one of ``roles``; admin passes.
+    The one role check of the API and the web pages."""
+    if Role.ADMIN in actor.roles or actor.roles & set(roles):
+        return actor
+    names = "、".join(r.zh for r in roles)
+    raise RoleRequiredError(f"{actor.username} may not do this; it needs the role {names}")
+
+
 def require(*roles: Role):  # type: ignore[no-untyped-def]
     """Dependency: the user holds one of ``roles`` (admin always passes). Occupation scope is
     checked by the route once it knows the occupation (``check_scope``)."""
 
     async def _check(actor: CurrentActor) -> Actor:
-        if Role.ADMIN in actor.roles or actor.roles & set(roles):
-            return actor
-        names = "、".join(r.zh for r in roles)
-        raise RoleRequiredError(f"{actor.username} may not do this; it needs the role {names}")
+        return check_roles(actor, *roles)
 
     _check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]  # read by the permission test
     return Depends(_check)

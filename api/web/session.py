@@ -6,7 +6,7 @@ when the request came over https. Every POST form carries a CSRF token derived f
 token (HMAC), so another site cannot post a form in the user's name; the login form, before any
 session, uses a double-submit cookie.
 
-Role checks reuse the API's own (``api.deps.require``, ``api.deps.check_scope``); need-to-know
+Role checks reuse the API's own (``api.deps.check_roles``, ``api.deps.check_scope``); need-to-know
 for item content is ``itembank.visibility``. Domain errors raised by a page become an HTML page
 with the status code ``api.errors.status_for`` gives them; a missing or expired session
 redirects to the login form.
@@ -29,7 +29,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from api.deps import SessionDep, require
+from api.deps import SessionDep, check_roles
 from api.errors import status_for
 from itembank import accounts
 from itembank.accounts import User
@@ -88,10 +88,9 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 
 def page_role(*roles: Role) -> Any:
     """Dependency: the page's user holds one of ``roles`` (the API's own check: admin passes)."""
-    check = require(*roles).dependency
 
     def _check(ctx: PageDep) -> PageContext:
-        check(ctx.actor)
+        check_roles(ctx.actor, *roles)
         return ctx
 
     return Depends(_check)
