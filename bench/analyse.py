@@ -20,9 +20,9 @@ simulated data built straight from the arrays, so the database overhead is visib
 
 Reproduce (from the repository root)::
 
-    PYTHONPATH=$PWD /work/venv/bin/python bench/analyse.py              # SQLite file in a temp dir
-    PYTHONPATH=$PWD /work/venv/bin/python bench/analyse.py --quick      # 5,000 x 300
-    PYTHONPATH=$PWD /work/venv/bin/python bench/analyse.py \\
+    python bench/analyse.py              # SQLite file in a temp dir
+    python bench/analyse.py --quick      # 5,000 x 300
+    python bench/analyse.py \\
         --database-url postgresql+psycopg://user:pw@localhost/db        # a private schema, dropped after
 
 Measured on the shared 2-core development machine (2026-11-28, Python 3.11.7, numpy 2.4.6,

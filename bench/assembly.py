@@ -3,9 +3,9 @@
 Reproduce (from the repository root; timings are wall-clock on a shared machine, so compare
 rows within one run)::
 
-    PYTHONPATH=$PWD /work/venv/bin/python bench/assembly.py
-    PYTHONPATH=$PWD /work/venv/bin/python bench/assembly.py --cases standard --solvers highs
-    PYTHONPATH=$PWD /work/venv/bin/python bench/assembly.py --plain-time 120
+    python bench/assembly.py
+    python bench/assembly.py --cases standard --solvers highs
+    python bench/assembly.py --plain-time 120
 
 Cases (banks from :func:`assembly.benchmark_pool`: 3PL items, 80 % single choice / 20 %
 true-false, 8 content areas, ratings 1-5 in three difficulty bands, enemy pairs, four-item

@@ -15,11 +15,10 @@ and our time on a smaller dense case. This is a benchmark, not a test.
 
 Reproduce (the peer is a benchmark-only dependency, kept out of the project venv)::
 
-    python3 -m venv /work/venv-bench
-    /work/venv-bench/bin/pip install numpy scipy mirt
-    cd /work/wt-analysis   # the repository root
-    PYTHONPATH=$PWD /work/venv-bench/bin/python bench/calibration.py          # full size
-    PYTHONPATH=$PWD /work/venv-bench/bin/python bench/calibration.py --quick  # smaller
+    python3 -m venv /tmp/venv-bench                      # from the repository root
+    /tmp/venv-bench/bin/pip install numpy scipy mirt
+    PYTHONPATH=$PWD /tmp/venv-bench/bin/python bench/calibration.py          # full size
+    PYTHONPATH=$PWD /tmp/venv-bench/bin/python bench/calibration.py --quick  # smaller
 
 ``--no-peer`` skips mirt; ``--seed N`` changes the simulation.
 

@@ -248,7 +248,7 @@ def _add_styles(doc: DocxDocument, text_w_cm: float) -> None:
         st = doc.styles[name]
         st.font.size = Pt(PT_XIAO_WU)
         set_fonts(st.element, east_asia=SONG)
-    C, L, R = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.RIGHT
+    C, L = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
     _paragraph_style(doc, S_CENTRE, size=PT_SAN, east_asia=HEI, align=C, after=4)
     _paragraph_style(doc, S_TITLE, size=PT_XIAO_ER, east_asia=HEI, bold=True, align=C, before=2, after=8)
     _paragraph_style(doc, S_SUBTITLE, size=PT_SAN, east_asia=HEI, align=C, after=6)

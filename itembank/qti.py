@@ -206,7 +206,6 @@ def _item_xml(item: Item) -> bytes:
         "tool-name": TOOL, "tool-version": "1",
     })
     t = c.item_type
-    human = not t.is_objective and t is not ItemType.FILL_IN
     body = ET.Element(_q("qti-item-body"))
     if t.has_options or t is ItemType.TRUE_FALSE:
         _response(root, "RESPONSE", "multiple" if t is ItemType.MULTIPLE_CHOICE else "single", "identifier", c.key)

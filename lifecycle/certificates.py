@@ -36,6 +36,7 @@ from lifecycle.errors import (
     ValidationError,
 )
 from lifecycle.idnumbers import check_id_number
+from lifecycle.keys import qr_secret
 from lifecycle.qr import build_qr_payload, render_qr, verify_qr_payload
 from lifecycle.serials import next_serial
 
@@ -61,7 +62,7 @@ def certificate_from_record(rec: CertificateRecord, settings: LifecycleSettings)
 def qr_payload_of(rec: CertificateRecord, settings: LifecycleSettings) -> str:
     return build_qr_payload(code=rec.code, holder_name=rec.holder_name, id_number=rec.id_number,
                             occupation_code=rec.occupation_code, level=rec.level, issued_on=rec.issued_on,
-                            secret=settings.qr_secret.get_secret_value(), base_url=settings.verify_url)
+                            secret=qr_secret(settings), base_url=settings.verify_url)
 
 
 def _event(session: Session, rec: CertificateRecord, action: CertificateAction, *, actor: str, reason: str = "",
@@ -304,7 +305,7 @@ class CertificateVerification:
 def verify_certificate(session: Session, *, payload: str, settings: LifecycleSettings) -> CertificateVerification:
     """What a third party learns from scanning a certificate's QR code: the signature is the
     centre's, the certificate exists with these fields, and it is issued (not revoked or void)."""
-    check = verify_qr_payload(payload, secret=settings.qr_secret.get_secret_value())
+    check = verify_qr_payload(payload, secret=qr_secret(settings))
     if not check.valid or check.fields is None:
         return CertificateVerification(False, check.problem)
     rec = session.scalar(select(CertificateRecord).where(CertificateRecord.code == check.fields.code))

@@ -23,8 +23,9 @@ class LifecycleSettings(BaseSettings):
     institution_code: str = "3205000000001"
     """13-digit institution code of examiner and supervisor cards (附件2 第16条, 附件10 第13条)."""
 
-    qr_secret: SecretStr = SecretStr("change-me: set ITEMBANK_LIFECYCLE_QR_SECRET")
-    """HMAC key signing certificate QR payloads; keep it out of the repository."""
+    qr_secret: SecretStr | None = None
+    """HMAC key signing certificate QR payloads; keep it out of the repository. Unset: derived
+    from the seal master key (``lifecycle.keys.qr_secret``)."""
     verify_url: str = "https://cert.example.org/verify"
 
     publication_working_days: int = Field(5, ge=1)

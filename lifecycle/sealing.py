@@ -19,17 +19,14 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
 import logging
-import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, select
@@ -59,6 +56,7 @@ from itembank.orm_sealing import (
 )
 from itembank.usage import mark_compromised, record_usage
 from lifecycle.config import LifecycleSettings
+from lifecycle.keys import master_key
 
 log = logging.getLogger(__name__)
 
@@ -73,28 +71,6 @@ class OpeningRefusedError(ConflictError):
 
 # --------------------------------------------------------------------------------------
 # Keys
-
-
-def master_key(settings: LifecycleSettings) -> bytes:
-    """The centre's 256-bit master key: from ``ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY`` (base64),
-    else from the key file (created with mode 0600 on first use, with a warning: production
-    keeps the key apart from the database)."""
-    if settings.seal_master_key is not None:
-        raw = base64.b64decode(settings.seal_master_key.get_secret_value())
-        if len(raw) != 32:
-            raise ValidationError("ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY must be 32 bytes, base64-encoded",
-                                  field="seal_master_key")
-        return raw
-    path = Path(settings.seal_key_file)
-    if not path.exists():
-        log.warning("no seal master key configured: creating %s (keep it apart from the database)", path)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(base64.b64encode(secrets.token_bytes(32)))
-    raw = base64.b64decode(path.read_bytes().strip())
-    if len(raw) != 32:
-        raise ValidationError(f"the seal key file {path} does not hold a 32-byte base64 key", field="seal_key_file")
-    return raw
 
 
 def key_id(key: bytes) -> str:

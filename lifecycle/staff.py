@@ -108,7 +108,7 @@ def _add_card(session: Session, *, staff_id: int, kind: CardKind, number: str, g
                           created_by=actor)
     session.add(rec)
     session.flush()
-    ledger.append(session, actor=actor, action=f"card.issue", object_type="staff_card", object_id=number,
+    ledger.append(session, actor=actor, action="card.issue", object_type="staff_card", object_id=number,
                   details={"staff_id": staff_id, "kind": kind.value, "grade": grade,
                            "valid_until": rec.valid_until.isoformat()})
     return card_from_record(session, rec)
