@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.config import Settings
@@ -69,6 +69,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error (CLI and scripts)."""
     with make_sessionmaker(engine)() as session, session.begin():
         yield session
+
+
+BULK_ROWS = 500
+"""A write of at least this many rows refreshes the planner statistics (``refresh_statistics``)."""
+
+
+def refresh_statistics(session: Session, *tables: str) -> None:
+    """After a bulk write, on PostgreSQL: ``ANALYZE`` the tables inside the writing transaction.
+
+    An ANALYZE by autovacuum while a large import is still uncommitted records the tables as
+    empty (it cannot see the new rows), and the queries that follow in the same transaction
+    (readiness, the pool for assembly) then get nested-loop plans over sequential scans that
+    take minutes instead of milliseconds. ANALYZE inside the transaction counts its own rows,
+    and the lock it holds until commit keeps autovacuum from overwriting the figures (autovacuum
+    skips a locked table; a second bulk import waits for the first to commit). SQLite: nothing
+    to do, its planner does not depend on such statistics here."""
+    if session.get_bind().dialect.name != "postgresql" or not tables:
+        return
+    session.execute(text("ANALYZE " + ", ".join(tables)))
 
 
 def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]

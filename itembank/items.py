@@ -34,6 +34,7 @@ from itembank.domain import (
     Usage,
     VersionState,
 )
+from itembank.db import BULK_ROWS, refresh_statistics
 from itembank.elements import current_element_codes
 from itembank.errors import ItemValidationError, NotFoundError, ValidationError
 from itembank.orm import (
@@ -397,6 +398,9 @@ def add_items(
         },
     )
     session.flush()
+    if len(items) >= BULK_ROWS:
+        refresh_statistics(session, ItemRecord.__tablename__, ItemVersionRecord.__tablename__,
+                           ItemVersionElementRecord.__tablename__)
     session.expire_all()
     if len(items) > 200:
         # bulk callers (import, demo) do not need the objects back one by one

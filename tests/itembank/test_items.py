@@ -184,3 +184,26 @@ def test_revisions_never_lose_a_version(session: Session, bank: BankRef, revisio
     versions = list_versions(session, bank=bank, code=code)
     assert [v.version for v in versions] == list(range(1, len(history) + 1))
     assert [v.content for v in versions] == history
+
+
+def test_bulk_add_refreshes_postgres_statistics_inside_the_transaction(session: Session, bank: BankRef) -> None:
+    """An autovacuum ANALYZE during an uncommitted import records the tables as empty and the
+    queries after it in the transaction take minutes; add_items re-analyses them itself and
+    holds the lock that keeps autovacuum off them until commit (itembank.db.refresh_statistics)."""
+    from sqlalchemy import text
+
+    from itembank.db import BULK_ROWS
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("planner statistics are a PostgreSQL matter; CI runs this file on PostgreSQL too")
+    n = BULK_ROWS + 100
+    add_items(session, bank=bank, items=[NewItem(f"S{i:04d}", single_choice()) for i in range(n)], actor="importer")
+    reltuples = session.execute(
+        text("SELECT relname, reltuples FROM pg_class WHERE relname IN ('items', 'item_versions', "
+             "'item_version_elements') AND relnamespace = 'public'::regnamespace")).all()
+    assert {name for name, _ in reltuples} == {"items", "item_versions", "item_version_elements"}
+    assert all(t >= n for _, t in reltuples), reltuples
+    locks = session.execute(text(
+        "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE l.pid = pg_backend_pid() AND l.mode = 'ShareUpdateExclusiveLock'")).scalars().all()
+    assert {"items", "item_versions", "item_version_elements"} <= set(locks)
