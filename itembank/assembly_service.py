@@ -526,7 +526,7 @@ def _record_papers(
     result: asm.AssemblyResult, bp_pool: BankPool,
 ) -> list[PaperRecord]:
     part = Part(rec.part)
-    first_backup = _next_backup_number(session, bank.id)
+    first_backup = _next_backup_number(session, bank.id, part)
     labels = [(k, lab if k is PaperKind.FORM else f"备用{first_backup + int(lab.removeprefix('备用')) - 1}")
               for k, lab in form_labels(result.n_forms, result.n_backups)]
     checks = result_to_dict(result)["checks"] or {}
@@ -728,7 +728,7 @@ def replace_leaked_paper(
     new_paper = None
     if result.forms:
         codes = result.forms[index]
-        label = f"备用{_next_backup_number(session, bank.id)}"
+        label = f"备用{_next_backup_number(session, bank.id, Part(leaked.part))}"
         new_paper = PaperRecord(
             code=_paper_code(bank, Part(leaked.part), run.id, label), bank_id=bank.id, part=leaked.part,
             run_id=run.id, blueprint_id=stored.id, kind=PaperKind.BACKUP, form_label=label,
@@ -747,11 +747,11 @@ def replace_leaked_paper(
     return get_paper(session, code=new_paper.code) if new_paper else None
 
 
-def _next_backup_number(session: Session, bank_id: int) -> int:
-    """Backup labels run on through the bank (备用1, 备用2 ...) so a later backup never reuses
-    the label of an earlier one."""
+def _next_backup_number(session: Session, bank_id: int, part: Part) -> int:
+    """Backup labels run on through the bank's part (theory 备用1, 备用2 ...; practical 备用1 ...)
+    so a later backup never reuses the label of an earlier one of the same part."""
     return 1 + (session.scalar(select(func.count()).select_from(PaperRecord).where(
-        PaperRecord.bank_id == bank_id, PaperRecord.kind == PaperKind.BACKUP)) or 0)
+        PaperRecord.bank_id == bank_id, PaperRecord.part == part, PaperRecord.kind == PaperKind.BACKUP)) or 0)
 
 
 def assemble_backups(
@@ -785,7 +785,7 @@ def assemble_backups(
     run.pool_snapshot = [[c, bp_pool.items[c].version_id] for c in sorted(bp_pool.items)]
     run.pool_fingerprint = result.pool_fingerprint
     if result.forms:
-        labels_taken = _next_backup_number(session, bank.id)
+        labels_taken = _next_backup_number(session, bank.id, Part(base.part))
         checks = (run.report.get("checks") or {}).get("papers", [])
         for k, form_index in enumerate(result.new_form_indices):
             label = f"备用{labels_taken + k}"

@@ -18,7 +18,9 @@ def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch
     names = [p.name for p in theory]
     assert "1_assembly-report.docx" in names and "1_curves.png" in names
     papers = [p for p in theory if p.name.endswith("_paper.docx")]
-    assert len(papers) == 4
+    assert [p.name.removesuffix("_paper.docx")[-2:] for p in papers] == ["-A", "-B", "X1", "X2"]
+    practical = sorted(p.name for p in (tmp_path / "itembank-demo-out" / "practical").glob("*_tasks.docx"))
+    assert [n.removesuffix("_tasks.docx")[-2:] for n in practical] == ["-A", "X1"]  # backups count per part
     text = "\n".join(document_text(papers[0].read_bytes()))
     assert "单项选择题" in text and "判断题" in text
     report = "\n".join(document_text((tmp_path / "itembank-demo-out/theory/1_assembly-report.docx").read_bytes()))
