@@ -17,6 +17,11 @@ each with its own keep-alive ``httpx.Client`` and the same bearer token:
                     content is ledgered) -- a write transaction per read
   list page         GET /banks/{id}/items?offset=..&limit=50: a page of 50 items, ledgered
   item read, 1 client   the same read without contention
+  sealing           POST /exam-sessions/{code}/sealed-papers (main + 1 backup, level-5 theory
+                    standard blueprint), ``--sealings`` times each way: assembling on request
+                    (the solver's own time taken from the run's report) and issuing papers an
+                    assembly run (a job, polled) made beforehand -- the wall time from request
+                    to sealed paper, and the part of it that is not the solver
 
 Printed per scenario: requests/s, p50/p95/p99 latency, errors, and the server's CPU time
 per request (from /proc: the uvicorn processes only, not PostgreSQL's); and the ratios to the
@@ -35,6 +40,10 @@ interleaved runs, other engineers' jobs running, load average 1.5-3):
                        whose busy handler sleeps; use 1 worker on SQLite.
   PostgreSQL, 2 workers  item read 133 req/s, p50 69 ms, p95 96 ms; 1 client p95 16 ms.
 
+  Sealing (SQLite, 2 requests each): request -> sealed with assembly 1.26 s median (solver
+  0.44 s, pool + render + encrypt + store 0.82 s); from stock 0.58 s; assembling on request
+  costs 2.2x issuing from stock.
+
 The 50 ms p95 target for reads is met by one client and missed at 10 clients on this machine:
 with 10 clients always waiting, mean latency = 10 / throughput (Little's law), and one worker
 (one core, the GIL) serves at most ~1 / 6.5 ms. The ledger entry of each read is not the main
@@ -47,8 +56,10 @@ read (token check 3, item 4, ledger 2, bank 2).
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -57,6 +68,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,10 +77,12 @@ import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from itembank import accounts  # noqa: E402
+from itembank.assembly_service import derive_standard_blueprint  # noqa: E402
 from itembank.db import make_engine, transaction, upgrade  # noqa: E402
 from itembank.demo import build_demo  # noqa: E402
-from itembank.domain import Role  # noqa: E402
+from itembank.domain import Part, Role  # noqa: E402
 from itembank.orm import ItemRecord  # noqa: E402
+from lifecycle.sessions import create_exam_plan, create_exam_session  # noqa: E402
 
 PASSWORD = "Bench-Password-42"
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,15 +113,27 @@ class Result:
         return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def prepare(url: str) -> tuple[int, list[str]]:
-    """Build the demo data and the bank manager; return a bank id and its item codes."""
+def prepare(url: str, n_sessions: int) -> tuple[int, list[str]]:
+    """Build the demo data, a bank manager and an exam-office user, the level-5 theory standard
+    blueprint and ``n_sessions`` exam sessions of that bank tomorrow; return the bank id and its
+    item codes."""
     engine = make_engine(url=url)
     upgrade(engine)
     with transaction(engine) as session:
         summary = build_demo(session)
         accounts.create_user(session, username="bench_manager", password=PASSWORD,
                              roles=[(Role.BANK_MANAGER, None)], actor="bench")
-    bank = summary.banks[0]
+        accounts.create_user(session, username="bench_office", password=PASSWORD,
+                             roles=[(Role.EXAM_OFFICE, None)], actor="bench")
+        bank = summary.banks[0]
+        derive_standard_blueprint(session, bank=bank, part=Part.THEORY, actor="bench")
+        create_exam_plan(session, code="BENCH-PLAN", occupation_code=bank.occupation.code, level=int(bank.level),
+                         actor="bench")
+        start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        for i in range(2 * n_sessions):
+            create_exam_session(session, plan_code="BENCH-PLAN", code=f"BENCH-S{i}", part="theory",
+                                starts_at=start + timedelta(hours=3 * i), ends_at=start + timedelta(hours=3 * i + 2),
+                                place=f"A{301 + i}", actor="bench")
     with transaction(engine) as session:
         codes = list(session.scalars(select(ItemRecord.code).where(ItemRecord.bank_id == bank.id)))
     engine.dispose()
@@ -149,7 +175,8 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:  # type: ignore[type-arg]
-    env = {**os.environ, "ITEMBANK_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "ITEMBANK_DATABASE_URL": url, "PYTHONPATH": str(ROOT),
+           "ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
@@ -207,12 +234,55 @@ def run(name: str, base: str, make_path, *, clients: int, seconds: float, header
     return Result(name, clients, len(flat), sum(errors), elapsed, flat, cpu)
 
 
+@dataclass
+class Sealing:
+    name: str
+    wall_s: list[float]
+    solver_s: list[float]
+
+
+def seal_runs(base: str, bank_id: int, *, n: int, office: dict[str, str], manager: dict[str, str]) -> list[Sealing]:
+    """Paper request to sealed paper, main + 1 backup, level-5 theory standard blueprint:
+    (1) the bank has no assembled papers, so the request assembles them (solver), renders the
+    paper and key of both, encrypts and stores them; (2) the papers were assembled beforehand by
+    an assembly run (its job polled to the end), so the request renders and seals only."""
+    bp = httpx.get(f"{base}/banks/{bank_id}/blueprints", headers=manager).json()["items"][0]["id"]
+    fresh = Sealing("request -> sealed, assembling", [], [])
+    stocked = Sealing("request -> sealed, from stock", [], [])
+    for i in range(n):
+        t = time.perf_counter()
+        r = httpx.post(f"{base}/exam-sessions/BENCH-S{i}/sealed-papers", headers=office,
+                       json={"n_backups": 1}, timeout=600)
+        fresh.wall_s.append(time.perf_counter() - t)
+        if r.status_code != 201:
+            raise SystemExit(f"sealing failed: {r.status_code} {r.text}")
+        run_id = r.json()["assembly_run_id"]
+        run_view = httpx.get(f"{base}/assembly-runs/{run_id}", headers=manager).json()
+        fresh.solver_s.append(run_view["report"]["report"]["time_s"])
+
+        r = httpx.post(f"{base}/banks/{bank_id}/assembly-runs", headers=manager,
+                       json={"blueprint_id": bp, "n_forms": 1, "n_backups": 1}, timeout=60)
+        run_id = r.json()["id"]
+        while (run_view := httpx.get(f"{base}/assembly-runs/{run_id}", headers=manager).json())["state"] not in (
+                "finished", "failed"):
+            time.sleep(0.2)
+        t = time.perf_counter()
+        r = httpx.post(f"{base}/exam-sessions/BENCH-S{n + i}/sealed-papers", headers=office,
+                       json={"n_backups": 1, "assemble_if_needed": False}, timeout=600)
+        stocked.wall_s.append(time.perf_counter() - t)
+        if r.status_code != 201:
+            raise SystemExit(f"sealing from stock failed: {r.status_code} {r.text}")
+        stocked.solver_s.append(0.0)
+    return [fresh, stocked]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--database-url", default=None, help="Default: a SQLite file in a temp directory.")
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--sealings", type=int, default=3, help="paper requests timed per sealing scenario")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run the scenarios this many times, interleaved; print each scenario's run with "
                          "the lowest p95 (the machine's other load varies) and the range of p95 over the runs")
@@ -221,7 +291,7 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     t0 = time.perf_counter()
-    bank_id, codes = prepare(url)
+    bank_id, codes = prepare(url, args.sealings)
     print(f"prepared in {time.perf_counter() - t0:.1f} s")
     port = free_port()
     server = start_server(url, port, args.workers)
@@ -244,6 +314,9 @@ def main() -> None:
                 runs.setdefault(name, []).append(run(name, base, path, clients=n, seconds=args.seconds,
                                                      headers=headers, server_pid=server.pid))
         results = [min(rs, key=lambda r: r.pct(0.95)) for rs in runs.values()]
+        office_token = httpx.post(f"{base}/auth/token", data={"username": "bench_office", "password": PASSWORD}).json()
+        sealings = seal_runs(base, bank_id, n=args.sealings, manager=headers,
+                             office={"Authorization": f"Bearer {office_token['access_token']}"})
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -267,6 +340,14 @@ def main() -> None:
           f"p95 {read.pct(0.95) / health.pct(0.95):.1f}x")
     print(f"item read vs read w/o ledger:  {read.rps / bank.rps:.2f}x the throughput, "
           f"p95 {read.pct(0.95) / bank.pct(0.95):.1f}x  (the ledger write and the item load)")
+    print(f"\nsealed papers (main + 1 backup, level-5 theory standard blueprint, {args.sealings} requests each):")
+    for sz in sealings:
+        wall, solve = statistics.median(sz.wall_s), statistics.median(sz.solver_s)
+        print(f"  {sz.name:<34} median {wall:6.2f} s (range {min(sz.wall_s):.2f}-{max(sz.wall_s):.2f}); "
+              f"solver {solve:.2f} s, the rest (pool, render, encrypt, store) {wall - solve:.2f} s")
+    fresh, stocked = sealings
+    print(f"  assembling on request costs {statistics.median(fresh.wall_s) / statistics.median(stocked.wall_s):.1f}x "
+          "issuing from stock")
     verdict = "meets" if read.pct(0.95) < 50 else "misses"
     print(f"item read p95 {read.pct(0.95):.1f} ms at {read.clients} clients {verdict} the 50 ms target; "
           f"mean {statistics.fmean(read.latencies_ms):.1f} ms")
