@@ -224,7 +224,10 @@ class SeatAssignmentRecord(Base):
 
 class StaffMemberRecord(Base):
     __tablename__ = "staff_members"
-    __table_args__ = (one_of("id_type", ID_TYPES),)
+    __table_args__ = (
+        one_of("id_type", ID_TYPES),
+        Index("uq_staff_members_username", "username", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -233,6 +236,9 @@ class StaffMemberRecord(Base):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The login account this staff member acts as (an examiner entering scores); one each way.
+    Every change is also in the ledger (``staff.account``)."""
 
 
 class StaffCardRecord(Base):
