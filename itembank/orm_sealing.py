@@ -40,6 +40,10 @@ class IncidentKind(str, enum.Enum):
     MISSING = "missing"  # 丢失 / 未按时运抵
     OTHER = "other"
 
+    @property
+    def zh(self) -> str:
+        return {"leak": "泄密", "damaged": "损坏", "missing": "丢失", "other": "其他"}[self.value]
+
 
 class SealedPaperRecord(Base):
     __tablename__ = "sealed_papers"

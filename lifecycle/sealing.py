@@ -480,7 +480,7 @@ def report_incident(
     n = session.scalar(select(func.count()).select_from(IncidentRecord)) or 0
     code = f"INC-{datetime.now(timezone.utc):%Y%m%d}-{n + 1:04d}"
     actions: dict = {"voided": [], "compromised_items": 0, "activated_backup": None, "replacement": None}
-    reason = f"{code} {kind.value}: {description.strip()[:200]}"
+    reason = f"{code} {kind.zh}：{description.strip()[:200]}"
     if kind is IncidentKind.LEAK:
         for other in session.scalars(select(SealedPaperRecord).where(SealedPaperRecord.paper_id == paper.id)):
             other.state = SealState.VOID
@@ -533,7 +533,7 @@ def _activate_backup(session: Session, *, srec: ExamSessionRecord, exclude_paper
         return None
     standby.state = SealState.SEALED
     standby.activated_at = datetime.now(timezone.utc)
-    standby.state_reason = f"activated: {reason}"
+    standby.state_reason = f"已启用（{reason}）"
     backup_paper = session.get(PaperRecord, standby.paper_id)
     assert backup_paper is not None
     session.flush()

@@ -174,6 +174,8 @@ def test_leak_voids_compromises_activates_backup_and_replaces_it(session: Sessio
                                                                  settings=seal_settings)}
     assert views[main.paper_code].state is SealState.VOID
     assert views[backup.paper_code].state is SealState.SEALED  # activated: openable by two people
+    assert views[main.paper_code].state_reason == f"{inc.code} 泄密：试卷袋运输途中被拆启"
+    assert views[backup.paper_code].state_reason == f"已启用（{inc.code} 泄密：试卷袋运输途中被拆启）"
     assert views[replacement].state is SealState.STANDBY
     new_items = {it.code for it in asvc.get_paper(session, code=replacement).paper.items}
     assert not new_items & leaked_items
