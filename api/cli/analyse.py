@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from api.cli.bank import _engine, _fail
+from api.cli.common import cli_bank, fail, open_engine
 from itembank.config import Settings
 
 
@@ -116,7 +116,7 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
     if ctx.invoked_subcommand is not None:
         return
     if session_code is None and not paper_codes:
-        _fail("give --session CODE (or --paper CODE ...); see `itembank analyse --help`")
+        fail("give --session CODE (or --paper CODE ...); see `itembank analyse --help`")
     from analysis import CttThresholds
     from itembank.analysis_service import ReviewRules, analyse_session
     from itembank.db import transaction
@@ -126,10 +126,10 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
     try:
         thresholds = CttThresholds(p_min=p_min, p_max=p_max, r_min=r_min)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             rep = analyse_session(
                 session, session_code=session_code, paper_codes=list(paper_codes) or None, model=model,
                 polytomous_model=polytomous_model, D=D, anchor=anchor, thresholds=thresholds,
@@ -141,16 +141,6 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
     click.echo(_dumps(rep.to_dict()) if as_json else report_text(rep))
 
 
-def _bank(session, occupation_code: str, level: str, work_type: str | None):  # type: ignore[no-untyped-def]
-    from itembank.domain import Level
-    from itembank.occupations import get_bank
-
-    try:
-        lvl = Level.parse(level)
-    except ValueError as e:
-        _fail(str(e))
-        raise
-    return get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
 
 
 @analyse.command("history")
@@ -170,11 +160,11 @@ def history_cmd(settings: Settings, occupation_code: str, work_type: str | None,
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
-            entries = calibration_history(session, bank=_bank(session, occupation_code, level, work_type),
+        with transaction(open_engine(settings)) as session:
+            entries = calibration_history(session, bank=cli_bank(session, occupation_code, level, work_type),
                                           code=code)
     except ItemBankError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     if as_json:
         click.echo(_dumps([asdict(e) for e in entries]))
@@ -215,11 +205,11 @@ def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, 
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
-            bank = _bank(session, occupation_code, level, work_type)
+        with transaction(open_engine(settings)) as session:
+            bank = cli_bank(session, occupation_code, level, work_type)
             items = items_needing_review(session, bank=bank, part=Part(part) if part else None)
     except ItemBankError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     if as_json:
         click.echo(_dumps([asdict(r) for r in items]))
@@ -243,9 +233,9 @@ def show_cmd(settings: Settings, calibration_id: int, as_json: bool) -> None:
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             rep = get_calibration(session, calibration_id)
     except ItemBankError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     click.echo(_dumps(rep.to_dict()) if as_json else report_text(rep))

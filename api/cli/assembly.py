@@ -8,41 +8,10 @@ from pathlib import Path
 
 import click
 
+from api.cli.common import cli_bank, fail, open_engine
+from api.cli.common import with_bank_part as with_bank
 from itembank.config import Settings
-from itembank.domain import Level, Part
-
-
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from itembank.db import make_engine, upgrade
-
-    engine = make_engine(settings)
-    upgrade(engine)
-    return engine
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _bank(session, occupation_code: str, level: str, work_type: str | None):  # type: ignore[no-untyped-def]
-    from itembank.occupations import get_bank
-
-    return get_bank(session, occupation_code=occupation_code, level=Level.parse(level), work_type=work_type)
-
-
-bank_options = [
-    click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
-    click.option("--work-type", default=None),
-    click.option("--level", required=True, help="5..1"),
-    click.option("--part", type=click.Choice([p.value for p in Part]), default="theory", show_default=True),
-]
-
-
-def with_bank(fn):  # type: ignore[no-untyped-def]
-    for opt in reversed(bank_options):
-        fn = opt(fn)
-    return fn
+from itembank.domain import Part
 
 
 @click.group()
@@ -66,12 +35,12 @@ def blueprint_derive(settings: Settings, occupation_code: str, work_type: str | 
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
-            bank = _bank(session, occupation_code, level, work_type)
+        with transaction(open_engine(settings)) as session:
+            bank = cli_bank(session, occupation_code, level, work_type)
             stored = svc.derive_standard_blueprint(session, bank=bank, part=Part(part), actor=actor, name=name,
                                                    max_overlap=max_overlap, objective=objective)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     bp = stored.blueprint  # type: ignore[union-attr]
     click.echo(f"blueprint {stored.name!r} v{stored.version}: {bp.n_items} items, "  # type: ignore[union-attr]
                f"{', '.join(f'{t.item_type} x{t.count}' for t in bp.item_types)}; {len(bp.elements)} coverage rows")
@@ -84,8 +53,8 @@ def blueprint_list(settings: Settings, occupation_code: str, work_type: str | No
     from itembank import assembly_service as svc
     from itembank.db import transaction
 
-    with transaction(_engine(settings)) as session:
-        for b in svc.list_blueprints(session, bank=_bank(session, occupation_code, level, work_type), part=Part(part)):
+    with transaction(open_engine(settings)) as session:
+        for b in svc.list_blueprints(session, bank=cli_bank(session, occupation_code, level, work_type), part=Part(part)):
             click.echo(f"#{b.id:<4} {b.part.value:<9} {b.name!r} v{b.version}  {b.blueprint.n_items} items  "
                        f"{b.created_at:%Y-%m-%d %H:%M} {b.created_by}  {b.note}")
 
@@ -104,11 +73,11 @@ def blueprint_show(settings: Settings, occupation_code: str, work_type: str | No
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
-            b = svc.load_blueprint(session, bank=_bank(session, occupation_code, level, work_type), part=Part(part),
+        with transaction(open_engine(settings)) as session:
+            b = svc.load_blueprint(session, bank=cli_bank(session, occupation_code, level, work_type), part=Part(part),
                                    name=name, version=version)
     except ItemBankError as e:
-        _fail(e.message)
+        fail(e.message)
     click.echo(json.dumps(asm.blueprint_to_dict(b.blueprint), ensure_ascii=False, indent=2))
 
 
@@ -155,8 +124,8 @@ def assemble(settings: Settings, occupation_code: str, work_type: str | None, le
     from itembank.errors import ItemBankError, NotFoundError
 
     try:
-        with transaction(_engine(settings)) as session:
-            bank = _bank(session, occupation_code, level, work_type)
+        with transaction(open_engine(settings)) as session:
+            bank = cli_bank(session, occupation_code, level, work_type)
             try:
                 stored = svc.load_blueprint(session, bank=bank, part=Part(part), name=blueprint_name,
                                             version=blueprint_version)
@@ -174,7 +143,7 @@ def assemble(settings: Settings, occupation_code: str, work_type: str | None, le
                 write_run_documents(session, run=run, papers=papers, out_dir=out_dir, actor=actor,
                                     centre_name=settings.centre_name)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     if not run.paper_codes:
         sys.exit(1)
 
@@ -219,8 +188,8 @@ def papers_list(settings: Settings, occupation_code: str, work_type: str | None,
     from itembank import assembly_service as svc
     from itembank.db import transaction
 
-    with transaction(_engine(settings)) as session:
-        rows, total = svc.list_papers(session, bank=_bank(session, occupation_code, level, work_type),
+    with transaction(open_engine(settings)) as session:
+        rows, total = svc.list_papers(session, bank=cli_bank(session, occupation_code, level, work_type),
                                       part=Part(part), status=status, limit=500)
     click.echo(f"{total} paper(s)")
     for r in rows:
@@ -238,10 +207,10 @@ def papers_recheck(settings: Settings, code: str) -> None:
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             report = svc.recheck_paper(session, code=code)
     except ItemBankError as e:
-        _fail(e.message)
+        fail(e.message)
     for paper in report.papers:
         for row in paper.rows:
             mark = "ok " if row.ok else ("-- " if row.ok is None else "NO ")
@@ -265,13 +234,13 @@ def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bo
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             view = svc.get_paper(session, code=code, centre_name=settings.centre_name)
             docs = export_paper(view.paper, answer_sheet=answer_sheet)
             ledger.append(session, actor=actor, action="paper.exported", object_type="paper", object_id=code,
                           details={"documents": [[d.filename, d.sha256] for d in docs]})
     except ItemBankError as e:
-        _fail(e.message)
+        fail(e.message)
     out_dir.mkdir(parents=True, exist_ok=True)
     for d in docs:
         (out_dir / d.filename).write_bytes(d.content)

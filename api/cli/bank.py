@@ -9,22 +9,9 @@ from pathlib import Path
 
 import click
 
+from api.cli.common import fail, open_engine
 from itembank.config import Settings
 from itembank.domain import Level, OccupationCategory, Part
-
-
-def _engine(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
-    from itembank.db import make_engine, upgrade
-
-    engine = make_engine(settings)
-    if migrate:
-        upgrade(engine)
-    return engine
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.command()
@@ -45,15 +32,15 @@ def demo(settings: Settings, seed: int, reset: bool) -> None:
     url = settings.database_url
     if reset:
         if not url.startswith("sqlite:///"):
-            _fail("--reset only deletes SQLite files; drop a PostgreSQL database yourself")
+            fail("--reset only deletes SQLite files; drop a PostgreSQL database yourself")
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     started = time.perf_counter()
-    engine = _engine(settings)
+    engine = open_engine(settings)
     with transaction(engine) as session:
         if session.scalar(select(func.count()).select_from(OccupationRecord)):
-            _fail(f"{engine.url.render_as_string()} already holds data; "
+            fail(f"{engine.url.render_as_string()} already holds data; "
                   "run `itembank demo --reset` to rebuild the demo from scratch")
         summary = build_demo(session, seed=seed)
     click.echo(f"demo: {summary.n_items} items in {len(summary.banks)} banks, "
@@ -86,8 +73,8 @@ def readiness(settings: Settings, occupation_code: str | None, work_type: str | 
     try:
         lvl = Level.parse(level) if level is not None else None
     except ValueError as e:
-        _fail(str(e))
-    engine = _engine(settings)
+        fail(str(e))
+    engine = open_engine(settings)
     with transaction(engine) as session:
         try:
             banks = [
@@ -97,11 +84,11 @@ def readiness(settings: Settings, occupation_code: str | None, work_type: str | 
                 and (lvl is None or b.level == lvl)
             ]
             if not banks:
-                _fail("no bank matches; list them with `itembank banks list`")
+                fail("no bank matches; list them with `itembank banks list`")
             rules = list_minimum_rules(session)
             reports = [bank_readiness(session, bank=b, rules=rules) for b in banks]
         except ItemBankError as e:
-            _fail(e.message)
+            fail(e.message)
     if as_json:
         click.echo(json.dumps([readiness_to_dict(r) for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -128,7 +115,7 @@ def occupations_list(settings: Settings) -> None:
     from itembank.db import transaction
     from itembank.occupations import list_occupations
 
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         for o in list_occupations(session):
             click.echo(f"{o.code}  {o.name:<12} 工种:{o.display_work_type:<10} {o.category.zh} "
                        f"{'已备案' if o.filed else '未备案'}")
@@ -148,11 +135,11 @@ def occupations_add(settings: Settings, code: str, name: str, category: str,
     from itembank.occupations import create_occupation
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             o = create_occupation(session, code=code, name=name, category=category,
                                   work_type=work_type, filed=not not_filed)
     except ItemBankError as e:
-        _fail(e.message)
+        fail(e.message)
     click.echo(f"added {o.code} {o.label}")
 
 
@@ -167,7 +154,7 @@ def banks_list(settings: Settings) -> None:
     from itembank.db import transaction
     from itembank.occupations import list_banks
 
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         for b in list_banks(session):
             click.echo(f"{b.id:>4}  {b.label}")
 
@@ -183,11 +170,11 @@ def banks_create(settings: Settings, occupation_code: str, work_type: str | None
     from itembank.occupations import create_bank
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             b = create_bank(session, occupation_code=occupation_code, work_type=work_type,
                             level=Level.parse(level))
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     click.echo(f"created bank {b.label}")
 
 
@@ -203,7 +190,7 @@ def minimums_list(settings: Settings) -> None:
     from itembank.readiness import list_minimum_rules
 
     click.echo("defaults: theory 1200; practical 20 (knowledge-skill: = theory); defence 10 at levels 2, 1")
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         for r in list_minimum_rules(session):
             click.echo(f"#{r.id} {r.part.value:<9} {r.minimum:>5}  level={r.level and int(r.level) or '*'} "
                        f"category={r.category.value if r.category else '*'} "
@@ -226,12 +213,12 @@ def minimums_set(settings: Settings, part: str, minimum: int, level: str | None,
     from itembank.readiness import set_minimum_rule
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             r = set_minimum_rule(session, part=Part(part), minimum=minimum,
                                  level=Level.parse(level) if level else None, category=category,
                                  occupation_code=occupation_code, note=note, actor=actor)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     click.echo(f"rule #{r.id}: {r.part.value} minimum {r.minimum}")
 
 
@@ -248,7 +235,7 @@ def ledger_verify(settings: Settings, expect_head: str | None) -> None:
     from itembank.db import transaction
     from itembank.ledger import verify_ledger
 
-    with transaction(_engine(settings, migrate=False)) as session:
+    with transaction(open_engine(settings, migrate=False)) as session:
         v = verify_ledger(session, expect_head=expect_head)
     if v.ok:
         click.echo(f"ledger intact: {v.n_entries} entries, head {v.head_hash}")

@@ -20,7 +20,7 @@ import click
 from itembank.config import Settings
 from itembank.domain import Item, ItemType, Level, Paper, PaperKind, Part
 
-from api.cli.bank import _engine, _fail
+from api.cli.common import fail, open_engine
 
 DEFAULT_TIME = {Part.THEORY: 120, Part.PRACTICAL: 120, Part.DEFENCE: 30}
 DEFAULT_FIRST = {Part.THEORY: "single_choice=80,true_false=20", Part.PRACTICAL: "practical_task=3",
@@ -160,13 +160,13 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
     from exports import ExportError, export_paper, sealing_manifest
 
     if item_codes and first:
-        _fail("give --items or --first, not both")
+        fail("give --items or --first, not both")
     try:
         lvl = Level.parse(level)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     the_part = Part(part)
-    engine = _engine(settings)
+    engine = open_engine(settings)
     try:
         with transaction(engine) as session:
             bank = get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
@@ -201,7 +201,7 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                                    "documents": [{"file": d.filename, "sha256": d.sha256,
                                                   "text_sha256": d.text_sha256} for d in docs]})
     except (ItemBankError, ExportError) as e:
-        _fail(e.message)
+        fail(e.message)
     click.echo(f"paper {paper.code}: {len(paper.items)} items, {paper.total_points:g} points")
     for d, path in zip(docs, written):
         click.echo(f"  {path}  ({d.kind.zh}; text {d.text_sha256[:16]}…)")  # type: ignore[index]
@@ -231,14 +231,14 @@ def export_element_table_cmd(settings: Settings, occupation_code: str, work_type
     try:
         lvl = Level.parse(level)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             bank = get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
             table = load_element_table(session, bank=bank, part=Part(part), version=version)
             doc = export_element_table(table, occupation=bank.occupation, centre_name=centre_name)
     except (ItemBankError, ExportError) as e:
-        _fail(e.message)
+        fail(e.message)
     path = _write(out_dir, doc.filename, doc.content)
     click.echo(f"{path}  ({doc.kind.zh} v{table.version}, {len(table.leaves())} elements)")
 
@@ -266,20 +266,20 @@ def export_readiness_cmd(settings: Settings, occupation_code: str | None, work_t
     try:
         lvl = Level.parse(level) if level is not None else None
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             banks = [b for b in list_banks(session)
                      if (occupation_code is None or b.occupation.code == occupation_code)
                      and (work_type is None or b.occupation.work_type == work_type)
                      and (lvl is None or b.level == lvl)]
             if not banks:
-                _fail("no bank matches; list them with `itembank banks list`")
+                fail("no bank matches; list them with `itembank banks list`")
             rules = list_minimum_rules(session)
             reports = [bank_readiness(session, bank=b, rules=rules) for b in banks]
         doc = export_readiness(reports, as_of=(as_of.date() if as_of else date.today()), centre_name=centre_name)
     except (ItemBankError, ExportError) as e:
-        _fail(e.message)
+        fail(e.message)
     path = _write(out_dir, doc.filename, doc.content)
     ready = sum(1 for r in reports if r.ready)
     click.echo(f"{path}  ({len(reports)} banks, {ready} ready)")

@@ -6,7 +6,6 @@ The command line is an administrator's tool: whoever runs it holds the database 
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from datetime import datetime
@@ -14,50 +13,9 @@ from pathlib import Path
 
 import click
 
+from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
 from itembank.config import Settings
 from itembank.domain import Actor, Part, Role, VersionState
-
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        return "cli"
-
-
-actor_option = click.option("--actor", default=_default_actor, show_default="login name",
-                            help="Who is acting (recorded in the ledger).")
-bank_options = [
-    click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
-    click.option("--level", required=True, help="5..1 (五级 … 一级)."),
-    click.option("--work-type", default=None),
-]
-
-
-def with_bank(fn):  # type: ignore[no-untyped-def]
-    for opt in reversed(bank_options):
-        fn = opt(fn)
-    return fn
-
-
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from itembank.db import make_engine, upgrade
-
-    engine = make_engine(settings)
-    upgrade(engine)
-    return engine
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _bank(session, occupation_code: str, level: str, work_type: str | None):  # type: ignore[no-untyped-def]
-    from itembank.domain import Level
-    from itembank.occupations import get_bank
-
-    return get_bank(session, occupation_code=occupation_code, level=Level.parse(level), work_type=work_type)
 
 
 def _print_problems(err) -> None:  # type: ignore[no-untyped-def]
@@ -115,9 +73,9 @@ def import_() -> None:
 
 def _mode(as_accepted: bool, batch_ref: str | None) -> str:
     if as_accepted and not batch_ref:
-        _fail("--as-accepted needs --batch-ref: the reference of the committee batch that accepted the items")
+        fail("--as-accepted needs --batch-ref: the reference of the committee batch that accepted the items")
     if batch_ref and not as_accepted:
-        _fail("--batch-ref only goes with --as-accepted")
+        fail("--batch-ref only goes with --as-accepted")
     return "accepted" if as_accepted else "draft"
 
 
@@ -141,15 +99,15 @@ def import_items_cmd(settings: Settings, file: str, occupation_code: str, level:
     mode = _mode(as_accepted, batch_ref)
     who = Actor(actor, frozenset({Role.BANK_MANAGER}))
     try:
-        with transaction(_engine(settings)) as session:
-            report = import_items(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+        with transaction(open_engine(settings)) as session:
+            report = import_items(session, actor=who, bank=cli_bank(session, occupation_code, level, work_type),
                                   data=Path(file).read_bytes(), filename=Path(file).name, mode=mode,
                                   batch_ref=batch_ref or "", dry_run=dry_run, encoding=encoding)
     except ImportFileError as e:
         _print_problems(e)
         sys.exit(1)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     click.echo(report.summary())
 
 
@@ -170,15 +128,15 @@ def import_elements_cmd(settings: Settings, file: str, occupation_code: str, lev
 
     who = Actor(actor, frozenset({Role.BANK_MANAGER}))
     try:
-        with transaction(_engine(settings)) as session:
-            report = import_elements(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+        with transaction(open_engine(settings)) as session:
+            report = import_elements(session, actor=who, bank=cli_bank(session, occupation_code, level, work_type),
                                      data=Path(file).read_bytes(), filename=Path(file).name,
                                      default_part=Part(part) if part else None, dry_run=dry_run)
     except ImportFileError as e:
         _print_problems(e)
         sys.exit(1)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     for p, v in report.versions.items():
         click.echo(f"{p}: " + ("unchanged" if v is None else f"saved as table version {v}"))
 
@@ -204,15 +162,15 @@ def import_qti_cmd(settings: Settings, file: str, occupation_code: str, level: s
     mode = _mode(as_accepted, batch_ref)
     who = Actor(actor, frozenset({Role.BANK_MANAGER}))
     try:
-        with transaction(_engine(settings)) as session:
-            report = import_qti(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+        with transaction(open_engine(settings)) as session:
+            report = import_qti(session, actor=who, bank=cli_bank(session, occupation_code, level, work_type),
                                 data=Path(file).read_bytes(), filename=Path(file).name, mode=mode,
                                 batch_ref=batch_ref or "", dry_run=dry_run, default_elements=elements)
     except ImportFileError as e:
         _print_problems(e)
         sys.exit(1)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     click.echo(report.summary())
 
 
@@ -238,13 +196,13 @@ def export_qti_cmd(settings: Settings, out: str, occupation_code: str, level: st
 
     who = Actor(actor, frozenset({Role.BANK_MANAGER}))
     try:
-        with transaction(_engine(settings)) as session:
-            data, items = export_qti(session, actor=who, bank=_bank(session, occupation_code, level, work_type),
+        with transaction(open_engine(settings)) as session:
+            data, items = export_qti(session, actor=who, bank=cli_bank(session, occupation_code, level, work_type),
                                      codes=list(codes) or None, part=Part(part) if part else None,
                                      states=[VersionState(s) for s in states] or [VersionState.ACCEPTED])
             Path(out).write_bytes(data)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     click.echo(f"exported {len(items)} items to {out}")
 
 
@@ -258,7 +216,7 @@ def _parse_when(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"{value!r} is not a date; write 2026-11-28 or 2026-11-28T14:30")
+        fail(f"{value!r} is not a date; write 2026-11-28 or 2026-11-28T14:30")
     return None
 
 
@@ -270,16 +228,16 @@ def _ledger_entries(settings: Settings, object_type, object_id, item, occupation
     from itembank.ledger import query_ledger
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             if item is not None:
                 if not (occupation_code and level):
-                    _fail("--item needs --occupation and --level")
-                found = get_item(session, bank=_bank(session, occupation_code, level, work_type), code=item)
+                    fail("--item needs --occupation and --level")
+                found = get_item(session, bank=cli_bank(session, occupation_code, level, work_type), code=item)
                 object_type, object_id = "item", found.id
             return query_ledger(session, object_type=object_type, object_id=object_id, actor=actor_name,
                                 action=action, since=_parse_when(since), until=_parse_when(until), limit=limit)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     return []
 
 

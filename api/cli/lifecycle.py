@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from api.cli.bank import _engine, _fail
+from api.cli.common import fail, open_engine
 from itembank.config import Settings
 
 
@@ -25,7 +25,7 @@ def _day(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"{value!r} is not a date (YYYY-MM-DD)")
+        fail(f"{value!r} is not a date (YYYY-MM-DD)")
         raise  # unreachable
 
 
@@ -56,7 +56,7 @@ def import_cmd(settings: Settings, path: Path, plan_code: str | None, actor: str
     from lifecycle.registration import import_applications_xlsx
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             report = import_applications_xlsx(session, data=path.read_bytes(), actor=actor, plan_code=plan_code)
     except ItemBankError as e:
         click.echo(f"nothing imported: {e}", err=True)
@@ -81,7 +81,7 @@ def rules_cmd(settings: Settings, level: str | None, occupation_code: str | None
     from lifecycle.registration import eligibility_rules
 
     levels = [Level.parse(level)] if level else list(Level)
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         for lvl in levels:
             click.echo(f"== {lvl.title_zh} (具备以下条件之一者)")
             for r in eligibility_rules(session, level=lvl, occupation_code=occupation_code):
@@ -100,12 +100,12 @@ def tickets_cmd(settings: Settings, plan_code: str, out: Path) -> None:
     from lifecycle.tickets_docx import render_admission_tickets
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             tickets = admission_tickets(session, plan_code=plan_code, settings=_lc_settings())
     except ItemBankError as e:
-        _fail(e.message)
+        fail(e.message)
     if not tickets:
-        _fail(f"plan {plan_code} has no admission tickets yet")
+        fail(f"plan {plan_code} has no admission tickets yet")
     out.write_bytes(render_admission_tickets(tickets))
     click.echo(f"wrote {len(tickets)} ticket(s) to {out}")
 
@@ -136,7 +136,7 @@ def verify_cmd(settings: Settings, payload: str) -> None:
     from itembank.db import transaction
     from lifecycle.certificates import verify_certificate
 
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         v = verify_certificate(session, payload=payload, settings=_lc_settings())
     click.echo(("VALID: " if v.valid else "NOT VALID: ") + v.message)
     sys.exit(0 if v.valid else 1)
@@ -155,8 +155,8 @@ def calendar_cmd(settings: Settings, day: str, kind: str | None, name: str, acto
     from lifecycle.publication import set_calendar_day
 
     if kind is None:
-        _fail("say --holiday or --workday")
-    with transaction(_engine(settings)) as session:
+        fail("say --holiday or --workday")
+    with transaction(open_engine(settings)) as session:
         set_calendar_day(session, day=_day(day), kind=kind, name=name, actor=actor)  # type: ignore[arg-type]
     click.echo(f"{day}: {kind} {name}")
 
@@ -170,7 +170,7 @@ def publication_end_cmd(settings: Settings, start: str) -> None:
     from lifecycle.publication import load_calendar
     from lifecycle.workdays import publication_end
 
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         cal = load_calendar(session)
     lc = _lc_settings()
     click.echo(publication_end(cal, _day(start), lc.publication_working_days).isoformat())
@@ -184,7 +184,7 @@ def lapsed_cards_cmd(settings: Settings, on: str | None) -> None:
     from itembank.db import transaction
     from lifecycle.staff import lapsed_cards
 
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         rows = lapsed_cards(session, on=_day(on))
     for card, reasons in rows:
         click.echo(f"{card.number} ({card.kind.value}): " + "; ".join(reasons))
@@ -205,7 +205,7 @@ def retention_cmd(settings: Settings, on: str | None, destroy: bool, dry_run: bo
     from lifecycle.retention import retention_overview, run_destruction
 
     day = _day(on)
-    with transaction(_engine(settings)) as session:
+    with transaction(open_engine(settings)) as session:
         if destroy:
             report = run_destruction(session, on=day, actor=actor, settings=_lc_settings(), dry_run=dry_run)
             verb = "would destroy" if dry_run else "destroyed"

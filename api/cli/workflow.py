@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from api.cli.io import _bank, _engine, _fail, actor_option, with_bank
+from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 
@@ -27,10 +27,10 @@ def _run(settings: Settings, fn):  # type: ignore[no-untyped-def]
     from itembank.errors import ItemBankError
 
     try:
-        with transaction(_engine(settings)) as session:
+        with transaction(open_engine(settings)) as session:
             return fn(session)
     except (ItemBankError, ValueError) as e:
-        _fail(getattr(e, "message", str(e)))
+        fail(getattr(e, "message", str(e)))
     return None
 
 
@@ -130,7 +130,7 @@ def wf_submit(settings: Settings, code: str, occupation_code: str, level: str, w
     from itembank.workflow import submit
 
     it = _run(settings, lambda s: submit(s, actor=_as(actor, Role.ITEM_WRITER),
-                                         bank=_bank(s, occupation_code, level, work_type), code=code, comment=comment))
+                                         bank=cli_bank(s, occupation_code, level, work_type), code=code, comment=comment))
     click.echo(f"{it.ref}: {it.state.value}")
 
 
@@ -145,7 +145,7 @@ def wf_assign(settings: Settings, code: str, occupation_code: str, level: str, w
     from itembank.workflow import assign_reviewer
 
     new = _run(settings, lambda s: assign_reviewer(s, actor=_as(actor, Role.BANK_MANAGER),
-                                                   bank=_bank(s, occupation_code, level, work_type), code=code,
+                                                   bank=cli_bank(s, occupation_code, level, work_type), code=code,
                                                    reviewer=reviewer))
     click.echo(f"{reviewer} {'assigned to' if new else 'was already assigned to'} {code}")
 
@@ -165,7 +165,7 @@ def wf_review(settings: Settings, code: str, occupation_code: str, level: str, w
     from itembank.workflow import record_review, start_review
 
     def act(s):  # type: ignore[no-untyped-def]
-        bank = _bank(s, occupation_code, level, work_type)
+        bank = cli_bank(s, occupation_code, level, work_type)
         who = _as(actor, Role.REVIEWER)
         if get_item(s, bank=bank, code=code).state is VersionState.SUBMITTED:
             start_review(s, actor=who, bank=bank, code=code)
@@ -193,7 +193,7 @@ def batch_create(settings: Settings, occupation_code: str, level: str, work_type
     from itembank.workflow import create_acceptance_batch
 
     b = _run(settings, lambda s: create_acceptance_batch(
-        s, actor=_as(actor, Role.BANK_MANAGER), bank=_bank(s, occupation_code, level, work_type),
+        s, actor=_as(actor, Role.BANK_MANAGER), bank=cli_bank(s, occupation_code, level, work_type),
         codes=list(codes), members=list(members), meeting=meeting))
     click.echo(f"batch {b.code}: {len(b.items)} items, members {', '.join(b.members)}; manifest {b.manifest_hash}")
 
@@ -255,7 +255,7 @@ def wf_retire(settings: Settings, code: str, occupation_code: str, level: str, w
     from itembank.workflow import retire_item
 
     it = _run(settings, lambda s: retire_item(s, actor=_as(actor, Role.BANK_MANAGER),
-                                              bank=_bank(s, occupation_code, level, work_type), code=code,
+                                              bank=cli_bank(s, occupation_code, level, work_type), code=code,
                                               reason=reason))
     click.echo(f"{it.ref}: retired")
 
@@ -274,7 +274,7 @@ def wf_diff(settings: Settings, code: str, occupation_code: str, level: str, wor
     from itembank.workflow import compare_versions
 
     d = _run(settings, lambda s: compare_versions(s, actor=_as(actor, Role.BANK_MANAGER),
-                                                  bank=_bank(s, occupation_code, level, work_type), code=code,
+                                                  bank=cli_bank(s, occupation_code, level, work_type), code=code,
                                                   old=old, new=new))
     click.echo(f"{d.code}: v{d.old_version} -> v{d.new_version}")
     for f in d.fields:
@@ -295,7 +295,7 @@ def wf_history(settings: Settings, code: str, occupation_code: str, level: str, 
     """Who did what to CODE, when and why (the item's ledger entries)."""
     from itembank.workflow import item_history
 
-    for e in _run(settings, lambda s: item_history(s, bank=_bank(s, occupation_code, level, work_type), code=code)):
+    for e in _run(settings, lambda s: item_history(s, bank=cli_bank(s, occupation_code, level, work_type), code=code)):
         d = e.details
         what = (f"v{d.get('version')} {d.get('from')} -> {d.get('to')}" if e.action == "item.state"
                 else ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("code",)))

@@ -1,0 +1,71 @@
+"""What every ``itembank`` command group shares: the engine, the error exit, the bank options
+and the acting person. One place, so that every command opens the database, names a bank and
+fails the same way."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import NoReturn
+
+import click
+
+from itembank.config import Settings
+from itembank.domain import Level, Part
+
+
+def open_engine(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    """The configured database, migrated to the newest schema unless ``migrate`` is False."""
+    from itembank.db import make_engine, upgrade
+
+    engine = make_engine(settings)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: message`` to standard error and exit with ``code`` (2: refused)."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def cli_bank(session, occupation_code: str, level: str, work_type: str | None):  # type: ignore[no-untyped-def]
+    """The bank named by the ``--occupation/--level/--work-type`` options; a bad level exits 2."""
+    from itembank.occupations import get_bank
+
+    try:
+        lvl = Level.parse(level)
+    except ValueError as e:
+        fail(str(e))
+    return get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+actor_option = click.option("--actor", default=_default_actor, show_default="login name",
+                            help="Who is acting (recorded in the ledger).")
+bank_options = [
+    click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
+    click.option("--level", required=True, help="5..1 (五级 … 一级)."),
+    click.option("--work-type", default=None),
+]
+part_option = click.option("--part", type=click.Choice([p.value for p in Part]), default="theory",
+                           show_default=True)
+
+
+def with_bank(fn):  # type: ignore[no-untyped-def]
+    """Add the bank options (occupation, level, work type) to a command."""
+    for opt in reversed(bank_options):
+        fn = opt(fn)
+    return fn
+
+
+def with_bank_part(fn):  # type: ignore[no-untyped-def]
+    """The bank options and ``--part`` (default theory)."""
+    return with_bank(part_option(fn))
