@@ -191,21 +191,25 @@ def query_ledger(
     offset: int = 0,
 ) -> list[LedgerEntry]:
     """Entries matching every given filter, oldest first."""
-    q = select(LedgerEntryRecord)
-    if object_type is not None:
-        q = q.where(LedgerEntryRecord.object_type == object_type)
-    if object_id is not None:
-        q = q.where(LedgerEntryRecord.object_id == str(object_id))
-    if actor is not None:
-        q = q.where(LedgerEntryRecord.actor == actor)
-    if action is not None:
-        q = q.where(LedgerEntryRecord.action == action)
-    if since is not None:
-        q = q.where(LedgerEntryRecord.at >= since)
-    if until is not None:
-        q = q.where(LedgerEntryRecord.at < until)
-    q = q.order_by(LedgerEntryRecord.id).limit(limit).offset(offset)
+    q = (select(LedgerEntryRecord)
+         .where(*_filters(object_type=object_type, object_id=object_id, actor=actor, action=action,
+                          since=since, until=until))
+         .order_by(LedgerEntryRecord.id).limit(limit).offset(offset))
     return [_to_domain(r) for r in session.scalars(q)]
+
+
+def _filters(*, object_type: str | None, object_id: str | int | None, actor: str | None, action: str | None,
+             since: datetime | None, until: datetime | None) -> list:
+    """The WHERE conditions of ``query_ledger`` and ``count_ledger`` (None: no condition)."""
+    L = LedgerEntryRecord
+    conds = [column == value for column, value in (
+        (L.object_type, object_type), (L.object_id, None if object_id is None else str(object_id)),
+        (L.actor, actor), (L.action, action)) if value is not None]
+    if since is not None:
+        conds.append(L.at >= since)
+    if until is not None:
+        conds.append(L.at < until)
+    return conds
 
 
 def verify_ledger(
@@ -281,14 +285,7 @@ def count_ledger(
     """How many entries ``query_ledger`` would give with the same filters and no limit."""
     from sqlalchemy import func
 
-    q = select(func.count()).select_from(LedgerEntryRecord)
-    for column, value in ((LedgerEntryRecord.object_type, object_type), (LedgerEntryRecord.actor, actor),
-                          (LedgerEntryRecord.action, action),
-                          (LedgerEntryRecord.object_id, None if object_id is None else str(object_id))):
-        if value is not None:
-            q = q.where(column == value)
-    if since is not None:
-        q = q.where(LedgerEntryRecord.at >= since)
-    if until is not None:
-        q = q.where(LedgerEntryRecord.at < until)
+    q = select(func.count()).select_from(LedgerEntryRecord).where(
+        *_filters(object_type=object_type, object_id=object_id, actor=actor, action=action, since=since,
+                  until=until))
     return session.scalar(q) or 0
