@@ -809,6 +809,15 @@ class FieldChange:
         return self.old != self.new
 
 
+def _side_status(old: object | None, new: object | None) -> str:
+    """added / removed / unchanged / changed: one option or rubric point, old vs new."""
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    return "unchanged" if old == new else "changed"
+
+
 @dataclass(frozen=True, slots=True)
 class OptionChange:
     label: str
@@ -817,11 +826,7 @@ class OptionChange:
 
     @property
     def status(self) -> str:
-        if self.old is None:
-            return "added"
-        if self.new is None:
-            return "removed"
-        return "unchanged" if self.old == self.new else "changed"
+        return _side_status(self.old, self.new)
 
 
 @dataclass(frozen=True, slots=True)
@@ -832,11 +837,7 @@ class RubricChange:
 
     @property
     def status(self) -> str:
-        if self.old is None:
-            return "added"
-        if self.new is None:
-            return "removed"
-        return "unchanged" if self.old == self.new else "changed"
+        return _side_status(self.old, self.new)
 
 
 @dataclass(frozen=True, slots=True)
