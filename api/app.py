@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from api import errors
 from api.jobs import JobRunner, recover_interrupted
 from api.schemas.common import ERROR_RESPONSES
+from itembank import i18n
 from itembank.config import Settings
 from itembank.db import make_engine, make_sessionmaker
 from lifecycle.config import LifecycleSettings
@@ -93,6 +94,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore[no-untyped-def]
                lifecycle_settings: LifecycleSettings | None = None) -> FastAPI:
     settings = settings or Settings()
+    i18n.configure(default_locale=settings.default_locale, time_zone=settings.time_zone)
     app = FastAPI(title="itembank", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS,
                   lifespan=_lifespan)
     app.state.settings = settings

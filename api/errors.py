@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import assembly as asm
 from exports import errors as x
 from itembank import errors as e
+from itembank import i18n
+from itembank.i18n import Message
 from api.deps import BusyError
 from lifecycle.errors import IneligibleError
 
@@ -82,6 +84,29 @@ def _problems(exc: e.ItemBankError) -> list[dict]:
     return out
 
 
+class RequestLocale:
+    """The reader's locale for the request (``itembank.i18n``): ``?lang=`` first, then the
+    ``Accept-Language`` header, else the centre's default (zh_CN). Outermost, so that error
+    handlers and pages render in it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chosen = None
+        for part in (scope.get("query_string") or b"").decode("latin-1").split("&"):
+            if part.startswith("lang="):
+                chosen = i18n.normalize_locale(part[5:]) if part[5:] else None
+        if chosen is None:
+            header = next((v.decode("latin-1") for k, v in scope.get("headers") or () if k == b"accept-language"), None)
+            chosen = i18n.locale_from_accept_language(header)
+        with i18n.use_locale(chosen):
+            await self.app(scope, receive, send)
+
+
 class RejectUnstorableUrl:
     """Refuse a path or query string holding a NUL character (``%00``) before any route sees
     it: PostgreSQL cannot store or even compare such text, and no identifier holds one."""
@@ -95,8 +120,8 @@ class RejectUnstorableUrl:
             query = scope.get("query_string") or b""
             if b"%00" in raw or b"\x00" in raw or b"%00" in query or b"\x00" in query:
                 response = JSONResponse(error_body(
-                    "validation_error", "the request is not valid", field="url",
-                    errors=["url: the path or query contains a NUL character (%00)"]), status_code=422)
+                    "validation_error", str(Message("The request is not valid.")), field="url",
+                    errors=[str(Message("url: the path or query contains a NUL character (%00)."))]), status_code=422)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -104,6 +129,7 @@ class RejectUnstorableUrl:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(RejectUnstorableUrl)
+    app.add_middleware(RequestLocale)  # added last: outermost
 
     @app.exception_handler(e.ItemBankError)
     async def _domain(_request: Request, exc: e.ItemBankError) -> JSONResponse:
@@ -141,16 +167,17 @@ def install(app: FastAPI) -> None:
             first_field = first_field or name
             msg = str(err.get("msg", "invalid"))
             errors.append(f"{name}: {msg.removeprefix('Value error, ')}")
-        return JSONResponse(error_body("validation_error", "the request is not valid", field=first_field,
-                                       errors=errors), status_code=422)
+        return JSONResponse(error_body("validation_error", str(Message("The request is not valid.")),
+                                       field=first_field, errors=errors), status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
         # The services check uniqueness first; two requests racing past that check meet the
         # database's constraint instead. The loser's transaction is rolled back.
         log.warning("integrity error: %s", exc.orig)
-        return JSONResponse(error_body("conflict", "another request changed the same data at the same time; "
-                                       "reload and try again"), status_code=409)
+        return JSONResponse(error_body("conflict", str(Message(
+            "Another request changed the same data at the same time; reload and try again."))),
+            status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -162,5 +189,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal_error", "the server failed on this request; the error is logged "
-                                       "for the administrator"), status_code=500)
+        return JSONResponse(error_body("internal_error", str(Message(
+            "The server failed on this request; the error is logged for the administrator."))),
+            status_code=500)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from analysis.messages import Text, render
+
 
 class ExportError(Exception):
     """Base class. ``field`` names the offending input where there is one."""
 
     code = "export_error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: Text, *, field: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
         self.field = field
+
+    @property
+    def message(self) -> str:
+        """The message in the current locale."""
+        return render(self.text)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PaperLayoutError(ExportError):

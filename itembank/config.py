@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     centre_name: str = "职业技能等级认定中心"
     """Printed on papers and reports."""
 
+    default_locale: str = "zh_CN"
+    """The language of pages, errors, documents and the CLI when a request or the
+    environment asks for none: ``zh_CN`` (default) or ``en``."""
+
+    time_zone: str = "Asia/Shanghai"
+    """The centre's time zone: times are stored in UTC and shown in this zone."""
+
     token_lifetime_hours: float = 8.0
     """Bearer tokens expire after this many hours."""
 

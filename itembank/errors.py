@@ -1,20 +1,68 @@
 """Errors of the item bank. Every message names the occupation, level, element, item, row or
-field concerned and says what to do; ``api/errors.py`` maps these to HTTP codes."""
+field concerned and says what to do; ``api/errors.py`` maps these to HTTP codes.
+
+Messages are :class:`~analysis.messages.Message` objects (an English template and its
+parameters, the key into the message catalog) or final strings. An error keeps them as data
+(``text``, and the listed problems in ``errors`` / ``shortfalls`` / ``missing`` ...);
+``message`` and ``str()`` render them in the current locale (``itembank.i18n``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analysis.messages import Message, Text, render
+
+
+def _listing(head: Text, items: Sequence[Text]) -> Text:
+    """``head`` followed by one indented line per item (rendered when read)."""
+    if not items:
+        return head
+    return _Listing(head, tuple(items))
+
+
+class _Listing:
+    """A head message with a list under it; renders lazily like a message."""
+
+    __slots__ = ("head", "items")
+
+    def __init__(self, head: Text, items: tuple[Text, ...]) -> None:
+        self.head = head
+        self.items = items
+
+    def __str__(self) -> str:
+        return render(self.head) + "\n" + "\n".join(f"  - {render(i)}" for i in self.items)
+
 
 class ItemBankError(Exception):
-    """Base class. ``field`` names the offending input field where there is one."""
+    """Base class. ``field`` names the offending input field where there is one; ``code`` is
+    the stable code of the error family (the API's ``error.code``)."""
 
     code = "itembank_error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: Text, *, field: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.text: Text | _Listing = message
         self.field = field
+
+    @property
+    def message(self) -> str:
+        """The message in the current locale (with the listed problems, one per line)."""
+        return render(self.text) if isinstance(self.text, (str, Message)) else str(self.text)
+
+    @property
+    def head(self) -> str:
+        """The first line: the message without its list."""
+        text = self.text.head if isinstance(self.text, _Listing) else self.text
+        return render(text)
+
+    @property
+    def params(self) -> dict[str, object]:
+        text = self.text.head if isinstance(self.text, _Listing) else self.text
+        return dict(text.params) if isinstance(text, Message) else {}
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotFoundError(ItemBankError):
@@ -33,11 +81,11 @@ class ValidationError(ItemBankError):
     code = "validation_error"
 
     def __init__(
-        self, message: str, *, errors: Sequence[str] = (), field: str | None = None
+        self, message: Text, *, errors: Sequence[Text] = (), field: str | None = None
     ) -> None:
         self.errors = list(errors) or [message]
-        full = message if not errors else message + "\n" + "\n".join(f"  - {e}" for e in errors)
-        super().__init__(full, field=field)
+        super().__init__(message, field=field)
+        self.text = _listing(message, list(errors))
 
 
 class OccupationNotFiledError(ConflictError):
@@ -57,10 +105,10 @@ class BankNotReadyError(ConflictError):
 
     code = "bank_not_ready"
 
-    def __init__(self, message: str, *, shortfalls: Sequence[str] = ()) -> None:
+    def __init__(self, message: Text, *, shortfalls: Sequence[Text] = ()) -> None:
         self.shortfalls = list(shortfalls)
-        full = message if not shortfalls else message + "\n" + "\n".join(f"  - {s}" for s in shortfalls)
-        super().__init__(full)
+        super().__init__(message)
+        self.text = _listing(message, self.shortfalls)
 
 
 class PermissionDeniedError(ItemBankError):
@@ -105,10 +153,10 @@ class NotQualifiedError(PermissionDeniedError):
 
     code = "not_qualified"
 
-    def __init__(self, message: str, *, missing: Sequence[str] = (), field: str | None = None) -> None:
+    def __init__(self, message: Text, *, missing: Sequence[Text] = (), field: str | None = None) -> None:
         self.missing = list(missing)
-        full = message if not missing else message + "\n" + "\n".join(f"  - {m}" for m in missing)
-        super().__init__(full, field=field)
+        super().__init__(message, field=field)
+        self.text = _listing(message, self.missing)
 
 
 class ImportFileError(ValidationError):

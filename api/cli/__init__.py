@@ -11,14 +11,21 @@ import click
 @click.option("--database-url", envvar="ITEMBANK_DATABASE_URL", default=None,
               help="SQLAlchemy URL (default: sqlite:///itembank.db in the working directory).")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.option("--lang", default=None, metavar="zh_CN|en",
+              help="Language of messages (default: LANG when it is zh or en, else zh_CN).")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, database_url: str | None, verbose: bool, lang: str | None) -> None:
     """职业技能等级认定题库与组卷 — item bank and paper assembly."""
+    import os
+
+    from itembank import i18n
     from itembank.config import Settings
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     settings = Settings() if database_url is None else Settings(database_url=database_url)
+    i18n.configure(default_locale=settings.default_locale, time_zone=settings.time_zone)
+    i18n.set_locale(lang or i18n.locale_from_env(dict(os.environ)))
     ctx.obj = settings
 
 

@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from api.web.markup import render_markup
+from itembank import i18n
 from itembank.domain import ItemType, Level, Part, Role, VersionState
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -90,7 +91,10 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
-templates.env.filters.update(markup=render_markup, words=words, local_time=local_time, num=num, percent=percent)
+templates.env.filters.update(markup=render_markup, words=words, local_time=local_time, num=num, percent=percent,
+                             datetime=i18n.format_datetime, date=i18n.format_date, text=i18n.render)
+# ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
+templates.env.globals.update(_=i18n._, locale=i18n.current_locale)
 templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState,
                              STATE_ZH=STATE_ZH, FLAGS_ZH=ANALYSIS_FLAGS_ZH, FIELD_ZH=FIELD_ZH)
 

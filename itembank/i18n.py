@@ -1,0 +1,273 @@
+"""The message catalog and the reader's locale: one place that turns messages into the words
+the centre's staff read.
+
+- Locales: ``zh_CN`` (the default, the centre's staff) and ``en`` (the second locale). The
+  catalog is gettext (Babel): ``itembank/locale/zh_CN/LC_MESSAGES/messages.po``, compiled to
+  ``.mo`` when the package is built; a source checkout without ``.mo`` files reads the
+  ``.po`` directly. English needs no catalog: the msgids are English.
+- The current locale is a context variable: the API and the pages set it per request from
+  ``Accept-Language`` (default: the centre's configuration), the CLI from ``--lang`` or
+  ``LANG``. Code that renders (``str(message)``, :func:`gettext`, :func:`format_datetime`)
+  uses it.
+- Times are stored in UTC and shown in the centre's time zone (configured, default
+  Asia/Shanghai) in the locale's format: ``2026年12月6日 08:30``.
+
+Importing this module installs its renderer into :mod:`analysis.messages`, so that every
+``str(message)`` at the edge speaks the reader's locale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from analysis.messages import Message, N_, Text, install_renderer, render_with
+
+__all__ = [
+    "DEFAULT_LOCALE", "LOCALES", "Message", "N_", "Text", "configure", "current_locale", "format_date",
+    "format_datetime", "format_time", "gettext", "locale_from_accept_language", "locale_from_env",
+    "render", "set_locale", "use_locale", "_",
+]
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+_locale: ContextVar[str | None] = ContextVar("itembank_locale", default=None)
+_config = {"locale": DEFAULT_LOCALE, "time_zone": DEFAULT_TIME_ZONE}
+
+
+def configure(*, default_locale: str | None = None, time_zone: str | None = None) -> None:
+    """Set the centre's default locale and time zone (from ``Settings``; done by the app and
+    the CLI at start). Unknown values are refused with the allowed ones named."""
+    if default_locale is not None:
+        _config["locale"] = normalize_locale(default_locale, strict=True)
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except Exception as exc:  # noqa: BLE001 (zoneinfo raises several kinds)
+            raise ValueError(f"unknown time zone {time_zone!r}; use an IANA name such as Asia/Shanghai") from exc
+        _config["time_zone"] = time_zone
+
+
+def normalize_locale(value: str | None, *, strict: bool = False) -> str:
+    """``zh``, ``zh-CN``, ``zh_CN.UTF-8`` -> ``zh_CN``; ``en``, ``en-US`` -> ``en``."""
+    text = (value or "").strip().replace("-", "_").split(".")[0].lower()
+    if text.startswith("zh"):
+        return "zh_CN"
+    if text.startswith("en"):
+        return "en"
+    if strict:
+        raise ValueError(f"unknown locale {value!r}; use one of: {', '.join(LOCALES)}")
+    return _config["locale"]
+
+
+def current_locale() -> str:
+    return _locale.get() or _config["locale"]
+
+
+def set_locale(locale: str | None) -> None:
+    """Set the locale of the current context (a request, a CLI run)."""
+    _locale.set(normalize_locale(locale) if locale else None)
+
+
+@contextlib.contextmanager
+def use_locale(locale: str | None) -> Iterator[str]:
+    token = _locale.set(normalize_locale(locale) if locale else None)
+    try:
+        yield current_locale()
+    finally:
+        _locale.reset(token)
+
+
+def time_zone() -> ZoneInfo:
+    return ZoneInfo(_config["time_zone"])
+
+
+def locale_from_accept_language(header: str | None) -> str | None:
+    """The best supported locale of an ``Accept-Language`` header (RFC 9110 §12.5.4), or None."""
+    if not header:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        fields = part.strip().split(";")
+        tag = fields[0].strip()
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        for f in fields[1:]:
+            f = f.strip()
+            if f.startswith("q="):
+                try:
+                    quality = float(f[2:])
+                except ValueError:
+                    quality = 0.0
+        low = tag.lower()
+        if quality > 0 and (low.startswith("zh") or low.startswith("en")):
+            choices.append((-quality, index, normalize_locale(tag)))
+    return min(choices)[2] if choices else None
+
+
+def locale_from_env(environ: dict[str, str]) -> str | None:
+    """The CLI's locale from ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG``; None for C/POSIX/unset
+    (then the centre's default, zh_CN, applies)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        low = value.lower()
+        if low.startswith("zh") or low.startswith("en"):
+            return normalize_locale(value)
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# The catalog
+
+
+class _Catalog:
+    """msgid -> translation of one locale."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self.entries = entries
+
+    def get(self, msgid: str) -> str:
+        return self.entries.get(msgid) or msgid
+
+
+@functools.lru_cache(maxsize=None)
+def catalog(locale: str) -> _Catalog:
+    """The compiled catalog of ``locale`` (the ``.mo`` when it is at least as new as the
+    ``.po``, else the ``.po`` read directly). English is the msgids themselves."""
+    if locale == "en":
+        return _Catalog({})
+    base = LOCALE_DIR / locale / "LC_MESSAGES"
+    po, mo = base / f"{DOMAIN}.po", base / f"{DOMAIN}.mo"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        import gettext as _gettext
+
+        with mo.open("rb") as f:
+            trans = _gettext.GNUTranslations(f)
+        return _Catalog(dict(trans._catalog))  # type: ignore[attr-defined]
+    if not po.exists():
+        return _Catalog({})
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        cat = read_po(f, locale=locale)
+    entries = {}
+    for m in cat:
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy:
+            entries[m.id] = str(m.string)
+    return _Catalog(entries)
+
+
+def gettext(msgid: str, locale: str | None = None) -> str:
+    """``msgid`` translated into ``locale`` (default: the current one)."""
+    return catalog(locale or current_locale()).get(msgid)
+
+
+def _(msgid: str, /, **params: Any) -> str:
+    """Translate now and fill ``params`` (pages, CLI output): ``_("{n} items", n=3)``."""
+    if params:
+        return render(Message(msgid, **params))
+    return gettext(msgid)
+
+
+# --------------------------------------------------------------------------------------
+# Rendering values
+
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def local(dt: datetime) -> datetime:
+    """``dt`` in the centre's time zone (a naive datetime is taken as UTC, as stored)."""
+    aware = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return aware.astimezone(time_zone())
+
+
+def format_datetime(dt: datetime | None, locale: str | None = None, *, seconds: bool = False) -> str:
+    """``2026年12月6日 08:30`` (zh_CN) / ``6 Dec 2026, 08:30`` (en), in the centre's time zone."""
+    if dt is None:
+        return "—"
+    t = local(dt)
+    clock = f"{t:%H:%M:%S}" if seconds else f"{t:%H:%M}"
+    if (locale or current_locale()) == "en":
+        return f"{t.day} {_EN_MONTHS[t.month - 1]} {t.year}, {clock}"
+    return f"{t.year}年{t.month}月{t.day}日 {clock}"
+
+
+def format_date(d: date | datetime | None, locale: str | None = None) -> str:
+    """``2026年12月6日`` / ``6 Dec 2026`` (a datetime is first moved to the centre's time zone)."""
+    if d is None:
+        return "—"
+    if isinstance(d, datetime):
+        d = local(d).date()
+    if (locale or current_locale()) == "en":
+        return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def format_time(dt: datetime | None) -> str:
+    """``08:30`` in the centre's time zone."""
+    return "—" if dt is None else f"{local(dt):%H:%M}"
+
+
+def _enum_label(value: enum.Enum, locale: str) -> str:
+    if locale != "en":
+        title = getattr(value, "title_zh", None)  # levels: 五级/初级工
+        zh = title if isinstance(title, str) else getattr(value, "zh", None)
+        if isinstance(zh, str):
+            return zh
+    raw = value.value
+    return str(raw).replace("_", " ") if isinstance(raw, str) else str(raw)
+
+
+def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
+    sep = ", " if locale == "en" else "、"
+
+    def fmt(value: Any) -> Any:
+        if isinstance(value, list):
+            return sep.join(str(v) for v in value)
+        if isinstance(value, datetime):
+            return format_datetime(value, locale)
+        if isinstance(value, date):
+            return format_date(value, locale)
+        if isinstance(value, enum.Enum):
+            return _enum_label(value, locale)
+        return value
+
+    return fmt
+
+
+def render(message: Text, locale: str | None = None) -> str:
+    """``message`` in ``locale`` (default: the current one); a plain string is returned as is."""
+    if not isinstance(message, Message):
+        return str(message)
+    loc = locale or current_locale()
+    cat = catalog(loc)
+    return render_with(message, cat.get, _value_formatter(loc))
+
+
+def render_all(messages: Sequence[Text], locale: str | None = None) -> list[str]:
+    return [render(m, locale) for m in messages]
+
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[:!][^{}]*)?\}(?!\})")
+
+
+def placeholders(template: str) -> set[str]:
+    """The named fields of a template (the catalog test checks translations keep them)."""
+    return set(_PLACEHOLDER.findall(template))
+
+
+install_renderer(lambda message, locale: render(message, locale))
