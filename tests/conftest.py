@@ -22,17 +22,26 @@ from itembank.db import make_engine, upgrade
 TEST_DATABASE_URL_ENV = "ITEMBANK_TEST_DATABASE_URL"
 
 
-def _reset_postgres(engine: Engine) -> None:
+def _reset_postgres(engine: Engine, schema: str) -> None:
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """The test database: a SQLite file, or the PostgreSQL database of
+    ``ITEMBANK_TEST_DATABASE_URL``, where each xdist worker has a schema of its own (its
+    search path is in the URL, so every engine made from it lands there)."""
     url = os.environ.get(TEST_DATABASE_URL_ENV)
     if url:
-        return url
+        if worker_id == "master":
+            return url
+        schema = f"xdist_{worker_id}"
+        admin = make_engine(url=url)
+        _reset_postgres(admin, schema)
+        admin.dispose()
+        return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
     path: Path = tmp_path_factory.mktemp("db") / "test.db"
     return f"sqlite:///{path}"
 
@@ -40,8 +49,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(url=database_url)
-    if eng.dialect.name == "postgresql":
-        _reset_postgres(eng)
+    if eng.dialect.name == "postgresql" and "search_path" not in database_url:
+        _reset_postgres(eng, "public")
     upgrade(eng)
     yield eng
     eng.dispose()

@@ -200,7 +200,7 @@ def test_bulk_add_refreshes_postgres_statistics_inside_the_transaction(session: 
     add_items(session, bank=bank, items=[NewItem(f"S{i:04d}", single_choice()) for i in range(n)], actor="importer")
     reltuples = session.execute(
         text("SELECT relname, reltuples FROM pg_class WHERE relname IN ('items', 'item_versions', "
-             "'item_version_elements') AND relnamespace = 'public'::regnamespace")).all()
+             "'item_version_elements') AND relnamespace = current_schema()::regnamespace")).all()
     assert {name for name, _ in reltuples} == {"items", "item_versions", "item_version_elements"}
     assert all(t >= n for _, t in reltuples), reltuples
     locks = session.execute(text(
