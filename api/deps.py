@@ -16,6 +16,7 @@ from itembank.accounts import User, user_for_token
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 from itembank.errors import AuthenticationError, ItemBankError, PermissionDeniedError
+from itembank.i18n import Message
 from lifecycle.config import LifecycleSettings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -115,12 +116,14 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
 def check_roles(actor: Actor, *roles: Role) -> Actor:
-    """Refuse (``RoleRequiredError``) unless ``actor`` holds one of ``roles``; admin passes.
-    The one role check of the API and the web pages."""
-    if Role.ADMIN in actor.roles or actor.roles & set(roles):
+    """Refuse (``RoleRequiredError``) unless ``actor`` holds one of ``roles`` for at least one
+    occupation; admin passes. The first, coarse check of the API and the web pages: the
+    occupation of the object is checked next (``check_scope``), pair by pair."""
+    if actor.has_role(*roles):
         return actor
     names = "、".join(r.zh for r in roles)
-    raise RoleRequiredError(f"{actor.username} may not do this; it needs the role {names}")
+    raise RoleRequiredError(Message("{user} may not do this; it needs the role {roles}", user=actor.username,
+                                    roles=names))
 
 
 def require(*roles: Role):  # type: ignore[no-untyped-def]
@@ -134,10 +137,35 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
     return Depends(_check)
 
 
+def require_everywhere(*roles: Role):  # type: ignore[no-untyped-def]
+    """Dependency: the user holds one of ``roles`` for every occupation (centre-wide
+    registers; ``check_centre_wide``). Without the role at all: ``role_required``; with it for
+    some occupations only: ``permission_denied``."""
+
+    async def _check(actor: CurrentActor) -> Actor:
+        check_roles(actor, *roles)
+        check_centre_wide(actor, *roles)
+        return actor
+
+    _check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]  # read by the permission test
+    return Depends(_check)
+
+
 def check_scope(actor: Actor, occupation_code: str, *roles: Role) -> None:
-    """Refuse unless one of ``roles`` covers ``occupation_code`` (附件12 第9条 need-to-know)."""
+    """Refuse unless the actor holds one of ``roles`` *for* ``occupation_code`` (a grant of
+    that role for that occupation or for every one; 附件12 第9条 need-to-know)."""
     if any(actor.has(r, occupation_code=occupation_code) for r in roles):
         return
-    raise PermissionDeniedError(
-        f"{actor.username} has no role for occupation {occupation_code}; ask an administrator"
-    )
+    raise PermissionDeniedError(Message(
+        "{user} holds no role {roles} for occupation {occupation}; ask an administrator",
+        user=actor.username, roles="、".join(r.zh for r in roles), occupation=occupation_code))
+
+
+def check_centre_wide(actor: Actor, *roles: Role) -> None:
+    """Refuse unless the actor holds one of ``roles`` for every occupation: registers that
+    belong to the whole centre (the staff register with ID numbers, the ledger, retention)."""
+    if any(actor.has_everywhere(r) for r in roles):
+        return
+    raise PermissionDeniedError(Message(
+        "{user} may not read or change this centre-wide register: it needs the role {roles} for every "
+        "occupation, not for some", user=actor.username, roles="、".join(r.zh for r in roles)))

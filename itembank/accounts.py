@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from itembank import ledger
-from itembank.domain import Actor, Role
+from itembank.domain import Actor, Grant, Role
 from itembank.errors import (
     AuthenticationError,
     ConflictError,
@@ -61,14 +61,9 @@ class IssuedToken:
 
 
 def actor_from_roles(username: str, roles: Iterable[tuple[Role, str | None]]) -> Actor:
-    roles = list(roles)
-    codes = {code for _, code in roles if code}
-    unscoped = any(code is None for _, code in roles)
-    return Actor(
-        username=username,
-        roles=frozenset(r for r, _ in roles),
-        occupation_codes=None if unscoped or not roles else frozenset(codes),
-    )
+    """The actor of a user's (role, occupation) pairs, kept pair by pair: a role's scope never
+    spreads to the user's other roles (附件12 第9条)."""
+    return Actor(username, grants=[Grant(Role(r), c or None) for r, c in roles])
 
 
 def _user(rec: UserRecord) -> User:

@@ -8,6 +8,7 @@ Rules quoted from ../shared/DOMAIN.md and the regulation (附件N 第M条).
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -402,20 +403,77 @@ class Role(str, enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Grant:
+    """One role held for one occupation, or for every occupation (``occupation_code`` None).
+
+    A user's grants are kept pair by pair: a bank manager of X who is also exam office of Y
+    is a bank manager of X only (附件12 第9条 need-to-know; 附件11 第23条)."""
+
+    role: Role
+    occupation_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Actor:
-    """Who is acting: the username recorded in the ledger, the roles held, and the
-    occupations the roles are scoped to (None: every occupation)."""
+    """Who is acting: the username recorded in the ledger and the grants held.
+
+    Every permission asks one question, :meth:`has`: does the actor hold role R for
+    occupation O. ``Actor(name, roles, occupation_codes)`` is a shorthand giving *each* of
+    ``roles`` for *each* of ``occupation_codes`` (None: every occupation); accounts with
+    different scopes per role pass ``grants`` (``itembank.accounts.actor_from_roles``).
+
+    Administrators (an ``admin`` grant for every occupation) pass every check. An ``admin``
+    grant limited to one occupation gives nothing: the accounts service refuses to make one.
+    """
 
     username: str
-    roles: frozenset[Role] = frozenset()
-    occupation_codes: frozenset[str] | None = None
+    grants: frozenset[Grant]
 
-    def has(self, role: Role, *, occupation_code: str | None = None) -> bool:
-        if role not in self.roles and Role.ADMIN not in self.roles:
-            return False
-        if occupation_code is None or self.occupation_codes is None:
+    def __init__(self, username: str, roles: Iterable[Role] = (), occupation_codes: Iterable[str] | None = None,
+                 *, grants: Iterable[Grant] | None = None) -> None:
+        made = set(grants or ())
+        codes = None if occupation_codes is None else tuple(occupation_codes)
+        for role in roles:
+            made |= {Grant(Role(role), None)} if codes is None else {Grant(Role(role), c) for c in codes}
+        object.__setattr__(self, "username", username)
+        object.__setattr__(self, "grants", frozenset(made))
+
+    @property
+    def is_admin(self) -> bool:
+        return Grant(Role.ADMIN, None) in self.grants
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles held for at least one occupation (menus and the first, coarse check)."""
+        return frozenset(g.role for g in self.grants if g.role is not Role.ADMIN or g.occupation_code is None)
+
+    def has(self, role: Role, *, occupation_code: str) -> bool:
+        """Does the actor hold ``role`` for ``occupation_code`` (admin: always)."""
+        if occupation_code is None:  # "for some occupation" is has_role; never a silent pass here
+            raise TypeError("Actor.has needs the occupation; use has_role for 'held anywhere'")
+        if self.is_admin:
             return True
-        return occupation_code in self.occupation_codes
+        return Grant(role, None) in self.grants or Grant(role, occupation_code) in self.grants
+
+    def holds(self, role: Role, *, occupation_code: str) -> bool:
+        """A grant of ``role`` itself for ``occupation_code`` (or every occupation), without the
+        administrator's pass: acts a named role must do in person (the two-person opening)."""
+        return Grant(role, None) in self.grants or Grant(role, occupation_code) in self.grants
+
+    def has_role(self, *roles: Role) -> bool:
+        """Does the actor hold one of ``roles`` for at least one occupation (admin: always)."""
+        return self.is_admin or bool(self.roles & set(roles))
+
+    def has_everywhere(self, role: Role) -> bool:
+        """Does the actor hold ``role`` for every occupation (centre-wide registers)."""
+        return self.is_admin or Grant(role, None) in self.grants
+
+    def occupations_for(self, *roles: Role) -> frozenset[str] | None:
+        """The occupations one of ``roles`` covers: None for every occupation (admin, or an
+        unscoped grant of one of them), else the codes (possibly none)."""
+        if self.is_admin or any(Grant(r, None) in self.grants for r in roles):
+            return None
+        return frozenset(g.occupation_code for g in self.grants if g.role in roles and g.occupation_code)
 
 
 SYSTEM_ACTOR = Actor("system", frozenset({Role.ADMIN}))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from itembank import ledger
 from itembank.domain import Actor, Level, Role
+from itembank.i18n import Message
 from itembank.errors import (
     ConflictError,
     NotFoundError,
@@ -153,12 +154,36 @@ def _record(session: Session, username: str) -> ExpertRecord:
 
 
 def _require_manager(actor: Actor, *, occupation_code: str | None = None) -> None:
-    if not actor.has(Role.BANK_MANAGER, occupation_code=occupation_code):
+    """A bank manager for ``occupation_code``; without one (registering a person, who may
+    work nowhere yet), a bank manager of some occupation."""
+    ok = (actor.has_role(Role.BANK_MANAGER) if occupation_code is None
+          else actor.has(Role.BANK_MANAGER, occupation_code=occupation_code))
+    if not ok:
         scope = f" for occupation {occupation_code}" if occupation_code else ""
         raise PermissionDeniedError(
             f"{actor.username} may not change the expert register{scope}: it needs the "
             f"{Role.BANK_MANAGER.zh} (bank_manager) or admin role"
         )
+
+
+def _require_manager_of(actor: Actor, rec: ExpertRecord, *, every: bool) -> None:
+    """Suspending bars an expert everywhere: a bank manager of one occupation the expert
+    works for may do it at once (附件11 第10条(三)). Lifting it (``every``) needs a bank
+    manager of every occupation the expert works for."""
+    occupations = sorted({s.occupation_code for s in rec.scopes})
+    if not occupations:
+        _require_manager(actor)
+        return
+    held = [actor.has(Role.BANK_MANAGER, occupation_code=o) for o in occupations]
+    if all(held) if every else any(held):
+        return
+    if every:
+        raise PermissionDeniedError(Message(
+            "{user} may not reinstate expert {expert}: it needs the bank manager role for every occupation the "
+            "expert works for ({occupations})", user=actor.username, expert=rec.username, occupations=occupations))
+    raise PermissionDeniedError(Message(
+        "{user} may not suspend expert {expert}: it needs the bank manager role for one of the occupations the "
+        "expert works for ({occupations})", user=actor.username, expert=rec.username, occupations=occupations))
 
 
 # --------------------------------------------------------------------------------------
@@ -276,10 +301,10 @@ def revoke_scope(session: Session, *, actor: Actor, username: str, occupation_co
 
 def suspend_expert(session: Session, *, actor: Actor, username: str, reason: str) -> Expert:
     """Bar an expert from all work (附件11 第10条(三)): quality or confidentiality problem."""
-    _require_manager(actor)
     if not reason.strip():
         raise ValidationError("say why the expert is suspended", field="reason")
     rec = _record(session, username)
+    _require_manager_of(actor, rec, every=False)
     rec.suspended_reason = reason.strip()
     session.flush()
     ledger.append(session, actor=actor.username, action="expert.suspend", object_type="expert",
@@ -288,8 +313,8 @@ def suspend_expert(session: Session, *, actor: Actor, username: str, reason: str
 
 
 def reinstate_expert(session: Session, *, actor: Actor, username: str, reason: str) -> Expert:
-    _require_manager(actor)
     rec = _record(session, username)
+    _require_manager_of(actor, rec, every=True)
     rec.suspended_reason = ""
     session.flush()
     ledger.append(session, actor=actor.username, action="expert.reinstate", object_type="expert",

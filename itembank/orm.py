@@ -313,3 +313,6 @@ class LedgerEntryRecord(Base):
     # even under concurrent writers (the loser's transaction fails and is retried).
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 of ``hash`` under the ledger key kept outside the database (itembank.keys):
+    # NULL only for entries written before the ledger was keyed (migration 0009_sec).
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)

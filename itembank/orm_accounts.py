@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from itembank.domain import Role
@@ -67,3 +67,33 @@ class LoginFailureRecord(Base):
     username: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KnownAddressRecord(Base):
+    """An address a user has logged in from successfully: failures from elsewhere never
+    lock the owner out from here (itembank.accounts.check_rate_limit)."""
+
+    __tablename__ = "login_known_addresses"
+    __table_args__ = (UniqueConstraint("username", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    last_success_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LedgerCheckpointRecord(Base):
+    """A signed checkpoint of the ledger: the head entry (id, hash) and the number of entries
+    at a moment, signed with the centre's ledger signing key (Ed25519, itembank.ledger). Kept
+    here, in the key directory's witness file, and exported for the paper archive."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    entry_id: Mapped[int] = mapped_column(Integer)
+    n_entries: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))
+    made_by: Mapped[str] = mapped_column(String(100), default="")

@@ -90,7 +90,8 @@ class SealedDocumentRecord(Base):
 
 
 class OpeningConfirmationRecord(Base):
-    """One exam-office user's confirmation of an opening (the two-person rule)."""
+    """One exam-office user's confirmation of an opening (the two-person rule), or an
+    administrator's override standing in for the second person (``override_reason`` set)."""
 
     __tablename__ = "opening_confirmations"
     __table_args__ = (UniqueConstraint("sealed_paper_id", "username"),)
@@ -99,6 +100,7 @@ class OpeningConfirmationRecord(Base):
     sealed_paper_id: Mapped[int] = mapped_column(ForeignKey("sealed_papers.id"))
     username: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     sealed_paper: Mapped[SealedPaperRecord] = relationship(back_populates="confirmations")
 

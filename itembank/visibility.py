@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from itembank import ledger
 from itembank.domain import Actor, BankRef, Role
 from itembank.errors import PermissionDeniedError
+from itembank.i18n import Message
 from itembank.orm import ItemRecord
 from itembank.orm_workflow import (
     AcceptanceBatchRecord,
@@ -28,7 +30,8 @@ from itembank.orm_workflow import (
     ReviewAssignmentRecord,
 )
 
-__all__ = ["ItemVisibility", "batch_member_codes", "item_visibility", "require_item_access"]
+__all__ = ["ItemVisibility", "batch_member_codes", "item_visibility", "ledger_item_read", "require_item_access",
+           "require_own_item"]
 
 CONTENT_ROLES = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER)
 
@@ -73,9 +76,10 @@ def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVis
     reviewer = actor.has(Role.REVIEWER, occupation_code=occ)
     member = actor.has(Role.COMMITTEE_MEMBER, occupation_code=occ)
     if not (writer or reviewer or member):
-        raise PermissionDeniedError(
-            f"{actor.username} may not read the items of {bank.label}: only its bank managers, writers "
-            "(own items), reviewers (assigned items) and committee members (their batches) may (附件12 第9条)")
+        raise PermissionDeniedError(Message(
+            "{user} may not read the items of {bank}: only its bank managers, writers (own items), reviewers "
+            "(assigned items) and committee members (their batches) may (附件12 第9条)",
+            user=actor.username, bank=bank.label))
     if writer and not (reviewer or member):
         return ItemVisibility(False, created_by=actor.username)
     codes: set[str] = set()
@@ -86,6 +90,14 @@ def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVis
     if member:
         codes |= batch_member_codes(session, bank, actor.username)
     return ItemVisibility(False, codes=frozenset(codes))
+
+
+def _refusal(actor: Actor, bank: BankRef, code: str) -> PermissionDeniedError:
+    # one answer for unknown and foreign codes: the refusal tells nothing about which exist
+    return PermissionDeniedError(Message(
+        "{user} may not read item {code} of {bank}: writers see their own items, reviewers the items assigned "
+        "to them, committee members the items of their batches (附件12 第9条)",
+        user=actor.username, code=code, bank=bank.label), field="code")
 
 
 def require_item_access(session: Session, *, actor: Actor, bank: BankRef, code: str) -> None:
@@ -102,6 +114,28 @@ def require_item_access(session: Session, *, actor: Actor, bank: BankRef, code: 
             return
     elif vis.codes is not None and code in vis.codes:
         return
-    raise PermissionDeniedError(
-        f"item {code} is not yours to read: writers see their own items, reviewers the items assigned "
-        "to them, committee members the items of their batches (附件12 第9条)")
+    raise _refusal(actor, bank, code)
+
+
+def require_own_item(session: Session, *, actor: Actor, bank: BankRef, code: str) -> None:
+    """Refuse unless ``actor`` is a writer of ``bank``'s occupation who created item ``code``
+    (writers revise only their own items). An unknown code and another writer's item get the
+    same refusal; an administrator's unknown code is the loader's ``NotFoundError``."""
+    if actor.is_admin:
+        return
+    if actor.has(Role.ITEM_WRITER, occupation_code=bank.occupation.code):
+        writer = session.scalar(select(ItemRecord.created_by).where(ItemRecord.bank_id == bank.id,
+                                                                    ItemRecord.code == code))
+        if writer is not None and writer == actor.username:
+            return
+    raise PermissionDeniedError(Message(
+        "{user} has no item {code} of their own in {bank}: writers revise only the items they wrote (附件12 第9条)",
+        user=actor.username, code=code, bank=bank.label), field="code")
+
+
+def ledger_item_read(session: Session, *, actor: Actor, bank: BankRef, code: str, action: str,
+                     details: dict) -> None:
+    """Write a read of item ``code`` to the ledger, on the item (so that its history shows it)."""
+    item_id = session.scalar(select(ItemRecord.id).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code))
+    ledger.append(session, actor=actor.username, action=action, object_type="item", object_id=item_id or code,
+                  details={"code": code, **details})

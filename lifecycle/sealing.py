@@ -42,6 +42,7 @@ from itembank.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from itembank.i18n import Message
 from itembank.occupations import get_bank_by_id
 from itembank.orm_assembly import PaperRecord, PaperStatus
 from itembank.orm_lifecycle import ExamSessionRecord
@@ -110,12 +111,13 @@ class SealedPaperView:
     sealed_at: datetime
     opened_at: datetime | None
     activated_at: datetime | None
-    confirmations: tuple[tuple[str, datetime], ...]
+    confirmations: tuple[tuple[str, datetime], ...]  # exam-office users, in person
     window_opens_at: datetime
     window_closes_at: datetime
     documents: tuple[SealedDocumentInfo, ...]
     manifest_sha256: str
     state_reason: str
+    override: tuple[str, datetime, str] | None = None  # administrator, when, reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,8 @@ def _view(session: Session, rec: SealedPaperRecord, settings: LifecycleSettings)
         id=rec.id, paper_code=paper.code, exam_session_code=srec.code, role=SealRole(rec.role),
         state=SealState(rec.state), form_label=paper.form_label, sealed_by=rec.sealed_by, sealed_at=rec.sealed_at,
         opened_at=rec.opened_at, activated_at=rec.activated_at,
-        confirmations=tuple((c.username, c.at) for c in rec.confirmations),
+        confirmations=tuple((c.username, c.at) for c in rec.confirmations if not c.override_reason),
+        override=next(((c.username, c.at, c.override_reason) for c in rec.confirmations if c.override_reason), None),
         window_opens_at=opens, window_closes_at=closes,
         documents=tuple(SealedDocumentInfo(d.name, d.kind, d.sha256, d.size) for d in rec.documents),
         manifest_sha256=rec.manifest_sha256, state_reason=rec.state_reason,
@@ -171,9 +174,20 @@ def _exam_session(session: Session, code: str) -> ExamSessionRecord:
 
 def _require_office(actor: Actor, bank: BankRef) -> None:
     if not actor.has(Role.EXAM_OFFICE, occupation_code=bank.occupation.code):
-        raise PermissionDeniedError(
-            f"{actor.username} is not exam office (考务) for {bank.occupation.code}; "
-            "sealed papers are handled by the exam office only (附件12)")
+        raise PermissionDeniedError(Message(
+            "{user} is not exam office (考务) for occupation {occupation}; sealed papers are handled by the exam "
+            "office of the paper's occupation only (附件12)", user=actor.username, occupation=bank.occupation.code))
+
+
+def _require_opener(actor: Actor, bank: BankRef) -> None:
+    """An opener is a person holding the exam-office role for the paper's occupation: the
+    administrator's general pass does not make anyone a second person (附件12 第4条)."""
+    if not actor.holds(Role.EXAM_OFFICE, occupation_code=bank.occupation.code):
+        raise PermissionDeniedError(Message(
+            "{user} may not confirm the opening of a paper of occupation {occupation}: both openers must hold the "
+            "exam office (考务) role for that occupation; an administrator may only stand in for the second "
+            "person through an override with a reason (附件12 第4条)",
+            user=actor.username, occupation=bank.occupation.code))
 
 
 # --------------------------------------------------------------------------------------
@@ -341,48 +355,111 @@ def _sealed(session: Session, *, exam_session_code: str, paper_code: str) -> tup
     return rec, srec
 
 
+def _check_openable(rec: SealedPaperRecord, srec: ExamSessionRecord, settings: LifecycleSettings, *,
+                    paper_code: str, now: datetime) -> None:
+    opens, closes = _window(srec, settings)
+    state = SealState(rec.state)
+    if state is SealState.VOID:
+        raise OpeningRefusedError(Message("paper {paper} is void ({reason}); it can never be opened",
+                                          paper=paper_code, reason=rec.state_reason))
+    if state is SealState.STANDBY:
+        raise OpeningRefusedError(Message(
+            "backup paper {paper} is not activated; a backup is opened only after an incident report activates it "
+            "(附件16)", paper=paper_code))
+    if now < opens:
+        raise OpeningRefusedError(Message(
+            "too early: paper {paper} of session {session} may be opened from {opens} ({lead} minutes before the "
+            "start, 附件7)", paper=paper_code, session=srec.code, opens=opens, lead=settings.opening_lead_min))
+    if now > closes:
+        raise OpeningRefusedError(Message("the window of session {session} closed at {closes}; the paper stays sealed",
+                                          session=srec.code, closes=closes))
+
+
+def _open(session: Session, rec: SealedPaperRecord, now: datetime) -> None:
+    rec.state = SealState.OPENED
+    rec.opened_at = now
+    paper = session.get(PaperRecord, rec.paper_id)
+    assert paper is not None
+    paper.status = PaperStatus.ISSUED
+
+
 def confirm_opening(
     session: Session, *, exam_session_code: str, paper_code: str, actor: Actor, settings: LifecycleSettings,
     now: datetime | None = None,
 ) -> SealedPaperView:
-    """One exam-office user's confirmation; the second different user's opens the paper."""
+    """One exam-office user's confirmation; the second different user's opens the paper.
+    Both must hold the exam-office role for the paper's occupation themselves (an
+    administrator's pass does not count: :func:`override_opening` is the administrator's act)."""
     now = now or datetime.now(timezone.utc)
     rec, srec = _sealed(session, exam_session_code=exam_session_code, paper_code=paper_code)
     bank = get_bank_by_id(session, srec.bank_id)
-    _require_office(actor, bank)
-    opens, closes = _window(srec, settings)
-    state = SealState(rec.state)
-    if state is SealState.OPENED:
+    _require_opener(actor, bank)
+    if SealState(rec.state) is SealState.OPENED:
         return _view(session, rec, settings)
-    if state is SealState.VOID:
-        raise OpeningRefusedError(f"paper {paper_code} is void ({rec.state_reason}); it can never be opened")
-    if state is SealState.STANDBY:
-        raise OpeningRefusedError(f"backup paper {paper_code} is not activated; a backup is opened only after an "
-                                  "incident report activates it (附件16)")
-    if now < opens:
-        raise OpeningRefusedError(
-            f"too early: paper {paper_code} of session {exam_session_code} may be opened from "
-            f"{opens.isoformat(timespec='minutes')} ({settings.opening_lead_min} minutes before the start, 附件7)")
-    if now > closes:
-        raise OpeningRefusedError(f"the window of session {exam_session_code} closed at "
-                                  f"{closes.isoformat(timespec='minutes')}; the paper stays sealed")
+    _check_openable(rec, srec, settings, paper_code=paper_code, now=now)
     if any(c.username == actor.username for c in rec.confirmations):
-        raise OpeningRefusedError(
-            f"{actor.username} has already confirmed; a second, different exam-office user must confirm "
-            "(two-person rule, 附件12 第4条)")
+        raise OpeningRefusedError(Message(
+            "{user} has already confirmed; a second, different exam-office user must confirm (two-person rule, "
+            "附件12 第4条)", user=actor.username))
     rec.confirmations.append(OpeningConfirmationRecord(username=actor.username, at=now))
     session.flush()
-    opened = len({c.username for c in rec.confirmations}) >= OPENERS_REQUIRED
+    openers = {c.username for c in rec.confirmations if not c.override_reason}
+    opened = len(openers) >= OPENERS_REQUIRED
     if opened:
-        rec.state = SealState.OPENED
-        rec.opened_at = now
-        paper = session.get(PaperRecord, rec.paper_id)
-        assert paper is not None
-        paper.status = PaperStatus.ISSUED
+        _open(session, rec, now)
     session.flush()
     ledger.append(session, actor=actor.username, action="paper.open" if opened else "paper.open_confirm",
                   object_type="paper", object_id=paper_code,
-                  details={"exam_session": exam_session_code, "confirmed_by": [c.username for c in rec.confirmations]})
+                  details={"exam_session": exam_session_code, "confirmed_by": sorted(openers)})
+    return _view(session, rec, settings)
+
+
+MIN_OVERRIDE_REASON = 10  # characters: a reason an auditor can follow, not "ok"
+
+
+def override_opening(
+    session: Session, *, exam_session_code: str, paper_code: str, actor: Actor, reason: str,
+    settings: LifecycleSettings, now: datetime | None = None,
+) -> SealedPaperView:
+    """An administrator stands in for the missing second opener: a separate act with its own
+    reason, written to the ledger as ``paper.open_override`` (附件12 第4条, 附件16).
+
+    Refused unless the actor is an administrator, the paper is sealed and in its window, one
+    exam-office user of the paper's occupation has already confirmed in person, and that user
+    is not the administrator. The opening is never a silent pass: the override, its reason and
+    the confirming user are shown on the paper and in the ledger."""
+    now = now or datetime.now(timezone.utc)
+    if not actor.is_admin:
+        raise PermissionDeniedError(Message(
+            "{user} may not override an opening: only an administrator may, with a reason", user=actor.username))
+    reason = (reason or "").strip()
+    if len(reason) < MIN_OVERRIDE_REASON:
+        raise ValidationError(Message(
+            "say why the second exam-office user cannot confirm (at least {n} characters); the reason goes in the "
+            "ledger", n=MIN_OVERRIDE_REASON), field="reason")
+    rec, srec = _sealed(session, exam_session_code=exam_session_code, paper_code=paper_code)
+    bank = get_bank_by_id(session, srec.bank_id)
+    if SealState(rec.state) is SealState.OPENED:
+        raise OpeningRefusedError(Message("paper {paper} is already open", paper=paper_code))
+    _check_openable(rec, srec, settings, paper_code=paper_code, now=now)
+    if any(c.override_reason for c in rec.confirmations):
+        raise OpeningRefusedError(Message("paper {paper} already has an override", paper=paper_code))
+    openers = [c.username for c in rec.confirmations if not c.override_reason]
+    if not openers:
+        raise OpeningRefusedError(Message(
+            "an override stands in for the second opener only: an exam-office user of occupation {occupation} "
+            "must confirm paper {paper} in person first", occupation=bank.occupation.code, paper=paper_code))
+    if actor.username in openers:
+        raise OpeningRefusedError(Message(
+            "{user} has already confirmed the opening in person and cannot also be the second person",
+            user=actor.username))
+    rec.confirmations.append(OpeningConfirmationRecord(username=actor.username, at=now, override_reason=reason))
+    session.flush()
+    _open(session, rec, now)
+    session.flush()
+    ledger.append(session, actor=actor.username, action="paper.open_override", object_type="paper",
+                  object_id=paper_code, details={"exam_session": exam_session_code, "confirmed_by": openers,
+                                                 "reason": reason})
     return _view(session, rec, settings)
 
 
@@ -573,6 +650,7 @@ def list_incidents(session: Session, *, exam_session_code: str | None = None) ->
 
 __all__: Sequence[str] = (
     "IncidentView", "OpeningRefusedError", "SealedDocumentInfo", "SealedPaperView", "SealingResult",
-    "confirm_opening", "list_incidents", "master_key", "open_document", "report_incident", "seal_papers",
+    "confirm_opening", "list_incidents", "master_key", "open_document", "override_opening", "report_incident",
+    "seal_papers",
     "sealed_papers_of", "verify_sealed",
 )

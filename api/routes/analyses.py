@@ -13,7 +13,10 @@ from api.schemas.common import CodePath, IdPath, Page
 from itembank import analysis_service as ana
 from itembank import occupations
 from itembank.domain import Actor, Part, Role
-from itembank.errors import ValidationError
+from itembank import assembly_service as asvc
+from itembank.errors import NotFoundError, ValidationError
+from itembank.i18n import Message
+from lifecycle import sessions as exam_sessions
 
 router = APIRouter(tags=["analyses"])
 ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
@@ -46,13 +49,31 @@ def analyse(body: AnalysisIn, session: SessionDep, actor: ManagerDep) -> dict[st
     answer lists the items needing review with reasons."""
     if (body.session_code is None) == (body.paper_codes is None):
         raise ValidationError("give session_code or paper_codes", field="session_code")
+    _check_analysis_scope(session, actor, body)
     report = ana.analyse_session(session, session_code=body.session_code, paper_codes=body.paper_codes,
                                  model=body.model, polytomous_model=body.polytomous_model, D=body.D,
                                  anchor=body.anchor, actor=actor.username, note=body.note)
     bank = occupations.get_bank_by_id(session, report.calibration.bank_id)
-    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
+    check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)  # the analysed bank itself, once more
     session.commit()
     return _plain(report.to_dict())
+
+
+def _check_analysis_scope(session, actor: Actor, body: AnalysisIn) -> None:  # type: ignore[no-untyped-def]
+    """Refuse before anything is read or computed unless the session's occupation and every
+    paper's is one the actor manages. A paper of another occupation answers as an unknown
+    one: the refusal tells nothing about other occupations' papers or responses."""
+    if body.session_code is not None:
+        s = exam_sessions.get_exam_session(session, code=body.session_code)
+        check_scope(actor, s.occupation.code, Role.BANK_MANAGER)
+    for code in body.paper_codes or ():
+        try:
+            occupation = asvc.get_paper(session, code=code).paper.occupation.code
+        except NotFoundError:
+            occupation = None
+        if occupation is None or not actor.has(Role.BANK_MANAGER, occupation_code=occupation):
+            raise NotFoundError(Message("no paper {code} among the papers of the occupations you manage",
+                                        code=code), field="paper_codes")
 
 
 @router.get("/analyses/{calibration_id}", summary="Show a stored analysis")

@@ -75,8 +75,14 @@ def list_runs(bank_id: IdPath, session: SessionDep, actor: ManagerDep, paging: P
 def get_run(run_id: IdPath, session: SessionDep, actor: ManagerDep) -> RunOut:
     """State (queued, running, finished, failed), progress 0–1, a message in words; once
     finished the solver report (status, objective, bound, gap, time, model size), the
-    blueprint-vs-achieved rows of every paper, the diagnosis, and the paper codes."""
-    return RunOut.of(_run(session, run_id, actor))
+    blueprint-vs-achieved rows of every paper, the diagnosis, and the paper codes. Once the
+    run has papers, reading it (each form's item codes) is written to the ledger."""
+    run = _run(session, run_id, actor)
+    if run.paper_codes:
+        ledger.append(session, actor=actor.username, action="papers.view", object_type="assembly_run",
+                      object_id=run.id, details={"papers": list(run.paper_codes), "via": "api"})
+        session.commit()
+    return RunOut.of(run)
 
 
 @router.post("/assembly-runs/{run_id}/backups", response_model=RunOut, status_code=201,
@@ -103,7 +109,12 @@ def _run_report(session, run_id: int, actor: Actor, centre_name: str):  # type: 
             summary="Download the assembly report (Word)")
 def run_report(run_id: IdPath, session: SessionDep, settings: SettingsDep, actor: ManagerDep) -> Response:
     data = _run_report(session, run_id, actor, settings.centre_name)
-    return download(render_assembly_report(data), f"组卷报告_{run_id}.docx", DOCX)
+    content = render_assembly_report(data)
+    name = f"组卷报告_{run_id}.docx"
+    ledger.append(session, actor=actor.username, action="assembly_run.report", object_type="assembly_run",
+                  object_id=run_id, details={"papers": [p.code for p in data.papers], "document": name})
+    session.commit()
+    return download(content, name, DOCX)
 
 
 @router.get("/assembly-runs/{run_id}/curves", response_class=Response, responses=file_response(PNG, SVG),
@@ -111,7 +122,11 @@ def run_report(run_id: IdPath, session: SessionDep, settings: SettingsDep, actor
 def run_curves(run_id: IdPath, session: SessionDep, settings: SettingsDep, actor: ManagerDep,
                fmt: Annotated[str, Query(pattern="^(png|svg)$")] = "png") -> Response:
     data = _run_report(session, run_id, actor, settings.centre_name)
-    return Response(content=plot_curves(data, fmt=fmt), media_type=PNG if fmt == "png" else SVG)
+    content = plot_curves(data, fmt=fmt)
+    ledger.append(session, actor=actor.username, action="assembly_run.curves", object_type="assembly_run",
+                  object_id=run_id, details={"format": fmt})
+    session.commit()
+    return Response(content=content, media_type=PNG if fmt == "png" else SVG)
 
 
 @router.get("/banks/{bank_id}/papers", response_model=Page[PaperSummary], summary="List a bank's papers")

@@ -75,7 +75,7 @@ def list_certificates(session: SessionDep, actor: ReaderDep, settings: Lifecycle
                       holder_name: Annotated[Text | None, Query(max_length=100)] = None) -> dict:
     found, total = listing.page_certificates(session, settings=settings, status=status.value if status else None,
                                              plan_code=plan_code, application_id=application_id,
-                                             holder_name=holder_name, occupation_codes=actor.occupation_codes,
+                                             holder_name=holder_name, occupation_codes=actor.occupations_for(Role.EXAM_OFFICE, Role.AUDITOR),
                                              offset=paging.offset, limit=paging.limit)
     return paging.page([CertificateOut.of(c) for c in found], total)
 

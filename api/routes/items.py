@@ -17,9 +17,8 @@ from api.schemas.items import ItemIn, ItemOut, ItemRevisionIn, ItemSummary, Usag
 from itembank import items as item_service
 from itembank import ledger, occupations, workflow
 from itembank.domain import Actor, Item, ItemType, Part, Role, VersionState
-from itembank.errors import PermissionDeniedError
 from itembank.pool import page_items
-from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access
+from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
 
 router = APIRouter(prefix="/banks/{bank_id}/items", tags=["items"])
 ReaderDep = Annotated[Actor, require(*CONTENT_ROLES)]
@@ -103,8 +102,7 @@ def revise_item(bank_id: IdPath, code: CodePath, body: ItemRevisionIn, session: 
     """A revision makes a new draft version; the old versions stay readable (附件11 第14条).
     Writers revise their own items; a version under review or awaiting acceptance is frozen."""
     bank = occupations.get_bank_by_id(session, bank_id)
-    if Role.ADMIN not in actor.roles and item_service.item_writer(session, bank=bank, code=code) != actor.username:
-        raise PermissionDeniedError(f"item {code} is not yours; writers revise only their own items (附件12)")
+    require_own_item(session, actor=actor, bank=bank, code=code)
     item = workflow.revise(session, actor=actor, bank=bank, code=code, content=body.content.to_domain(),
                            reason=body.reason)
     session.commit()

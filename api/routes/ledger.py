@@ -8,13 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import PagingDep, SessionDep, require
+from api.deps import PagingDep, SessionDep, require_everywhere
 from api.schemas.common import Moment, Page, Text
 from itembank.domain import Actor, Role
 from itembank.ledger import count_ledger, query_ledger, verify_ledger
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
-AuditorDep = Annotated[Actor, require(Role.AUDITOR)]
+# the ledger is the whole centre's: auditors of every occupation read it (details name items,
+# papers and people of every occupation)
+AuditorDep = Annotated[Actor, require_everywhere(Role.AUDITOR)]
 
 
 class LedgerEntryOut(BaseModel):

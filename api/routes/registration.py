@@ -42,7 +42,7 @@ def list_candidates(session: SessionDep, actor: OfficeDep, paging: PagingDep,
                     name: Annotated[Text | None, Query(max_length=100, description="Part of the name.")] = None,
                     id_number: Annotated[Text | None, Query(max_length=32)] = None) -> dict:
     found, total = listing.page_candidates(session, name=name, id_number=id_number,
-                                           occupation_codes=actor.occupation_codes, registered_by=actor.username,
+                                           occupation_codes=actor.occupations_for(Role.EXAM_OFFICE), registered_by=actor.username,
                                            offset=paging.offset, limit=paging.limit)
     return paging.page([CandidateOut.of(c) for c in found], total)
 
@@ -60,7 +60,7 @@ def register_candidate(body: CandidateIn, session: SessionDep, actor: OfficeDep)
 
 @router.get("/candidates/{candidate_id}", response_model=CandidateOut, summary="Show a candidate")
 def get_candidate(candidate_id: IdPath, session: SessionDep, actor: OfficeDep) -> CandidateOut:
-    found, _ = listing.page_candidates(session, candidate_id=candidate_id, occupation_codes=actor.occupation_codes,
+    found, _ = listing.page_candidates(session, candidate_id=candidate_id, occupation_codes=actor.occupations_for(Role.EXAM_OFFICE),
                                        registered_by=actor.username, limit=1)
     if not found:
         raise NotFoundError(f"no candidate with id {candidate_id} in your occupations", field="candidate_id")
@@ -73,7 +73,7 @@ def list_applications(session: SessionDep, actor: OfficeDep, paging: PagingDep,
                       status: ApplicationStatus | None = None,
                       candidate_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict:
     found, total = listing.page_applications(session, plan_code=plan_code, status=status.value if status else None,
-                                             candidate_id=candidate_id, occupation_codes=actor.occupation_codes,
+                                             candidate_id=candidate_id, occupation_codes=actor.occupations_for(Role.EXAM_OFFICE),
                                              offset=paging.offset, limit=paging.limit)
     return paging.page([ApplicationOut.of(a) for a in found], total)
 

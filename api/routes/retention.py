@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import LifecycleSettingsDep, PagingDep, SessionDep, require
+from api.deps import LifecycleSettingsDep, PagingDep, SessionDep, require, require_everywhere
 from api.schemas.common import CodePath, DayQuery, IdPath, Page
 from api.schemas.lifecycle import (
     DestructionIn,
@@ -27,7 +27,7 @@ AdminDep = Annotated[Actor, require(Role.ADMIN)]
 
 
 @router.get("", response_model=Page[RetentionOut], summary="Which exam records may be destroyed, and why not")
-def overview(session: SessionDep, actor: Annotated[Actor, require(Role.AUDITOR)], paging: PagingDep,
+def overview(session: SessionDep, actor: Annotated[Actor, require_everywhere(Role.AUDITOR)], paging: PagingDep,
              settings: LifecycleSettingsDep, on: DayQuery = None, destroyable: bool | None = None) -> dict:
     """Each plan's materials (answer sheets, scoring sheets, seating, tickets, objections):
     kept until when, reviewed or not, held or not, destroyed or not."""

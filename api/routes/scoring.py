@@ -177,6 +177,6 @@ def list_violations(session: SessionDep, actor: ReaderDep, paging: PagingDep,
                     plan_code: Annotated[Text | None, Query(max_length=64)] = None,
                     application_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict:
     found, total = listing.page_violations(session, plan_code=plan_code, application_id=application_id,
-                                           occupation_codes=actor.occupation_codes, offset=paging.offset,
+                                           occupation_codes=actor.occupations_for(Role.EXAM_OFFICE, Role.AUDITOR), offset=paging.offset,
                                            limit=paging.limit)
     return paging.page([ViolationOut.of(v) for v in found], total)

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Path, Response
 
 from api.deps import LifecycleSettingsDep, SessionDep, check_scope, require
 from api.responses import DOCX, download, file_response
-from api.schemas.assembly import IncidentIn, IncidentOut, SealedPaperOut, SealIn, SealingOut
+from api.schemas.assembly import IncidentIn, IncidentOut, OverrideIn, SealedPaperOut, SealIn, SealingOut
 from api.schemas.common import CodePath
 from itembank.domain import Actor, Role
 from lifecycle import sealing, sessions
 
 router = APIRouter(tags=["sealed papers"])
 OfficeDep = Annotated[Actor, require(Role.EXAM_OFFICE)]
+AdminDep = Annotated[Actor, require(Role.ADMIN)]
 NamePath = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -59,6 +60,19 @@ def confirm_opening(session_code: CodePath, paper_code: CodePath, session: Sessi
     _check(session, actor, session_code)
     view = sealing.confirm_opening(session, exam_session_code=session_code, paper_code=paper_code, actor=actor,
                                    settings=settings)
+    session.commit()
+    return SealedPaperOut.of(view)
+
+
+@router.post("/exam-sessions/{session_code}/sealed-papers/{paper_code}/open/override", response_model=SealedPaperOut,
+             summary="Stand in for the second opener (administrator, with a reason; ledgered)")
+def override_opening(session_code: CodePath, paper_code: CodePath, body: OverrideIn, session: SessionDep,
+                     settings: LifecycleSettingsDep, actor: AdminDep) -> SealedPaperOut:
+    """Only after one exam-office user of the paper's occupation has confirmed in person,
+    within the window; a separate act with its own reason, written to the ledger
+    (``paper.open_override``)."""
+    view = sealing.override_opening(session, exam_session_code=session_code, paper_code=paper_code, actor=actor,
+                                    reason=body.reason, settings=settings)
     session.commit()
     return SealedPaperOut.of(view)
 

@@ -60,7 +60,7 @@ def _session(session, actor: Actor, code: str, *roles: Role):  # type: ignore[no
 def list_plans(session: SessionDep, actor: ReaderDep, paging: PagingDep,
                status: Annotated[Text | None, Query(pattern="^(open|closed)$")] = None,
                bank_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict:
-    found, total = listing.page_plans(session, status=status, bank_id=bank_id, occupation_codes=actor.occupation_codes,
+    found, total = listing.page_plans(session, status=status, bank_id=bank_id, occupation_codes=actor.occupations_for(Role.EXAM_OFFICE, Role.AUDITOR),
                                       offset=paging.offset, limit=paging.limit)
     return paging.page([PlanOut.of(p) for p in found], total)
 
@@ -121,7 +121,7 @@ def list_sessions(session: SessionDep, actor: ReaderDep, paging: PagingDep,
                   plan_code: Annotated[Text | None, Query(max_length=64)] = None, part: Part | None = None) -> dict:
     found = [s for s in sessions.list_exam_sessions(session, plan_code=plan_code)
              if (part is None or s.part is part)
-             and (actor.occupation_codes is None or s.occupation.code in actor.occupation_codes)]
+             and any(actor.has(r, occupation_code=s.occupation.code) for r in (Role.EXAM_OFFICE, Role.AUDITOR))]
     return paging.page([SessionOut.of(s) for s in found])
 
 

@@ -28,7 +28,7 @@ from api.schemas.workflow import (
 )
 from itembank import occupations, workflow
 from itembank.domain import Actor, Role, VersionState
-from itembank.visibility import CONTENT_ROLES, require_item_access
+from itembank.visibility import CONTENT_ROLES, ledger_item_read, require_item_access
 
 router = APIRouter(prefix="/banks/{bank_id}/items/{code}", tags=["workflow"])
 queue_router = APIRouter(tags=["workflow"])
@@ -45,6 +45,7 @@ VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 def submit(bank_id: IdPath, code: CodePath, body: SubmitIn, session: SessionDep, actor: WriterDep) -> StateOut:
     """The writer of a draft (or of a version sent back for changes) submits it for review."""
     bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=actor, bank=bank, code=code)  # unknown and foreign codes alike
     item = workflow.submit(session, actor=actor, bank=bank, code=code, version=body.version, comment=body.comment)
     session.commit()
     return StateOut.of(item)
@@ -75,6 +76,7 @@ def unassign_reviewer(bank_id: IdPath, code: CodePath, reviewer: Annotated[str, 
 def start_review(bank_id: IdPath, code: CodePath, body: StartReviewIn, session: SessionDep,
                  actor: ReviewerDep) -> StateOut:
     bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=actor, bank=bank, code=code)  # unknown and foreign codes alike
     item = workflow.start_review(session, actor=actor, bank=bank, code=code, version=body.version)
     session.commit()
     return StateOut.of(item)
@@ -85,19 +87,26 @@ def record_review(bank_id: IdPath, code: CodePath, body: ReviewIn, session: Sess
                   actor: ReviewerDep) -> ReviewOut:
     """Approve, or request changes saying what to change; the item moves on accordingly."""
     bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=actor, bank=bank, code=code)  # unknown and foreign codes alike
     review = workflow.record_review(session, actor=actor, bank=bank, code=code, decision=body.decision,
                                     comment=body.comment, version=body.version)
     session.commit()
     return ReviewOut.of(review)
 
 
-@router.get("/reviews", response_model=Page[ReviewOut], summary="Read an item's reviews")
+@router.get("/reviews", response_model=Page[ReviewOut], summary="Read an item's reviews (ledgered)")
 def list_reviews(bank_id: IdPath, code: CodePath, session: SessionDep, actor: ReaderDep, paging: PagingDep,
                  version: VersionQuery = None) -> dict:
+    """The reviewers' decisions and comments (they quote the item): the reading is written to
+    the ledger (附件11 第23条)."""
     bank = occupations.get_bank_by_id(session, bank_id)
     require_item_access(session, actor=actor, bank=bank, code=code)
-    return paging.page([ReviewOut.of(r) for r in workflow.reviews_of(session, bank=bank, code=code,
-                                                                      version=version)])
+    reviews = workflow.reviews_of(session, bank=bank, code=code, version=version)
+    shown = reviews[paging.offset:paging.offset + paging.limit]
+    ledger_item_read(session, actor=actor, bank=bank, code=code, action="item.reviews_read",
+                     details={"reviews": [[r.version, r.reviewer] for r in shown]})
+    session.commit()
+    return paging.page([ReviewOut.of(r) for r in shown], len(reviews))
 
 
 @router.get("/diff", response_model=DiffOut, summary="Compare two versions (ledgered)")

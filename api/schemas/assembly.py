@@ -177,6 +177,17 @@ class SealedDocumentOut(BaseModel):
     size: int
 
 
+class OverrideOut(BaseModel):
+    by: str
+    at: datetime
+    reason: str
+
+
+class OverrideIn(In):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the second exam-office user cannot "
+                                                                   "confirm; written to the ledger.")
+
+
 class SealedPaperOut(BaseModel):
     paper_code: str
     exam_session_code: str
@@ -193,6 +204,8 @@ class SealedPaperOut(BaseModel):
     documents: list[SealedDocumentOut]
     manifest_sha256: str
     state_reason: str
+    override: OverrideOut | None = Field(None, description="An administrator's override standing in for the "
+                                                              "second opener, with its reason.")
 
     @classmethod
     def of(cls, v: Any) -> SealedPaperOut:
@@ -202,7 +215,9 @@ class SealedPaperOut(BaseModel):
                    window_opens_at=v.window_opens_at, window_closes_at=v.window_closes_at,
                    documents=[SealedDocumentOut(name=d.name, kind=d.kind, sha256=d.sha256, size=d.size)
                               for d in v.documents],
-                   manifest_sha256=v.manifest_sha256, state_reason=v.state_reason)
+                   manifest_sha256=v.manifest_sha256, state_reason=v.state_reason,
+                   override=OverrideOut(by=v.override[0], at=v.override[1], reason=v.override[2])
+                   if getattr(v, "override", None) else None)
 
 
 class SealingOut(BaseModel):

@@ -385,9 +385,11 @@ def run_progress(request: Request, run_id: int, session: SessionDep, ctx: Manage
 def run_curves(request: Request, run_id: int, session: SessionDep, ctx: ManagerDep) -> Response:
     bank, run = _run_of(session, ctx, run_id)
     papers = [svc.get_paper(session, code=c) for c in run.paper_codes]
-    session.rollback()
     if not papers:
         raise ValidationError("this run made no papers: there are no curves to draw", field="run_id")
+    ledger.append(session, actor=ctx.user.username, action="assembly_run.curves", object_type="assembly_run",
+                  object_id=run.id, details={"format": "png", "via": "web"})
+    session.commit()
     data = from_assembly.report_data(run, papers, title=f"{bank.label} 组卷任务 #{run.id}")
     return Response(plot_curves(data, fmt="png", dpi=110), media_type="image/png",
                     headers={"Cache-Control": "private, max-age=3600"})

@@ -13,12 +13,12 @@ from fastapi.responses import Response
 from api.deps import SessionDep
 from api.web.common import page_router
 from api.web.render import CST, pager, paging, render
-from api.web.session import PageContext, page_role
+from api.web.session import PageContext, page_role_everywhere
 from itembank.domain import Role
 from itembank.ledger import count_ledger, query_ledger, verify_ledger
 
 router = page_router()
-AuditorDep = Annotated[PageContext, page_role(Role.AUDITOR)]
+AuditorDep = Annotated[PageContext, page_role_everywhere(Role.AUDITOR)]  # the centre's whole ledger
 FILTERS = ("object_type", "object_id", "actor", "action", "since", "until")
 
 

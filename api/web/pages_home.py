@@ -109,7 +109,7 @@ def home(request: Request, session: SessionDep, ctx: PageDep) -> Response:
     """The dashboard: one card per role, with what waits for the user."""
     me = ctx.user.username
     cards: dict[str, object] = {}
-    if ctx.has(Role.ITEM_WRITER):
+    if ctx.has_role(Role.ITEM_WRITER):
         rows = []
         for bank in banks_for(session, ctx, Role.ITEM_WRITER):
             counts = {s: page_items(session, bank=bank, created_by=me, state=s, limit=0)[1]
@@ -117,27 +117,27 @@ def home(request: Request, session: SessionDep, ctx: PageDep) -> Response:
                                 VersionState.IN_REVIEW, VersionState.APPROVED, VersionState.ACCEPTED)}
             rows.append((bank, counts))
         cards["writer"] = rows
-    if ctx.has(Role.REVIEWER):
+    if ctx.has_role(Role.REVIEWER):
         cards["reviewer"] = workflow.assigned_items(session, reviewer=me)
-    if ctx.has(Role.COMMITTEE_MEMBER):
+    if ctx.has_role(Role.COMMITTEE_MEMBER):
         waiting = []
         for bank in banks_for(session, ctx, Role.COMMITTEE_MEMBER):
             waiting += [b for b in workflow.list_batches(session, bank=bank, state=BatchState.OPEN)
                         if me in b.members and me in b.unsigned]
         cards["committee"] = waiting
-    if ctx.has(Role.BANK_MANAGER):
+    if ctx.has_role(Role.BANK_MANAGER):
         rows = []
         for bank in banks_for(session, ctx, Role.BANK_MANAGER):
             rows.append((bank, page_items(session, bank=bank, state=VersionState.SUBMITTED, limit=0)[1],
                          page_items(session, bank=bank, state=VersionState.APPROVED, limit=0)[1]))
         cards["manager"] = rows
-    if ctx.has(Role.EXAM_OFFICE):
+    if ctx.has_role(Role.EXAM_OFFICE):
         soon = datetime.now(UTC) - timedelta(days=1)
         found = [s for s in exam_sessions.list_exam_sessions(session)
                  if ctx.actor.has(Role.EXAM_OFFICE, occupation_code=s.occupation.code)
                  and exam_sessions.aware(s.ends_at) >= soon]
         cards["office"] = sorted(found, key=lambda s: s.starts_at)[:10]
-    if ctx.has(Role.AUDITOR):
+    if ctx.has_role(Role.AUDITOR):
         cards["auditor"] = True
     session.rollback()  # nothing here writes; release SQLite's write lock at once
     return render(request, "home.html", {"cards": cards})

@@ -27,7 +27,7 @@ from itembank.errors import NotFoundError, PermissionDeniedError, ValidationErro
 from itembank.experts import ExpertRole, list_experts
 from itembank.items import validate_code, validate_content
 from itembank.pool import page_items
-from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access
+from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
 from itembank.workflow import ReviewDecision
 
 router = page_router()
@@ -159,8 +159,7 @@ def _writer_bank(session: Session, ctx: PageContext, bank_id: int) -> BankRef:
 
 def _own_item(session: Session, ctx: PageContext, bank: BankRef, code: str) -> None:
     """Writers revise only their own items (as ``PUT /banks/{id}/items/{code}``)."""
-    if Role.ADMIN not in ctx.actor.roles and item_service.item_writer(session, bank=bank, code=code) != ctx.user.username:
-        raise PermissionDeniedError(f"item {code} is not yours; writers revise only their own items (附件12)")
+    require_own_item(session, actor=ctx.actor, bank=bank, code=code)
 
 
 @router.get("/ui/banks/{bank_id}/items/new")
@@ -302,8 +301,9 @@ def _item_context(session: Session, ctx: PageContext, bank_id: int, code: str, v
         }}
 
 
-def _act(session: Session, bank_id: int, code: str, done: str, act) -> Response:  # type: ignore[no-untyped-def]
+def _act(session: Session, ctx: PageContext, bank_id: int, code: str, done: str, act) -> Response:  # type: ignore[no-untyped-def]
     bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=ctx.actor, bank=bank, code=code)  # unknown and foreign codes alike
     act(bank)
     session.commit()
     return RedirectResponse(f"/ui/banks/{bank_id}/items/{code}?done={done}", status_code=303)
@@ -311,7 +311,7 @@ def _act(session: Session, bank_id: int, code: str, done: str, act) -> Response:
 
 @router.post("/ui/banks/{bank_id}/items/{code}/submit")
 def submit(bank_id: int, code: str, session: SessionDep, ctx: WriterDep, form: FormDep) -> Response:
-    return _act(session, bank_id, code, "submitted", lambda bank: workflow.submit(
+    return _act(session, ctx, bank_id, code, "submitted", lambda bank: workflow.submit(
         session, actor=ctx.actor, bank=bank, code=code, comment=str(form.get("comment") or "")[:2000]))
 
 
@@ -320,19 +320,19 @@ def assign(request: Request, bank_id: int, code: str, session: SessionDep, ctx: 
     reviewer = str(form.get("reviewer") or "").strip()[:100]
     if not reviewer:
         raise ValidationError("请选择审题专家", field="reviewer")
-    return _act(session, bank_id, code, "assigned", lambda bank: workflow.assign_reviewer(
+    return _act(session, ctx, bank_id, code, "assigned", lambda bank: workflow.assign_reviewer(
         session, actor=ctx.actor, bank=bank, code=code, reviewer=reviewer))
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/retire")
 def retire(bank_id: int, code: str, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
-    return _act(session, bank_id, code, "retired", lambda bank: workflow.retire_item(
+    return _act(session, ctx, bank_id, code, "retired", lambda bank: workflow.retire_item(
         session, actor=ctx.actor, bank=bank, code=code, reason=str(form.get("reason") or "")[:2000]))
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/start-review")
 def start_review(bank_id: int, code: str, session: SessionDep, ctx: ReviewerDep, form: FormDep) -> Response:
-    return _act(session, bank_id, code, "review_started", lambda bank: workflow.start_review(
+    return _act(session, ctx, bank_id, code, "review_started", lambda bank: workflow.start_review(
         session, actor=ctx.actor, bank=bank, code=code))
 
 
@@ -348,6 +348,7 @@ def record_review(request: Request, bank_id: int, code: str, session: SessionDep
         errors["comment"] = ["退回修改时请写明需要修改的内容"]
     if not errors:
         bank = occupations.get_bank_by_id(session, bank_id)
+        require_item_access(session, actor=ctx.actor, bank=bank, code=code)
         try:
             workflow.record_review(session, actor=ctx.actor, bank=bank, code=code, decision=decision,
                                    comment=comment)

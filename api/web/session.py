@@ -29,7 +29,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from api.deps import SessionDep, check_roles
+from api.deps import SessionDep, check_centre_wide, check_roles
 from api.errors import status_for
 from itembank import accounts
 from itembank.accounts import User
@@ -67,7 +67,15 @@ class PageContext:
         return csrf_for(self.token)
 
     def has(self, role: Role, occupation_code: str | None = None) -> bool:
+        """Does the user hold ``role`` for ``occupation_code`` (``Actor.has``). Without an
+        occupation (templates' menus only): for some occupation, as :meth:`has_role`."""
+        if occupation_code is None:
+            return self.actor.has_role(role)
         return self.actor.has(role, occupation_code=occupation_code)
+
+    def has_role(self, *roles: Role) -> bool:
+        """Does the user hold one of ``roles`` for some occupation (menus, not permissions)."""
+        return self.actor.has_role(*roles)
 
 
 def page_context(request: Request, session: SessionDep) -> PageContext:
@@ -91,6 +99,18 @@ def page_role(*roles: Role) -> Any:
 
     def _check(ctx: PageDep) -> PageContext:
         check_roles(ctx.actor, *roles)
+        return ctx
+
+    return Depends(_check)
+
+
+def page_role_everywhere(*roles: Role) -> Any:
+    """Dependency: the page's user holds one of ``roles`` for every occupation (centre-wide
+    registers: the ledger; ``api.deps.check_centre_wide``)."""
+
+    def _check(ctx: PageDep) -> PageContext:
+        check_roles(ctx.actor, *roles)
+        check_centre_wide(ctx.actor, *roles)
         return ctx
 
     return Depends(_check)

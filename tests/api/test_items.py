@@ -33,7 +33,7 @@ def test_writer_creates_revises_and_sees_only_own_items(api: Api) -> None:
     mine = api.client.get(base, headers=w1).json()
     assert [i["code"] for i in mine["items"]] == ["Q0001"] and mine["total"] == 1
     r = api.client.get(f"{base}/Q0002", headers=w1)
-    assert r.status_code == 403 and "not yours" in r.json()["error"]["message"]
+    assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
 
     revised = {"content": {**ITEM["content"], "stem": "下列电压中不属于安全电压额定值的是（　）。"}, "reason": "措辞"}
     r = api.client.put(f"{base}/Q0001", headers=w1, json=revised)

@@ -188,6 +188,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/exam-sessions/{session_code}/sealed-papers"): OFFICE,
     ("GET", "/exam-sessions/{session_code}/sealed-papers"): OFFICE,
     ("POST", "/exam-sessions/{session_code}/sealed-papers/{paper_code}/open"): OFFICE,
+    ("POST", "/exam-sessions/{session_code}/sealed-papers/{paper_code}/open/override"): only(),
     ("GET", "/exam-sessions/{session_code}/sealed-papers/{paper_code}/documents/{document}"): OFFICE,
     ("POST", "/exam-sessions/{session_code}/incidents"): OFFICE,
     ("GET", "/exam-sessions/{session_code}/incidents"): OFFICE,
