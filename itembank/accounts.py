@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import Actor, Grant, Role
+from itembank.i18n import Message
 from itembank.errors import (
     AuthenticationError,
     ConflictError,
@@ -64,6 +65,26 @@ def actor_from_roles(username: str, roles: Iterable[tuple[Role, str | None]]) ->
     """The actor of a user's (role, occupation) pairs, kept pair by pair: a role's scope never
     spreads to the user's other roles (附件12 第9条)."""
     return Actor(username, grants=[Grant(Role(r), c or None) for r, c in roles])
+
+
+def _parse_roles(roles: Sequence[tuple[Role | str, str | None]]) -> tuple[list[tuple[Role, str | None]], list]:
+    """(role, occupation) pairs, and the problems: unknown roles; an administrator limited
+    to one occupation (administrators act for the whole centre)."""
+    parsed: list[tuple[Role, str | None]] = []
+    errors: list = []
+    for role, code in roles:
+        try:
+            r = Role(role)
+        except ValueError:
+            errors.append(Message("roles: {role} is not one of {roles}", role=str(role),
+                                  roles=[x.value for x in Role]))
+            continue
+        if r is Role.ADMIN and code:
+            errors.append(Message("roles: the administrator role is for every occupation; leave the occupation of "
+                                  "admin empty (not {occupation})", occupation=code))
+            continue
+        parsed.append((r, code or None))
+    return parsed, errors
 
 
 def _user(rec: UserRecord) -> User:
@@ -114,12 +135,8 @@ def create_user(
     if not USERNAME_RE.match(username or ""):
         errors.append(f"username: {username!r}; use 3-64 letters, digits, '.', '_' or '-'")
     errors += password_problems(password, username=username)
-    parsed: list[tuple[Role, str | None]] = []
-    for role, code in roles:
-        try:
-            parsed.append((Role(role), code or None))
-        except ValueError:
-            errors.append(f"roles: {role!r} is not one of {', '.join(r.value for r in Role)}")
+    parsed, role_errors = _parse_roles(roles)
+    errors += role_errors
     if not parsed and not errors:
         errors.append("roles: give the user at least one role")
     if errors:
@@ -150,10 +167,10 @@ def set_roles(session: Session, *, username: str, roles: Sequence[tuple[Role | s
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
         raise NotFoundError(f"no user {username}", field="username")
-    try:
-        parsed = [(Role(r), c or None) for r, c in roles]
-    except ValueError as e:
-        raise ValidationError(f"roles: {e}", field="roles") from e
+    parsed, errors = _parse_roles(roles)
+    if errors:
+        raise ValidationError(Message("the roles of {user} were not changed", user=username), errors=errors,
+                              field="roles")
     rec.roles.clear()
     session.flush()
     rec.roles.extend(UserRoleRecord(role=r, occupation_code=c or "") for r, c in dict.fromkeys(parsed))
