@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 
 from api import errors
 from api.jobs import JobRunner, recover_interrupted
+from api.limits import BodyLimit, route_limits
+from api.security import SecurityHeaders, TrustedProxies, parse_networks
 from api.schemas.common import ERROR_RESPONSES
 from itembank import i18n
 from itembank.config import Settings
@@ -94,6 +96,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore[no-untyped-def]
                lifecycle_settings: LifecycleSettings | None = None) -> FastAPI:
     settings = settings or Settings()
+    parse_networks(settings.trusted_proxies)  # a bad entry is refused now, not at the first request
     i18n.configure(default_locale=settings.default_locale, time_zone=settings.time_zone)
     app = FastAPI(title="itembank", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS,
                   lifespan=_lifespan)
@@ -109,7 +112,14 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
     # long assembly runs are jobs in worker threads (api/jobs.py); the lambda reads the
     # sessionmaker at run time, so tests that swap it get their own
     app.state.jobs = JobRunner(lambda: app.state.sessionmaker())
+    # Middleware added later is outer. The body limit sits inside the locale (errors.install)
+    # so that its 413 speaks the reader's language; the headers and the client address
+    # outermost, so that every answer has the one and every layer sees the other.
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=lambda: route_limits(
+        app, upload=settings.max_upload_bytes, overrides=settings.body_limits))
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
     for name in ROUTERS:
         module = importlib.import_module(f"api.routes.{name}")
         for attr in ("router", "queue_router", "public_router"):

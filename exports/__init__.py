@@ -48,6 +48,24 @@ from exports.service import (
     sealing_manifest,
 )
 
+# Stored text XML cannot hold never makes an export fail (exports/safe_text.py).
+from exports.safe_text import safe_text as _safe_text  # noqa: E402
+
+render_answer_sheet = _safe_text(render_answer_sheet)
+render_assembly_report = _safe_text(render_assembly_report)
+plot_curves = _safe_text(plot_curves)
+render_element_table = _safe_text(render_element_table)
+render_answer_key = _safe_text(render_answer_key)
+render_theory_paper = _safe_text(render_theory_paper)
+render_defence_topics = _safe_text(render_defence_topics)
+render_scoring_sheet = _safe_text(render_scoring_sheet)
+render_task_sheet = _safe_text(render_task_sheet)
+render_readiness_report = _safe_text(render_readiness_report)
+export_assembly_report = _safe_text(export_assembly_report)
+export_element_table = _safe_text(export_element_table)
+export_paper = _safe_text(export_paper)
+export_readiness = _safe_text(export_readiness)
+
 __all__ = [
     "AssemblyReportData", "ConstraintRow", "DocumentKind", "ExportError", "ExportedDocument", "KeyOptions",
     "PaperAssembly", "PaperLayoutError", "PaperOptions", "PdfConversionError", "ReportDataError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///itembank.db"
@@ -30,3 +31,33 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    # --- security (README "Security") ---
+    key_dir: str | None = None
+    """Directory of the centre's key files (seal master key, ledger key) and the ledger's
+    checkpoint witness. Default: the directory of the SQLite database file. Required (an
+    absolute path) with PostgreSQL unless the keys are given in the environment."""
+
+    ledger_key: SecretStr | None = None
+    """Base64 of the 32-byte ledger key (HMAC of every entry, checkpoint signatures). Unset:
+    the key file ``itembank-ledger.key`` in ``key_dir``."""
+
+    ledger_checkpoint_minutes: float = Field(10.0, ge=0)
+    """The server signs a ledger checkpoint this often when the ledger grew (0: never; then
+    ``itembank ledger checkpoint`` from cron)."""
+
+    max_body_bytes: int = Field(2 * 2**20, ge=1024)
+    """Largest request body (JSON, forms) in bytes; larger ones are refused with 413 before
+    they are read."""
+
+    max_upload_bytes: int = Field(50 * 2**20, ge=1024)
+    """Largest body of the routes that take a file (imports)."""
+
+    body_limits: dict[str, int] = Field(default_factory=dict)
+    """Per-route limits overriding the two above, e.g. ``{"POST /banks/{bank_id}/imports/qti":
+    104857600}`` (JSON in the environment variable)."""
+
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses (or networks, e.g. ``10.0.0.0/8``) of reverse proxies whose
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed. Empty: none; the client address
+    is the connection's (login throttling counts per address)."""

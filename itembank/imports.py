@@ -34,6 +34,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from itembank import ledger
+from itembank.archive import ArchiveLimitError, check_workbook
 from itembank.domain import (
     Actor,
     BankRef,
@@ -61,9 +62,11 @@ from itembank.errors import (
     ValidationError,
 )
 from itembank.experts import ExpertRole, require_expert
+from itembank.i18n import Message
 from itembank.items import NewItem, _chunks, _version_columns, add_items, validate_code, validate_content
 from itembank.orm import ItemRecord, ItemVersionElementRecord, ItemVersionRecord
 from itembank.orm_workflow import AcceptanceBatchRecord, AcceptanceItemRecord, BatchKind, BatchState
+from itembank.textcheck import text_problem, xml_safe
 
 __all__ = [
     "CSV_COLUMNS",
@@ -320,7 +323,13 @@ class _Table:
         for n, row in enumerate(self.rows, start=self.first_row + 1):
             if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 continue
-            yield n, {f: (row[i] if i < len(row) else None) for f, i in self.index.items()}
+            rec = {f: (row[i] if i < len(row) else None) for f, i in self.index.items()}
+            for f, v in rec.items():  # text documents cannot hold (itembank.textcheck): reported once, here
+                problem = text_problem(v) if isinstance(v, str) else None
+                if problem is not None:
+                    self.problem(n, f, str(problem))
+                    rec[f] = xml_safe(v)  # type: ignore[arg-type]  # the file is refused; no second report
+            yield n, rec
 
     def problem(self, row: int | None, fld: str | None, message: str) -> None:
         label = self.labels.get(fld, FIELD_COLUMN.get(fld, fld)) if fld else None  # type: ignore[arg-type]
@@ -546,6 +555,10 @@ def parse_items_xlsx(data: bytes, *, source: str = "workbook") -> tuple[list[Par
     from openpyxl import load_workbook
 
     problems: list[ImportProblem] = []
+    try:  # bounded unpacking and size before the spreadsheet reader sees it (itembank.archive)
+        check_workbook(data, source=source)
+    except ArchiveLimitError as e:
+        return [], [ImportProblem(source, None, None, e.message)]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
@@ -901,6 +914,11 @@ def import_items(
     else:
         raise ValidationError(f"{filename}: import .xlsx or .csv files (QTI packages: itembank import qti)",
                               field="filename")
+    if not items and not problems:  # a header without rows is a mistake, as an empty QTI package is
+        raise ImportFileError(Message("{file}: the file holds no item: fill in one item per row below the header",
+                                      file=filename),
+                              problems=[ImportProblem(filename, 2, None, str(Message(
+                                  "no item rows below the header")))])
     return apply_items(session, actor=actor, bank=bank, items=items, problems=problems, source=filename,
                        sha256=hashlib.sha256(data).hexdigest(), mode=mode, batch_ref=batch_ref, dry_run=dry_run)
 
@@ -925,6 +943,10 @@ def parse_elements_xlsx(
     from openpyxl import load_workbook
 
     problems: list[ImportProblem] = []
+    try:  # bounded unpacking and size before the spreadsheet reader sees it (itembank.archive)
+        check_workbook(data, source=source)
+    except ArchiveLimitError as e:
+        return {}, [ImportProblem(source, None, None, e.message)]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:

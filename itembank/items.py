@@ -36,6 +36,7 @@ from itembank.domain import (
 )
 from itembank.db import BULK_ROWS, refresh_statistics
 from itembank.elements import current_element_codes
+from itembank.textcheck import text_problem
 from itembank.errors import ItemValidationError, NotFoundError, ValidationError
 from itembank.orm import (
     ItemEnemyRecord,
@@ -66,6 +67,7 @@ def validate_content(
     t = content.item_type
     if not isinstance(t, ItemType):
         return [f"{p}item_type {t!r} is not a known item type"]
+    errors += [f"{p}{fld}: {problem}" for fld, problem in _text_problems(content)]
     if not (content.stem or "").strip():
         errors.append(f"{p}stem: the question text is empty")
     if not _positive(content.points):
@@ -138,6 +140,21 @@ def validate_content(
                 f"{p}rubric: scoring points sum to {total:g}, but the item is worth {content.points:g}"
             )
     return errors
+
+
+def _text_problems(content: ItemContent) -> list[tuple[str, object]]:
+    """(field, problem) of every text that documents cannot hold (``itembank.textcheck``):
+    refused here, so that imports, QTI, the API, the pages and the CLI all refuse it."""
+    texts = [("stem", content.stem), ("analysis", content.analysis), ("equipment", content.equipment)]
+    texts += [("element_codes", c) for c in content.element_codes] + [("key", k) for k in content.key]
+    texts += [("options", t) for o in content.options for t in (o.label, o.text)]
+    texts += [("rubric", t) for r in content.rubric for t in (r.description, r.criteria)]
+    found = []
+    for fld, text in texts:
+        problem = text_problem(text) if isinstance(text, str) else None
+        if problem is not None and fld not in {f for f, _ in found}:
+            found.append((fld, problem))
+    return found
 
 
 def _positive(x: object) -> bool:

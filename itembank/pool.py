@@ -177,7 +177,7 @@ def page_items(
     if compromised is not None:
         q = q.where(I.compromised.is_(compromised))
     if text:
-        q = q.where(or_(V.stem.contains(text), I.code.contains(text)))
+        q = q.where(or_(V.stem.contains(text, autoescape=True), I.code.contains(text, autoescape=True)))
     if element_code is not None:
         q = q.where(V.id.in_(select(ItemVersionElementRecord.version_id)
                              .where(ItemVersionElementRecord.element_code == element_code)))

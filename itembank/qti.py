@@ -39,6 +39,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy.orm import Session
 
 from itembank import ledger
+from itembank.archive import QTI_LIMITS, ArchiveLimitError, SafeZip
 from itembank.domain import (
     Actor,
     BankRef,
@@ -571,40 +572,50 @@ def read_package(
         _check_items(items, problems)
         return items, problems
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
-        return [], [ImportProblem(source, None, None, f"not a zip content package: {e}")]
-    with zf:
-        names = set(zf.namelist())
-        if "imsmanifest.xml" not in names:
-            return [], [ImportProblem(source, None, None, "not a QTI content package: no imsmanifest.xml")]
-        try:
-            manifest = ET.fromstring(zf.read("imsmanifest.xml"))
-        except ET.ParseError as e:
-            return [], [ImportProblem("imsmanifest.xml", None, None, f"not well-formed XML: {e}")]
-        resources = [r for r in manifest.iter() if r.tag.split("}")[-1] == "resource"]
-        n_items = 0
-        for res in resources:
-            rtype = res.get("type", "")
-            if not rtype.startswith("imsqti_item_xmlv3p0"):
-                if rtype.startswith("imsqti_item_xmlv2"):
-                    problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
-                                                  f"resource {res.get('identifier')} is QTI 2.x ({rtype}); "
-                                                  "only QTI 3.0 items are read"))
-                continue
-            n_items += 1
-            href = res.get("href") or ""
-            if href not in names:
-                problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
-                                              f"resource {res.get('identifier')}: file {href!r} is not in the package"))
-                continue
-            it = _parse_item(zf.read(href), href, _meta(res), default_elements, problems)
-            if it is not None:
-                items.append(it)
-        if not n_items and not problems:
-            problems.append(ImportProblem("imsmanifest.xml", None, None, "the package holds no QTI 3.0 item"))
+        zf = SafeZip(data, limits=QTI_LIMITS, source=source)  # bounded unpacking (itembank.archive)
+    except ArchiveLimitError as e:
+        return [], [ImportProblem(source, None, None, e.message)]
+    try:
+        with zf:
+            _read_members(zf, source, default_elements, items, problems)
+    except ArchiveLimitError as e:  # stopped while unpacking: nothing of the package is used
+        return [], [ImportProblem(source, None, None, e.message)]
     _check_items(items, problems)
     return items, problems
+
+
+def _read_members(zf: SafeZip, source: str, default_elements: Sequence[str], items: list[ParsedItem],
+                  problems: list[ImportProblem]) -> None:
+    names = set(zf.namelist())
+    if "imsmanifest.xml" not in names:
+        problems.append(ImportProblem(source, None, None, "not a QTI content package: no imsmanifest.xml"))
+        return
+    try:
+        manifest = ET.fromstring(zf.read("imsmanifest.xml"))
+    except ET.ParseError as e:
+        problems.append(ImportProblem("imsmanifest.xml", None, None, f"not well-formed XML: {e}"))
+        return
+    resources = [r for r in manifest.iter() if r.tag.split("}")[-1] == "resource"]
+    n_items = 0
+    for res in resources:
+        rtype = res.get("type", "")
+        if not rtype.startswith("imsqti_item_xmlv3p0"):
+            if rtype.startswith("imsqti_item_xmlv2"):
+                problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
+                                              f"resource {res.get('identifier')} is QTI 2.x ({rtype}); "
+                                              "only QTI 3.0 items are read"))
+            continue
+        n_items += 1
+        href = res.get("href") or ""
+        if href not in names:
+            problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
+                                          f"resource {res.get('identifier')}: file {href!r} is not in the package"))
+            continue
+        it = _parse_item(zf.read(href), href, _meta(res), default_elements, problems)
+        if it is not None:
+            items.append(it)
+    if not n_items and not problems:
+        problems.append(ImportProblem("imsmanifest.xml", None, None, "the package holds no QTI 3.0 item"))
 
 
 def import_qti(

@@ -72,7 +72,7 @@ def page_candidates(
     if candidate_id is not None:
         q = q.where(CandidateRecord.id == candidate_id)
     if name:
-        q = q.where(CandidateRecord.name.contains(name))
+        q = q.where(CandidateRecord.name.contains(name, autoescape=True))
     if id_number:
         q = q.where(CandidateRecord.id_number == id_number.strip().upper())
     if occupation_codes is not None:
@@ -179,7 +179,7 @@ def page_staff(session: Session, *, name: str | None = None, offset: int = 0,
                limit: int = 50) -> tuple[list[StaffMember], int]:
     q = select(StaffMemberRecord).order_by(StaffMemberRecord.id)
     if name:
-        q = q.where(StaffMemberRecord.name.contains(name))
+        q = q.where(StaffMemberRecord.name.contains(name, autoescape=True))
     rows, total = _page(session, q, offset, limit)
     return [staff_from_record(r) for r in rows], total
 
@@ -292,7 +292,7 @@ def page_certificates(
     if application_id is not None:
         q = q.where(CertificateRecord.application_id == application_id)
     if holder_name:
-        q = q.where(CertificateRecord.holder_name.contains(holder_name))
+        q = q.where(CertificateRecord.holder_name.contains(holder_name, autoescape=True))
     if occupation_codes is not None:
         q = q.where(CertificateRecord.occupation_code.in_(list(occupation_codes)))
     rows, total = _page(session, q, offset, limit)

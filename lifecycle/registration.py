@@ -18,6 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from itembank import ledger
+from itembank.archive import check_workbook
+from itembank.textcheck import text_problem
 from itembank.domain import Level
 from itembank.occupations import get_occupation, occupation_from_record
 from itembank.orm import OccupationRecord
@@ -484,6 +486,7 @@ def import_applications_xlsx(
     from openpyxl import load_workbook
 
     applied_on = applied_on or date.today()
+    check_workbook(data, source="workbook")  # bounded unpacking first (itembank.archive): 422 when refused
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several kinds for a file that is not .xlsx
@@ -507,6 +510,10 @@ def import_applications_xlsx(
         if not any(values.values()):
             continue
         where = f"row {r_i}"
+        unsafe = [f"{where}: {f}: {problem}" for f, v in values.items() if (problem := text_problem(v)) is not None]
+        if unsafe:  # text documents cannot hold (itembank.textcheck)
+            errors += unsafe
+            continue
         row_errors, t, number, _birth = validate_candidate(
             name=values.get("name", ""), id_type=values.get("id_type", ""),
             id_number=values.get("id_number", ""), today=applied_on, where=where)

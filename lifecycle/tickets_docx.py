@@ -14,6 +14,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from exports.safe_text import safe_text
 from lifecycle.domain import AdmissionTicket
 from lifecycle.sessions import CENTRE_TZ
 
@@ -41,6 +42,7 @@ def _when(t) -> str:  # type: ignore[no-untyped-def]
     return t.astimezone(CENTRE_TZ).strftime("%Y年%m月%d日 %H:%M")
 
 
+@safe_text  # stored text never makes the export fail (exports/safe_text.py)
 def render_admission_tickets(tickets: Sequence[AdmissionTicket], *, title: str = "职业技能等级认定准考证") -> bytes:
     """One page per ticket: number, name, ID, occupation (work type), level, and every
     sitting's time, place, room and seat, then the candidate notes."""

@@ -13,8 +13,12 @@ from itembank.config import Settings
 @click.option("--host", default=None, help="Default: ITEMBANK_HOST or 127.0.0.1.")
 @click.option("--port", type=int, default=None, help="Default: ITEMBANK_PORT or 8000.")
 @click.option("--workers", type=int, default=1, show_default=True)
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True,
+              help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable; "
+                   "adds to ITEMBANK_TRUSTED_PROXIES). Without one, forwarded headers are ignored.")
 @click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+def serve(settings: Settings, host: str | None, port: int | None, workers: int,
+          trusted_proxies: tuple[str, ...]) -> None:
     """Run the HTTP API (OpenAPI docs at /docs) on the configured database."""
     import uvicorn
 
@@ -23,8 +27,14 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     upgrade(make_engine(settings))
     from api.app import create_app
 
+    if trusted_proxies:
+        settings = settings.model_copy(update={"trusted_proxies": [*settings.trusted_proxies, *trusted_proxies]})
     app = create_app(settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, workers=workers, log_level="info")
+    # forwarded headers are read by the app, from the configured proxies only
+    # (ITEMBANK_TRUSTED_PROXIES, api.security.TrustedProxies): uvicorn's own trust of
+    # 127.0.0.1 is switched off
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, workers=workers, log_level="info",
+                proxy_headers=False, forwarded_allow_ips="")
 
 
 @click.group()

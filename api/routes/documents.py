@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import SessionDep, SettingsDep, check_scope, require
 from api.responses import DOCX, download, file_response
 from api.schemas.common import MAX_ID, IdPath
-from exports.service import export_element_table, export_readiness
+from exports import export_element_table, export_readiness
 from itembank import elements, occupations, readiness
 from itembank.domain import Actor, Part, Role
 from itembank.errors import NotFoundError

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from itembank.textcheck import text_problem
+
 T = TypeVar("T")
 
 MAX_ID = 2_147_483_647  # PostgreSQL ``integer``; larger ids cannot exist and overflow SQLite/PG parameters
@@ -21,15 +23,10 @@ LAST_DAY = date(2200, 12, 31)  # date arithmetic (working days, anniversaries) m
 
 
 def bad_text_reason(value: str) -> str | None:
-    """Why ``value`` cannot be stored (PostgreSQL refuses NUL; no database encodes a lone
-    surrogate), or None."""
-    if "\x00" in value:
-        return "contains a NUL character (\\u0000)"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains a character that is not valid Unicode (a lone surrogate)"
-    return None
+    """Why ``value`` cannot be stored or printed (PostgreSQL refuses NUL; no database encodes a
+    lone surrogate; documents hold no control characters: ``itembank.textcheck``), or None."""
+    problem = text_problem(value)
+    return str(problem) if problem is not None else None
 
 
 def _clean_text(value: str) -> str:

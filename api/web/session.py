@@ -34,7 +34,9 @@ from api.errors import status_for
 from itembank import accounts
 from itembank.accounts import User
 from itembank.domain import Actor, Role
-from itembank.errors import AuthenticationError, ItemBankError
+from itembank.errors import AuthenticationError, ItemBankError, ValidationError
+from itembank.i18n import Message
+from itembank.textcheck import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +118,29 @@ def page_role_everywhere(*roles: Role) -> Any:
     return Depends(_check)
 
 
+def _storable(form: FormData) -> FormData:
+    """Refuse a form with text that cannot be stored or printed (``itembank.textcheck``): every
+    page's form passes here, whatever it does with the values."""
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                raise ValidationError(Message("the field {field} {problem}", field=key, problem=problem), field=key)
+    return form
+
+
 async def form_data(request: Request) -> FormData:
-    return await request.form()
+    return _storable(await request.form())
 
 
 async def checked_form(request: Request, ctx: PageDep) -> FormData:
-    """The posted form, after its CSRF token was checked against the session's."""
+    """The posted form, after its CSRF token was checked against the session's, and its text
+    checked (``_storable``)."""
     form = await request.form()
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
     if not hmac.compare_digest(sent, ctx.csrf):
         raise CsrfError("the form's security token does not match your session; reload the page and try again")
-    return form
+    return _storable(form)
 
 
 FormDep = Annotated[FormData, Depends(checked_form)]
