@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
 from api import errors
+from api.checkpointer import Checkpointer
 from api.jobs import JobRunner, recover_interrupted
 from api.limits import BodyLimit, route_limits
 from api.security import SecurityHeaders, TrustedProxies, parse_networks
 from api.schemas.common import ERROR_RESPONSES
-from itembank import i18n
+from itembank import i18n, keys
 from itembank.config import Settings
 from itembank.db import make_engine, make_sessionmaker
 from lifecycle.config import LifecycleSettings
@@ -89,7 +90,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     else:
         if interrupted:
             log.warning("%d assembly run(s) interrupted by the last stop were marked failed", interrupted)
+    app.state.checkpointer.start()
     yield
+    app.state.checkpointer.stop()
     app.state.jobs.shutdown()
 
 
@@ -112,6 +115,10 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
     # long assembly runs are jobs in worker threads (api/jobs.py); the lambda reads the
     # sessionmaker at run time, so tests that swap it get their own
     app.state.jobs = JobRunner(lambda: app.state.sessionmaker())
+    # the keys beside this database (or in ITEMBANK_KEY_DIR), and the ledger's checkpoints
+    keys.configure(app.state.engine, settings)
+    app.state.checkpointer = Checkpointer(lambda: app.state.sessionmaker(), minutes=settings.ledger_checkpoint_minutes,
+                                          lock=app.state.transaction_lock)
     # Middleware added later is outer. The body limit sits inside the locale (errors.install)
     # so that its 413 speaks the reader's language; the headers and the client address
     # outermost, so that every answer has the one and every layer sees the other.

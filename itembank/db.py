@@ -34,6 +34,9 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None,
     settings = settings or Settings()
     url = url or settings.database_url
     if url.startswith("sqlite"):
+        from itembank.keys import private_database_file
+
+        private_database_file(url)  # 0600: the file holds every item in clear
         engine = create_engine(
             url,
             echo=settings.echo_sql,

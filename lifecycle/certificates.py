@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from itembank import ledger
 from itembank.domain import NO_WORK_TYPE, Level
@@ -62,7 +62,7 @@ def certificate_from_record(rec: CertificateRecord, settings: LifecycleSettings)
 def qr_payload_of(rec: CertificateRecord, settings: LifecycleSettings) -> str:
     return build_qr_payload(code=rec.code, holder_name=rec.holder_name, id_number=rec.id_number,
                             occupation_code=rec.occupation_code, level=rec.level, issued_on=rec.issued_on,
-                            secret=qr_secret(settings), base_url=settings.verify_url)
+                            secret=qr_secret(settings, session=object_session(rec)), base_url=settings.verify_url)
 
 
 def _event(session: Session, rec: CertificateRecord, action: CertificateAction, *, actor: str, reason: str = "",
@@ -305,7 +305,7 @@ class CertificateVerification:
 def verify_certificate(session: Session, *, payload: str, settings: LifecycleSettings) -> CertificateVerification:
     """What a third party learns from scanning a certificate's QR code: the signature is the
     centre's, the certificate exists with these fields, and it is issued (not revoked or void)."""
-    check = verify_qr_payload(payload, secret=qr_secret(settings))
+    check = verify_qr_payload(payload, secret=qr_secret(settings, session=session))
     if not check.valid or check.fields is None:
         return CertificateVerification(False, check.problem)
     rec = session.scalar(select(CertificateRecord).where(CertificateRecord.code == check.fields.code))

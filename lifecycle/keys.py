@@ -1,68 +1,82 @@
 """The centre's secrets: one 256-bit master key, and what is derived from it.
 
 The master key comes from ``ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY`` (base64 of 32 bytes); without
-it, from the key file ``seal_key_file`` (created with mode 0600 on first use, with a warning:
-production keeps the key apart from the database). It wraps each sealed paper's own key
-(``lifecycle.sealing``). The HMAC key that signs certificate QR payloads is
-``ITEMBANK_LIFECYCLE_QR_SECRET`` when set, else derived from the master key, so that a centre
-that configured nothing still never signs with a key anyone could guess.
+it, from the key file ``seal_key_file``: an absolute path as given, a bare name
+(``itembank-seal.key``) in the key directory (``itembank.keys``: ``ITEMBANK_KEY_DIR``, else
+beside the SQLite database file; never the working directory). It wraps each sealed paper's
+own key (``lifecycle.sealing``).
+
+The key file is created (0600, its directory 0700) only while no sealed paper exists: with
+sealed papers and no key file, the service refuses (naming the file and the key they were
+sealed with) instead of making a new key that could never open them.
+
+The HMAC key that signs certificate QR payloads is ``ITEMBANK_LIFECYCLE_QR_SECRET`` when set,
+else derived from the master key, so that a centre that configured nothing still never signs
+with a key anyone could guess.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
-import os
-import secrets
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itembank import keys
 from itembank.errors import ValidationError
+from itembank.i18n import Message
 from lifecycle.config import LifecycleSettings
 
 log = logging.getLogger(__name__)
 
-KEY_BYTES = 32
+KEY_BYTES = keys.KEY_BYTES
 
 
-def master_key(settings: LifecycleSettings) -> bytes:
+def seal_key_path(settings: LifecycleSettings, *, session: Session | None = None) -> Path:
+    """Where the master key file is: ``seal_key_file`` when absolute, else in the key
+    directory of the session's database."""
+    name = settings.seal_key_file
+    if Path(name).expanduser().is_absolute() or session is None:
+        if not Path(name).expanduser().is_absolute():
+            raise ValidationError(Message(
+                "the seal key file {name} is a relative name and no database says where it lives; give "
+                "ITEMBANK_LIFECYCLE_SEAL_KEY_FILE as an absolute path", name=name), field="seal_key_file")
+        return Path(name).expanduser()
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    directory = keys.key_dir(keys.settings_for(engine), engine.url)
+    return keys.resolve_key_file(name, directory=directory, setting="ITEMBANK_LIFECYCLE_SEAL_KEY_FILE")
+
+
+def master_key(settings: LifecycleSettings, *, session: Session | None = None) -> bytes:
     """The centre's 256-bit master key (see the module docstring)."""
     if settings.seal_master_key is not None:
-        try:
-            raw = base64.b64decode(settings.seal_master_key.get_secret_value(), validate=True)
-        except ValueError:
-            raw = b""
-        if len(raw) != KEY_BYTES:
-            raise ValidationError("ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY must be 32 bytes, base64-encoded "
-                                  "(make one with: python -c \"import base64,os;print(base64.b64encode(os.urandom(32)).decode())\")",
-                                  field="seal_master_key")
-        return raw
-    path = Path(settings.seal_key_file)
-    if not path.exists():
-        log.warning("no seal master key configured: creating %s (keep it apart from the database)", path)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker made it between the check and the open
-            pass
-        else:
-            with os.fdopen(fd, "wb") as f:
-                f.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)))
-    try:
-        raw = base64.b64decode(path.read_bytes().strip(), validate=True)
-    except ValueError:
-        raw = b""
-    if len(raw) != KEY_BYTES:
-        raise ValidationError(f"the seal key file {path} does not hold a 32-byte base64 key; restore it from "
-                              "the centre's key backup", field="seal_key_file")
-    return raw
+        return keys.decode_key(settings.seal_master_key.get_secret_value(), setting="ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY")
+    path = seal_key_path(settings, session=session)
+    if path.exists():
+        return keys.read_key(path, setting="seal_key_file")
+    if session is not None:
+        from itembank.orm_sealing import SealedPaperRecord
+
+        sealed = sorted(set(session.scalars(select(SealedPaperRecord.key_id).distinct())))
+        if sealed:
+            raise keys.KeyMissingError(Message(
+                "the seal key file {path} is missing, but sealed papers exist, sealed with master key {key_ids}: "
+                "restore the file from the centre's key backup (or set ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY). No new "
+                "key was made: it could never open those papers", path=str(path), key_ids=sealed),
+                field="seal_key_file")
+    log.warning("no seal master key configured: creating %s (keep a copy with the centre's key backup)", path)
+    return keys.new_key_file(path)
 
 
-def qr_secret(settings: LifecycleSettings) -> str:
+def qr_secret(settings: LifecycleSettings, *, session: Session | None = None) -> str:
     """The HMAC key of certificate QR payloads: the configured one, else derived from the master key."""
     if settings.qr_secret is not None:
         return settings.qr_secret.get_secret_value()
-    return hmac.new(master_key(settings), b"itembank certificate QR v1", hashlib.sha256).hexdigest()
+    return hmac.new(master_key(settings, session=session), b"itembank certificate QR v1", hashlib.sha256).hexdigest()
 
 
-__all__ = ["KEY_BYTES", "master_key", "qr_secret"]
+__all__ = ["KEY_BYTES", "master_key", "qr_secret", "seal_key_path"]

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -68,6 +69,13 @@ class OpeningRefusedError(ConflictError):
     """Opening or download refused: outside the window, one person only, not yet opened."""
 
     code = "opening_refused"
+
+
+class TamperedError(ConflictError):
+    """A sealed document fails its integrity check (changed or damaged at rest): 409, ledgered,
+    nothing released."""
+
+    code = "seal_tampered"
 
 
 # --------------------------------------------------------------------------------------
@@ -256,7 +264,7 @@ def seal_papers(
                 f"(need 1 paper and {n_backups} backup(s)); assemble papers first", field="exam_session_code")
         mains, backups, run_id = _assemble_for(session, bank=bank, part=part, n_backups=n_backups, actor=actor,
                                                solver=solver, time_limit_s=time_limit_s)
-    master = master_key(settings)
+    master = master_key(settings, session=session)
     centre = centre_name or settings.institution
     main_view = _seal_one(session, paper=mains[0], srec=srec, role=SealRole.MAIN, actor=actor, master=master,
                           settings=settings, centre=centre, answer_sheet=answer_sheet)
@@ -480,7 +488,15 @@ def open_document(
     if doc is None:
         raise NotFoundError(f"paper {paper_code} has no document {name!r} "
                             f"(documents: {', '.join(d.name for d in rec.documents)})", field="name")
-    content = _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code, master=master_key(settings))
+    try:
+        content = _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code,
+                           master=master_key(settings, session=session))
+    except TamperedError:
+        # written although the download fails: the route commits this entry, then answers 409
+        ledger.append(session, actor=actor.username, action="paper.tamper_detected", object_type="paper",
+                      object_id=paper_code, details={"exam_session": exam_session_code, "document": name,
+                                                     "sha256": doc.sha256})
+        raise
     ledger.append(session, actor=actor.username, action="paper.download", object_type="paper", object_id=paper_code,
                   details={"exam_session": exam_session_code, "document": name, "sha256": doc.sha256})
     return content, SealedDocumentInfo(doc.name, doc.kind, doc.sha256, doc.size)
@@ -488,34 +504,67 @@ def open_document(
 
 def _decrypt(rec: SealedPaperRecord, doc: SealedDocumentRecord, *, paper_code: str, session_code: str,
              master: bytes) -> bytes:
+    """The document's bytes, or ``TamperedError`` when the ciphertext, the wrapped key or the
+    plaintext's hash does not check out: nothing is released then."""
     if rec.key_id != key_id(master):
         raise ConflictError(f"paper {paper_code} was sealed with master key {rec.key_id}; the configured key is "
                             f"{key_id(master)} — configure the key it was sealed with")
-    paper_key = _unwrap(master, rec.wrapped_key, f"seal:{paper_code}:{session_code}".encode())
-    content = AESGCM(paper_key).decrypt(doc.nonce, doc.ciphertext, f"{paper_code}:{session_code}:{doc.name}".encode())
+    try:
+        paper_key = _unwrap(master, rec.wrapped_key, f"seal:{paper_code}:{session_code}".encode())
+        content = AESGCM(paper_key).decrypt(doc.nonce, doc.ciphertext,
+                                            f"{paper_code}:{session_code}:{doc.name}".encode())
+    except (InvalidTag, ValueError) as exc:
+        raise TamperedError(Message(
+            "document {document} of sealed paper {paper} fails its integrity check: its stored ciphertext or key was "
+            "changed or damaged after sealing. Nothing was released; the attempt is in the ledger. Report an "
+            "incident and use the backup paper (附件16)", document=doc.name, paper=paper_code)) from exc
     if hashlib.sha256(content).hexdigest() != doc.sha256:
-        raise ConflictError(f"document {doc.name} of paper {paper_code} does not match its manifest hash")
+        raise TamperedError(Message(
+            "document {document} of sealed paper {paper} does not match its manifest hash: it was changed after "
+            "sealing. Nothing was released; the attempt is in the ledger. Report an incident and use the backup "
+            "paper (附件16)", document=doc.name, paper=paper_code))
     return content
 
 
 def verify_sealed(session: Session, *, exam_session_code: str, paper_code: str,
                   settings: LifecycleSettings) -> list[str]:
     """Integrity check without releasing anything: every document decrypts and matches the
-    manifest; the manifest matches its hash. Returns the problems (empty when intact)."""
+    manifest; the manifest matches its hash, and that hash and the documents' hashes are the
+    ones written to the ledger when the paper was sealed (``paper.seal``; the ledger itself is
+    checked by ``itembank.ledger.verify_ledger``). Returns the problems (empty when intact)."""
     rec, srec = _sealed(session, exam_session_code=exam_session_code, paper_code=paper_code)
     problems = []
     manifest_bytes = json.dumps(rec.manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     if hashlib.sha256(manifest_bytes).hexdigest() != rec.manifest_sha256:
         problems.append("the manifest was changed after sealing")
+    sealed = [e for e in ledger.query_ledger(session, action="paper.seal", object_type="paper", object_id=paper_code,
+                                             limit=1000)
+              if e.details.get("exam_session") == srec.code]
+    if not sealed:
+        problems.append(str(Message("the ledger has no sealing entry for paper {paper} in session {session}: the "
+                                    "sealed paper cannot be traced to its sealing", paper=paper_code,
+                                    session=srec.code)))
+    else:
+        entry = sealed[-1]
+        if entry.details.get("manifest_sha256") != rec.manifest_sha256:
+            problems.append(str(Message(
+                "the manifest hash stored with the paper ({stored}) is not the one the ledger recorded at sealing "
+                "({recorded}): the manifest was replaced", stored=rec.manifest_sha256[:16],
+                recorded=str(entry.details.get("manifest_sha256", ""))[:16])))
+        recorded = {n: h for n, h in entry.details.get("documents", [])}
+        for doc in rec.documents:
+            if recorded.get(doc.name) != doc.sha256:
+                problems.append(str(Message(
+                    "document {document}: its hash is not the one the ledger recorded at sealing", document=doc.name)))
     listed = {d["name"]: d["sha256"] for d in rec.manifest.get("documents", [])}
-    master = master_key(settings)
+    master = master_key(settings, session=session)
     for doc in rec.documents:
         if listed.get(doc.name) != doc.sha256:
             problems.append(f"document {doc.name} is not in the manifest as stored")
         try:
             _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code, master=master)
         except Exception as e:  # noqa: BLE001 - any failure is a finding, reported in words
-            problems.append(f"document {doc.name}: {e.__class__.__name__} {e}".strip())
+            problems.append(f"document {doc.name}: {getattr(e, 'message', None) or e.__class__.__name__}".strip())
     return problems
 
 
@@ -628,7 +677,7 @@ def _replacement(session: Session, *, srec: ExamSessionRecord, paper: PaperRecor
         return None
     rec = session.scalar(select(PaperRecord).where(PaperRecord.code == new.paper.code))
     assert rec is not None
-    _seal_one(session, paper=rec, srec=srec, role=SealRole.BACKUP, actor=actor, master=master_key(settings),
+    _seal_one(session, paper=rec, srec=srec, role=SealRole.BACKUP, actor=actor, master=master_key(settings, session=session),
               settings=settings, centre=settings.institution, answer_sheet=False)
     return rec.code
 
@@ -649,7 +698,7 @@ def list_incidents(session: Session, *, exam_session_code: str | None = None) ->
 
 
 __all__: Sequence[str] = (
-    "IncidentView", "OpeningRefusedError", "SealedDocumentInfo", "SealedPaperView", "SealingResult",
+    "IncidentView", "OpeningRefusedError", "TamperedError", "SealedDocumentInfo", "SealedPaperView", "SealingResult",
     "confirm_opening", "list_incidents", "master_key", "open_document", "override_opening", "report_incident",
     "seal_papers",
     "sealed_papers_of", "verify_sealed",

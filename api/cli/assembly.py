@@ -154,12 +154,13 @@ def write_run_documents(session, *, run, papers, out_dir: Path, actor: str, cent
     from exports.from_assembly import report_data
     from itembank import ledger
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from itembank.keys import write_private
+
     written = []
     for view in papers:
         for d in export_paper(view.paper):
             path = out_dir / d.filename
-            path.write_bytes(d.content)
+            write_private(path, d.content, exclusive=False)  # 0600, new directories 0700
             written.append(path)
         ledger.append(session, actor=actor, action="paper.exported", object_type="paper", object_id=view.paper.code,
                       details={"run": run.id, "out": str(out_dir)})
@@ -167,7 +168,7 @@ def write_run_documents(session, *, run, papers, out_dir: Path, actor: str, cent
     title = f"{p0.occupation.label}（{p0.level.title_zh}）{p0.part.zh} 组卷任务 #{run.id}"
     for d in export_assembly_report(report_data(run, papers, title=title, centre_name=centre_name)):
         path = out_dir / d.filename
-        path.write_bytes(d.content)
+        write_private(path, d.content, exclusive=False)
         written.append(path)
     for path in written:
         click.echo(f"  wrote {path}")
@@ -241,10 +242,12 @@ def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bo
                           details={"documents": [[d.filename, d.sha256] for d in docs]})
     except ItemBankError as e:
         fail(e.message)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for d in docs:
-        (out_dir / d.filename).write_bytes(d.content)
+    from itembank.keys import write_private
+
+    for d in docs:  # 0600, new directories 0700: papers are confidential
+        write_private(out_dir / d.filename, d.content, exclusive=False)
         click.echo(f"  wrote {out_dir / d.filename}")
     manifest = out_dir / f"{code}_manifest.json"
-    manifest.write_text(json.dumps(sealing_manifest(docs), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_private(manifest, json.dumps(sealing_manifest(docs), ensure_ascii=False, indent=2).encode("utf-8"),
+                  exclusive=False)
     click.echo(f"  wrote {manifest}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import fail, open_engine
+from api.cli.common import actor_option, fail, open_engine
 from itembank.config import Settings
 from itembank.domain import Level, OccupationCategory, Part
 
@@ -229,18 +229,75 @@ def ledger() -> None:
 
 @ledger.command("verify")
 @click.option("--expect-head", default=None, help="Hash of the newest entry noted earlier.")
+@click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An exported checkpoint (itembank ledger checkpoint --export) to verify against; repeatable.")
 @click.pass_obj
-def ledger_verify(settings: Settings, expect_head: str | None) -> None:
-    """Recompute the hash chain; exit 1 on any edited, inserted or deleted entry."""
-    from itembank.db import transaction
-    from itembank.ledger import verify_ledger
+def ledger_verify(settings: Settings, expect_head: str | None, checkpoint_files: tuple[str, ...]) -> None:
+    """Recompute the hash chain and the MACs, and check it against the newest checkpoint of the
+    database, of the witness file beside the key, and every --checkpoint given. Says what was
+    proved and what could not be; exits 1 on any problem."""
+    from pathlib import Path
 
-    with transaction(open_engine(settings, migrate=False)) as session:
-        v = verify_ledger(session, expect_head=expect_head)
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.i18n import _
+    from itembank.ledger import parse_checkpoint, verify_ledger
+
+    try:
+        given = [parse_checkpoint(Path(f).read_text(encoding="utf-8")) for f in checkpoint_files]
+        with transaction(open_engine(settings, migrate=False)) as session:
+            v = verify_ledger(session, expect_head=expect_head, checkpoints=given)
+    except ItemBankError as e:
+        fail(e.message)
     if v.ok:
-        click.echo(f"ledger intact: {v.n_entries} entries, head {v.head_hash}")
-        return
-    click.echo(f"ledger BROKEN: {len(v.problems)} problem(s) in {v.n_entries} entries", err=True)
-    for p in v.problems:
-        click.echo(f"  - {p}", err=True)
-    sys.exit(1)
+        click.echo(_("ledger: no problem found in {n} entries; newest hash {head}", n=v.n_entries, head=v.head_hash))
+    else:
+        click.echo(_("ledger BROKEN: {count} problem(s) in {n} entries", count=len(v.problems), n=v.n_entries), err=True)
+        for p in v.problems:
+            click.echo(f"  - {p}", err=True)
+    if v.proves:
+        click.echo(_("This verification proves:"))
+        for m in v.proves:
+            click.echo(f"  + {m}")
+    if v.limits:
+        click.echo(_("It cannot prove:"))
+        for m in v.limits:
+            click.echo(f"  ! {m}")
+    if not v.ok:
+        sys.exit(1)
+
+
+@ledger.command("checkpoint")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
+              help="Also write the printable checkpoint to this file (created 0600).")
+@actor_option
+@click.pass_obj
+def ledger_checkpoint(settings: Settings, export_to: str | None, actor: str) -> None:
+    """Sign the ledger's newest entry and its number of entries (run it from cron, and print
+    one for the archive now and then); it is also appended to the witness file beside the key."""
+    from pathlib import Path
+
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+    from itembank.i18n import _
+    from itembank.keys import ledger_key, write_private
+    from itembank.ledger import export_checkpoint, make_checkpoint, write_witness
+
+    engine = open_engine(settings, migrate=False)
+    try:
+        with transaction(engine) as session:
+            cp = make_checkpoint(session, actor=actor)
+        with transaction(engine) as session:
+            witness = write_witness(session, cp)
+            key = ledger_key(session)
+    except ItemBankError as e:
+        fail(e.message)
+    click.echo(_("checkpoint #{id}: {n} entries up to entry {entry}, hash {hash}", id=cp.id, n=cp.n_entries,
+                 entry=cp.entry_id, hash=cp.head_hash))
+    if witness is not None:
+        click.echo(_("written to the witness file {path}", path=str(witness)))
+    if export_to and key is not None:
+        write_private(Path(export_to), export_checkpoint(cp, public_key=key.public_key,
+                                                         centre_name=settings.centre_name).encode("utf-8"),
+                      exclusive=False)
+        click.echo(_("exported to {path}", path=export_to))

@@ -18,7 +18,10 @@ def open_engine(settings: Settings, *, migrate: bool = True):  # type: ignore[no
     """The configured database, migrated to the newest schema unless ``migrate`` is False."""
     from itembank.db import make_engine, upgrade
 
+    from itembank import keys
+
     engine = make_engine(settings)
+    keys.configure(engine, settings)  # key files beside the database or in ITEMBANK_KEY_DIR
     if migrate:
         upgrade(engine)
     return engine

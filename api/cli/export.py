@@ -113,9 +113,10 @@ def select_codes(pool: Sequence[Item], codes: Sequence[str]) -> list[Item]:
 
 
 def _write(out: Path, name: str, content: bytes) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+    from itembank.keys import write_private
+
     path = out / name
-    path.write_bytes(content)
+    write_private(path, content, exclusive=False)  # 0600, new directories 0700: papers are confidential
     return path
 
 

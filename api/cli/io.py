@@ -16,6 +16,7 @@ import click
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
 from itembank.config import Settings
 from itembank.domain import Actor, Part, Role, VersionState
+from itembank.keys import write_private
 
 
 def _print_problems(err) -> None:  # type: ignore[no-untyped-def]
@@ -200,7 +201,7 @@ def export_qti_cmd(settings: Settings, out: str, occupation_code: str, level: st
             data, items = export_qti(session, actor=who, bank=cli_bank(session, occupation_code, level, work_type),
                                      codes=list(codes) or None, part=Part(part) if part else None,
                                      states=[VersionState(s) for s in states] or [VersionState.ACCEPTED])
-            Path(out).write_bytes(data)
+            write_private(Path(out), data, exclusive=False)  # 0600: item content
     except (ItemBankError, ValueError) as e:
         fail(getattr(e, "message", str(e)))
     click.echo(f"exported {len(items)} items to {out}")

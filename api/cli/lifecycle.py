@@ -106,7 +106,9 @@ def tickets_cmd(settings: Settings, plan_code: str, out: Path) -> None:
         fail(e.message)
     if not tickets:
         fail(f"plan {plan_code} has no admission tickets yet")
-    out.write_bytes(render_admission_tickets(tickets))
+    from itembank.keys import write_private
+
+    write_private(Path(out), render_admission_tickets(tickets), exclusive=False)  # 0600: personal data
     click.echo(f"wrote {len(tickets)} ticket(s) to {out}")
 
 

@@ -82,8 +82,12 @@ def override_opening(session_code: CodePath, paper_code: CodePath, body: Overrid
 def download_document(session_code: CodePath, paper_code: CodePath, document: NamePath, session: SessionDep,
                       settings: LifecycleSettingsDep, actor: OfficeDep) -> Response:
     _check(session, actor, session_code)
-    content, info = sealing.open_document(session, exam_session_code=session_code, paper_code=paper_code,
-                                          name=document, actor=actor, settings=settings)
+    try:
+        content, info = sealing.open_document(session, exam_session_code=session_code, paper_code=paper_code,
+                                              name=document, actor=actor, settings=settings)
+    except sealing.TamperedError:
+        session.commit()  # the failed attempt stays in the ledger; nothing is released (409)
+        raise
     session.commit()
     return download(content, info.name, DOCX)
 

@@ -8,14 +8,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.web.common import page_router
 from api.web.render import CST, pager, paging, render
-from api.web.session import PageContext, page_role_everywhere
+from api.web.session import FormDep, PageContext, page_role_everywhere
 from itembank.domain import Role
-from itembank.ledger import count_ledger, query_ledger, verify_ledger
+from itembank.errors import ItemBankError, NotFoundError, ValidationError
+from itembank.i18n import Message
+from itembank.keys import ledger_key
+from itembank.ledger import (
+    count_ledger,
+    export_checkpoint,
+    latest_checkpoint,
+    make_checkpoint,
+    parse_checkpoint,
+    query_ledger,
+    verify_ledger,
+    write_witness,
+)
 
 router = page_router()
 AuditorDep = Annotated[PageContext, page_role_everywhere(Role.AUDITOR)]  # the centre's whole ledger
@@ -59,7 +71,60 @@ def ledger_search(request: Request, session: SessionDep, ctx: AuditorDep) -> Res
 
 @router.get("/ui/ledger/verify")
 def ledger_verify(request: Request, session: SessionDep, ctx: AuditorDep, expect_head: str = "") -> Response:
-    """Recompute every hash of the chain (read-only)."""
+    """Recompute every hash and MAC; check the newest checkpoints (read-only)."""
     result = verify_ledger(session, expect_head=expect_head.strip()[:64] or None)
+    return _verification_page(request, session, result, expect_head=expect_head)
+
+
+@router.post("/ui/ledger/verify")
+def ledger_verify_against(request: Request, session: SessionDep, ctx: AuditorDep, form: FormDep) -> Response:
+    """The same, and against an exported checkpoint pasted from the archive."""
+    raw = str(form.get("checkpoint") or "")[:20_000]
+    try:
+        given = [parse_checkpoint(raw)] if raw.strip() else []
+    except ValidationError as e:
+        result = verify_ledger(session)
+        return _verification_page(request, session, result, errors={"checkpoint": [e.message]}, pasted=raw,
+                                  status=422)
+    result = verify_ledger(session, checkpoints=given)
+    return _verification_page(request, session, result, pasted=raw)
+
+
+def _verification_page(request: Request, session, result, *, expect_head: str = "",  # type: ignore[no-untyped-def]
+                       errors: dict | None = None, pasted: str = "", status: int = 200) -> Response:
+    key = ledger_key_or_none(session)
+    latest = latest_checkpoint(session)
     session.rollback()
-    return render(request, "ledger_verify.html", {"result": result, "expect_head": expect_head})
+    return render(request, "ledger_verify.html", {
+        "result": result, "expect_head": expect_head, "key_id": key.key_id if key else None, "latest": latest,
+        "errors": errors or {}, "pasted": pasted, "done": request.query_params.get("done", "")},
+        status_code=status)
+
+
+@router.post("/ui/ledger/checkpoints")
+def ledger_checkpoint(session: SessionDep, ctx: AuditorDep, form: FormDep) -> Response:
+    """Sign a checkpoint now (also appended to the witness file beside the key)."""
+    cp = make_checkpoint(session, actor=ctx.user.username)
+    session.commit()
+    write_witness(session, cp)
+    return RedirectResponse("/ui/ledger/verify?done=checkpoint", status_code=303)
+
+
+@router.get("/ui/ledger/checkpoints/latest.txt")
+def ledger_checkpoint_text(session: SessionDep, settings: SettingsDep, ctx: AuditorDep) -> Response:
+    """The newest checkpoint as a printable page for the archive."""
+    cp = latest_checkpoint(session)
+    key = ledger_key_or_none(session)
+    session.rollback()
+    if cp is None or key is None:
+        raise NotFoundError(Message("there is no checkpoint yet: make one (POST /ledger/checkpoints)"))
+    text = export_checkpoint(cp, public_key=key.public_key, centre_name=settings.centre_name)
+    return Response(text, media_type="text/plain; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="ledger-checkpoint-{cp.id}.txt"', "Cache-Control": "no-store"})
+
+
+def ledger_key_or_none(session):  # type: ignore[no-untyped-def]
+    try:
+        return ledger_key(session)
+    except ItemBankError:
+        return None

@@ -113,8 +113,12 @@ def confirm(code: str, paper_code: str, session: SessionDep, ctx: OfficeDep, set
 def download(code: str, paper_code: str, name: str, session: SessionDep, ctx: OfficeDep,
              settings: LifecycleSettingsDep) -> Response:
     """A document of an opened paper, decrypted and checked against its manifest; ledgered."""
-    content, info = sealing.open_document(session, exam_session_code=code, paper_code=paper_code, name=name,
-                                          actor=ctx.actor, settings=settings)
+    try:
+        content, info = sealing.open_document(session, exam_session_code=code, paper_code=paper_code, name=name,
+                                              actor=ctx.actor, settings=settings)
+    except sealing.TamperedError:
+        session.commit()  # the failed attempt stays in the ledger; nothing is released (409)
+        raise
     session.commit()
     return Response(content, media_type=DOCX, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}", "Cache-Control": "no-store"})

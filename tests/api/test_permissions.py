@@ -200,6 +200,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     # ledger
     ("GET", "/ledger"): only(AU),
     ("GET", "/ledger/verify"): only(AU),
+    ("POST", "/ledger/verify"): only(AU),
+    ("POST", "/ledger/checkpoints"): only(AU),
+    ("GET", "/ledger/checkpoints/latest"): only(AU),
 }
 PUBLIC = {("GET", "/health"), ("POST", "/auth/token"), ("GET", "/public/certificates/verify")}
 # operations that change the caller's own session or would act on real data with {} as body

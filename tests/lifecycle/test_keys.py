@@ -18,6 +18,16 @@ ARGS = dict(code="Y000132000001265000001", holder_name="张三", id_number="1101
             occupation_code="6-31-01-03", level=5, issued_on=date(2026, 12, 20), base_url="https://cert.example.org/v")
 
 
+
+@pytest.fixture(autouse=True)
+def _english_messages():  # type: ignore[no-untyped-def]
+    """The assertions below read the English msgids (the default locale renders Chinese)."""
+    from itembank.i18n import use_locale
+
+    with use_locale("en"):
+        yield
+
+
 def _settings(**kw: object) -> LifecycleSettings:
     return LifecycleSettings(_env_file=None, **kw)  # type: ignore[arg-type]
 
@@ -51,5 +61,5 @@ def test_bad_master_key_is_refused_with_the_variable_named(bad: str, tmp_path: P
         master_key(_settings(seal_master_key=SecretStr(bad)))
     path = tmp_path / "k"
     path.write_text(bad)
-    with pytest.raises(ValidationError, match=f"seal key file {path}"):
+    with pytest.raises(ValidationError, match=f"key file {path}"):
         master_key(_settings(seal_key_file=str(path)))
