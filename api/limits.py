@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
-from itembank.i18n import Message as Text
+from itembank.i18n import Message
 
 # Routes that take a file: besides the API's (found from their File(...) parameters), the
 # import page, whose form the page reads itself.
@@ -39,8 +40,8 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
-def _too_large(limit: int) -> Text:
-    return Text("The request body is larger than {mib:.1f} MiB, the limit of this address; send a smaller file "
+def _too_large(limit: int) -> Message:
+    return Message("The request body is larger than {mib:.1f} MiB, the limit of this address; send a smaller file "
                 "or split it", mib=limit / 2**20)
 
 
@@ -102,7 +103,7 @@ class BodyLimit:
         seen = 0
         started = False
 
-        async def counted() -> Message:
+        async def counted() -> AsgiMessage:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -111,7 +112,7 @@ class BodyLimit:
                     raise BodyTooLarge(limit)
             return message
 
-        async def watched(message: Message) -> None:
+        async def watched(message: AsgiMessage) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True

@@ -29,9 +29,9 @@ def text_problem(value: str) -> Message | None:
         return Message("contains a NUL character (U+0000) at character {position}; remove it", position=m.start() + 1)
     if "\ud800" <= ch <= "\udfff":
         return Message("contains a character that is not valid Unicode (a lone surrogate, U+{code}) at character "
-                       "{position}; remove it", code=f"{ord(ch):04X}", position=m.start() + 1)
+                       "{position}; remove it", code=format(ord(ch), "04X"), position=m.start() + 1)
     return Message("contains the control character U+{code} at character {position}, which documents cannot hold "
-                   "(copied from another program?); remove it", code=f"{ord(ch):04X}", position=m.start() + 1)
+                   "(copied from another program?); remove it", code=format(ord(ch), "04X"), position=m.start() + 1)
 
 
 def xml_safe(value: str) -> str:
