@@ -122,8 +122,9 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
     # Middleware added later is outer. The body limit sits inside the locale (errors.install)
     # so that its 413 speaks the reader's language; the headers and the client address
     # outermost, so that every answer has the one and every layer sees the other.
+    routers: list[object] = []
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=lambda: route_limits(
-        app, upload=settings.max_upload_bytes, overrides=settings.body_limits))
+        routers, upload=settings.max_upload_bytes, overrides=settings.body_limits))
     errors.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
         module = importlib.import_module(f"api.routes.{name}")
         for attr in ("router", "queue_router", "public_router"):
             if hasattr(module, attr):
+                routers.append(getattr(module, attr))
                 app.include_router(getattr(module, attr), responses=ERROR_RESPONSES)
     app.include_router(importlib.import_module("api.web").router)  # the pages (issue 9), out of the schema
     return app

@@ -64,14 +64,18 @@ def _template_regex(path: str) -> re.Pattern[str]:
     return re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
 
 
-def upload_routes(app: object) -> list[tuple[str, str]]:
-    """(method, path) of the API routes that take a file (a ``multipart/form-data`` body in the
-    OpenAPI schema, i.e. a ``File(...)`` parameter), and the upload pages."""
+def upload_routes(routers: Iterable[object]) -> list[tuple[str, str]]:
+    """(method, path) of the routes of ``routers`` with a ``File(...)`` parameter (their paths
+    are final: the app includes them without a prefix), and the upload pages."""
+    from fastapi.params import File
+    from fastapi.routing import APIRoute
+
     found = list(UPLOAD_PAGES)
-    for path, operations in app.openapi().get("paths", {}).items():  # type: ignore[attr-defined]
-        for method, op in operations.items():
-            if "multipart/form-data" in (op.get("requestBody") or {}).get("content", {}):
-                found.append((method.upper(), path))
+    for router in routers:
+        for route in getattr(router, "routes", []):
+            if isinstance(route, APIRoute) and any(isinstance(p.field_info, File)
+                                                   for p in route.dependant.body_params):
+                found += [(m, route.path) for m in sorted(route.methods)]
     return found
 
 
@@ -126,7 +130,7 @@ class BodyLimit:
             await too_large_response(limit)(scope, receive, send)
 
 
-def route_limits(app: object, *, upload: int, overrides: dict[str, int]) -> list[tuple[str, str, int]]:
+def route_limits(routers: Iterable[object], *, upload: int, overrides: dict[str, int]) -> list[tuple[str, str, int]]:
     """The per-route limits: the configured overrides (``"POST /path/{x}"``) first, then the
     upload routes."""
     out = []
@@ -135,7 +139,7 @@ def route_limits(app: object, *, upload: int, overrides: dict[str, int]) -> list
         if not path.startswith("/"):
             raise ValueError(f"body_limits: {key!r}; write the method and the path, e.g. 'POST /banks/{{bank_id}}/imports/qti'")
         out.append((method, path.strip(), int(limit)))
-    out += [(m, p, upload) for m, p in upload_routes(app)]
+    out += [(m, p, upload) for m, p in upload_routes(routers)]
     return out
 
 

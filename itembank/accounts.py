@@ -1,8 +1,24 @@
 """Users, roles, passwords and bearer tokens.
 
-Passwords are stored only as Argon2id hashes (argon2-cffi); tokens are random 256-bit
-values of which only the SHA-256 is stored; they expire and can be revoked. Failed logins
-are rate limited per username and per client address. Confidentiality: 附件12, 附件11 第23条.
+Passwords are stored only as Argon2id hashes (argon2-cffi) and must pass the password rule
+(``itembank.passwords``: zxcvbn); tokens are random 256-bit values of which only the SHA-256 is
+stored; they expire and can be revoked. Confidentiality: 附件12, 附件11 第23条.
+
+Failed logins (the ``login_failures`` table, shared by every server process) are throttled:
+
+- per (username, address): after ``FREE_FAILURES`` failures each further attempt must wait
+  ``2**(n - FREE_FAILURES)`` seconds after the last failure, up to ``MAX_DELAY``; a success
+  from that address clears them;
+- per account: ``ACCOUNT_CAP`` failures within ``ACCOUNT_WINDOW`` from addresses the user never
+  logged in from stop further attempts from *unknown* addresses only; an address the user logged
+  in from successfully (``login_known_addresses``) keeps working, so a stranger cannot lock the
+  owner out;
+- per address: ``ADDRESS_CAP`` failures within ``ACCOUNT_WINDOW`` over any usernames (password
+  spraying) stop that address.
+
+A refused attempt is checked before the password, answers 429 with the seconds to wait, and
+does not count. ``unlock`` (administrators: ``itembank users unlock``) clears the failures.
+Unknown users, wrong passwords and disabled accounts get one and the same answer.
 """
 
 from __future__ import annotations
@@ -29,13 +45,17 @@ from itembank.errors import (
     TooManyAttemptsError,
     ValidationError,
 )
-from itembank.orm_accounts import ApiTokenRecord, LoginFailureRecord, UserRecord, UserRoleRecord
+from itembank.orm_accounts import ApiTokenRecord, KnownAddressRecord, LoginFailureRecord, UserRecord, UserRoleRecord
+from itembank.passwords import password_problems
 
 TOKEN_LIFETIME = timedelta(hours=8)
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 20
-MIN_PASSWORD_LENGTH = 10
+FREE_FAILURES = 3  # per (username, address) before the delays start
+MAX_DELAY = timedelta(minutes=15)
+PAIR_WINDOW = timedelta(hours=24)  # failures older than this are forgotten
+ACCOUNT_WINDOW = timedelta(hours=1)
+ACCOUNT_CAP = 30  # failures from unknown addresses per account per window
+ADDRESS_CAP = 100  # failures per address over all usernames per window
+KNOWN_FOR = timedelta(days=180)  # an address stays known this long after a success
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -101,18 +121,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def password_problems(password: str, *, username: str = "") -> list[str]:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    classes = sum(bool(re.search(p, password)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
-    if classes < 2:
-        problems.append("password: mix at least two of letters, digits and other characters")
-    if username and username.lower() in password.lower():
-        problems.append("password: must not contain the username")
-    return problems
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -134,7 +142,7 @@ def create_user(
     errors = []
     if not USERNAME_RE.match(username or ""):
         errors.append(f"username: {username!r}; use 3-64 letters, digits, '.', '_' or '-'")
-    errors += password_problems(password, username=username)
+    errors += password_problems(password, username=username, display_name=display_name)
     parsed, role_errors = _parse_roles(roles)
     errors += role_errors
     if not parsed and not errors:
@@ -163,14 +171,37 @@ def list_users(session: Session) -> list[User]:
     return [_user(r) for r in session.scalars(select(UserRecord).order_by(UserRecord.username))]
 
 
+def _is_admin_row(r: UserRoleRecord) -> bool:
+    return r.role is Role.ADMIN and not r.occupation_code
+
+
+def _other_active_admins(session: Session, *, except_user_id: int) -> int:
+    return session.scalar(
+        select(func.count(func.distinct(UserRecord.id))).select_from(UserRecord)
+        .join(UserRoleRecord, UserRoleRecord.user_id == UserRecord.id)
+        .where(UserRecord.active.is_(True), UserRecord.id != except_user_id, UserRoleRecord.role == Role.ADMIN,
+               UserRoleRecord.occupation_code == "")) or 0
+
+
+def _keep_an_admin(session: Session, rec: UserRecord) -> None:
+    """Refuse to leave the centre without an active administrator (nobody could manage the
+    accounts any more)."""
+    if _other_active_admins(session, except_user_id=rec.id) == 0:
+        raise ConflictError(Message(
+            "{user} is the last active administrator: make another account administrator first (itembank users "
+            "add NAME --role admin), then try again", user=rec.username), field="username")
+
+
 def set_roles(session: Session, *, username: str, roles: Sequence[tuple[Role | str, str | None]], actor: str) -> User:
-    rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
+    rec = session.scalar(select(UserRecord).where(UserRecord.username == username).with_for_update())
     if rec is None:
         raise NotFoundError(f"no user {username}", field="username")
     parsed, errors = _parse_roles(roles)
     if errors:
         raise ValidationError(Message("the roles of {user} were not changed", user=username), errors=errors,
                               field="roles")
+    if rec.active and any(_is_admin_row(r) for r in rec.roles) and (Role.ADMIN, None) not in parsed:
+        _keep_an_admin(session, rec)
     rec.roles.clear()
     session.flush()
     rec.roles.extend(UserRoleRecord(role=r, occupation_code=c or "") for r, c in dict.fromkeys(parsed))
@@ -181,9 +212,13 @@ def set_roles(session: Session, *, username: str, roles: Sequence[tuple[Role | s
 
 
 def set_active(session: Session, *, username: str, active: bool, actor: str) -> User:
-    rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
+    """Enable or disable an account; disabling logs it out at once. The last active
+    administrator cannot be disabled."""
+    rec = session.scalar(select(UserRecord).where(UserRecord.username == username).with_for_update())
     if rec is None:
         raise NotFoundError(f"no user {username}", field="username")
+    if not active and rec.active and any(_is_admin_row(r) for r in rec.roles):
+        _keep_an_admin(session, rec)
     rec.active = active
     if not active:
         _revoke_all(session, user_id=rec.id)
@@ -198,9 +233,9 @@ def change_password(session: Session, *, username: str, new_password: str, actor
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
         raise NotFoundError(f"no user {username}", field="username")
-    problems = password_problems(new_password, username=username)
+    problems = password_problems(new_password, username=username, display_name=rec.display_name)
     if problems:
-        raise ValidationError("the password was not changed", errors=problems, field="password")
+        raise ValidationError(Message("the password was not changed"), errors=problems, field="password")
     rec.password_hash = _hasher.hash(new_password)
     rec.password_changed_at = _now()
     _revoke_all(session, user_id=rec.id)
@@ -216,23 +251,61 @@ def _revoke_all(session: Session, *, user_id: int) -> None:
         tok.revoked_at = now
 
 
+# --------------------------------------------------------------------------------------
+# Login throttling (see the module docstring)
+
+
+def pair_delay(n_failures: int) -> timedelta:
+    """How long after the last failure of a (username, address) the next attempt must wait."""
+    if n_failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (n_failures - FREE_FAILURES)), MAX_DELAY)
+
+
+def _known(session: Session, *, username: str, client: str, now: datetime) -> bool:
+    return session.scalar(select(KnownAddressRecord.id).where(
+        KnownAddressRecord.username == username[:64], KnownAddressRecord.client == client[:64],
+        KnownAddressRecord.last_success_at >= now - KNOWN_FOR)) is not None
+
+
+def _wait(seconds: float) -> int:
+    return max(1, int(seconds + 0.999))
+
+
 def check_rate_limit(session: Session, *, username: str, client: str, now: datetime | None = None) -> None:
+    """Refuse (``TooManyAttemptsError``, with the seconds to wait) an attempt the throttle does
+    not allow now (see the module docstring)."""
     now = now or _now()
-    since = now - FAILURE_WINDOW
-    by_user = session.scalar(
-        select(func.count()).select_from(LoginFailureRecord)
-        .where(LoginFailureRecord.username == username, LoginFailureRecord.at >= since)
-    ) or 0
-    by_client = session.scalar(
-        select(func.count()).select_from(LoginFailureRecord)
-        .where(LoginFailureRecord.client == client, LoginFailureRecord.at >= since)
-    ) or 0 if client else 0
-    if by_user >= MAX_FAILURES_PER_USER or by_client >= MAX_FAILURES_PER_CLIENT:
-        raise TooManyAttemptsError(
-            f"too many failed logins for {username if by_user >= MAX_FAILURES_PER_USER else 'this address'}; "
-            f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes or ask an administrator",
-            retry_after_s=int(FAILURE_WINDOW.total_seconds()),
-        )
+    user, addr = username[:64], client[:64]
+    F = LoginFailureRecord
+    n_pair, last = session.execute(
+        select(func.count(), func.max(F.at)).where(F.username == user, F.client == addr, F.at >= now - PAIR_WINDOW)
+    ).one()
+    if last is not None:
+        ready = _aware(last) + pair_delay(int(n_pair))
+        if ready > now:
+            raise TooManyAttemptsError(Message(
+                "too many failed logins for {user} from this address; try again in {seconds} s, or ask an "
+                "administrator to unlock the account", user=user, seconds=_wait((ready - now).total_seconds())),
+                retry_after_s=_wait((ready - now).total_seconds()))
+    since = now - ACCOUNT_WINDOW
+    if addr:
+        by_address = session.scalar(select(func.count()).select_from(F).where(F.client == addr, F.at >= since)) or 0
+        if by_address >= ADDRESS_CAP:
+            raise TooManyAttemptsError(Message(
+                "too many failed logins from this address; try again in {minutes} minutes",
+                minutes=int(ACCOUNT_WINDOW.total_seconds() // 60)), retry_after_s=int(ACCOUNT_WINDOW.total_seconds()))
+    if not _known(session, username=user, client=addr, now=now):
+        known = select(KnownAddressRecord.client).where(KnownAddressRecord.username == user,
+                                                        KnownAddressRecord.last_success_at >= now - KNOWN_FOR)
+        foreign = session.scalar(select(func.count()).select_from(F).where(
+            F.username == user, F.at >= since, F.client.not_in(known))) or 0
+        if foreign >= ACCOUNT_CAP:
+            raise TooManyAttemptsError(Message(
+                "too many failed logins for {user} from unknown addresses; the account accepts logins only from "
+                "addresses it used before for the next {minutes} minutes, or ask an administrator to unlock it",
+                user=user, minutes=int(ACCOUNT_WINDOW.total_seconds() // 60)),
+                retry_after_s=int(ACCOUNT_WINDOW.total_seconds()))
 
 
 def record_failure(session: Session, *, username: str, client: str, now: datetime | None = None) -> None:
@@ -242,10 +315,36 @@ def record_failure(session: Session, *, username: str, client: str, now: datetim
     session.flush()
 
 
+def _record_success(session: Session, *, username: str, client: str, now: datetime) -> None:
+    session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.username == username,
+                                                     LoginFailureRecord.client == client[:64]))
+    rec = session.scalar(select(KnownAddressRecord).where(KnownAddressRecord.username == username,
+                                                          KnownAddressRecord.client == client[:64]))
+    if rec is None:
+        session.add(KnownAddressRecord(username=username, client=client[:64], last_success_at=now))
+    else:
+        rec.last_success_at = now
+    session.flush()
+
+
+def unlock(session: Session, *, username: str, actor: str, client: str | None = None) -> int:
+    """Clear the failed logins of ``username`` (from ``client`` only, when given); ledgered.
+    Returns how many were cleared."""
+    q = delete(LoginFailureRecord).where(LoginFailureRecord.username == username[:64])
+    if client:
+        q = q.where(LoginFailureRecord.client == client[:64])
+    n = session.execute(q).rowcount or 0
+    ledger.append(session, actor=actor, action="user.unlock", object_type="user", object_id=username,
+                  details={"client": client, "cleared": n})
+    return n
+
+
 def authenticate(session: Session, *, username: str, password: str, client: str = "",
                  now: datetime | None = None) -> User:
     """Check the password. Raises ``AuthenticationError`` (the caller records the failure)
-    or ``TooManyAttemptsError``. The same message for unknown users and wrong passwords."""
+    or ``TooManyAttemptsError``. One answer for unknown users, wrong passwords and disabled
+    accounts: a disabled account's owner learns nothing by trying."""
+    now = now or _now()
     check_rate_limit(session, username=username, client=client, now=now)
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     try:
@@ -253,13 +352,11 @@ def authenticate(session: Session, *, username: str, password: str, client: str 
         ok = rec is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or rec is None:
-        raise AuthenticationError("wrong username or password", field="password")
-    if not rec.active:
-        raise AuthenticationError(f"the account {username} is disabled; ask an administrator", field="username")
+    if not ok or rec is None or not rec.active:
+        raise AuthenticationError(Message("wrong username or password"), field="password")
     if _hasher.check_needs_rehash(rec.password_hash):
         rec.password_hash = _hasher.hash(password)
-    session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.username == username))
+    _record_success(session, username=username, client=client, now=now)
     return _user(rec)
 
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from api.cli.common import actor_option, fail, open_engine
 from itembank.config import Settings
 
 
@@ -50,7 +51,7 @@ def users() -> None:
 def create_admin(settings: Settings, username: str, display_name: str, password_stdin: bool) -> None:
     """Create an administrator. There are no default passwords: you choose one here."""
     from itembank import accounts
-    from itembank.db import make_engine, transaction, upgrade
+    from itembank.db import transaction
     from itembank.domain import Role
     from itembank.errors import ItemBankError
 
@@ -58,10 +59,8 @@ def create_admin(settings: Settings, username: str, display_name: str, password_
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    engine = make_engine(settings)
-    upgrade(engine)
     try:
-        with transaction(engine) as session:
+        with transaction(open_engine(settings)) as session:
             accounts.create_user(session, username=username, password=password, display_name=display_name,
                                  roles=[(Role.ADMIN, None)], actor="cli")
     except ItemBankError as e:
@@ -81,19 +80,73 @@ def add_user(settings: Settings, username: str, roles: tuple[str, ...], display_
              password_stdin: bool) -> None:
     """Create a user with roles."""
     from itembank import accounts
-    from itembank.db import make_engine, transaction, upgrade
+    from itembank.db import transaction
     from itembank.errors import ItemBankError
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
         "password", hide_input=True, confirmation_prompt=True)
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else None) for r in roles]
-    engine = make_engine(settings)
-    upgrade(engine)
     try:
-        with transaction(engine) as session:
+        with transaction(open_engine(settings)) as session:
             accounts.create_user(session, username=username, password=password, display_name=display_name,
                                  roles=parsed, actor="cli")
     except ItemBankError as e:
         click.echo(f"error: {e.message}", err=True)
         sys.exit(2)
     click.echo(f"user {username} created")
+
+
+def _account_act(settings: Settings, act, done: str) -> None:  # type: ignore[no-untyped-def]
+    """Run ``act(session)`` in one transaction; a refusal exits 2 with its message."""
+    from itembank.db import transaction
+    from itembank.errors import ItemBankError
+
+    try:
+        with transaction(open_engine(settings)) as session:
+            act(session)
+    except ItemBankError as e:
+        fail(e.message)
+    click.echo(done)
+
+
+@users.command("enable")
+@click.argument("username")
+@actor_option
+@click.pass_obj
+def enable_user(settings: Settings, username: str, actor: str) -> None:
+    """Enable a disabled account again (ledgered)."""
+    from itembank import accounts
+    from itembank.i18n import _
+
+    _account_act(settings, lambda s: accounts.set_active(s, username=username, active=True, actor=actor),
+                 _("{user} is enabled", user=username))
+
+
+@users.command("disable")
+@click.argument("username")
+@actor_option
+@click.pass_obj
+def disable_user(settings: Settings, username: str, actor: str) -> None:
+    """Disable an account: it is logged out at once (refused for the last active administrator)."""
+    from itembank import accounts
+    from itembank.i18n import _
+
+    _account_act(settings, lambda s: accounts.set_active(s, username=username, active=False, actor=actor),
+                 _("{user} is disabled and logged out", user=username))
+
+
+@users.command("unlock")
+@click.argument("username")
+@click.option("--client", default=None, help="Only the failures from this address.")
+@actor_option
+@click.pass_obj
+def unlock_user(settings: Settings, username: str, client: str | None, actor: str) -> None:
+    """Clear an account's failed logins (all, or from one address), so that it may log in at
+    once; ledgered."""
+    from itembank import accounts
+    from itembank.i18n import _
+
+    cleared: list[int] = []
+    _account_act(settings, lambda s: cleared.append(accounts.unlock(s, username=username, client=client,
+                                                                     actor=actor)),
+                 _("{user}: failed logins cleared", user=username))

@@ -85,3 +85,21 @@ def set_active(username: UsernamePath, body: ActiveIn, session: SessionDep, acto
     user = accounts.set_active(session, username=username, active=body.active, actor=actor.username)
     session.commit()
     return UserOut.of(user)
+
+
+class UnlockIn(In):
+    client: str | None = Field(None, max_length=64, description="Only the failures from this address.")
+
+
+class UnlockOut(BaseModel):
+    username: str
+    cleared: int
+
+
+@router.post("/{username}/unlock", response_model=UnlockOut, summary="Clear an account's failed logins")
+def unlock(username: UsernamePath, body: UnlockIn, session: SessionDep, actor: AdminDep) -> UnlockOut:
+    """The account may log in at once again (from every address, or from ``client``); ledgered."""
+    accounts.get_user(session, username=username)
+    n = accounts.unlock(session, username=username, actor=actor.username, client=body.client)
+    session.commit()
+    return UnlockOut(username=username, cleared=n)

@@ -75,17 +75,18 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, form: Op
     client = request.client.host if request.client else ""
     try:
         user = accounts.authenticate(session, username=username, password=password, client=client)
-    except TooManyAttemptsError:
+    except TooManyAttemptsError as e:
         session.rollback()
-        return _login_form(request, next_url=next_url, username=username, status=429,
-                           error="失败次数过多，账号暂时锁定 15 分钟；如有疑问请联系系统管理员。")
+        response = _login_form(request, next_url=next_url, username=username, status=429, error=e.message)
+        response.headers["Retry-After"] = str(e.retry_after_s)
+        return response
     except AuthenticationError as e:
         session.rollback()
         accounts.record_failure(session, username=username, client=client)
         session.commit()  # the failure counts although the login fails (as POST /auth/token)
-        disabled = "disabled" in e.message
+        # one answer for unknown users, wrong passwords and disabled accounts (itembank.accounts)
         return _login_form(request, next_url=next_url, username=username, status=401,
-                           errors={"password": ["账号已停用，请联系系统管理员" if disabled else "用户名或密码错误"]})
+                           errors={"password": [e.message]})
     lifetime = timedelta(hours=settings.token_lifetime_hours)
     issued = accounts.issue_token(session, user=user, lifetime=lifetime)
     session.commit()

@@ -44,17 +44,17 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(api: Api) -> None:
     a = api.client.post("/auth/token", data={"username": "writer1", "password": "wrong-password-1"})
     b = api.client.post("/auth/token", data={"username": "nobody", "password": "wrong-password-1"})
     assert a.status_code == b.status_code == 401
-    assert a.json()["error"]["message"] == b.json()["error"]["message"] == "wrong username or password"
+    assert a.json()["error"] == b.json()["error"]
 
 
 def test_failed_logins_are_rate_limited(api: Api) -> None:
     api.add_user("writer1", Role.ITEM_WRITER)
-    for _ in range(accounts.MAX_FAILURES_PER_USER):
+    for _ in range(accounts.FREE_FAILURES):
         assert api.client.post("/auth/token", data={"username": "writer1", "password": "bad-pass-123"}).status_code == 401
     r = api.client.post("/auth/token", data={"username": "writer1", "password": PASSWORD})
     assert r.status_code == 429, "even the right password waits once the limit is hit"
     assert int(r.headers["Retry-After"]) > 0
-    assert "too many failed logins for writer1" in r.json()["error"]["message"]
+    assert "writer1" in r.json()["error"]["message"]
 
 
 def test_tokens_expire(api: Api) -> None:
@@ -69,7 +69,7 @@ def test_tokens_expire(api: Api) -> None:
 
 def test_weak_passwords_are_refused_with_reasons(api: Api) -> None:
     headers = api.add_user("admin1", Role.ADMIN)
-    r = api.client.post("/users", headers=headers, json={
+    r = api.client.post("/users", headers={**headers, "Accept-Language": "en"}, json={
         "username": "w2", "password": "short", "roles": [{"role": "item_writer"}]})
     assert r.status_code == 422
     body = r.json()["error"]
@@ -83,4 +83,5 @@ def test_disabled_user_is_logged_out(api: Api) -> None:
     assert api.client.put("/users/writer1/active", headers=admin, json={"active": False}).status_code == 200
     assert api.client.get("/auth/me", headers=writer).status_code == 401
     r = api.client.post("/auth/token", data={"username": "writer1", "password": PASSWORD})
-    assert r.status_code == 401 and "disabled" in r.json()["error"]["message"]
+    wrong = api.client.post("/auth/token", data={"username": "writer1", "password": "Not-the-password-9"})
+    assert r.status_code == wrong.status_code == 401 and r.json()["error"] == wrong.json()["error"]

@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/users"): only(),
     ("PUT", "/users/{username}/roles"): only(),
     ("PUT", "/users/{username}/active"): only(),
+    ("POST", "/users/{username}/unlock"): only(),
     ("GET", "/occupations"): ALL,
     ("POST", "/occupations"): only(BM),
     ("GET", "/banks"): ALL,
