@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
+from tests.api.conftest import _cheap_password_hashing, api  # noqa: F401 (fixtures of the API tests)
 from tests.workflow.conftest import Cast, make_bank
 
 
