@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "CheckedPicture", "PictureError", "PictureRef", "StoredPicture", "check_picture", "check_references",
-    "content_picture_refs", "link_versions", "load_pictures", "picture_markup", "picture_refs",
+    "content_picture_refs", "content_pictures", "link_versions", "load_pictures", "picture_markup", "picture_refs",
     "pictures_for_items", "read_picture", "reference_problems", "require_picture_access", "split_pictures",
     "store_picture", "upload_picture",
 ]
@@ -148,6 +148,18 @@ def content_texts(content: ItemContent) -> list[tuple[str, str]]:
 def content_picture_refs(content: ItemContent) -> list[str]:
     """Hashes of every picture an item's content shows, each once."""
     return list(dict.fromkeys(sha for _, text in content_texts(content) for sha in picture_refs(text)))
+
+
+def content_pictures(content: ItemContent) -> list[tuple[str, PictureRef]]:
+    """(field, picture) for each picture an item shows, each once, in the order of the fields."""
+    seen: set[str] = set()
+    out = []
+    for field, text in content_texts(content):
+        for part in split_pictures(text):
+            if isinstance(part, PictureRef) and part.sha256 not in seen:
+                seen.add(part.sha256)
+                out.append((field, part))
+    return out
 
 
 def reference_problems(content: ItemContent, *, prefix: str = "") -> list[str]:

@@ -81,3 +81,7 @@ def png_claiming(width: int, height: int) -> bytes:
 @pytest.fixture()
 def cast(session: Session) -> Cast:
     return make_bank(session)
+
+
+# the live server and Chromium of the browser tests (tests/web/conftest.py)
+from tests.web.conftest import browser, live  # noqa: E402,F401
