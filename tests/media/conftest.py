@@ -30,12 +30,11 @@ def wiring_png(width: int = 640, height: int = 400, *, seed: int = 0) -> bytes:
 
 def photo_jpeg(width: int = 1600, height: int = 1200, *, orientation: int = 6) -> bytes:
     """A photo-like JPEG with EXIF: camera make, a GPS position and the orientation tag."""
-    im = Image.new("RGB", (width, height))
-    px = im.load()
-    for x in range(0, width, 8):
-        for y in range(0, height, 8):
-            px[x, y] = ((x * 7) % 256, (y * 5) % 256, ((x + y) * 3) % 256)
-    im = im.resize((width, height))
+    r = Image.linear_gradient("L").resize((width, height))
+    g = Image.radial_gradient("L").resize((width, height))
+    b = r.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    im = Image.merge("RGB", (r, g, b))
+    ImageDraw.Draw(im).rectangle((width // 4, height // 4, width // 2, height // 2), fill=(40, 40, 40))
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"  # Make
     exif[0x0112] = orientation  # 6: rotate 90° clockwise to view
