@@ -14,14 +14,14 @@ fit a page with their questions), the aspect kept. Text without pictures is writ
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Mapping
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 from docx.text.paragraph import Paragraph
 
-from itembank.media import PictureRef, split_pictures
+from itembank.i18n import Message
+from itembank.media import PictureRef, split_pictures, stored_size
 
 from exports import layout as L
 from exports.errors import PaperLayoutError
@@ -35,27 +35,19 @@ OPTION_MAX_HEIGHT_CM = 5.0
 Pictures = Mapping[str, bytes]
 
 
+def missing_picture(where: str, sha256: str) -> PaperLayoutError:
+    return PaperLayoutError(Message(
+        "{where} shows picture {sha}, which was not given with the paper; load the paper with its pictures "
+        "(itembank.media.pictures_for_items)", where=where, sha=sha256[:12] + "…"), field="pictures")
+
+
 def has_pictures(text: str | None) -> bool:
     return any(isinstance(p, PictureRef) for p in split_pictures(text))
 
 
-def pixel_size(data: bytes) -> tuple[int, int]:
-    """Width and height of a stored PNG or JPEG from its header (no decoding)."""
-    if data.startswith(b"\x89PNG") and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
-    pos = 2
-    while pos + 9 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        length = int.from_bytes(data[pos + 2:pos + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return int.from_bytes(data[pos + 7:pos + 9], "big"), int.from_bytes(data[pos + 5:pos + 7], "big")
-        pos += 2 + length
-    raise ValueError("not a PNG or JPEG picture")
-
-
 def print_size(data: bytes, *, max_width_cm: float, max_height_cm: float = MAX_HEIGHT_CM) -> tuple[float, float]:
     """Width and height in cm: natural size at ``PRINT_DPI``, scaled down to fit the box."""
-    w_px, h_px = pixel_size(data)
+    w_px, h_px = stored_size(data)
     w, h = w_px / PRINT_DPI * 2.54, h_px / PRINT_DPI * 2.54
     scale = min(1.0, max_width_cm / w, max_height_cm / h)
     return round(w * scale, 3), round(h * scale, 3)
@@ -94,9 +86,7 @@ def write_text(container, text: str, style: str | None, pictures: Pictures, *,  
         if isinstance(part, PictureRef):
             data = pictures.get(part.sha256)
             if data is None:
-                raise PaperLayoutError(
-                    f"{where or 'an item'} shows picture {part.sha256[:12]}…, which was not given with the paper; "
-                    "load the paper with its pictures (itembank.media.pictures_for_items)", field="pictures")
+                raise missing_picture(where or "an item", part.sha256)
             p = add_picture(container, data, max_width_cm=max_width_cm, max_height_cm=max_height_cm,
                             caption=part.caption)
         else:
@@ -154,9 +144,7 @@ def write_options(doc, item, pictures: Pictures) -> None:  # type: ignore[no-unt
             if isinstance(part, PictureRef):
                 data = pictures.get(part.sha256)
                 if data is None:
-                    raise PaperLayoutError(
-                        f"item {item.ref} shows picture {part.sha256[:12]}…, which was not given with the paper; "
-                        "load the paper with its pictures (itembank.media.pictures_for_items)", field="pictures")
+                    raise missing_picture(f"item {item.ref}", part.sha256)
                 width, height = print_size(data, max_width_cm=OPTION_MAX_WIDTH_CM, max_height_cm=OPTION_MAX_HEIGHT_CM)
                 run = p.add_run()
                 run.add_break()

@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from itembank import ledger
+from itembank import ledger, media
 from itembank.domain import (
     Actor,
     BankRef,
@@ -62,6 +62,7 @@ from itembank.errors import (
 )
 from itembank.experts import ExpertRole, require_expert
 from itembank.items import NewItem, _chunks, _version_columns, add_items, validate_code, validate_content
+from itembank.media import CheckedPicture
 from itembank.orm import ItemRecord, ItemVersionElementRecord, ItemVersionRecord
 from itembank.orm_workflow import AcceptanceBatchRecord, AcceptanceItemRecord, BatchKind, BatchState
 
@@ -125,6 +126,7 @@ class ParsedItem:
     set_code: str | None = None
     writer: str = ""  # 命题人; "" = the importing user
     columns: dict[str, str] = field(default_factory=dict)  # content field -> column label in the file
+    pictures: tuple[CheckedPicture, ...] = ()  # the pictures its text shows, checked, from the same file
 
 
 @dataclass(frozen=True, slots=True)
@@ -687,6 +689,11 @@ def apply_items(
     mode = ImportMode(mode)
     batch_ref = (batch_ref or "").strip()
     problems = list(problems)
+    # a picture sent back exactly as this bank stores it is that stored picture (not re-encoded)
+    alias = media.stored_originals(session, bank=bank, pictures=[p for it in items for p in it.pictures])
+    if alias:
+        items = [dataclasses.replace(it, content=media.content_with_refs(it.content, alias),
+                                     pictures=tuple(p for p in it.pictures if p.sha256 not in alias)) for it in items]
     if mode is ImportMode.ACCEPTED and not batch_ref:
         raise ValidationError(
             "importing as accepted needs the reference of the committee batch that accepted these items "
@@ -759,6 +766,14 @@ def apply_items(
                                                    else " as accepted — finish or retire it first")))
             continue
         plan_rev.append((it, ex))
+    # pictures: those the file brings, or already in the bank (a re-import of unchanged text)
+    provided = {p.sha256: p for it in items for p in it.pictures}
+    by_code = {it.code: it for it in items}
+    for code, fld, sha in media.unknown_references(session, bank=bank, contents=[(it.code, it.content) for it in items],
+                                                   also_known=provided):
+        it = by_code[code]
+        problems.append(ImportProblem(it.sheet, it.row, it.columns.get(fld) or FIELD_COLUMN.get(fld, fld),
+                                      f"item {code}: {media.unknown_picture_message(sha)}"))
     if default_writer_used and mode is ImportMode.DRAFT:
         msg = writer_problem(actor.username)
         if msg:
@@ -776,14 +791,19 @@ def apply_items(
     if dry_run or not (plan_new or plan_rev or set_changed):
         return report
     _write(session, actor=actor, bank=bank, mode=mode, batch_ref=batch_ref, plan_new=plan_new,
-           plan_rev=plan_rev, set_changed=set_changed, source=source, sha256=sha256, fmt=fmt)
+           plan_rev=plan_rev, set_changed=set_changed, source=source, sha256=sha256, fmt=fmt,
+           pictures=list(provided.values()))
     return report
 
 
 def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, batch_ref: str,
            plan_new: list[ParsedItem], plan_rev: list[tuple[ParsedItem, _Existing]],
-           set_changed: list[tuple[ParsedItem, _Existing]], source: str, sha256: str, fmt: str) -> None:
+           set_changed: list[tuple[ParsedItem, _Existing]], source: str, sha256: str, fmt: str,
+           pictures: Sequence[CheckedPicture] = ()) -> None:
     state = S.ACCEPTED if mode is ImportMode.ACCEPTED else S.DRAFT
+    # the pictures first (once each, by hash): the versions written next link them
+    for picture in pictures:
+        media.store_picture(session, bank=bank, checked=picture, uploaded_by=actor.username)
     reason = f"import {source} (sha256 {sha256[:12]})" + (f", committee batch {batch_ref}" if batch_ref else "")
     now = datetime.now(timezone.utc)
     entries: list[ledger.NewEntry] = []
@@ -830,6 +850,7 @@ def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, b
         session.execute(insert(ItemVersionElementRecord), [
             {"version_id": new_ids[ex.item_id], "element_code": c}
             for it, ex in plan_rev for c in dict.fromkeys(it.content.element_codes)])
+        media.link_versions(session, [(new_ids[ex.item_id], it.content) for it, ex in plan_rev])
         old_ids = [vid for vid, _ in superseded.values()]
         for chunk in _chunks(old_ids):
             session.execute(update(ItemVersionRecord).where(ItemVersionRecord.id.in_(chunk))
@@ -871,7 +892,8 @@ def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, b
                   object_id=bank.id, details={  # type: ignore[arg-type]
                       "bank": bank.label, "source": source, "sha256": sha256, "mode": mode.value,
                       "batch_ref": batch_ref, "legacy_batch": batch_code, "created": len(plan_new),
-                      "revised": len(plan_rev), "set_codes_changed": len(set_changed)})
+                      "revised": len(plan_rev), "set_codes_changed": len(set_changed),
+                      "pictures": sorted(p.sha256 for p in pictures)})
     ledger.append_many(session, actor=actor.username, entries=entries)
     session.flush()
     session.expire_all()

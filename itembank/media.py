@@ -28,10 +28,13 @@ ledger.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -150,6 +153,27 @@ def content_picture_refs(content: ItemContent) -> list[str]:
     return list(dict.fromkeys(sha for _, text in content_texts(content) for sha in picture_refs(text)))
 
 
+def replace_refs(text: str, mapping: Mapping[str, str]) -> str:
+    """``text`` with the pictures of ``mapping``'s keys shown by its values instead (captions kept)."""
+    if not mapping or not text:
+        return text
+    return PICTURE_RE.sub(lambda m: f"![{m.group('caption')}](media:{mapping.get(m.group('sha'), m.group('sha'))})",
+                          text)
+
+
+def content_with_refs(content: ItemContent, mapping: Mapping[str, str]) -> ItemContent:
+    """The content with every picture reference of ``mapping`` replaced (``replace_refs``)."""
+    if not mapping:
+        return content
+    r = lambda text: replace_refs(text, mapping)  # noqa: E731
+    return dataclasses.replace(
+        content, stem=r(content.stem), analysis=r(content.analysis), equipment=r(content.equipment),
+        options=tuple(dataclasses.replace(o, text=r(o.text)) for o in content.options),
+        key=tuple(r(k) for k in content.key),
+        rubric=tuple(dataclasses.replace(p, description=r(p.description), criteria=r(p.criteria))
+                     for p in content.rubric))
+
+
 def content_pictures(content: ItemContent) -> list[tuple[str, PictureRef]]:
     """(field, picture) for each picture an item shows, each once, in the order of the fields."""
     seen: set[str] = set()
@@ -199,6 +223,7 @@ class CheckedPicture:
     source_type: str  # png, jpeg or svg
     source_bytes: int
     source_name: str = ""
+    source_sha256: str = ""  # of the file as sent: a stored picture sent back is known by it
 
     @property
     def sha256(self) -> str:
@@ -265,11 +290,12 @@ def check_picture(data: bytes, *, name: str = "") -> CheckedPicture:
             raise _refuse(name, Message(
                 "the file is {kind}, not a picture of the kinds taken: save it as PNG, JPEG or SVG", kind=other))
         raise _refuse(name, Message("the content is not a PNG, JPEG or SVG picture (whatever its name says)"))
+    source_sha = hashlib.sha256(data).hexdigest()
     if kind == "svg":
         png = _rasterize_svg(data, name)
         checked = _reencode(png, "png", name, source_bytes=len(data))
-        return CheckedPicture(checked.data, checked.media_type, checked.width, checked.height, "svg", len(data), name)
-    return _reencode(data, kind, name, source_bytes=len(data))
+        return dataclasses.replace(checked, source_type="svg", source_sha256=source_sha)
+    return dataclasses.replace(_reencode(data, kind, name, source_bytes=len(data)), source_sha256=source_sha)
 
 
 def _check_size(name: str, width: int, height: int, *, source: bool) -> None:
@@ -311,6 +337,14 @@ def declared_size(data: bytes, kind: str) -> tuple[int, int] | None:
             return None
         pos += 2 + length
     return None
+
+
+def stored_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a stored picture (PNG or JPEG made here) from its header."""
+    size = declared_size(data, "png" if data.startswith(b"\x89PNG") else "jpeg")
+    if size is None:
+        raise ValueError("not a PNG or JPEG picture")
+    return size
 
 
 def _reencode(data: bytes, kind: str, name: str, *, source_bytes: int) -> CheckedPicture:
@@ -693,6 +727,17 @@ def unknown_picture_message(sha: str) -> Message:
                    "uploaded again)", sha=sha[:12] + "…")
 
 
+def stored_originals(session: Session, *, bank: BankRef, pictures: Iterable[CheckedPicture]) -> dict[str, str]:
+    """Re-encoded hash -> stored hash, for pictures sent exactly as this bank stores them (a
+    package exported here and imported again): re-encoding a JPEG changes its bytes, and the
+    item would otherwise look changed. Only pictures known in the bank are reused."""
+    wanted = {p.source_sha256: p.sha256 for p in pictures if p.source_sha256 and p.source_sha256 != p.sha256}
+    if not wanted:
+        return {}
+    known = _known_in_bank(session, bank.id or 0, sorted(wanted))
+    return {wanted[src]: src for src in known}
+
+
 def check_references(session: Session, *, bank: BankRef, contents: Iterable[tuple[str, ItemContent]],
                      also_known: Iterable[str] = ()) -> list[str]:
     """``item CODE: field: problem`` for each picture an item shows that is not in the bank
@@ -839,3 +884,47 @@ def read_picture(session: Session, *, actor: Actor, sha256: str, via: str = "api
                   object_id=picture.sha256, details={
                       "via": via, "items": [f"{b}:{c}" for b, c in access.items], "uploader": access.uploaded})
     return picture
+
+
+# --------------------------------------------------------------------------------------
+# Pictures inside packages (QTI, the Excel zip)
+
+
+def read_packaged_picture(zf, name: str) -> bytes:  # type: ignore[no-untyped-def]
+    """The bytes of picture ``name`` of an open ``zipfile.ZipFile``, refused (``PictureError``)
+    when its entry declares more than ``MAX_FILE_BYTES``; the stream is read with that bound
+    too, and zipfile stops at the declared size (an entry that inflates past it fails its
+    checksum and is refused as damaged). ``KeyError`` when absent."""
+    info = zf.getinfo(name)
+    too_large = Message("the file has {size} MB; a picture may have at most {limit} MB: save it smaller "
+                        "(e.g. JPEG for photos)", size=round(info.file_size / 1048576, 1),
+                        limit=MAX_FILE_BYTES // 1048576)
+    if info.file_size > MAX_FILE_BYTES:
+        raise _refuse(name, too_large)
+    try:
+        with zf.open(info) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
+        # zipfile stops at the declared size, and the checksum then fails: a lying entry ends here
+        raise _refuse(name, Message("the package entry is damaged or does not match its declared size ({detail})",
+                                    detail=str(e)[:120])) from None
+    return data
+
+
+def decode_data_uri(uri: str, *, name: str = "data: URI") -> bytes:
+    """The bytes of a ``data:image/...;base64,`` address (pictures other platforms inline in
+    their QTI items), bounded like a file."""
+    import base64
+    import binascii
+
+    head, sep, payload = uri.partition(",")
+    if not sep or ";base64" not in head.lower():
+        raise _refuse(name, Message("the picture is written into the item as text (data: URI) without base64; "
+                                    "put the picture file into the package"))
+    if len(payload) > MAX_FILE_BYTES * 4 // 3 + 8:
+        raise _refuse(name, Message("the file is larger than {limit} MB; save it smaller (e.g. JPEG for photos)",
+                                    limit=MAX_FILE_BYTES // 1048576))
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+    except (binascii.Error, ValueError):
+        raise _refuse(name, Message("the picture written into the item (data: URI) is not valid base64")) from None

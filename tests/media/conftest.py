@@ -4,12 +4,15 @@ camera metadata (JPEG), a circuit diagram with Chinese labels (SVG), and hostile
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 import struct
 import zlib
 
 import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
+
+from itembank.i18n import use_locale
 
 from tests.api.conftest import _cheap_password_hashing, api  # noqa: F401 (fixtures of the API tests)
 from tests.workflow.conftest import Cast, make_bank
@@ -75,6 +78,13 @@ def png_claiming(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
             + chunk(b"IEND", b""))
+
+
+@pytest.fixture()
+def english() -> Iterator[None]:
+    """Service messages read in English (their Chinese is checked through the API and pages)."""
+    with use_locale("en"):
+        yield
 
 
 @pytest.fixture()

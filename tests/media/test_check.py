@@ -14,6 +14,8 @@ from itembank.media import PictureError, PictureRef, check_picture
 
 from .conftest import CIRCUIT_SVG, photo_jpeg, png_claiming, svg, wiring_png
 
+pytestmark = pytest.mark.usefixtures("english")  # messages read in English
+
 
 def _open(data: bytes) -> Image.Image:
     im = Image.open(io.BytesIO(data))

@@ -18,6 +18,8 @@ from tests.workflow.conftest import COMMITTEE, MANAGER, MEMBERS, R1, W1, W2, Cas
 
 from .conftest import CIRCUIT_SVG, photo_jpeg, wiring_png
 
+pytestmark = pytest.mark.usefixtures("english")  # messages read in English
+
 OTHER_WRITER = Actor("w9", frozenset({Role.ITEM_WRITER}), frozenset({"4-04-05-01"}))
 EXAM_OFFICE = Actor("eo", frozenset({Role.EXAM_OFFICE}))
 AUDITOR = Actor("au", frozenset({Role.AUDITOR}))
