@@ -32,6 +32,8 @@ from tests.workflow.conftest import W1, Cast
 
 from .conftest import CIRCUIT_SVG, photo_jpeg, wiring_png
 
+pytestmark = pytest.mark.usefixtures("english")  # messages read in English
+
 DRAWING = media.check_picture(wiring_png(640, 400))  # 10.8 x 6.8 cm at 150 dpi
 DIAGRAM = media.check_picture(CIRCUIT_SVG)  # 2000 x 1000: wider than the text
 PHOTO = media.check_picture(photo_jpeg(1800, 2400, orientation=1))  # tall: limited by the height
