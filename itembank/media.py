@@ -373,13 +373,14 @@ def _reencode(data: bytes, kind: str, name: str, *, source_bytes: int) -> Checke
             "or camera program", kind=fmt, detail=str(e)[:120])) from None
     out = _normalise_mode(out, fmt)
     if max(out.size) > STORED_MAX_SIDE:
-        out.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.Resampling.LANCZOS)
+        # reducing_gap: a fast box reduction first, Lanczos for the last factor of 3 (no visible loss)
+        out.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     _check_size(name, *out.size, source=False)
     buf = io.BytesIO()
     if fmt == "PNG":
         out.save(buf, "PNG")
     else:
-        out.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        out.save(buf, "JPEG", quality=JPEG_QUALITY)
     return CheckedPicture(buf.getvalue(), PNG if fmt == "PNG" else JPEG, out.width, out.height, kind,
                           source_bytes, name)
 
