@@ -50,6 +50,8 @@ TAGS = [
     {"name": "occupations", "description": "Occupations (职业/工种) and whether they are filed (备案)."},
     {"name": "banks", "description": "Banks (occupation x level), element tables (认定要素细目表), readiness."},
     {"name": "items", "description": "Items and their versions, under need-to-know; reads are ledgered."},
+    {"name": "media", "description": "Pictures of items (circuit diagrams, wiring drawings, photos): upload, "
+                                     "then show with ![caption](media:<sha256>) in the text; reads are ledgered."},
     {"name": "workflow", "description": "Submitting, reviewing, comparing versions, history, retiring (附件11 第13–18条)."},
     {"name": "acceptance", "description": "Acceptance committees: batches, signatures, rejection (附件11 第17条)."},
     {"name": "experts", "description": "The expert register of writers and reviewers (附件11 第10条, 第19条)."},
@@ -77,7 +79,7 @@ TAGS = [
 ROUTERS = (
     "health", "auth", "users", "occupations", "banks", "items", "workflow", "batches", "experts", "imports",
     "minimums", "documents", "registration", "sessions", "staff", "scoring", "publication", "certificates",
-    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses",
+    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses", "media",
 )
 
 

@@ -18,6 +18,7 @@ from docx.document import Document as DocxDocument
 from itembank.domain import Item, ItemType, Paper, Part
 
 from exports import layout as L
+from exports import pictures as P
 from exports.paper import title_block
 from exports.sections import Section, paper_sections, validate_paper
 from exports.wording import fmt_points, form_label_zh
@@ -66,17 +67,19 @@ def _objective_grid(doc: DocxDocument, section: Section) -> None:
 _RUBRIC_W = (1.1, 8.1, 1.5, 5.1)
 
 
-def _subjective_item(doc: DocxDocument, numbered, section: Section) -> None:  # type: ignore[no-untyped-def]
+def _subjective_item(doc: DocxDocument, numbered, section: Section,  # type: ignore[no-untyped-def]
+                     pictures: P.Pictures | None = None) -> None:
     it = numbered.item
     content = it.content
-    L.para(doc, f"{numbered.number}．（{fmt_points(it.points)}分）{content.stem.strip()}", L.S_STEM)
+    P.write_text(doc, f"{numbered.number}．（{fmt_points(it.points)}分）{content.stem.strip()}", L.S_STEM,
+                 pictures or {}, where=f"item {it.ref}")
     if content.key and it.item_type in (ItemType.FILL_IN, ItemType.CALCULATION):
         L.para(doc, f"答案：{key_text(it)}", L.S_BODY)
     analysis = content.analysis.strip()
     for prefix in ("参考答案：", "答案：", "参考答案:", "答案:"):
         analysis = analysis.removeprefix(prefix)
     if analysis:
-        L.para(doc, f"参考答案：{analysis}", L.S_BODY)
+        P.write_text(doc, f"参考答案：{analysis}", L.S_BODY, pictures or {}, where=f"item {it.ref}")
     if content.rubric:
         t = L.table(doc, 1, _RUBRIC_W)
         for c, text in zip(t.rows[0].cells, ("序号", "评分要点", "配分", "评分标准")):
@@ -133,7 +136,7 @@ def build_answer_key(paper: Paper, options: KeyOptions = KeyOptions()) -> DocxDo
             L.para(doc, "")
         else:
             for numbered in section.items:
-                _subjective_item(doc, numbered, section)
+                _subjective_item(doc, numbered, section, paper.pictures)
     L.para(doc, f"全卷共{len(paper.items)}题，满分{fmt_points(paper.total_points)}分。", L.S_BODY)
     if options.include_trace:
         L.para(doc, "附：组卷明细", L.S_HEADING)

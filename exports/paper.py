@@ -23,6 +23,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from itembank.domain import Item, ItemType, Paper, Part
 
 from exports import layout as L
+from exports import pictures as P
 from exports.sections import NumberedItem, Section, paper_sections, validate_paper
 from exports.wording import display_width, fmt_points, form_label_zh, notes_to_candidates
 
@@ -134,8 +135,9 @@ def section_heading(doc: DocxDocument, section: Section, *, answer_sheet: bool, 
 
 def choice_stem(item: Item) -> str:
     stem = item.content.stem.strip()
-    if item.item_type.has_options and not any(b in stem for b in ("（", "(")):
-        stem += _BLANK
+    plain = P.strip_pictures(stem)  # a picture's "(media:…)" is no answer bracket
+    if item.item_type.has_options and not any(b in plain for b in ("（", "(")):
+        stem = P.append_to_text(stem, _BLANK)
     return stem
 
 
@@ -149,7 +151,8 @@ def option_columns(item: Item) -> int:
     return 1
 
 
-def write_item(doc: DocxDocument, numbered: NumberedItem, section: Section, options: PaperOptions) -> None:
+def write_item(doc: DocxDocument, numbered: NumberedItem, section: Section, options: PaperOptions,
+               pictures: P.Pictures | None = None) -> None:
     it = numbered.item
     content = it.content
     no = f"{numbered.number}．"
@@ -160,9 +163,11 @@ def write_item(doc: DocxDocument, numbered: NumberedItem, section: Section, opti
     else:
         text = no + content.stem.strip()
     if section.per_item is None:
-        text += f"（{fmt_points(it.points)}分）"
-    L.para(doc, text, L.S_STEM)
-    if it.item_type.has_options:
+        text = P.append_to_text(text, f"（{fmt_points(it.points)}分）")
+    P.write_text(doc, text, L.S_STEM, pictures or {}, where=f"item {it.ref}")
+    if it.item_type.has_options and P.options_have_pictures(it):
+        P.write_options(doc, it, pictures or {})
+    elif it.item_type.has_options:
         n = option_columns(it)
         opts = [f"{o.label}．{o.text.strip()}" for o in content.options]
         style = L.S_OPTIONS.format(n=n)
@@ -203,7 +208,7 @@ def build_theory_paper(paper: Paper, options: PaperOptions = PaperOptions()) -> 
     for section in sections:
         section_heading(doc, section, answer_sheet=options.answer_sheet and section.item_type.is_objective)
         for numbered in section.items:
-            write_item(doc, numbered, section, options)
+            write_item(doc, numbered, section, options, paper.pictures)
     log.debug("theory paper %s: %d items in %d sections", paper.code, len(paper.items), len(sections))
     return doc
 

@@ -14,6 +14,7 @@ from docx.document import Document as DocxDocument
 from itembank.domain import Paper, Part
 
 from exports import layout as L
+from exports import pictures as P
 from exports.errors import ExportError
 from exports.paper import SEAL_FIELDS, title_block
 from exports.sections import validate_paper
@@ -82,7 +83,8 @@ def build_task_sheet(paper: Paper) -> DocxDocument:
         t = L.table(doc, len(rows), _TASK_W, cell_style=L.S_CELL_LEFT)
         for i, (r, (label, text)) in enumerate(zip(t.rows, rows)):
             L.cell_text(r.cells[0], label, east_asia=L.HEI, style=L.S_CELL)
-            L.cell_text(r.cells[1], text)
+            P.write_cell(r.cells[1], text, paper.pictures, where=f"item {it.ref}",
+                         max_width_cm=_TASK_W[1] - 0.4)
             L.row_height(t, i, 0.8)
         L.keep_rows_together(t)
         L.keep_with_next(t, last_row=False)
@@ -130,8 +132,9 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
     for number, it in enumerate(paper.items, start=1):
         c = it.content
         head = f"试题{number}：{c.stem.strip()}"
-        L.para(doc, f"{head}（配分{fmt_points(it.points)}分"
-                    + (f"，考核时间{_minutes(c.time_limit_min)}）" if c.time_limit_min else "）"), L.S_SECTION)
+        tail = f"（配分{fmt_points(it.points)}分" + (
+            f"，考核时间{_minutes(c.time_limit_min)}）" if c.time_limit_min else "）")
+        P.write_text(doc, P.append_to_text(head, tail), L.S_SECTION, paper.pictures, where=f"item {it.ref}")
         t = L.table(doc, 1, _SCORE_W, cell_style=L.S_CELL_SMALL)
         for cell, text in zip(t.rows[0].cells, ("序号", "考核要点", "配分", "评分标准", "扣分", "得分", "备注")):
             L.cell_text(cell, text, east_asia=L.HEI)
@@ -219,7 +222,8 @@ def build_defence_topics(paper: Paper) -> DocxDocument:
         L.para(doc, f"{i}．{note}", L.S_NOTE)
     L.para(doc, "题\u3000\u3000目", L.S_SECTION)
     for number, it in enumerate(paper.items, start=1):
-        L.para(doc, f"{number}．{it.content.stem.strip()}", L.S_STEM)
+        P.write_text(doc, f"{number}．{it.content.stem.strip()}", L.S_STEM, paper.pictures,
+                     where=f"item {it.ref}")
     return doc
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import assembly as asm
-from itembank import ledger
+from itembank import ledger, media
 from itembank.domain import (
     BankRef,
     IrtModel,
@@ -589,7 +589,7 @@ def _paper_view(session: Session, rec: PaperRecord, *, centre_name: str) -> Pape
         form_label=rec.form_label, kind=PaperKind(rec.kind), items=items, time_allowed_min=rec.time_allowed_min,
         centre_name=centre_name, practice=rec.practice,
         blueprint_version=get_blueprint(session, rec.blueprint_id).version if rec.blueprint_id else None,
-        created_at=rec.created_at,
+        created_at=rec.created_at, pictures=media.pictures_for_items(session, items),
     )
     replaces = session.scalar(select(PaperRecord.code).where(PaperRecord.id == rec.replaces_paper_id)) \
         if rec.replaces_paper_id else None

@@ -8,7 +8,7 @@ Rules quoted from ../shared/DOMAIN.md and the regulation (附件N 第M条).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -510,6 +510,8 @@ class Paper:
     practice: bool = False
     blueprint_version: int | None = None
     created_at: datetime | None = None
+    # the pictures the items show, SHA-256 -> stored bytes (itembank.media): printed with them
+    pictures: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total_points(self) -> float:

@@ -25,6 +25,7 @@ import io
 import math
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,8 +34,8 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from itembank import ledger
-from itembank.archive import ArchiveLimitError, check_workbook
+from itembank import ledger, media
+from itembank.archive import QTI_LIMITS, ArchiveLimitError, SafeZip, check_workbook
 from itembank.domain import (
     Actor,
     BankRef,
@@ -64,6 +65,7 @@ from itembank.errors import (
 from itembank.experts import ExpertRole, require_expert
 from itembank.i18n import Message
 from itembank.items import NewItem, _chunks, _version_columns, add_items, validate_code, validate_content
+from itembank.media import CheckedPicture
 from itembank.orm import ItemRecord, ItemVersionElementRecord, ItemVersionRecord
 from itembank.orm_workflow import AcceptanceBatchRecord, AcceptanceItemRecord, BatchKind, BatchState
 from itembank.textcheck import text_problem, xml_safe
@@ -128,6 +130,8 @@ class ParsedItem:
     set_code: str | None = None
     writer: str = ""  # 命题人; "" = the importing user
     columns: dict[str, str] = field(default_factory=dict)  # content field -> column label in the file
+    pictures: tuple[CheckedPicture, ...] = ()  # the pictures its text shows, checked, from the same file
+    picture_names: tuple[str, ...] = ()  # files named in the 图片 column (a zip's images folder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +180,7 @@ ITEM_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "评分要点": ("rubric", ("rubric",)),
     "套题": ("set_code", ("套题编号", "set", "set_code")),
     "命题人": ("writer", ("writer", "author")),
+    "图片": ("pictures", ("图片文件", "附图", "pictures", "images")),
 }
 RUBRIC_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "题目编号": ("code", ("题号", "code")),
@@ -196,11 +201,11 @@ ELEMENT_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 # columns offered per sheet in the template (and in that order)
 SHEET_COLUMNS = {
     "理论知识": ["题目编号", "题型", "题干", *[f"选项{x}" for x in OPTION_LABELS], "答案", "分值", "鉴定点",
-             "难度", "预计用时(秒)", "解析/评分标准", "套题", "命题人"],
+             "难度", "预计用时(秒)", "解析/评分标准", "套题", "命题人", "图片"],
     "实际操作": ["题目编号", "题型", "题干", "分值", "鉴定点", "难度", "考核时限(分钟)", "预计用时(秒)",
-             "设备工具材料", "解析/评分标准", "套题", "命题人"],
+             "设备工具材料", "解析/评分标准", "套题", "命题人", "图片"],
     "答辩评审": ["题目编号", "题型", "题干", "分值", "鉴定点", "难度", "预计用时(秒)", "解析/评分标准",
-             "套题", "命题人"],
+             "套题", "命题人", "图片"],
 }
 CSV_COLUMNS = ["题目编号", "题型", "题干", *[f"选项{x}" for x in OPTION_LABELS], "答案", "分值", "鉴定点",
                "难度", "预计用时(秒)", "考核时限(分钟)", "设备工具材料", "解析/评分标准", "评分要点", "套题",
@@ -210,6 +215,7 @@ FIELD_COLUMN = {  # content field (as validate_content names it) -> column label
     "points": "分值", "element_codes": "鉴定点", "difficulty_rating": "难度",
     "estimated_time_s": "预计用时(秒)", "time_limit_min": "考核时限(分钟)", "equipment": "设备工具材料",
     "analysis": "解析/评分标准", "rubric": "评分要点", "set_code": "套题", "writer": "命题人",
+    "pictures": "图片",
 }
 
 TYPE_NAMES: dict[str, ItemType] = {}
@@ -233,6 +239,7 @@ PART_NAMES = {**{p.value: p for p in Part}, "理论知识": Part.THEORY, "理论
               "实际操作": Part.PRACTICAL, "实操": Part.PRACTICAL, "答辩评审": Part.DEFENCE,
               "论文答辩": Part.DEFENCE, "技术评审": Part.DEFENCE, "论文答辩/技术评审": Part.DEFENCE}
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
+_PICTURE_SPLIT = re.compile(r"[,，、;；\r\n]+")  # file names may hold spaces
 _KEY_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 
@@ -445,7 +452,9 @@ def _item_from_record(t: _Table, row: int, rec: dict[str, object], part: Part | 
     )
     return ParsedItem(sheet=t.sheet, row=row, code=code, content=content,
                       set_code=_text(rec.get("set_code")) or None, writer=_text(rec.get("writer")),
-                      columns=dict(t.labels))
+                      columns=dict(t.labels),
+                      picture_names=tuple(n.strip() for n in _PICTURE_SPLIT.split(_text(rec.get("pictures")))
+                                          if n.strip()))
 
 
 def _sheet_of(part: Part) -> str:
@@ -640,6 +649,155 @@ def parse_items_csv(data: bytes, *, encoding: str | None = None, source: str = "
 
 
 # --------------------------------------------------------------------------------------
+# Pictures: a .zip of the workbook (or CSV) and its images folder (issue 17)
+
+IMAGE_FOLDERS = ("images", "image", "pictures", "图片")
+MAX_BOOK_BYTES = 60 * 1024 * 1024  # the workbook inside a zip (10,000 items are ~3 MB)
+# ![caption](file.png) in a cell: the picture of that file shown there (a picture's own markup
+# is ![caption](media:<sha256>), which the upload or the import writes)
+LOCAL_PICTURE_RE = re.compile(r"!\[(?P<caption>[^\[\]\n$]{0,200})\]\((?P<name>(?!media:)[^()\n]{1,255}?\."
+                              r"(?:png|jpe?g|svg))\)", re.IGNORECASE)
+
+
+def _skipped_entry(name: str) -> bool:
+    parts = name.split("/")
+    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts) or parts[-1].lower() == "thumbs.db"
+
+
+def _in_images(name: str) -> bool:
+    return any(p.lower() in IMAGE_FOLDERS for p in name.split("/")[:-1])
+
+
+class _ImageFolder:
+    """The images folder of a zip: files found by their path below the folder or by their
+    name alone, read with a bound, checked and re-encoded once each."""
+
+    def __init__(self, zf: zipfile.ZipFile, entries: Sequence[zipfile.ZipInfo]) -> None:
+        self.zf = zf
+        self.by_path: dict[str, str] = {}
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        for info in entries:
+            parts = info.filename.split("/")
+            below = next(i for i, p in enumerate(parts) if p.lower() in IMAGE_FOLDERS) + 1
+            self.by_path["/".join(parts[below:]).lower()] = info.filename
+            self.by_name[parts[-1].lower()].append(info.filename)
+        self.cache: dict[str, CheckedPicture | media.PictureError] = {}
+
+    def find(self, name: str) -> tuple[CheckedPicture | None, str | None]:
+        """The checked picture of ``name``, or None and why not."""
+        key = name.strip().replace("\\", "/").lstrip("./").lower()
+        for folder in IMAGE_FOLDERS:
+            key = key.removeprefix(folder + "/")
+        entry = self.by_path.get(key)
+        if entry is None:
+            found = self.by_name.get(key.rsplit("/", 1)[-1], [])
+            if len(found) > 1:
+                return None, str(Message("picture file {name} is in the images folder {n} times ({paths}); "
+                                         "write its path below images/", name=name, n=len(found), paths=found))
+            if not found:
+                return None, str(Message("picture file {name} is not in the images folder of the zip", name=name))
+            entry = found[0]
+        if entry not in self.cache:
+            try:
+                self.cache[entry] = media.check_picture(media.read_packaged_picture(self.zf, entry), name=entry)
+            except media.PictureError as e:
+                self.cache[entry] = e
+        got = self.cache[entry]
+        return (None, got.message) if isinstance(got, media.PictureError) else (got, None)
+
+
+def parse_items_zip(data: bytes, *, encoding: str | None = None,
+                    source: str = "zip") -> tuple[list[ParsedItem], list[ImportProblem]]:
+    """Items of a .zip holding one workbook (.xlsx, or a .csv) and a folder ``images`` with the
+    picture files its 图片 column and its ``![caption](file.png)`` cells name."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as e:
+        return [], [ImportProblem(source, None, None, str(Message(
+            "not a zip file ({detail}); put the workbook and its images folder into one .zip", detail=str(e))))]
+    try:  # member count, declared sizes and compression ratios before anything is unpacked
+        SafeZip(data, limits=QTI_LIMITS, source=source).close()
+    except ArchiveLimitError as e:
+        zf.close()
+        return [], [ImportProblem(source, None, None, e.message)]
+    with zf:
+        entries = [i for i in zf.infolist() if not i.is_dir() and not _skipped_entry(i.filename)]
+        books = [i for i in entries if not _in_images(i.filename)
+                 and i.filename.lower().endswith((".xlsx", ".xlsm", ".csv"))]
+        if len(books) != 1:
+            return [], [ImportProblem(source, None, None, str(Message(
+                "the zip holds {n} workbooks ({names}); it must hold one workbook (.xlsx or .csv) and the folder "
+                "images with the pictures", n=len(books), names=[b.filename for b in books][:5] or "—")))]
+        book = books[0]
+        if book.file_size > MAX_BOOK_BYTES:
+            return [], [ImportProblem(book.filename, None, None, str(Message(
+                "the workbook has {size} MB inside the zip; at most {limit} MB are read: split it",
+                size=round(book.file_size / 1048576), limit=MAX_BOOK_BYTES // 1048576)))]
+        try:
+            with zf.open(book) as stream:
+                content = stream.read(MAX_BOOK_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
+            return [], [ImportProblem(book.filename, None, None, str(Message(
+                "the workbook in the zip is damaged ({detail})", detail=str(e)[:120])))]
+        if book.filename.lower().endswith(".csv"):
+            items, problems = parse_items_csv(content, encoding=encoding, source=book.filename)
+        else:
+            items, problems = parse_items_xlsx(content, source=book.filename)
+        folder = _ImageFolder(zf, [i for i in entries if _in_images(i.filename)])
+        items = _with_pictures(items, problems, folder)
+    return items, problems
+
+
+def _with_pictures(items: list[ParsedItem], problems: list[ImportProblem],
+                   folder: _ImageFolder | None) -> list[ParsedItem]:
+    """Resolve each item's pictures: the files its 图片 column names (shown after the stem unless
+    a cell places them) and the ``![caption](file.png)`` of its cells, each replaced by the
+    picture's markup. Without a folder (a bare .xlsx or .csv) any picture named is a problem."""
+    out = []
+    for it in items:
+        if not it.picture_names and not any(LOCAL_PICTURE_RE.search(t) for _, t in media.content_texts(it.content)):
+            out.append(it)
+            continue
+        n = len(problems)
+        shown: dict[str, CheckedPicture] = {}
+
+        def problem(fld: str, message: str, it: ParsedItem = it) -> None:
+            problems.append(ImportProblem(it.sheet, it.row, it.columns.get(fld) or FIELD_COLUMN.get(fld, fld),
+                                          f"item {it.code}: {message}"))
+
+        def resolve(fld: str, name: str, caption: str) -> str | None:
+            if folder is None:
+                problem(fld, str(Message("picture file {name} needs the images folder: import a .zip holding the "
+                                         "workbook and the folder images", name=name)))
+                return None
+            picture, why = folder.find(name)
+            if picture is None:
+                problem(fld, why or "")
+                return None
+            shown[picture.sha256] = picture
+            return media.picture_markup(picture.sha256, caption)
+
+        def place(fld: str, text: str) -> str:
+            return LOCAL_PICTURE_RE.sub(lambda m: resolve(fld, m.group("name"), m.group("caption")) or m.group(0),
+                                        text)
+
+        c = it.content
+        placed = dataclasses.replace(
+            c, stem=place("stem", c.stem), analysis=place("analysis", c.analysis),
+            options=tuple(dataclasses.replace(o, text=place(f"option_{o.label}", o.text)) for o in c.options))
+        placed_names = {m.group("name").strip().lower() for _, t in media.content_texts(c)
+                        for m in LOCAL_PICTURE_RE.finditer(t)}
+        extra = [resolve("pictures", name, "") for name in it.picture_names if name.strip().lower() not in placed_names]
+        if any(extra):
+            placed = dataclasses.replace(placed, stem="\n".join([placed.stem.rstrip("\n"), *(e for e in extra if e)]))
+        for msg in media.reference_problems(placed):
+            problem(msg.split(":", 1)[0], msg.split(": ", 1)[1])
+        if len(problems) == n:
+            out.append(dataclasses.replace(it, content=placed, pictures=tuple(shown.values())))
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # Checking against the bank and writing
 
 
@@ -700,6 +858,11 @@ def apply_items(
     mode = ImportMode(mode)
     batch_ref = (batch_ref or "").strip()
     problems = list(problems)
+    # a picture sent back exactly as this bank stores it is that stored picture (not re-encoded)
+    alias = media.stored_originals(session, bank=bank, pictures=[p for it in items for p in it.pictures])
+    if alias:
+        items = [dataclasses.replace(it, content=media.content_with_refs(it.content, alias),
+                                     pictures=tuple(p for p in it.pictures if p.sha256 not in alias)) for it in items]
     if mode is ImportMode.ACCEPTED and not batch_ref:
         raise ValidationError(
             "importing as accepted needs the reference of the committee batch that accepted these items "
@@ -772,6 +935,14 @@ def apply_items(
                                                    else " as accepted — finish or retire it first")))
             continue
         plan_rev.append((it, ex))
+    # pictures: those the file brings, or already in the bank (a re-import of unchanged text)
+    provided = {p.sha256: p for it in items for p in it.pictures}
+    by_code = {it.code: it for it in items}
+    for code, fld, sha in media.unknown_references(session, bank=bank, contents=[(it.code, it.content) for it in items],
+                                                   also_known=provided):
+        it = by_code[code]
+        problems.append(ImportProblem(it.sheet, it.row, it.columns.get(fld) or FIELD_COLUMN.get(fld, fld),
+                                      f"item {code}: {media.unknown_picture_message(sha)}"))
     if default_writer_used and mode is ImportMode.DRAFT:
         msg = writer_problem(actor.username)
         if msg:
@@ -789,14 +960,19 @@ def apply_items(
     if dry_run or not (plan_new or plan_rev or set_changed):
         return report
     _write(session, actor=actor, bank=bank, mode=mode, batch_ref=batch_ref, plan_new=plan_new,
-           plan_rev=plan_rev, set_changed=set_changed, source=source, sha256=sha256, fmt=fmt)
+           plan_rev=plan_rev, set_changed=set_changed, source=source, sha256=sha256, fmt=fmt,
+           pictures=list(provided.values()))
     return report
 
 
 def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, batch_ref: str,
            plan_new: list[ParsedItem], plan_rev: list[tuple[ParsedItem, _Existing]],
-           set_changed: list[tuple[ParsedItem, _Existing]], source: str, sha256: str, fmt: str) -> None:
+           set_changed: list[tuple[ParsedItem, _Existing]], source: str, sha256: str, fmt: str,
+           pictures: Sequence[CheckedPicture] = ()) -> None:
     state = S.ACCEPTED if mode is ImportMode.ACCEPTED else S.DRAFT
+    # the pictures first (once each, by hash): the versions written next link them
+    for picture in pictures:
+        media.store_picture(session, bank=bank, checked=picture, uploaded_by=actor.username)
     reason = f"import {source} (sha256 {sha256[:12]})" + (f", committee batch {batch_ref}" if batch_ref else "")
     now = datetime.now(timezone.utc)
     entries: list[ledger.NewEntry] = []
@@ -843,6 +1019,7 @@ def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, b
         session.execute(insert(ItemVersionElementRecord), [
             {"version_id": new_ids[ex.item_id], "element_code": c}
             for it, ex in plan_rev for c in dict.fromkeys(it.content.element_codes)])
+        media.link_versions(session, [(new_ids[ex.item_id], it.content) for it, ex in plan_rev])
         old_ids = [vid for vid, _ in superseded.values()]
         for chunk in _chunks(old_ids):
             session.execute(update(ItemVersionRecord).where(ItemVersionRecord.id.in_(chunk))
@@ -884,7 +1061,8 @@ def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, b
                   object_id=bank.id, details={  # type: ignore[arg-type]
                       "bank": bank.label, "source": source, "sha256": sha256, "mode": mode.value,
                       "batch_ref": batch_ref, "legacy_batch": batch_code, "created": len(plan_new),
-                      "revised": len(plan_rev), "set_codes_changed": len(set_changed)})
+                      "revised": len(plan_rev), "set_codes_changed": len(set_changed),
+                      "pictures": sorted(p.sha256 for p in pictures)})
     ledger.append_many(session, actor=actor.username, entries=entries)
     session.flush()
     session.expire_all()
@@ -911,14 +1089,18 @@ def import_items(
         items, problems = parse_items_xlsx(data, source=filename)
     elif lower.endswith((".csv", ".txt")):
         items, problems = parse_items_csv(data, encoding=encoding, source=filename)
+    elif lower.endswith(".zip"):
+        items, problems = parse_items_zip(data, encoding=encoding, source=filename)
     else:
-        raise ValidationError(f"{filename}: import .xlsx or .csv files (QTI packages: itembank import qti)",
-                              field="filename")
+        raise ValidationError(f"{filename}: import .xlsx or .csv files, or a .zip of one of them with its "
+                              "images folder (QTI packages: itembank import qti)", field="filename")
     if not items and not problems:  # a header without rows is a mistake, as an empty QTI package is
         raise ImportFileError(Message("{file}: the file holds no item: fill in one item per row below the header",
                                       file=filename),
                               problems=[ImportProblem(filename, 2, None, str(Message(
                                   "no item rows below the header")))])
+    if not lower.endswith(".zip"):
+        items = _with_pictures(items, problems, None)
     return apply_items(session, actor=actor, bank=bank, items=items, problems=problems, source=filename,
                        sha256=hashlib.sha256(data).hexdigest(), mode=mode, batch_ref=batch_ref, dry_run=dry_run)
 
@@ -1051,6 +1233,8 @@ _HELP = {
     "解析/评分标准": "analysis; for subjective items the scoring standard",
     "套题": "set code: items of one set are always taken together",
     "命题人": "writer's username in the expert register; empty = the importing user",
+    "图片": "picture files of the images folder, separated by 、 (import a .zip of this workbook and the "
+          "folder images); ![caption](file.png) in the stem places one, the others follow the stem",
     "评分要点": "one point a line: description | points | criteria",
 }
 

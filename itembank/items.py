@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from itembank import ledger
+from itembank import ledger, media
 from itembank.domain import (
     BankRef,
     ClassicalStats,
@@ -139,6 +139,7 @@ def validate_content(
             errors.append(
                 f"{p}rubric: scoring points sum to {total:g}, but the item is worth {content.points:g}"
             )
+    errors += media.reference_problems(content, prefix=p)  # pictures: ![caption](media:<sha256>)
     return errors
 
 
@@ -352,6 +353,7 @@ def add_items(
     if seen:
         taken = _existing_codes(session, bank_id=bank.id, codes=seen)  # type: ignore[arg-type]
         errors += [f"item {c}: the code is already used in {bank.label}" for c in sorted(taken)]
+    errors += media.check_references(session, bank=bank, contents=[(n.code, n.content) for n in items])
     if errors:
         raise ItemValidationError(f"{bank.label}: {len(errors)} problem(s); nothing was saved", errors=errors)
     if not items:
@@ -399,6 +401,7 @@ def add_items(
             for code in dict.fromkeys(new.content.element_codes)
         ],
     )
+    media.link_versions(session, [(vids[ids[new.code]], new.content) for new in items])
     ledger.append(
         session,
         actor=actor,
@@ -545,6 +548,7 @@ def revise_item(
         content, element_codes=current_element_codes(session, bank_id=bank.id, part=content.part),  # type: ignore[arg-type]
         where=f"item {code}",
     )
+    errors += media.check_references(session, bank=bank, contents=[(code, content)])
     if errors:
         raise ItemValidationError(f"item {code}: the revision was not saved", errors=errors)
     latest = max(rec.versions, key=lambda v: v.version_no)
@@ -566,6 +570,7 @@ def revise_item(
     v.elements = [ItemVersionElementRecord(element_code=c) for c in dict.fromkeys(content.element_codes)]
     session.add(v)
     session.flush()
+    media.link_versions(session, [(v.id, content)])
     # the loaded ``rec.versions`` does not know the new row; a caller holding ``rec`` (or a
     # second revision in this session) would otherwise reuse the version number
     session.expire(rec, ["versions"])

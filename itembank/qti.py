@@ -23,6 +23,14 @@ time, one taxon per element code) and an ``ib:item`` extension with the rest (ve
 rating 1-5, time limit, equipment, set code, occupation, level), so a round trip keeps
 content, key, points and metadata. Text is kept exactly, carriage returns included; XML 1.0
 cannot hold control characters, so an item containing one is refused on export.
+
+Pictures (issue 17): where an item's text shows a picture (``![caption](media:<sha256>)``,
+``itembank.media``), the item body holds ``<img src="images/<sha256>.png" alt="caption"
+width height/>`` and the package the file ``items/images/<sha256>.png`` (or ``.jpg``), listed
+as a ``file`` of each item resource that uses it. On import every ``img`` of the body, the
+choices and the rubric blocks is resolved against the package (a path relative to the item
+file, or a ``data:`` URI), checked and re-encoded like an upload, and becomes that markup
+again; a picture missing from the package, outside it, or refused is a problem of the item.
 """
 
 from __future__ import annotations
@@ -30,15 +38,17 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import io
+import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 from sqlalchemy.orm import Session
 
-from itembank import ledger
+from itembank import ledger, media
 from itembank.archive import QTI_LIMITS, ArchiveLimitError, SafeZip
 from itembank.domain import (
     Actor,
@@ -53,6 +63,7 @@ from itembank.domain import (
     VersionState,
 )
 from itembank.errors import ImportFileError, PermissionDeniedError, ValidationError
+from itembank.i18n import Message
 from itembank.imports import ImportMode, ImportProblem, ImportReport, ParsedItem, _check_items, apply_items
 from itembank.pool import load_pool
 
@@ -82,6 +93,10 @@ _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # becomes "&#13;" (XML parsers turn a raw \r into \n; ElementTree does not escape it in text).
 _CR: contextvars.ContextVar[str] = contextvars.ContextVar("qti_cr_marker", default="\ue000")
 ANALYSIS_USE = "ext:itembank-analysis"
+IMAGES_DIR = "images"  # beside the item files: items/images/<sha256>.png
+# while one item is written: sha256 -> (src relative to the item file, width, height)
+_PICTURES: contextvars.ContextVar[Mapping[str, tuple[str, int, int]]] = contextvars.ContextVar(
+    "qti_pictures", default={})
 
 for _prefix, _uri in (("", QTI_NS), ("imscp", CP_NS), ("imsmd", LOM_NS), ("ib", IB_NS), ("xsi", XSI_NS)):
     ET.register_namespace(_prefix, _uri)
@@ -117,10 +132,24 @@ def _marker(texts: Sequence[str]) -> str:
     return next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in used)
 
 
+def _append_mixed(el: ET.Element, text: str) -> None:
+    """Append ``text`` at the end of ``el``'s content: its words as text, each picture it shows
+    as an ``img`` (the file's path relative to the item file)."""
+    for part in media.split_pictures(text):
+        if isinstance(part, media.PictureRef):
+            src, width, height = _PICTURES.get()[part.sha256]
+            ET.SubElement(el, _q("img"), {"src": src, "alt": part.caption, "width": str(width),
+                                          "height": str(height)})
+        elif len(el):
+            el[-1].tail = (el[-1].tail or "") + _t(part)
+        else:
+            el.text = (el.text or "") + _t(part)
+
+
 def _paragraphs(parent: ET.Element, text: str, **attrs: str) -> None:
     for line in text.split("\n"):
         p = ET.SubElement(parent, _q("p"), attrs)
-        p.text = _t(line)
+        _append_mixed(p, line)
 
 
 def _value(parent: ET.Element, text: str, tag: str = "qti-value") -> None:
@@ -169,11 +198,11 @@ def _fill_in_body(body: ET.Element, stem: str, n_keys: int) -> list[str]:
             p = ET.SubElement(body, _q("p"))
             pieces = BLANK_RE.split(line)
             marks = BLANK_RE.findall(line)
-            p.text = _t(pieces[0])
+            _append_mixed(p, pieces[0])
             for mark, after in zip(marks, pieces[1:]):
-                e = ET.SubElement(p, _q("qti-text-entry-interaction"),
-                                  {"response-identifier": idents[k], "data-placeholder": mark})
-                e.tail = _t(after)
+                ET.SubElement(p, _q("qti-text-entry-interaction"),
+                              {"response-identifier": idents[k], "data-placeholder": mark})
+                _append_mixed(p, after)
                 k += 1
     else:
         _paragraphs(body, stem)
@@ -183,8 +212,36 @@ def _fill_in_body(body: ET.Element, stem: str, n_keys: int) -> list[str]:
     return idents
 
 
-def item_to_qti(item: Item) -> bytes:
-    """One ``qti-assessment-item`` document (UTF-8) for one item version."""
+def _picture_files(items: Sequence[Item], pictures: Mapping[str, bytes]) -> dict[str, tuple[str, bytes, int, int]]:
+    """sha256 -> (file name in images/, bytes, width, height) of every picture the items show;
+    ``ValidationError`` naming the item when one was not given."""
+    out: dict[str, tuple[str, bytes, int, int]] = {}
+    for item in items:
+        for sha in media.content_picture_refs(item.content):
+            if sha in out:
+                continue
+            data = pictures.get(sha)
+            if data is None:
+                raise ValidationError(Message(
+                    "item {code} shows picture {sha}, which was not given for the export; export through "
+                    "export_qti, which loads the pictures", code=item.code, sha=sha[:12] + "…"), field="pictures")
+            ext = "png" if data.startswith(b"\x89PNG") else "jpg"
+            out[sha] = (f"{sha}.{ext}", data, *media.stored_size(data))
+    return out
+
+
+def item_to_qti(item: Item, pictures: Mapping[str, bytes] | None = None) -> bytes:
+    """One ``qti-assessment-item`` document (UTF-8) for one item version; ``pictures``
+    (sha256 -> bytes) holds the pictures its text shows, written as ``img`` of ``images/``."""
+    files = _picture_files([item], pictures or {})
+    token = _PICTURES.set({sha: (f"{IMAGES_DIR}/{name}", w, h) for sha, (name, _, w, h) in files.items()})
+    try:
+        return _item_to_qti(item)
+    finally:
+        _PICTURES.reset(token)
+
+
+def _item_to_qti(item: Item) -> bytes:
     c = item.content
     fields = (("stem", c.stem), ("analysis", c.analysis), ("equipment", c.equipment), ("code", item.code),
               *((f"option {o.label}", o.text) for o in c.options), *(("key", k) for k in c.key),
@@ -218,7 +275,7 @@ def _item_xml(item: Item) -> bytes:
             "max-choices": "1" if t is not ItemType.MULTIPLE_CHOICE else str(len(options)),
         })
         for o in options:
-            ET.SubElement(inter, _q("qti-simple-choice"), {"identifier": o.label}).text = _t(o.text)
+            _append_mixed(ET.SubElement(inter, _q("qti-simple-choice"), {"identifier": o.label}), o.text)
         idents = ["RESPONSE"]
     elif t is ItemType.FILL_IN:
         holder = ET.Element("holder")
@@ -293,8 +350,11 @@ def _ib(parent: ET.Element, item: Item) -> None:
         ET.SubElement(e, _q("equipment", IB_NS), {"text": c.equipment})
 
 
-def export_package(items: Sequence[Item], *, bank_label: str = "") -> bytes:
-    """A QTI 3.0 content package (zip): ``imsmanifest.xml`` and ``items/<id>.xml``."""
+def export_package(items: Sequence[Item], *, bank_label: str = "",
+                   pictures: Mapping[str, bytes] | None = None) -> bytes:
+    """A QTI 3.0 content package (zip): ``imsmanifest.xml``, ``items/<id>.xml`` and the pictures
+    the items show (``pictures``: sha256 -> bytes) in ``items/images/``, each once."""
+    files = _picture_files(items, pictures or {})
     manifest = ET.Element(_q("manifest", CP_NS), {
         "identifier": "MANIFEST-" + hashlib.sha256("|".join(f"{i.code}:{i.version}" for i in items)
                                                    .encode()).hexdigest()[:16],
@@ -314,13 +374,17 @@ def export_package(items: Sequence[Item], *, bank_label: str = "") -> bytes:
                 raise ValidationError(f"item {item.code} appears twice in the export", field="codes")
             used.add(ident)
             href = f"items/{ident}.xml"
-            zf.writestr(href, item_to_qti(item))
+            zf.writestr(href, item_to_qti(item, pictures))
             res = ET.SubElement(resources, _q("resource", CP_NS),
                                 {"identifier": f"RES-{ident}", "type": ITEM_RESOURCE, "href": href})
             rmeta = ET.SubElement(res, _q("metadata", CP_NS))
             _lom(rmeta, item, bank_label)
             _ib(rmeta, item)
             ET.SubElement(res, _q("file", CP_NS), {"href": href})
+            for sha in media.content_picture_refs(item.content):
+                ET.SubElement(res, _q("file", CP_NS), {"href": f"items/{IMAGES_DIR}/{files[sha][0]}"})
+        for name, data, _, _ in files.values():
+            zf.writestr(f"items/{IMAGES_DIR}/{name}", data)
         ET.indent(manifest)
         zf.writestr("imsmanifest.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
                     + ET.tostring(manifest, encoding="unicode"))
@@ -355,10 +419,11 @@ def export_qti(
         chosen = [newest[c] for c in dict.fromkeys(codes)]
     else:
         chosen = [newest[c] for c in sorted(newest)]
-    data = export_package(chosen, bank_label=bank.label)
+    pictures = media.pictures_for_items(session, chosen)
+    data = export_package(chosen, bank_label=bank.label, pictures=pictures)
     ledger.append(session, actor=actor.username, action="export.qti", object_type="bank", object_id=bank.id,  # type: ignore[arg-type]
                   details={"bank": bank.label, "n_items": len(chosen), "sha256": hashlib.sha256(data).hexdigest(),
-                           "states": [VersionState(s).value for s in states],
+                           "states": [VersionState(s).value for s in states], "n_pictures": len(pictures),
                            "items": [f"{i.code} v{i.version}" for i in chosen]})
     return data, chosen
 
@@ -414,14 +479,23 @@ def _untext(text: str | None) -> str:
     return text or ""
 
 
-def _inline_text(el: ET.Element) -> str:
-    """Text of a paragraph; a text entry stands for its blank."""
+Resolver = Callable[[str, str], str]  # (img src, alt) -> the picture's markup ("" when refused)
+
+
+def _is_img(el: ET.Element) -> bool:
+    return isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "img"  # QTI, XHTML or no namespace
+
+
+def _inline_text(el: ET.Element, resolve: Resolver | None = None) -> str:
+    """Text of a paragraph; a text entry stands for its blank, a picture for its markup."""
+    if _is_img(el):
+        return resolve(el.get("src") or "", el.get("alt") or "") if resolve else ""
     out = [_untext(el.text)]
     for child in el:
         if child.tag == _q("qti-text-entry-interaction"):
             out.append(child.get("data-placeholder") or "____")
         else:
-            out.append(_inline_text(child))
+            out.append(_inline_text(child, resolve))
         out.append(_untext(child.tail))
     return "".join(out)
 
@@ -433,10 +507,62 @@ def _values(decl: ET.Element | None) -> tuple[str, ...]:
     return tuple(_untext(v.text) for v in correct.findall(_q("qti-value"))) if correct is not None else ()
 
 
+class _PackagePictures:
+    """The pictures of one package: each ``img`` resolved against the package (relative to the
+    item file that shows it) or a ``data:`` URI, read with a bound, checked and re-encoded once."""
+
+    def __init__(self, zf: SafeZip | zipfile.ZipFile | None) -> None:
+        self.zf = zf
+        self.names = set(zf.namelist()) if zf is not None else set()
+        self.by_source: dict[str, media.CheckedPicture | media.PictureError] = {}
+        self.checked: dict[str, media.CheckedPicture] = {}
+
+    def resolver(self, where: str, problems: list[ImportProblem]) -> Resolver:
+        def resolve(src: str, alt: str) -> str:
+            def bad(message: Message | str) -> str:
+                problems.append(ImportProblem(where, None, "img", str(message)))
+                return ""
+
+            src = src.strip()
+            if src.lower().startswith("data:"):
+                key = "data:" + hashlib.sha256(src.encode()).hexdigest()
+                label = "data: URI"
+            else:
+                if not src or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", src) or src.startswith(("/", "\\")):
+                    return bad(Message("picture {src} is outside the package: put the file into the package and "
+                                       "refer to it by its path", src=src[:120] or '""'))
+                key = posixpath.normpath(posixpath.join(posixpath.dirname(where), unquote(src)))
+                label = key
+                if key.startswith("../") or key == ".." or key not in self.names:
+                    return bad(Message("picture {src} is not in the package (looked for {path})", src=src[:120],
+                                       path=key))
+            if key not in self.by_source:
+                try:
+                    data = (media.decode_data_uri(src) if key.startswith("data:")
+                            else media.read_packaged_picture(self.zf, key))
+                    self.by_source[key] = media.check_picture(data, name=label)
+                except media.PictureError as e:
+                    self.by_source[key] = e
+            found = self.by_source[key]
+            if isinstance(found, media.PictureError):
+                return bad(found.message)
+            self.checked[found.sha256] = found
+            return media.picture_markup(found.sha256, alt)
+
+        return resolve
+
+
+def _no_pictures(where: str, problems: list[ImportProblem]) -> Resolver:
+    """One item file on its own: its pictures cannot be in it, unless written into it."""
+    return _PackagePictures(None).resolver(where, problems)
+
+
 def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[str],
-                problems: list[ImportProblem]) -> ParsedItem | None:
+                problems: list[ImportProblem], pictures: _PackagePictures | None = None) -> ParsedItem | None:
     def bad(column: str | None, message: str) -> None:
         problems.append(ImportProblem(where, None, column, message))
+
+    resolve = pictures.resolver(where, problems) if pictures is not None else _no_pictures(where, problems)
 
     try:
         root = ET.fromstring(xml)
@@ -490,29 +616,29 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
             content = content if content is not None else el
             if el.get("use") == ANALYSIS_USE or (el.get("use") != "scoring" and el.get("view") == "scorer"
                                                  and content.find(f".//{_q('li')}") is None):
-                analysis += [_inline_text(p) for p in content.iter(_q("p"))]
+                analysis += [_inline_text(p, resolve) for p in content.iter(_q("p"))]
             else:
                 for li in content.iter(_q("li")):
                     try:
                         pts = float(li.get("data-points", ""))
                     except ValueError:
-                        bad("qti-rubric-block", f"item {code}: scoring point {_inline_text(li)!r} has no "
+                        bad("qti-rubric-block", f"item {code}: scoring point {_inline_text(li, resolve)!r} has no "
                                                 "data-points number")
                         return None
-                    rubric.append(RubricPoint(_inline_text(li), pts, li.get("data-criteria", "")))
+                    rubric.append(RubricPoint(_inline_text(li, resolve), pts, li.get("data-criteria", "")))
         elif el.tag == _q("qti-choice-interaction"):
             choice = el
             prompt = el.find(_q("qti-prompt"))
             if prompt is not None:
-                stem_lines.append(_inline_text(prompt))
+                stem_lines.append(_inline_text(prompt, resolve))
         elif el.tag == _q("qti-extended-text-interaction"):
             prompt = el.find(_q("qti-prompt"))
             if prompt is not None:
-                stem_lines.append(_inline_text(prompt))
+                stem_lines.append(_inline_text(prompt, resolve))
         elif el.get("class") == "itembank-blanks":
             continue
         else:
-            stem_lines.append(_inline_text(el))
+            stem_lines.append(_inline_text(el, resolve))
     stem = "\n".join(stem_lines)
 
     item_type = meta.item_type
@@ -520,7 +646,7 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
         assert choice is not None
         decl = decls.get(choice.get("response-identifier"))
         ids = [c.get("identifier") or "" for c in choice.iter(_q("qti-simple-choice"))]
-        texts = [_inline_text(c) for c in choice.iter(_q("qti-simple-choice"))]
+        texts = [_inline_text(c, resolve) for c in choice.iter(_q("qti-simple-choice"))]
         key = _values(decl)
         if item_type is None:
             multiple = (decl is not None and decl.get("cardinality") == "multiple") or choice.get("max-choices") != "1"
@@ -555,8 +681,10 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
                "points": "MAXSCORE", "rubric": "qti-rubric-block", "element_codes": "metadata",
                "analysis": "qti-rubric-block", "item_type": "interaction", "code": "identifier",
                "difficulty_rating": "metadata", "estimated_time_s": "metadata", "time_limit_min": "metadata"}
+    shown = media.content_picture_refs(content)
     return ParsedItem(sheet=where, row=None, code=code, content=content, set_code=meta.set_code, writer="",
-                      columns=columns)
+                      columns=columns, pictures=tuple(pictures.checked[sha] for sha in shown
+                                                      if pictures is not None and sha in pictures.checked))
 
 
 def read_package(
@@ -596,6 +724,7 @@ def _read_members(zf: SafeZip, source: str, default_elements: Sequence[str], ite
         problems.append(ImportProblem("imsmanifest.xml", None, None, f"not well-formed XML: {e}"))
         return
     resources = [r for r in manifest.iter() if r.tag.split("}")[-1] == "resource"]
+    package_pictures = _PackagePictures(zf)
     n_items = 0
     for res in resources:
         rtype = res.get("type", "")
@@ -611,7 +740,7 @@ def _read_members(zf: SafeZip, source: str, default_elements: Sequence[str], ite
             problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
                                           f"resource {res.get('identifier')}: file {href!r} is not in the package"))
             continue
-        it = _parse_item(zf.read(href), href, _meta(res), default_elements, problems)
+        it = _parse_item(zf.read(href), href, _meta(res), default_elements, problems, package_pictures)
         if it is not None:
             items.append(it)
     if not n_items and not problems:

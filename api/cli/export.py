@@ -154,6 +154,7 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
     from itembank import ledger
     from itembank.db import transaction
     from itembank.errors import ItemBankError
+    from itembank.media import pictures_for_items
     from itembank.occupations import get_bank
     from itembank.pool import load_pool
     from itembank.readiness import require_ready
@@ -187,6 +188,7 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                 kind=PaperKind.BACKUP if backup else PaperKind.FORM, items=tuple(items),
                 time_allowed_min=time_min, centre_name=centre_name, session_code=session_code, practice=practice,
                 created_at=datetime(date.today().year, date.today().month, date.today().day),
+                pictures=pictures_for_items(session, items),
             )
             docs = export_paper(paper, kinds=list(kinds) or None, answer_sheet=answer_sheet,
                                 n_examiners=n_examiners)

@@ -43,13 +43,14 @@ def _read(upload: UploadFile) -> tuple[bytes, str]:
 
 
 @router.post("/banks/{bank_id}/imports/items", response_model=ImportReportOut,
-             summary="Import items from Excel (.xlsx) or CSV")
+             summary="Import items from Excel (.xlsx) or CSV, or a .zip of one with its images folder")
 def import_items(bank_id: IdPath, file: UploadDep, session: SessionDep, actor: ManagerDep,
                  mode: ModeForm = ImportMode.DRAFT, batch_ref: BatchRefForm = "", dry_run: DryRunForm = False,
                  encoding: Annotated[Text | None, Form(max_length=32, description="CSV only, e.g. gb18030.")] = None,
                  ) -> ImportReportOut:
-    """The file type follows the file name (.xlsx or .csv). Re-importing is idempotent:
-    unchanged items do nothing, changed ones get a new version."""
+    """The file type follows the file name (.xlsx, .csv, or .zip holding one of them and a folder
+    ``images`` with the pictures that the 图片 column and ``![caption](file.png)`` cells name).
+    Re-importing is idempotent: unchanged items do nothing, changed ones get a new version."""
     bank = occupations.get_bank_by_id(session, bank_id)
     data, name = _read(file)
     report = imports.import_items(session, actor=actor, bank=bank, data=data, filename=name, mode=mode,

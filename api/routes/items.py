@@ -15,7 +15,7 @@ from api.responses import json_response
 from api.schemas.common import MAX_ID, CodePath, IdPath, Page, Text
 from api.schemas.items import ItemIn, ItemOut, ItemRevisionIn, ItemSummary, UsageOut
 from itembank import items as item_service
-from itembank import ledger, occupations, workflow
+from itembank import ledger, media, occupations, workflow
 from itembank.domain import Actor, Item, ItemType, Part, Role, VersionState
 from itembank.pool import page_items
 from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
@@ -31,7 +31,7 @@ def summary_of(it: Item) -> ItemSummary:
         code=it.code, version=it.version, state=it.state, item_type=it.item_type, points=it.points,
         element_codes=list(it.content.element_codes), difficulty_rating=it.content.difficulty_rating,
         usage=UsageOut(count=it.usage.count, last_used_on=it.usage.last_used_on, compromised=it.usage.compromised),
-        stem_preview=it.content.stem[:60],
+        stem_preview=media.strip_pictures(it.content.stem)[:60],  # a picture is "[图]" here
     )
 
 

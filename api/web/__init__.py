@@ -29,7 +29,7 @@ from api.web.session import PageRoute
 from itembank.errors import NotFoundError
 
 PAGE_MODULES = ("pages_home", "pages_items", "pages_committee", "pages_banks", "pages_assembly",
-                "pages_office", "pages_audit")
+                "pages_office", "pages_audit", "pages_media")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)

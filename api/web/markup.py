@@ -13,12 +13,19 @@ text from an item is ever inserted as raw HTML:
 Why not KaTeX: item formulas in vocational theory banks are short (Ohm's law, powers, roots,
 unit symbols); this subset covers them without 300 kB of script and fonts, renders the same in
 the preview and on every page, and works without JavaScript. An unknown command is shown as
-written, so a writer sees at once that it is not supported. Images are not supported.
+written, so a writer sees at once that it is not supported.
+
+Pictures (issue 17): outside formulas, ``![caption](media:<sha256>)`` shows an uploaded
+picture with its caption under it (``itembank.media``: the one syntax, also printed in papers
+and carried in QTI). The picture is fetched from ``/ui/media/<sha256>``, where need-to-know
+is checked and the reading is ledgered.
 """
 
 from __future__ import annotations
 
 from markupsafe import Markup, escape
+
+from itembank.media import PictureRef, split_pictures
 
 MAX_FORMULA = 500  # characters between one pair of dollar signs
 MAX_DEPTH = 12
@@ -134,6 +141,26 @@ def render_formula(src: str) -> Markup:
     return Markup(f'<span class="math">{inner}</span>')
 
 
+PICTURE_URL = "/ui/media/{sha}"
+
+
+def render_picture(ref: PictureRef) -> Markup:
+    """One picture as a block with its caption (sized by the page, never past its column)."""
+    cap = escape(ref.caption)
+    return Markup(
+        f'<span class="pic" style="display:block;margin:.5rem 0;text-align:center">'
+        f'<img src="{PICTURE_URL.format(sha=ref.sha256)}" alt="{cap or "图"}" loading="lazy" '
+        f'style="max-width:100%;max-height:24rem;height:auto;border:1px solid #d0d7de;background:#fff">'
+        + (f'<span class="pic-cap" style="display:block;font-size:.9em">{cap}</span>' if cap else "")
+        + "</span>")
+
+
+def _plain(text: str) -> Markup:
+    """Plain text: escaped, pictures shown."""
+    return Markup("").join(render_picture(p) if isinstance(p, PictureRef) else escape(p)
+                           for p in split_pictures(text))
+
+
 def render_markup(text: str | None) -> Markup:
     """Item text as safe HTML: escaped, line breaks kept, ``$...$`` formulas rendered."""
     if not text:
@@ -150,7 +177,7 @@ def render_markup(text: str | None) -> Markup:
             continue
         if ch == "$":
             if formula is None:
-                out.append(escape("".join(buf)))
+                out.append(_plain("".join(buf)))
                 buf, formula = [], []
             else:
                 out.append(render_formula("".join(formula)))
@@ -161,6 +188,6 @@ def render_markup(text: str | None) -> Markup:
         i += 1
     if formula is not None:  # an unmatched dollar is text
         buf = ["$", *formula]
-    out.append(escape("".join(buf)))
+    out.append(_plain("".join(buf)))
     html = Markup("").join(out)
     return Markup(str(html).replace("\r\n", "\n").replace("\n", "<br>"))

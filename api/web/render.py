@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from api.web.markup import render_markup
-from itembank import i18n
+from itembank import i18n, media
 from itembank.domain import ItemType, Level, Part, Role, VersionState
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -93,6 +93,8 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 templates.env.filters.update(markup=render_markup, words=words, local_time=local_time, num=num, percent=percent,
                              datetime=i18n.format_datetime, date=i18n.format_date, text=i18n.render)
+# pictures in item text (issue 17): the list of a version's pictures; text without them (lists)
+templates.env.filters.update(pictures=media.content_pictures, nopictures=media.strip_pictures)
 # ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
 templates.env.globals.update(_=i18n._, locale=i18n.current_locale)
 templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState,

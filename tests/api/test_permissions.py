@@ -57,6 +57,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", B + "/items"): only(IW),
     ("GET", I): CONTENT,
     ("PUT", I): only(IW),
+    # pictures of items (issue 17): need-to-know is checked per picture
+    ("POST", B + "/media"): only(IW, BM),
+    ("GET", "/media/{sha256}"): CONTENT,
     ("GET", I + "/versions"): CONTENT,
     ("POST", I + "/submit"): only(IW),
     ("POST", I + "/reviewers"): only(BM),
@@ -214,7 +217,7 @@ FILL = {"{bank_id}": None, "{part}": "theory", "{code}": "Q0001", "{username}": 
         "{session_code}": "NO-SESSION", "{room_code}": "R1", "{staff_id}": "999999", "{number}": "000000000000000000",
         "{objection_id}": "999999", "{day}": "2030-01-01", "{hold_id}": "999999",
         "{blueprint_id}": "999999", "{run_id}": "999999", "{paper_code}": "NO-PAPER", "{kind}": "paper",
-        "{document}": "paper.docx", "{calibration_id}": "999999"}
+        "{document}": "paper.docx", "{calibration_id}": "999999", "{sha256}": "0" * 64}
 
 
 def _routes(api: Api) -> set[tuple[str, str]]:

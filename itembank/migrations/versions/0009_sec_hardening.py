@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_sec_hardening'
-down_revision = '0008'
+down_revision = '0009_media_pictures'
 branch_labels = None
 depends_on = None
 
