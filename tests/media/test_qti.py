@@ -4,7 +4,6 @@ the database is idempotent (a re-import of an export changes nothing)."""
 
 from __future__ import annotations
 
-
 import base64
 import dataclasses
 import io
