@@ -6,13 +6,10 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import logging
-import threading
 
 from fastapi import FastAPI
-from sqlalchemy.exc import DBAPIError
 
 from api import errors
-from api.jobs import JobRunner, recover_interrupted
 from api.schemas.common import ERROR_RESPONSES
 from itembank import i18n
 from itembank.config import Settings
@@ -80,15 +77,29 @@ ROUTERS = (
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the job queue (``api.jobs``); on SQLite (or when configured) start a worker in this
+    process (``api.worker.LocalWorker``), so that ``itembank serve`` alone runs jobs. At the
+    stop, that worker kills a running solver and hands its run back to the queue: the stop
+    never waits on a solver."""
+    from api.jobs import QueueJobs
+    from api.worker import LocalWorker, make_app
+
+    settings: Settings = app.state.settings
+    worker = None
+    if app.state.jobs is None:
+        queue = make_app(settings)
+        queue.open()
+        app.state.jobs = QueueJobs(queue, lambda: app.state.sessionmaker())
+        local = settings.local_worker
+        if local if local is not None else app.state.engine.dialect.name == "sqlite":
+            worker = LocalWorker(settings, app.state.lifecycle_settings, concurrency=settings.worker_concurrency)
+            worker.start()
     try:
-        interrupted = recover_interrupted(lambda: app.state.sessionmaker())
-    except DBAPIError as exc:  # no schema yet (``itembank db upgrade`` not run): serve anyway
-        log.warning("could not look for interrupted assembly runs: %s", exc.orig)
-    else:
-        if interrupted:
-            log.warning("%d assembly run(s) interrupted by the last stop were marked failed", interrupted)
-    yield
-    app.state.jobs.shutdown()
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+        app.state.jobs.close()
 
 
 def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore[no-untyped-def]
@@ -99,16 +110,11 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
                   lifespan=_lifespan)
     app.state.settings = settings
     app.state.lifecycle_settings = lifecycle_settings or LifecycleSettings()
-    # Reading item content writes the ledger: on SQLite a request's transaction takes the write
-    # lock at its start, so that concurrent requests queue instead of failing (itembank.db).
-    app.state.engine = engine if engine is not None else make_engine(settings, sqlite_immediate=True)
+    # On SQLite a request reads without waiting and takes the write lock only for its writes
+    # (itembank.db); nothing of this process is shared with the others (jobs: api.jobs).
+    app.state.engine = engine if engine is not None else make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    # SQLite has one writer at a time: requests of this process take turns on a lock (woken in
-    # order) rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
-    app.state.transaction_lock = threading.Lock() if app.state.engine.dialect.name == "sqlite" else None
-    # long assembly runs are jobs in worker threads (api/jobs.py); the lambda reads the
-    # sessionmaker at run time, so tests that swap it get their own
-    app.state.jobs = JobRunner(lambda: app.state.sessionmaker())
+    app.state.jobs = None  # the queue, opened at start (_lifespan); tests may put InlineJobs here
     errors.install(app)
     for name in ROUTERS:
         module = importlib.import_module(f"api.routes.{name}")

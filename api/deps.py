@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from api.schemas.common import MAX_OFFSET, Paging
@@ -21,13 +20,12 @@ from lifecycle.config import LifecycleSettings
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-TURN_TIMEOUT_S = 30.0  # as SQLite's own busy timeout (itembank.db)
-
-
 class BusyError(ItemBankError):
-    """The database was busy with other requests for longer than ``TURN_TIMEOUT_S``."""
+    """The database stayed busy (locked by other writers, or a conflict that retries did not
+    resolve): 503 with Retry-After; nothing was written."""
 
     code = "busy"
+    retry_after_s = 2
 
 
 class RoleRequiredError(PermissionDeniedError):
@@ -52,36 +50,15 @@ async def get_lifecycle_settings(request: Request) -> LifecycleSettings:
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; the route commits once, anything else is rolled back.
 
-    On SQLite the requests of the process take turns for their transaction
-    (``app.state.transaction_lock``): taken before the first statement, given back at the
-    commit or rollback, so that building and sending the response overlaps the next request's
-    transaction. A transaction a route opens after its commit goes without the turn (SQLite's
-    own lock still keeps it correct)."""
-    lock = getattr(request.app.state, "transaction_lock", None)
+    No lock of this process is held: on SQLite the transaction reads from its snapshot without
+    waiting and takes the database's write lock only for its writes (``itembank.db``); on
+    PostgreSQL writers follow the one lock order (``itembank.ledger``). Conflicts the database
+    reports are retried whole (``api.retry``) or answered 503 with Retry-After (``api.errors``)."""
     session = request.app.state.sessionmaker()
-    if lock is None:
-        try:
-            yield session
-        finally:
-            session.close()
-        return
-    held = [True]
-
-    def give_back(*_: object) -> None:
-        if held[0]:
-            held[0] = False
-            lock.release()
-
-    if not lock.acquire(timeout=TURN_TIMEOUT_S):
-        session.close()
-        raise BusyError(f"the database was busy for {TURN_TIMEOUT_S:g} s (a long import or export?); try again")
-    event.listen(session, "after_commit", give_back)
-    event.listen(session, "after_rollback", give_back)
     try:
         yield session
     finally:
         session.close()
-        give_back()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -30,3 +30,16 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    local_worker: bool | None = None
+    """Run the job worker inside ``itembank serve`` (None: on SQLite yes, on PostgreSQL no:
+    run ``itembank worker`` processes there, on any machines)."""
+
+    worker_concurrency: int = 2
+    """Jobs one worker runs at once (each assembly solve is a child process)."""
+
+    worker_heartbeat_s: float = 5.0
+    """How often a worker records that it is alive."""
+
+    worker_stalled_s: float = 30.0
+    """A worker silent for this long is taken for dead: its jobs go back to the queue."""

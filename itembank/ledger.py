@@ -6,6 +6,15 @@ before it and its own hash over (previous hash, time, actor, action, object, det
 ``verify_ledger`` finds any edited, inserted or deleted entry. Deleting the newest entries
 leaves a shorter valid chain; compare the head hash with one noted elsewhere
 (``itembank ledger verify --expect-head``) to catch that too.
+
+Locking. Appends are serialised (each entry links to the one before): on PostgreSQL by a
+transaction-level advisory lock, on SQLite by the write lock. **The one lock order** (no
+deadlocks by design): a transaction that writes the ledger and also updates rows other
+transactions update (usage counters, paper states) takes the ledger lock *first* (``lock``),
+then updates those rows in ascending id order. Rows claimed with ``FOR UPDATE SKIP LOCKED``
+never wait, so they may come before. What can still fail (a serialization failure, a deadlock
+through some path outside this order) is retried whole by ``itembank.db.run_transaction`` and
+the API's retry middleware.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from itembank.db import begin_writing
 from itembank.orm import LedgerEntryRecord
 
 GENESIS_HASH = "0" * 64
@@ -80,6 +90,16 @@ def entry_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def lock(session: Session) -> None:
+    """Take the ledger lock for the rest of the transaction (see the module docstring: first,
+    before updating shared rows). PostgreSQL: an advisory transaction lock; SQLite: the write
+    lock (``itembank.db.begin_writing``). Taking it twice is harmless."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+    else:
+        begin_writing(session)
+
+
 def append(
     session: Session,
     *,
@@ -91,8 +111,7 @@ def append(
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Append one entry in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+    lock(session)
     prev = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
     )
@@ -142,8 +161,7 @@ def append_many(
     multi-row insert. The chain is exactly what ``append`` one by one would give."""
     if not entries:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+    lock(session)
     session.flush()  # entries added through the ORM come first in the chain
     prev_hash = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
