@@ -86,6 +86,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     settings: Settings = app.state.settings
     worker = None
+    if app.state.jobs is None and app.state.engine.url.database in (None, "", ":memory:"):
+        # an in-memory database lives in this process only: no queue another process could
+        # reach, so jobs run in the requesting thread
+        from api.jobs import InlineJobs
+
+        log.warning("in-memory database: jobs run inline, not on a queue")
+        app.state.jobs = InlineJobs(lambda: app.state.sessionmaker(), lifecycle=app.state.lifecycle_settings,
+                                    settings=settings)
     if app.state.jobs is None:
         queue = make_app(settings)
         queue.open()

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -215,6 +216,35 @@ def _choose(session: Session, *, bank_id: int, part: Part, n_backups: int,
     return mains, backups[:n_backups]
 
 
+class _InFlight:
+    """SQLite only, and only a hint: the papers this process's requests are rendering right now,
+    so that concurrent requests of the process choose different ones instead of colliding at the
+    claim. Correctness never depends on it (``_take`` re-checks under the write lock; requests of
+    other processes are caught there)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set[int] = set()
+
+    def busy(self) -> list[int]:
+        with self._lock:
+            return sorted(self._ids)
+
+    def add(self, ids: Sequence[int]) -> bool:
+        with self._lock:
+            if self._ids & set(ids):
+                return False
+            self._ids |= set(ids)
+            return True
+
+    def discard(self, ids: Sequence[int]) -> None:
+        with self._lock:
+            self._ids -= set(ids)
+
+
+_in_flight = _InFlight()
+
+
 def _take(session: Session, papers: Sequence[PaperRecord]) -> bool:
     """Under the write lock: True when every chosen paper is still assembled (a concurrent
     request may have taken one since this one read them); ``_store`` then marks them sealed."""
@@ -270,7 +300,29 @@ def seal_papers(
         raise ValidationError(f"n_backups: {n_backups}; between 0 and 5", field="n_backups")
     _refuse_if_live(session, srec)
     run_id = None
-    mains, backups = _choose(session, bank_id=bank.id or 0, part=part, n_backups=n_backups)
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    for _ in range(5):
+        mains, backups = _choose(session, bank_id=bank.id or 0, part=part, n_backups=n_backups,
+                                 exclude=_in_flight.busy() if sqlite else ())
+        if not sqlite or _in_flight.add([p.id for p in (*mains, *backups)]):
+            break
+    chosen_ids = [p.id for p in (*mains, *backups)]
+    try:
+        return _seal_chosen(session, srec=srec, bank=bank, part=part, mains=mains, backups=backups, actor=actor,
+                            settings=settings, n_backups=n_backups, assemble_if_needed=assemble_if_needed,
+                            solver=solver, time_limit_s=time_limit_s, answer_sheet=answer_sheet,
+                            centre_name=centre_name)
+    finally:
+        if sqlite:
+            _in_flight.discard(chosen_ids)
+
+
+def _seal_chosen(session: Session, *, srec: ExamSessionRecord, bank: BankRef, part: Part, mains: list[PaperRecord],
+                 backups: list[PaperRecord], actor: Actor, settings: LifecycleSettings, n_backups: int,
+                 assemble_if_needed: bool, solver: str, time_limit_s: float, answer_sheet: bool,
+                 centre_name: str | None) -> SealingResult:
+    exam_session_code = srec.code
+    run_id = None
     if not mains or len(backups) < n_backups:
         if not assemble_if_needed:
             raise _not_enough(bank, part, exam_session_code, n_backups)

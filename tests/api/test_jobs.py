@@ -19,6 +19,7 @@ from itembank import assembly_service as svc
 from itembank.config import Settings
 from itembank.demo import DemoBankSpec, build_demo
 from itembank.domain import Level, Part
+from itembank.errors import ConflictError
 from itembank.orm_assembly import PaperRecord, RunState
 from itembank.readiness import set_minimum_rule
 from itembank.solver_process import SolveJob, SolveProgress, run_solver
@@ -130,7 +131,7 @@ def test_a_queued_run_cancelled_never_runs(maker) -> None:  # type: ignore[no-un
     assert run_assembly(rt, run.id) == "cancelled"
     with maker() as s:
         assert svc.get_run(s, run_id=run.id).started_at is None
-        with pytest.raises(Exception, match="already ended"):
+        with pytest.raises(ConflictError, match="cancelled"):
             svc.request_cancel(s, run_id=run.id, actor="m")
 
 
@@ -153,14 +154,14 @@ def test_a_run_killed_at_its_deadline_reports_time_limit(maker, monkeypatch) -> 
         kwargs=dict(n_forms=20, n_backups=10, time_limit_s=600, rel_gap=0.0)))
     run = _request(maker, bank, stored, n_forms=1, time_limit_s=1)
     rt = Runtime(maker=maker, settings=Settings(_env_file=None), lifecycle=LifecycleSettings(_env_file=None))
-    started = time.monotonic()
     run_assembly(rt, run.id)
-    took = time.monotonic() - started
     with maker() as s:
         done = svc.get_run(s, run_id=run.id)
     assert done.state is RunState.FINISHED and done.outcome == "time_limit"
     assert "time limit" in done.report["diagnosis"][0] and done.report["report"]["status"] == "time_limit"
-    assert took < 10, took
+    from itembank.solver_process import GRACE_S
+
+    assert done.report["report"]["time_s"] < 1.0 + GRACE_S + 1.0  # killed at deadline + grace
 
 
 def test_best_papers_reported_before_the_kill_are_kept_when_they_check(maker) -> None:  # type: ignore[no-untyped-def]

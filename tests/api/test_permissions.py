@@ -178,6 +178,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", B + "/assembly-runs"): only(BM),
     ("GET", "/assembly-runs/{run_id}"): only(BM),
     ("POST", "/assembly-runs/{run_id}/backups"): only(BM),
+    ("POST", "/assembly-runs/{run_id}/cancel"): only(BM),
     ("GET", "/assembly-runs/{run_id}/report"): only(BM),
     ("GET", "/assembly-runs/{run_id}/curves"): only(BM),
     ("GET", B + "/papers"): only(BM),
