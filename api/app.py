@@ -65,13 +65,15 @@ TAGS = [
     {"name": "analyses", "description": "Item analyses fed back into the bank: statistics, calibrations, "
                                         "items needing review (附件1 第15条)."},
     {"name": "ledger", "description": "The ledger (台帐) for auditors."},
+    {"name": "jobs", "description": "Long work as jobs on the queue: large imports, analyses, sealed-paper "
+                                    "batches (POST answers 202; poll GET /jobs/{id})."},
     {"name": "health", "description": "Liveness."},
 ]
 
 ROUTERS = (
     "health", "auth", "users", "occupations", "banks", "items", "workflow", "batches", "experts", "imports",
     "minimums", "documents", "registration", "sessions", "staff", "scoring", "publication", "certificates",
-    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses",
+    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses", "jobs",
 )
 
 

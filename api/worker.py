@@ -147,8 +147,8 @@ def run_import(rt: Runtime, job_id: int) -> str:
         result = ImportReportOut.of(report).model_dump(mode="json")
         _finish(session, job_id, state=JobState.FINISHED, result=result,
                 message=Message("Imported: {created} new, {revised} revised, {unchanged} unchanged",
-                                created=result.get("created", 0), revised=result.get("revised", 0),
-                                unchanged=result.get("unchanged", 0)))
+                                created=len(result["created"]), revised=len(result["revised"]),
+                                unchanged=len(result["unchanged"])))
         return result
 
     try:
