@@ -80,6 +80,11 @@ class QueueJobs(Jobs):
 
     def cancel_assembly(self, run_id: int, queue_job_id: int | None) -> None:
         self.cancel(queue_job_id)
+        if queue_job_id is not None and self.app.job_manager.get_job_status(queue_job_id).value == "cancelled":
+            # it was waiting in the queue (between two attempts, say): no job will see the request
+            from itembank.assembly_service import mark_cancelled
+
+            run_transaction(self.maker, lambda s: mark_cancelled(s, run_id=run_id))
 
     def launch(self, kind: JobKind, job_id: int) -> None:
         queue_job_id = self._defer(TASK_OF_KIND[kind], job_id=job_id)
