@@ -26,6 +26,10 @@ from datetime import date, datetime
 from typing import Any
 
 
+def _message(msgid: str, params: dict[str, Any]) -> "Message":
+    return Message(msgid, **params)
+
+
 def N_(msgid: str) -> str:  # noqa: N802 (gettext's name)
     """Mark ``msgid`` for the catalog without translating it now (a constant rendered later)."""
     return msgid
@@ -55,6 +59,10 @@ class Message:
 
     def __repr__(self) -> str:
         return f"Message({self.msgid!r}, **{dict(self.params)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (results cross process boundaries: the solver runs in a child process)
+        return (_message, (self.msgid, dict(self.params)))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Message) and (self.msgid, dict(self.params)) == (other.msgid, dict(other.params))

@@ -6,14 +6,11 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import logging
-import threading
 
 from fastapi import FastAPI
-from sqlalchemy.exc import DBAPIError
 
 from api import errors
 from api.checkpointer import Checkpointer
-from api.jobs import JobRunner, recover_interrupted
 from api.limits import BodyLimit, route_limits
 from api.security import SecurityHeaders, TrustedProxies, parse_networks
 from api.schemas.common import ERROR_RESPONSES
@@ -73,29 +70,53 @@ TAGS = [
     {"name": "analyses", "description": "Item analyses fed back into the bank: statistics, calibrations, "
                                         "items needing review (附件1 第15条)."},
     {"name": "ledger", "description": "The ledger (台帐) for auditors."},
+    {"name": "jobs", "description": "Long work as jobs on the queue: large imports, analyses, sealed-paper "
+                                    "batches (POST answers 202; poll GET /jobs/{id})."},
     {"name": "health", "description": "Liveness."},
 ]
 
 ROUTERS = (
     "health", "auth", "users", "occupations", "banks", "items", "workflow", "batches", "experts", "imports",
     "minimums", "documents", "registration", "sessions", "staff", "scoring", "publication", "certificates",
-    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses", "media",
+    "retention", "ledger", "blueprints", "assembly", "sealed", "analyses", "media", "jobs",
 )
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the job queue (``api.jobs``); on SQLite (or when configured) start a worker in this
+    process (``api.worker.LocalWorker``), so that ``itembank serve`` alone runs jobs. At the
+    stop, that worker kills a running solver and hands its run back to the queue: the stop
+    never waits on a solver."""
+    from api.jobs import QueueJobs
+    from api.worker import LocalWorker, make_app
+
+    settings: Settings = app.state.settings
+    worker = None
+    if app.state.jobs is None and app.state.engine.url.database in (None, "", ":memory:"):
+        # an in-memory database lives in this process only: no queue another process could
+        # reach, so jobs run in the requesting thread
+        from api.jobs import InlineJobs
+
+        log.warning("in-memory database: jobs run inline, not on a queue")
+        app.state.jobs = InlineJobs(lambda: app.state.sessionmaker(), lifecycle=app.state.lifecycle_settings,
+                                    settings=settings)
+    if app.state.jobs is None:
+        queue = make_app(settings)
+        queue.open()
+        app.state.jobs = QueueJobs(queue, lambda: app.state.sessionmaker())
+        local = settings.local_worker
+        if local if local is not None else app.state.engine.dialect.name == "sqlite":
+            worker = LocalWorker(settings, app.state.lifecycle_settings, concurrency=settings.worker_concurrency)
+            worker.start()
     try:
-        interrupted = recover_interrupted(lambda: app.state.sessionmaker())
-    except DBAPIError as exc:  # no schema yet (``itembank db upgrade`` not run): serve anyway
-        log.warning("could not look for interrupted assembly runs: %s", exc.orig)
-    else:
-        if interrupted:
-            log.warning("%d assembly run(s) interrupted by the last stop were marked failed", interrupted)
-    app.state.checkpointer.start()
-    yield
-    app.state.checkpointer.stop()
-    app.state.jobs.shutdown()
+        app.state.checkpointer.start()
+        yield
+    finally:
+        app.state.checkpointer.stop()
+        if worker is not None:
+            worker.stop()
+        app.state.jobs.close()
 
 
 def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore[no-untyped-def]
@@ -107,27 +128,21 @@ def create_app(settings: Settings | None = None, *, engine=None,  # type: ignore
                   lifespan=_lifespan)
     app.state.settings = settings
     app.state.lifecycle_settings = lifecycle_settings or LifecycleSettings()
-    # Reading item content writes the ledger: on SQLite a request's transaction takes the write
-    # lock at its start, so that concurrent requests queue instead of failing (itembank.db).
-    app.state.engine = engine if engine is not None else make_engine(settings, sqlite_immediate=True)
+    # On SQLite a request reads without waiting and takes the write lock only for its writes
+    # (itembank.db); nothing of this process is shared with the others (jobs: api.jobs).
+    app.state.engine = engine if engine is not None else make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    # SQLite has one writer at a time: requests of this process take turns on a lock (woken in
-    # order) rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
-    app.state.transaction_lock = threading.Lock() if app.state.engine.dialect.name == "sqlite" else None
-    # long assembly runs are jobs in worker threads (api/jobs.py); the lambda reads the
-    # sessionmaker at run time, so tests that swap it get their own
-    app.state.jobs = JobRunner(lambda: app.state.sessionmaker())
+    app.state.jobs = None  # the queue, opened at start (_lifespan); tests may put InlineJobs here
     # the keys beside this database (or in ITEMBANK_KEY_DIR), and the ledger's checkpoints
     keys.configure(app.state.engine, settings)
-    app.state.checkpointer = Checkpointer(lambda: app.state.sessionmaker(), minutes=settings.ledger_checkpoint_minutes,
-                                          lock=app.state.transaction_lock)
-    # Middleware added later is outer. The body limit sits inside the locale (errors.install)
-    # so that its 413 speaks the reader's language; the headers and the client address
-    # outermost, so that every answer has the one and every layer sees the other.
+    app.state.checkpointer = Checkpointer(lambda: app.state.sessionmaker(), minutes=settings.ledger_checkpoint_minutes)
+    # Middleware added later is outer. The body limit sits inside the locale and outside the
+    # retry (errors.install) so that its 413 speaks the reader's language and comes before
+    # anything reads the body; the headers and the client address outermost, so that every
+    # answer has the one and every layer sees the other.
     routers: list[object] = []
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=lambda: route_limits(
-        routers, upload=settings.max_upload_bytes, overrides=settings.body_limits))
-    errors.install(app)
+    errors.install(app, body_limit=(BodyLimit, {"default": settings.max_body_bytes, "routes": lambda: route_limits(
+        routers, upload=settings.max_upload_bytes, overrides=settings.body_limits)}))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
     for name in ROUTERS:

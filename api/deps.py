@@ -3,16 +3,21 @@ settings and paging."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.schemas.common import MAX_OFFSET, Paging
-from itembank.accounts import User, user_for_token
+from itembank.accounts import User, hash_token, user_for_token
+from itembank.orm_accounts import ApiTokenRecord, UserRecord, UserRoleRecord
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 from itembank.errors import AuthenticationError, ItemBankError, PermissionDeniedError
@@ -22,13 +27,12 @@ from lifecycle.config import LifecycleSettings
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-TURN_TIMEOUT_S = 30.0  # as SQLite's own busy timeout (itembank.db)
-
-
 class BusyError(ItemBankError):
-    """The database was busy with other requests for longer than ``TURN_TIMEOUT_S``."""
+    """The database stayed busy (locked by other writers, or a conflict that retries did not
+    resolve): 503 with Retry-After; nothing was written."""
 
     code = "busy"
+    retry_after_s = 2
 
 
 class RoleRequiredError(PermissionDeniedError):
@@ -53,36 +57,15 @@ async def get_lifecycle_settings(request: Request) -> LifecycleSettings:
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; the route commits once, anything else is rolled back.
 
-    On SQLite the requests of the process take turns for their transaction
-    (``app.state.transaction_lock``): taken before the first statement, given back at the
-    commit or rollback, so that building and sending the response overlaps the next request's
-    transaction. A transaction a route opens after its commit goes without the turn (SQLite's
-    own lock still keeps it correct)."""
-    lock = getattr(request.app.state, "transaction_lock", None)
+    No lock of this process is held: on SQLite the transaction reads from its snapshot without
+    waiting and takes the database's write lock only for its writes (``itembank.db``); on
+    PostgreSQL writers follow the one lock order (``itembank.ledger``). Conflicts the database
+    reports are retried whole (``api.retry``) or answered 503 with Retry-After (``api.errors``)."""
     session = request.app.state.sessionmaker()
-    if lock is None:
-        try:
-            yield session
-        finally:
-            session.close()
-        return
-    held = [True]
-
-    def give_back(*_: object) -> None:
-        if held[0]:
-            held[0] = False
-            lock.release()
-
-    if not lock.acquire(timeout=TURN_TIMEOUT_S):
-        session.close()
-        raise BusyError(f"the database was busy for {TURN_TIMEOUT_S:g} s (a long import or export?); try again")
-    event.listen(session, "after_commit", give_back)
-    event.listen(session, "after_rollback", give_back)
     try:
         yield session
     finally:
         session.close()
-        give_back()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -99,10 +82,82 @@ async def get_paging(
 PagingDep = Annotated[Paging, Depends(get_paging)]
 
 
-def get_current_user(session: SessionDep, token: TokenDep) -> User:
+TOKEN_CACHE_S = 5.0
+"""How long a checked token is trusted without asking the database again. In this process any
+change to accounts, roles or tokens (a logout, a disabled account, a role taken away) empties
+the cache at its commit; a change made by another process takes effect there within this
+many seconds."""
+
+
+class TokenCache:
+    """Token hash -> (user, until). Brief and bounded; never the only record of anything."""
+
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users: dict[str, tuple[User, float, datetime]] = {}
+
+    def get(self, key: str) -> User | None:
+        with self._lock:
+            hit = self._users.get(key)
+        if hit is None:
+            return None
+        user, until, expires_at = hit
+        if time.monotonic() >= until or datetime.now(timezone.utc) >= expires_at:
+            with self._lock:
+                self._users.pop(key, None)
+            return None
+        return user
+
+    def put(self, key: str, user: User, expires_at: datetime) -> None:
+        with self._lock:
+            if len(self._users) >= self.MAX:
+                self._users.clear()
+            self._users[key] = (user, time.monotonic() + TOKEN_CACHE_S, expires_at)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+
+
+tokens = TokenCache()
+_ACCOUNT_RECORDS = (UserRecord, UserRoleRecord, ApiTokenRecord)
+
+
+@event.listens_for(Session, "after_flush")
+def _accounts_changed(session: Session, _context: object) -> None:
+    if any(isinstance(obj, _ACCOUNT_RECORDS) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["accounts_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_tokens(session: Session) -> None:
+    if session.info.pop("accounts_changed", False):
+        tokens.clear()
+
+
+def _check_token(maker: Callable[[], Session], token: str) -> tuple[User, datetime]:
+    with maker() as session:
+        user = user_for_token(session, token=token)
+        expires_at = session.scalar(select(ApiTokenRecord.expires_at).where(
+            ApiTokenRecord.token_hash == hash_token(token)))
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=timezone.utc)
+    return user, expires_at or datetime.now(timezone.utc)
+
+
+async def get_current_user(request: Request, token: TokenDep) -> User:
+    """The user of the bearer token: from the brief cache (``TOKEN_CACHE_S``, no database, no
+    thread hop), else checked in a short session of its own."""
     if not token:
         raise AuthenticationError("log in first: send 'Authorization: Bearer <token>' (POST /auth/token)")
-    return user_for_token(session, token=token)
+    key = hash_token(token)
+    user = tokens.get(key)
+    if user is None:
+        user, expires_at = await run_in_threadpool(_check_token, request.app.state.sessionmaker, token)
+        tokens.put(key, user, expires_at)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,6 +27,8 @@ from itembank import errors as e
 from itembank import i18n
 from itembank.i18n import Message
 from api.deps import BusyError
+from api.retry import RETRY_HEADER, RetryOnConflict
+from itembank.db import is_busy, is_retryable
 from lifecycle.errors import IneligibleError
 
 log = logging.getLogger(__name__)
@@ -127,7 +130,13 @@ class RejectUnstorableUrl:
         await self.app(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, body_limit: tuple[type, dict[str, Any]] | None = None) -> None:
+    """The error handlers and the middleware around them. ``body_limit`` (a middleware and its
+    arguments, ``api.limits.BodyLimit``) goes outside the retry, which keeps the body it reads:
+    an oversized body is refused before anything reads it, in the reader's language."""
+    app.add_middleware(RetryOnConflict)  # innermost: replays a request the database refused
+    if body_limit is not None:
+        app.add_middleware(body_limit[0], **body_limit[1])
     app.add_middleware(RejectUnstorableUrl)
     app.add_middleware(RequestLocale)  # added last: outermost
 
@@ -141,7 +150,7 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, e.TooManyAttemptsError):
             headers["Retry-After"] = str(exc.retry_after_s)
         if isinstance(exc, BusyError):
-            headers["Retry-After"] = "5"
+            headers["Retry-After"] = str(exc.retry_after_s)
         message = exc.message.split("\n")[0] if errors else exc.message
         return JSONResponse(error_body(exc.code, message, field=exc.field, errors=errors, problems=_problems(exc)),
                             status_code=status, headers=headers)
@@ -178,6 +187,21 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("conflict", str(Message(
             "Another request changed the same data at the same time; reload and try again."))),
             status_code=409)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Contention, not a fault: SQLite "database is locked" after its busy timeout, a stale
+        # snapshot, a PostgreSQL deadlock or serialization failure. Nothing was written (the
+        # transaction is rolled back); retryable ones are run again by api.retry first.
+        if not is_busy(exc):
+            return await _unexpected(request, exc)
+        log.info("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        busy = BusyError(Message("The database is busy with other users' changes; nothing was saved. "
+                                 "Try again in a few seconds."))
+        headers = {"Retry-After": str(busy.retry_after_s)}
+        if is_retryable(exc):
+            headers[RETRY_HEADER] = "1"
+        return JSONResponse(error_body(busy.code, busy.message), status_code=503, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

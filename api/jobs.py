@@ -1,86 +1,140 @@
-"""Long work as jobs: an assembly run is queued by a request, solved in a worker thread, and
-polled by its id (``GET /assembly-runs/{id}``: state, progress, message).
+"""Launching and cancelling jobs from requests (``app.state.jobs``).
 
-The solve runs outside any database transaction (``prepare_run`` → ``solve_run`` →
-``record_run_result``, each database step short), so a 60-second solve never holds the
-database. Jobs are in-process: a run left ``running`` by a stopped server is marked failed
-at the next start (``recover_interrupted``).
+A route records what the job is about (an assembly run, a ``JobRecord``), commits, and hands it
+here: ``QueueJobs`` defers it on the queue (``itembank.jobqueue``: procrastinate on PostgreSQL,
+its SQLite stand-in on the embedded default), where any worker picks it up (``api.worker``).
+``InlineJobs`` runs the same job code at once in the calling thread (tests whose sessions share
+one connection; the solver still runs in its own process with its deadline).
+
+Nothing here is state another process needs: the queue and the records are in the database.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
-
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itembank import assembly_service as svc
-from itembank.orm_assembly import AssemblyRunRecord, RunState
+from itembank.db import run_transaction
+from itembank.errors import ItemBankError
+from itembank.i18n import Message
+from itembank.orm_assembly import AssemblyRunRecord
+from itembank.orm_jobs import JobKind, JobRecord
 
 log = logging.getLogger(__name__)
 
+TASK_OF_KIND = {JobKind.IMPORT_ITEMS: "import_items", JobKind.ANALYSIS: "analysis",
+                JobKind.SEAL_BATCH: "seal_batch"}
 
-class JobRunner:
-    def __init__(self, maker: Callable[[], Session], *, max_workers: int = 1, inline: bool = False) -> None:
-        """``inline``: run each job at once in the submitting thread (tests whose sessions
-        share one connection, which threads must not use at the same time)."""
-        self._maker = maker
-        self._inline = inline
-        self._max_workers = max_workers
-        self._pool: ThreadPoolExecutor | None = None  # started on first use, again after a shutdown
-        self._futures: dict[int, Future[None]] = {}
 
-    def submit_assembly(self, run_id: int) -> Future[None]:
-        if self._inline:
-            done: Future[None] = Future()
-            self._run_assembly(run_id)
-            done.set_result(None)
-            self._futures[run_id] = done
-            return done
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="assembly")
-        future = self._pool.submit(self._run_assembly, run_id)
-        self._futures[run_id] = future
-        return future
+class QueueUnavailableError(ItemBankError):
+    """The job could not be put on the queue (503)."""
 
-    def wait(self, run_id: int, timeout: float | None = None) -> None:
-        """Block until the run's job ends (tests, CLI)."""
-        future = self._futures.get(run_id)
-        if future is not None:
-            future.result(timeout=timeout)
+    code = "queue_unavailable"
 
-    def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=False)
-            self._pool = None
 
-    def _run_assembly(self, run_id: int) -> None:
+class Jobs:
+    """The interface the routes use."""
+
+    def launch_assembly(self, run_id: int) -> None:
+        raise NotImplementedError
+
+    def cancel_assembly(self, run_id: int, queue_job_id: int | None) -> None:
+        raise NotImplementedError
+
+    def launch(self, kind: JobKind, job_id: int) -> None:
+        raise NotImplementedError
+
+    def cancel(self, queue_job_id: int | None) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class QueueJobs(Jobs):
+    """Jobs on the queue; ``app`` is a procrastinate app opened for synchronous use."""
+
+    def __init__(self, app: Any, maker: Callable[[], Session]) -> None:
+        self.app = app
+        self.maker = maker
+
+    def _defer(self, task: str, **kwargs: Any) -> int:
         try:
-            with self._maker() as s, s.begin():
-                prepared = svc.prepare_run(s, run_id=run_id)
-                svc.set_progress(s, run_id=run_id, progress=0.2,
-                                 message=f"solving with {prepared.params.solver} "
-                                         f"({len(prepared.bank_pool.items)} items, limit {prepared.params.time_limit_s:g} s)")
-            result = svc.solve_run(prepared)
-            with self._maker() as s, s.begin():
-                svc.record_run_result(s, prepared=prepared, result=result)
-        except Exception as e:  # noqa: BLE001 - the job's failure is data the requester polls
-            log.exception("assembly run %s failed", run_id)
-            with self._maker() as s, s.begin():
-                svc.mark_failed(s, run_id=run_id, message=f"{e.__class__.__name__}: {e}")
+            return int(self.app.configure_task(name=task).defer(**kwargs))
+        except Exception as exc:  # noqa: BLE001 - any failure to queue is the same 503 for the user
+            log.exception("could not queue %s %s", task, kwargs)
+            raise QueueUnavailableError(Message(
+                "The job could not be queued (the job queue is not reachable); try again shortly.")) from exc
+
+    def launch_assembly(self, run_id: int) -> None:
+        job_id = self._defer("assembly_run", run_id=run_id)
+
+        def remember(session: Session) -> None:
+            rec = session.get(AssemblyRunRecord, run_id)
+            if rec is not None:
+                rec.queue_job_id = job_id
+        run_transaction(self.maker, remember)
+
+    def cancel_assembly(self, run_id: int, queue_job_id: int | None) -> None:
+        self.cancel(queue_job_id)
+        if queue_job_id is not None and self.app.job_manager.get_job_status(queue_job_id).value == "cancelled":
+            # it was waiting in the queue (between two attempts, say): no job will see the request
+            from itembank.assembly_service import mark_cancelled
+
+            run_transaction(self.maker, lambda s: mark_cancelled(s, run_id=run_id))
+
+    def launch(self, kind: JobKind, job_id: int) -> None:
+        queue_job_id = self._defer(TASK_OF_KIND[kind], job_id=job_id)
+
+        def remember(session: Session) -> None:
+            rec = session.get(JobRecord, job_id)
+            if rec is not None:
+                rec.queue_job_id = queue_job_id
+        run_transaction(self.maker, remember)
+
+    def cancel(self, queue_job_id: int | None) -> None:
+        if queue_job_id is not None:
+            # a job still waiting is cancelled; a running one is asked to abort (the job also
+            # reads the record's cancel request, whichever comes first)
+            self.app.job_manager.cancel_job_by_id(queue_job_id, abort=True)
+
+    def close(self) -> None:
+        self.app.close()
 
 
-def recover_interrupted(maker: Callable[[], Session]) -> int:
-    """Mark runs left queued/running by a stopped server as failed; returns how many."""
-    with maker() as s, s.begin():
-        stale = s.scalars(select(AssemblyRunRecord).where(
-            AssemblyRunRecord.state.in_([RunState.QUEUED, RunState.RUNNING]))).all()
-        for rec in stale:
-            rec.state = RunState.FAILED
-            rec.finished_at = datetime.now(timezone.utc)
-            rec.message = "interrupted: the server stopped before the run finished; request it again"
-        return len(stale)
+class InlineJobs(Jobs):
+    """Run each job at once, in the calling thread, with ``maker``'s sessions."""
+
+    def __init__(self, maker: Callable[[], Session], *, lifecycle: Any = None, settings: Any = None) -> None:
+        self.maker = maker
+        self.lifecycle = lifecycle
+        self.settings = settings
+
+    def _runtime(self) -> Any:
+        from api.worker import Runtime
+        from itembank.config import Settings
+        from lifecycle.config import LifecycleSettings
+
+        return Runtime(maker=self.maker, settings=self.settings or Settings(),
+                       lifecycle=self.lifecycle or LifecycleSettings())
+
+    def launch_assembly(self, run_id: int) -> None:
+        from api.worker import run_assembly
+
+        run_assembly(self._runtime(), run_id)
+
+    def cancel_assembly(self, run_id: int, queue_job_id: int | None) -> None:
+        pass  # the record's cancel request is all an inline job could see
+
+    def launch(self, kind: JobKind, job_id: int) -> None:
+        from api import worker
+
+        run = {JobKind.IMPORT_ITEMS: worker.run_import, JobKind.ANALYSIS: worker.run_analysis,
+               JobKind.SEAL_BATCH: worker.run_seal_batch}[kind]
+        run(self._runtime(), job_id)
+
+    def cancel(self, queue_job_id: int | None) -> None:
+        pass

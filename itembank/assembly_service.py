@@ -11,8 +11,10 @@ the bank (附件1 第14条, 附件11 第21条); a bank below its minimums only g
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -32,7 +34,9 @@ from itembank.domain import (
     Part,
 )
 from itembank.elements import load_element_table
-from itembank.errors import ConflictError, NotFoundError, ValidationError
+from itembank.db import run_transaction
+from itembank.errors import ConflictError, ItemBankError, NotFoundError, ValidationError
+from itembank.i18n import Message
 from itembank.items import item_from_records
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -46,6 +50,7 @@ from itembank.orm_assembly import (
 )
 from itembank.pool import load_pool
 from itembank.readiness import require_ready
+from itembank.solver_process import SolveJob, run_solver
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +279,13 @@ class RunView:
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    live: dict[str, Any] = dataclass_field(default_factory=dict)
+    cancel_requested: bool = False
+    queue_job_id: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state in (RunState.FINISHED, RunState.FAILED, RunState.CANCELLED)
 
 
 def _run_view(session: Session, rec: AssemblyRunRecord) -> RunView:
@@ -283,7 +295,8 @@ def _run_view(session: Session, rec: AssemblyRunRecord) -> RunView:
                    state=RunState(rec.state), outcome=rec.outcome, progress=rec.progress, message=rec.message,
                    params=dict(rec.params or {}), report=dict(rec.report or {}), paper_codes=codes,
                    practice=rec.practice, requested_by=rec.requested_by, requested_at=rec.requested_at,
-                   started_at=rec.started_at, finished_at=rec.finished_at)
+                   started_at=rec.started_at, finished_at=rec.finished_at, live=dict(rec.live or {}),
+                   cancel_requested=bool(rec.cancel_requested), queue_job_id=rec.queue_job_id)
 
 
 def _validate_params(params: RunParams) -> list[str]:
@@ -413,6 +426,11 @@ def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.As
     rec.progress = 1.0
     rec.finished_at = datetime.now(timezone.utc)
     rec.message = _outcome_words(result)
+    rec.live = {**{k: v for k, v in dict(rec.live or {}).items() if k != "best_forms"}, "stage": "finished",
+                "fraction": 1.0, "elapsed_s": round(result.report.time_s, 2),
+                "incumbent": _plain_number(result.report.objective), "bound": _plain_number(result.report.best_bound),
+                "gap": _plain_number(result.report.rel_gap),
+                "stage_text": Message("Finished: {outcome}", outcome=result.status).to_data()}
     session.flush()
     ledger.append(session, actor=rec.requested_by, action="assembly.finish", object_type="assembly_run",
                   object_id=rec.id, details={"outcome": result.status, "papers": [p.code for p in papers],
@@ -425,6 +443,195 @@ def set_progress(session: Session, *, run_id: int, progress: float, message: str
     rec.progress = max(0.0, min(1.0, progress))
     rec.message = message
     session.flush()
+
+
+def _plain_number(x: Any) -> float | None:
+    return None if x is None or x != x else float(x)  # NaN is not JSON
+
+
+def live_progress(progress: Any, *, time_limit_s: float) -> dict[str, Any]:
+    """A solver progress report (``SolveProgress``) as stored with the run: stage, the stage in
+    words (a Message, rendered in the reader's locale), incumbent, bound, gap, elapsed."""
+    text = getattr(progress, "stage_text", None)
+    return {
+        "stage": str(getattr(progress, "stage", "solving")),
+        "stage_text": (text if isinstance(text, Message) else Message("Solving")).to_data(),
+        "fraction": max(0.0, min(1.0, float(getattr(progress, "fraction", 0.0) or 0.0))),
+        "elapsed_s": round(float(getattr(progress, "elapsed_s", 0.0) or 0.0), 2),
+        "incumbent": _plain_number(getattr(progress, "incumbent", None)),
+        "bound": _plain_number(getattr(progress, "bound", None)),
+        "gap": _plain_number(getattr(progress, "gap", None)),
+        "time_limit_s": time_limit_s,
+        "has_papers": getattr(progress, "best_forms", None) is not None,
+    }
+
+
+def record_progress(session: Session, *, run_id: int, progress: Any) -> None:
+    """Store the solve's progress (short write; the run page polls it). Progress 0.1-0.95
+    follows the solver's own fraction."""
+    rec = _run_record(session, run_id)
+    if rec.state is not RunState.RUNNING:
+        return
+    live = live_progress(progress, time_limit_s=float((rec.params or {}).get("time_limit_s", 0)))
+    best = dict(rec.live or {}).get("best_forms")
+    rec.live = {**live, **({"best_forms": best} if best else {})}
+    if getattr(progress, "best_forms", None):
+        rec.live = {**rec.live, "best_forms": [list(f) for f in progress.best_forms]}
+    rec.progress = 0.1 + 0.85 * live["fraction"]
+    session.flush()
+
+
+def request_cancel(session: Session, *, run_id: int, actor: str) -> RunView:
+    """Ask a queued or running run to stop: a queued run is cancelled at once (the caller also
+    cancels its queue job), a running one when its job sees the request (within a second; the
+    solver is killed). A finished run cannot be cancelled (409)."""
+    rec = _run_record(session, run_id)
+    state = RunState(rec.state)
+    if state in (RunState.FINISHED, RunState.FAILED, RunState.CANCELLED):
+        raise ConflictError(Message("Assembly run {run} has already ended ({state}); there is nothing to cancel.",
+                                    run=run_id, state=state.value))
+    rec.cancel_requested = True
+    if state is RunState.QUEUED:
+        _cancelled(rec, actor=actor)
+    session.flush()
+    ledger.append(session, actor=actor, action="assembly.cancel", object_type="assembly_run", object_id=run_id,
+                  details={"state": state.value})
+    return _run_view(session, rec)
+
+
+def _cancelled(rec: AssemblyRunRecord, *, actor: str, elapsed_s: float | None = None) -> None:
+    rec.state = RunState.CANCELLED
+    rec.outcome = "cancelled"
+    rec.finished_at = datetime.now(timezone.utc)
+    rec.message = f"cancelled by {actor}"
+    rec.live = {**dict(rec.live or {}), "stage": "cancelled",
+                "stage_text": Message("Cancelled by {user}", user=actor).to_data(),
+                **({"elapsed_s": round(elapsed_s, 2)} if elapsed_s is not None else {})}
+
+
+def mark_cancelled(session: Session, *, run_id: int, elapsed_s: float | None = None) -> None:
+    rec = _run_record(session, run_id)
+    if rec.state is RunState.RUNNING or rec.state is RunState.QUEUED:
+        who = session.scalar(select(ledger.LedgerEntryRecord.actor).where(
+            ledger.LedgerEntryRecord.action == "assembly.cancel",
+            ledger.LedgerEntryRecord.object_id == str(run_id)).order_by(ledger.LedgerEntryRecord.id.desc()).limit(1))
+        _cancelled(rec, actor=who or rec.requested_by, elapsed_s=elapsed_s)
+        session.flush()
+
+
+def requeue_run(session: Session, *, run_id: int, reason: Message) -> None:
+    """The worker running it stops (shutdown): back to the queue; the queue runs it again."""
+    rec = _run_record(session, run_id)
+    if rec.state is RunState.RUNNING:
+        rec.state = RunState.QUEUED
+        rec.progress = 0.0
+        rec.message = "queued again"
+        rec.live = {"stage": "queued", "stage_text": reason.to_data()}
+        session.flush()
+
+
+def cancel_wanted(session: Session, *, run_id: int) -> bool:
+    return bool(session.scalar(select(AssemblyRunRecord.cancel_requested).where(AssemblyRunRecord.id == run_id)))
+
+
+def solve_job(prepared: PreparedRun) -> SolveJob:
+    """The child process's part of a run (``itembank.solver_process``)."""
+    p = prepared.params
+    return SolveJob(pool=prepared.bank_pool.pool, blueprint=prepared.blueprint.blueprint, time_limit_s=p.time_limit_s,
+                    kwargs=dict(n_forms=p.n_forms, n_backups=p.n_backups, solver=p.solver,
+                                time_limit_s=p.time_limit_s, rel_gap=p.rel_gap, seed=p.seed,
+                                formulation=p.formulation))
+
+
+def stopped_result(prepared: PreparedRun, progress: Any, *, elapsed_s: float) -> asm.AssemblyResult:
+    """The result of a solve killed at its deadline: the best papers it had reported (if they
+    pass the independent check) with the last bound and gap it reported, status time_limit."""
+    p = prepared.params
+    pool, bp = prepared.bank_pool.pool, prepared.blueprint.blueprint
+    forms = tuple(tuple(f) for f in (getattr(progress, "best_forms", None) or ()))
+    checks = asm.check_forms(pool, bp, [list(f) for f in forms]) if forms else None
+    diagnosis = [f"stopped at the time limit of {p.time_limit_s:g} s (the solver was ended after "
+                 f"{elapsed_s:.1f} s)" + ("; the best papers found so far are kept" if forms else "; no papers found")]
+    if checks is not None and not checks.ok:
+        diagnosis.append("the best papers reported fail the blueprint check and are not kept: "
+                         + "; ".join(checks.violations[:5]))
+        forms, checks = (), None
+    incumbent, bound = getattr(progress, "incumbent", None), getattr(progress, "bound", None)
+    report = asm.SolveReport(solver=p.solver, status="time_limit", objective=incumbent, best_bound=bound,
+                             rel_gap=getattr(progress, "gap", None), time_s=elapsed_s, n_variables=0, n_binaries=0,
+                             n_constraints=0, sense="max" if bp.irt.objective == "maximin" else "min",
+                             formulation=p.formulation,
+                             time_limit_s=p.time_limit_s, rel_gap_limit=p.rel_gap,
+                             solver_status="killed at the deadline")
+    return asm.AssemblyResult(
+        status="time_limit", forms=forms, n_forms=p.n_forms, n_backups=p.n_backups, report=report, checks=checks,
+        diagnosis=tuple(diagnosis), relaxations=(), seed=p.seed, blueprint_name=bp.name,
+        blueprint_version=bp.version, pool_fingerprint=pool.fingerprint(), pool_snapshot=pool.snapshot())
+
+
+class RunInterrupted(Exception):
+    """The worker running the job is stopping: the run went back to the queue."""
+
+
+def execute_run_job(maker: Callable[[], Session], *, run_id: int,
+                    should_abort: Callable[[], str | None] = lambda: None,
+                    progress_every_s: float = 0.5) -> RunView:
+    """Run a queued assembly run as a job: load the pool (short transaction), solve in a child
+    process outside any transaction with the run's deadline enforced by a kill
+    (``itembank.solver_process``), storing progress as it comes (short writes, at most every
+    ``progress_every_s``) and watching for a cancel, then record the outcome (one short
+    transaction: papers, report and ledger entry, all or nothing).
+
+    ``should_abort`` returns "shutdown" when the worker stops (the run goes back to the queue:
+    ``RunInterrupted``) or "cancel" for the queue's own abort request."""
+    current = run_transaction(maker, lambda s: get_run(s, run_id=run_id))
+    if current.done:  # cancelled while queued, or already recorded by an earlier attempt
+        return current
+    try:
+        prepared = run_transaction(maker, lambda s: prepare_run(s, run_id=run_id))
+    except ItemBankError as exc:
+        run_transaction(maker, lambda s: mark_failed(s, run_id=run_id, message=exc.message))
+        return run_transaction(maker, lambda s: get_run(s, run_id=run_id))
+    if run_transaction(maker, lambda s: cancel_wanted(s, run_id=run_id)):
+        run_transaction(maker, lambda s: mark_cancelled(s, run_id=run_id))
+        return run_transaction(maker, lambda s: get_run(s, run_id=run_id))
+    last_write = [0.0]
+    last_check = [0.0]
+    stop_reason: list[str | None] = [None]
+
+    def on_progress(progress: Any) -> None:
+        now = time.monotonic()
+        if now - last_write[0] >= progress_every_s or getattr(progress, "best_forms", None):
+            last_write[0] = now
+            run_transaction(maker, lambda s: record_progress(s, run_id=run_id, progress=progress))
+
+    def should_stop() -> bool:
+        reason = should_abort()
+        now = time.monotonic()
+        if reason is None and now - last_check[0] >= 0.25:
+            last_check[0] = now
+            if run_transaction(maker, lambda s: cancel_wanted(s, run_id=run_id)):
+                reason = "cancel"
+        stop_reason[0] = reason
+        return reason is not None
+
+    outcome = run_solver(solve_job(prepared), on_progress=on_progress, should_stop=should_stop)
+    if outcome.status == "stopped" and stop_reason[0] == "shutdown":
+        run_transaction(maker, lambda s: requeue_run(s, run_id=run_id, reason=Message(
+            "Interrupted: the worker stopped; the run is queued again")))
+        raise RunInterrupted(run_id)
+    if outcome.status == "stopped":
+        run_transaction(maker, lambda s: mark_cancelled(s, run_id=run_id, elapsed_s=outcome.elapsed_s))
+    elif outcome.status == "error":
+        message = (f"the run was refused: {outcome.error}" if outcome.error_kind == "input"
+                   else f"the solver failed: {outcome.error}")
+        run_transaction(maker, lambda s: mark_failed(s, run_id=run_id, message=message))
+    else:
+        result = outcome.result if outcome.status == "done" else stopped_result(
+            prepared, outcome.last_progress, elapsed_s=outcome.elapsed_s)
+        assert result is not None
+        run_transaction(maker, lambda s: record_run_result(s, prepared=prepared, result=result))
+    return run_transaction(maker, lambda s: get_run(s, run_id=run_id))
 
 
 def execute_run(session: Session, *, run_id: int) -> RunView:

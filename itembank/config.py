@@ -61,3 +61,17 @@ class Settings(BaseSettings):
     """Addresses (or networks, e.g. ``10.0.0.0/8``) of reverse proxies whose
     ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed. Empty: none; the client address
     is the connection's (login throttling counts per address)."""
+
+    # --- jobs (docs/DEPLOY.md) ---
+    local_worker: bool | None = None
+    """Run the job worker inside ``itembank serve`` (None: on SQLite yes, on PostgreSQL no:
+    run ``itembank worker`` processes there, on any machines)."""
+
+    worker_concurrency: int = 2
+    """Jobs one worker runs at once (each assembly solve is a child process)."""
+
+    worker_heartbeat_s: float = 5.0
+    """How often a worker records that it is alive."""
+
+    worker_stalled_s: float = 30.0
+    """A worker silent for this long is taken for dead: its jobs go back to the queue."""

@@ -3,33 +3,51 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.config import Settings
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+BUSY_TIMEOUT_S = 10.0
+"""SQLite: how long a writer waits for the write lock before "database is locked" (then the API
+answers 503 with Retry-After). Writes are short (uploads are parsed, solvers run and documents are
+rendered outside any write transaction), so waiting longer than this means something is wrong."""
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
 def make_engine(settings: Settings | None = None, *, url: str | None = None,
-                sqlite_immediate: bool = True) -> Engine:
+                sqlite_immediate: bool = False) -> Engine:
     """Create the engine for ``settings.database_url`` (or ``url``).
 
-    SQLite gets foreign keys on, WAL journal, a busy timeout, and real transactions
-    (pysqlite's implicit transaction handling is switched off so that BEGIN and SAVEPOINT
-    behave as on PostgreSQL; SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints").
+    SQLite gets foreign keys on, the WAL journal (readers never wait for the writer), a busy
+    timeout (``BUSY_TIMEOUT_S``) and real transactions (pysqlite's implicit transaction handling
+    is switched off so that BEGIN and SAVEPOINT behave as on PostgreSQL; SQLAlchemy 2.0 docs,
+    "Serializable isolation / Savepoints").
 
-    ``sqlite_immediate`` (default): open SQLite transactions with ``BEGIN IMMEDIATE`` (the write
-    lock at once, waiting up to the busy timeout). Nearly every unit of work here writes (the
-    ledger records even reads of confidential content). For concurrent writers whose transactions read
-    first: a deferred transaction that reads and then writes fails at once with "database is
-    locked" when another one committed in between (SQLite docs, "WAL mode": BUSY_SNAPSHOT).
+    SQLite transactions begin deferred (``BEGIN``: a read snapshot, no lock), and take the write
+    lock only when they first write (``BEGIN IMMEDIATE``, see ``_begin_writing``): a transaction
+    that reads for a second and writes for a millisecond holds the one write lock for that
+    millisecond. ``sqlite_immediate``: take the write lock at the start instead (a unit of work
+    whose every read must be current when it writes).
+
+    PostgreSQL: pre-ping, and the one lock order (``itembank.ledger.lock``).
     """
     settings = settings or Settings()
     url = url or settings.database_url
@@ -40,14 +58,14 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None,
         engine = create_engine(
             url,
             echo=settings.echo_sql,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
         )
-        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
+        _configure_sqlite(engine, immediate=sqlite_immediate)
         return engine
     return create_engine(url, echo=settings.echo_sql, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine, *, begin: str = "BEGIN") -> None:
+def _configure_sqlite(engine: Engine, *, immediate: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -55,12 +73,86 @@ def _configure_sqlite(engine: Engine, *, begin: str = "BEGIN") -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql(begin)
+        write = conn.get_execution_options().get("sqlite_immediate", immediate)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        conn.info["itembank_tx"] = "write" if write else "read"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        if conn.info.get("itembank_tx") == "read" and _writes(statement):
+            _begin_writing(conn)
+
+    for name in ("commit", "rollback"):
+        @event.listens_for(engine, name)
+        def _on_end(conn):  # type: ignore[no-untyped-def]
+            conn.info.pop("itembank_tx", None)
+
+
+def _writes(statement: str) -> bool:
+    head = statement.lstrip()[:8].upper()
+    return head.startswith(_WRITE_VERBS)
+
+
+def _begin_writing(conn: Connection) -> None:
+    """SQLite: turn the connection's deferred (read) transaction into a write transaction.
+
+    A deferred transaction that has read cannot take the write lock once another writer has
+    committed after its first read (SQLITE_BUSY_SNAPSHOT, at once, without waiting). It has only
+    read, so it ends its read snapshot and starts ``BEGIN IMMEDIATE``, which waits for the lock up
+    to the busy timeout. What it writes from then on sees the latest data; code whose write must be
+    based on a current read takes the write lock before reading (``begin_writing``; the ledger
+    does). Inside a savepoint the transaction cannot be restarted: it writes as it is."""
+    conn.info["itembank_tx"] = "write"
+    if conn.in_nested_transaction():
+        return
+    raw = conn.connection.dbapi_connection
+    try:
+        raw.execute("COMMIT")
+        raw.execute("BEGIN IMMEDIATE")
+    except Exception as exc:  # the lock was not had within the busy timeout
+        conn.info["itembank_tx"] = "failed"
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc  # type: ignore[arg-type]
+
+
+def begin_writing(session: Session) -> None:
+    """Before a read whose result decides a write (the ledger's head, a claim): on SQLite take
+    the write lock now, so that the read sees the latest committed data and nothing can change
+    it before the commit. No-op on PostgreSQL and inside a write transaction."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and conn.info.get("itembank_tx") == "read":
+        _begin_writing(conn)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The database refused for contention: SQLite "database is locked" (the busy timeout ran
+    out, or a stale read snapshot), PostgreSQL serialization failure or deadlock."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY (and its extended codes), SQLITE_LOCKED
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Worth running the whole unit of work again at once: a PostgreSQL serialization failure or
+    deadlock (the other transaction went through), a SQLite stale snapshot. Not a SQLite busy
+    timeout: that already waited ``BUSY_TIMEOUT_S``."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code == 517  # SQLITE_BUSY_SNAPSHOT
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -69,9 +161,26 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error (CLI and scripts)."""
+    """One unit of work: commit on success, roll back on any error (CLI, jobs and scripts)."""
     with make_sessionmaker(engine)() as session, session.begin():
         yield session
+
+
+def run_transaction(maker: Callable[[], Session], work: Callable[[Session], T], *, attempts: int = 4) -> T:
+    """Run ``work(session)`` in its own transaction and commit; run it again (a few times, with a
+    short random pause) when the database refused for a retryable reason (``is_retryable``:
+    a PostgreSQL deadlock or serialization failure, a SQLite stale snapshot). ``work`` must
+    have no effects outside the database."""
+    for attempt in range(attempts):
+        try:
+            with maker() as session, session.begin():
+                return work(session)
+        except OperationalError as exc:
+            if attempt == attempts - 1 or not is_retryable(exc):
+                raise
+            log.info("retrying a unit of work after %s", exc.orig.__class__.__name__)
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 BULK_ROWS = 500

@@ -20,6 +20,15 @@
 ``verify_ledger`` checks all of this and says in words what it proved and what it could not
 (``LedgerVerification.proves`` / ``limits``). Entries written before the ledger was keyed
 (migration 0009_sec) have no MAC: they are covered from the first checkpoint on.
+
+Locking. Appends are serialised (each entry links to the one before): on PostgreSQL by a
+transaction-level advisory lock, on SQLite by the write lock. **The one lock order** (no
+deadlocks by design): a transaction that writes the ledger and also updates rows other
+transactions update (usage counters, paper states) takes the ledger lock *first* (``lock``),
+then updates those rows in ascending id order. Rows claimed with ``FOR UPDATE SKIP LOCKED``
+never wait, so they may come before. What can still fail (a serialization failure, a deadlock
+through some path outside this order) is retried whole by ``itembank.db.run_transaction`` and
+the API's retry middleware.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from itembank.db import begin_writing
 from itembank.i18n import Message, format_datetime
 from itembank.keys import KeyMissingError, LedgerKey, ledger_key
 from itembank.orm import LedgerEntryRecord
@@ -129,6 +139,16 @@ def entry_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def lock(session: Session) -> None:
+    """Take the ledger lock for the rest of the transaction (see the module docstring: first,
+    before updating shared rows). PostgreSQL: an advisory transaction lock; SQLite: the write
+    lock (``itembank.db.begin_writing``). Taking it twice is harmless."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+    else:
+        begin_writing(session)
+
+
 def append(
     session: Session,
     *,
@@ -140,8 +160,7 @@ def append(
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Append one entry in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+    lock(session)
     prev = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
     )
@@ -193,8 +212,7 @@ def append_many(
     multi-row insert. The chain is exactly what ``append`` one by one would give."""
     if not entries:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+    lock(session)
     session.flush()  # entries added through the ORM come first in the chain
     prev_hash = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
@@ -481,6 +499,7 @@ def make_checkpoint(session: Session, *, actor: str, at: datetime | None = None)
     from itembank.errors import ConflictError, ValidationError
 
     key = ledger_key(session)
+    lock(session)  # the head read below is the head: no append in between
     if key is None:
         raise ValidationError(Message(
             "the ledger has no key here, so checkpoints cannot be signed: set ITEMBANK_KEY_DIR (an absolute "

@@ -8,6 +8,7 @@ from itembank import orm  # noqa: F401
 from itembank import orm_accounts  # noqa: F401
 from itembank import orm_analysis  # noqa: F401
 from itembank import orm_assembly  # noqa: F401
+from itembank import orm_jobs  # noqa: F401
 from itembank import orm_lifecycle  # noqa: F401
 from itembank import orm_media  # noqa: F401
 from itembank import orm_sealing  # noqa: F401

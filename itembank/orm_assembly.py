@@ -29,6 +29,7 @@ class RunState(str, enum.Enum):
     RUNNING = "running"
     FINISHED = "finished"  # the solver ran; the outcome says whether papers came out
     FAILED = "failed"  # an error stopped the run (bad blueprint, bank not ready ...)
+    CANCELLED = "cancelled"  # stopped on request; the solver was killed, no papers
 
 
 class PaperStatus(str, enum.Enum):
@@ -80,6 +81,11 @@ class AssemblyRunRecord(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the job: its procrastinate id, a cancel request (read by the job), and the live progress of
+    # the solve (stage, incumbent, bound, gap, elapsed; itembank.assembly_service.record_progress)
+    queue_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    live: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class PaperRecord(Base):

@@ -40,7 +40,9 @@ def record_usage(
 ) -> int:
     """Record that each version in ``version_ids`` was issued on ``paper_code``.
 
-    Returns the number of usage rows written. Validates every id first.
+    Returns the number of usage rows written. Validates every id first. Lock order
+    (``itembank.ledger``): the ledger lock first, then the item and version rows in ascending id
+    order, so that concurrent issues of papers sharing items never deadlock.
     """
     if not paper_code or not paper_code.strip():
         raise ValidationError("paper_code is empty", field="paper_code")
@@ -61,6 +63,8 @@ def record_usage(
         )
     if not rows:
         return 0
+    ledger.lock(session)
+    rows.sort()
     now = datetime.now(timezone.utc)
     session.execute(
         insert(ItemUsageRecord),
@@ -70,7 +74,7 @@ def record_usage(
             for vid, iid in rows
         ],
     )
-    item_ids = [iid for _, iid in rows]
+    item_ids = sorted(iid for _, iid in rows)
     vids = [vid for vid, _ in rows]
     for chunk in _chunks(item_ids):
         session.execute(
@@ -119,6 +123,7 @@ def mark_compromised(
     missing = sorted(set(codes) - set(ids))
     if missing:
         raise NotFoundError(f"{bank.label}: no item {', '.join(missing[:10])}", field="codes")
+    ledger.lock(session)  # first, then the item rows in id order (lock order: itembank.ledger)
     now = datetime.now(timezone.utc)
     n = 0
     for chunk in _chunks(sorted(ids.values())):

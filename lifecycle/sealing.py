@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -203,18 +204,89 @@ def _require_opener(actor: Actor, bank: BankRef) -> None:
 
 
 def _claim(session: Session, *, bank_id: int, part: Part, kind: PaperKind, run_id: int | None,
-           limit: int) -> list[PaperRecord]:
-    """Assembled, unused papers, locked so two concurrent requests never take the same one
-    (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the write lock of BEGIN IMMEDIATE)."""
+           limit: int, exclude: Sequence[int] = ()) -> list[PaperRecord]:
+    """Assembled, unused papers. PostgreSQL: locked ``FOR UPDATE SKIP LOCKED`` (never waits; a
+    paper another request holds is skipped). SQLite: read from the snapshot in a random order
+    (so that concurrent requests seldom pick the same one) and claimed under the write lock by
+    ``_take``."""
     q = (select(PaperRecord)
          .where(PaperRecord.bank_id == bank_id, PaperRecord.part == part, PaperRecord.kind == kind,
                 PaperRecord.status == PaperStatus.ASSEMBLED, PaperRecord.practice.is_(False)))
     if run_id is not None:
         q = q.where(PaperRecord.run_id == run_id)
-    q = q.order_by(PaperRecord.id).limit(limit)
+    if exclude:
+        q = q.where(PaperRecord.id.not_in(list(exclude)))
     if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
+        q = q.order_by(PaperRecord.id).limit(limit).with_for_update(skip_locked=True)
+    else:
+        q = q.order_by(func.random()).limit(limit)
     return list(session.scalars(q))
+
+
+def _choose(session: Session, *, bank_id: int, part: Part, n_backups: int,
+            exclude: Sequence[int] = ()) -> tuple[list[PaperRecord], list[PaperRecord]]:
+    """A main paper and backups, a backup of the main paper's run first (parallel and disjoint
+    by construction)."""
+    mains = _claim(session, bank_id=bank_id, part=part, kind=PaperKind.FORM, run_id=None, limit=1, exclude=exclude)
+    if not mains:
+        return [], []
+    backups = _claim(session, bank_id=bank_id, part=part, kind=PaperKind.BACKUP, run_id=mains[0].run_id,
+                     limit=n_backups, exclude=exclude) if n_backups else []
+    if len(backups) < n_backups:
+        backups += _claim(session, bank_id=bank_id, part=part, kind=PaperKind.BACKUP, run_id=None,
+                          limit=n_backups - len(backups), exclude=[*exclude, *(b.id for b in backups)])
+    return mains, backups[:n_backups]
+
+
+class _InFlight:
+    """SQLite only, and only a hint: the papers this process's requests are rendering right now,
+    so that concurrent requests of the process choose different ones instead of colliding at the
+    claim. Correctness never depends on it (``_take`` re-checks under the write lock; requests of
+    other processes are caught there)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set[int] = set()
+
+    def busy(self) -> list[int]:
+        with self._lock:
+            return sorted(self._ids)
+
+    def add(self, ids: Sequence[int]) -> bool:
+        with self._lock:
+            if self._ids & set(ids):
+                return False
+            self._ids |= set(ids)
+            return True
+
+    def discard(self, ids: Sequence[int]) -> None:
+        with self._lock:
+            self._ids -= set(ids)
+
+
+_in_flight = _InFlight()
+
+
+def _take(session: Session, papers: Sequence[PaperRecord]) -> bool:
+    """Under the write lock: True when every chosen paper is still assembled (a concurrent
+    request may have taken one since this one read them); ``_store`` then marks them sealed."""
+    ids = [p.id for p in papers]
+    free = session.scalar(select(func.count()).select_from(PaperRecord).where(
+        PaperRecord.id.in_(ids), PaperRecord.status == PaperStatus.ASSEMBLED))
+    if free != len(set(ids)):
+        return False
+    for p in papers:
+        session.refresh(p)
+    return True
+
+
+def _refuse_if_live(session: Session, srec: ExamSessionRecord) -> None:
+    live = session.scalar(select(func.count()).select_from(SealedPaperRecord).where(
+        SealedPaperRecord.exam_session_id == srec.id, SealedPaperRecord.role == SealRole.MAIN,
+        SealedPaperRecord.state.in_([SealState.SEALED, SealState.OPENED])))
+    if live:
+        raise ConflictError(f"exam session {srec.code} already has a sealed paper; report an incident "
+                            "to replace it", field="exam_session_code")
 
 
 def seal_papers(
@@ -236,6 +308,11 @@ def seal_papers(
     (a backup of the same assembly run as the main paper first: parallel and disjoint by
     construction), else assembles them with the bank's latest blueprint (the official rules
     apply: a bank below its minimums is refused).
+
+    Concurrency: the documents are rendered and encrypted before anything is written; then the
+    ledger lock is taken first (``itembank.ledger.lock``), the session re-checked, the papers
+    claimed, and the usage rows updated in id order. Twenty requests at once each get their own
+    papers, none waits on another's rendering, and none can deadlock.
     """
     srec = _exam_session(session, exam_session_code)
     bank = get_bank_by_id(session, srec.bank_id)
@@ -243,36 +320,62 @@ def seal_papers(
     part = Part(srec.part)
     if not 0 <= n_backups <= 5:
         raise ValidationError(f"n_backups: {n_backups}; between 0 and 5", field="n_backups")
-    live = session.scalar(select(func.count()).select_from(SealedPaperRecord).where(
-        SealedPaperRecord.exam_session_id == srec.id, SealedPaperRecord.role == SealRole.MAIN,
-        SealedPaperRecord.state.in_([SealState.SEALED, SealState.OPENED])))
-    if live:
-        raise ConflictError(f"exam session {exam_session_code} already has a sealed paper; report an incident "
-                            "to replace it", field="exam_session_code")
+    _refuse_if_live(session, srec)
     run_id = None
-    mains = _claim(session, bank_id=bank.id or 0, part=part, kind=PaperKind.FORM, run_id=None, limit=1)
-    backups = _claim(session, bank_id=bank.id or 0, part=part, kind=PaperKind.BACKUP,
-                     run_id=mains[0].run_id if mains else None, limit=n_backups) if mains else []
-    if len(backups) < n_backups and mains:
-        backups += _claim(session, bank_id=bank.id or 0, part=part, kind=PaperKind.BACKUP, run_id=None,
-                          limit=n_backups - len(backups))
-        backups = [b for b in dict.fromkeys(backups)][:n_backups]
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    for _ in range(5):
+        mains, backups = _choose(session, bank_id=bank.id or 0, part=part, n_backups=n_backups,
+                                 exclude=_in_flight.busy() if sqlite else ())
+        if not sqlite or _in_flight.add([p.id for p in (*mains, *backups)]):
+            break
+    chosen_ids = [p.id for p in (*mains, *backups)]
+    try:
+        return _seal_chosen(session, srec=srec, bank=bank, part=part, mains=mains, backups=backups, actor=actor,
+                            settings=settings, n_backups=n_backups, assemble_if_needed=assemble_if_needed,
+                            solver=solver, time_limit_s=time_limit_s, answer_sheet=answer_sheet,
+                            centre_name=centre_name)
+    finally:
+        if sqlite:
+            _in_flight.discard(chosen_ids)
+
+
+def _seal_chosen(session: Session, *, srec: ExamSessionRecord, bank: BankRef, part: Part, mains: list[PaperRecord],
+                 backups: list[PaperRecord], actor: Actor, settings: LifecycleSettings, n_backups: int,
+                 assemble_if_needed: bool, solver: str, time_limit_s: float, answer_sheet: bool,
+                 centre_name: str | None) -> SealingResult:
+    exam_session_code = srec.code
+    run_id = None
     if not mains or len(backups) < n_backups:
         if not assemble_if_needed:
-            raise ConflictError(
-                f"{bank.label} {part.zh}: not enough assembled papers for session {exam_session_code} "
-                f"(need 1 paper and {n_backups} backup(s)); assemble papers first", field="exam_session_code")
+            raise _not_enough(bank, part, exam_session_code, n_backups)
         mains, backups, run_id = _assemble_for(session, bank=bank, part=part, n_backups=n_backups, actor=actor,
                                                solver=solver, time_limit_s=time_limit_s)
     master = master_key(settings, session=session)
     centre = centre_name or settings.institution
-    main_view = _seal_one(session, paper=mains[0], srec=srec, role=SealRole.MAIN, actor=actor, master=master,
-                          settings=settings, centre=centre, answer_sheet=answer_sheet)
-    backup_views = tuple(
-        _seal_one(session, paper=b, srec=srec, role=SealRole.BACKUP, actor=actor, master=master, settings=settings,
-                  centre=centre, answer_sheet=answer_sheet)
-        for b in backups)
-    return SealingResult(exam_session_code=srec.code, main=main_view, backups=backup_views, assembly_run_id=run_id)
+    chosen = [(mains[0], SealRole.MAIN), *((b, SealRole.BACKUP) for b in backups)]
+    rendered = [_render(session, paper=p, srec=srec, role=r, actor=actor, master=master, centre=centre,
+                        answer_sheet=answer_sheet) for p, r in chosen]
+    ledger.lock(session)  # the lock order: ledger first, then papers, then usage rows in id order
+    _refuse_if_live(session, srec)
+    if session.get_bind().dialect.name != "postgresql" and not _take(session, [p for p, _ in chosen]):
+        # another request took one of them after this one read them: choose again under the lock
+        mains, backups = _choose(session, bank_id=bank.id or 0, part=part, n_backups=n_backups)
+        if not mains or len(backups) < n_backups:
+            raise _not_enough(bank, part, exam_session_code, n_backups)
+        chosen = [(mains[0], SealRole.MAIN), *((b, SealRole.BACKUP) for b in backups)]
+        rendered = [_render(session, paper=p, srec=srec, role=r, actor=actor, master=master, centre=centre,
+                            answer_sheet=answer_sheet) for p, r in chosen]
+        if not _take(session, [p for p, _ in chosen]):
+            raise AssertionError("papers chosen under the write lock were taken")
+    views = [_store(session, paper=p, srec=srec, role=r, actor=actor, settings=settings, sealed=rendered[k])
+             for k, (p, r) in enumerate(chosen)]
+    return SealingResult(exam_session_code=srec.code, main=views[0], backups=tuple(views[1:]), assembly_run_id=run_id)
+
+
+def _not_enough(bank: BankRef, part: Part, exam_session_code: str, n_backups: int) -> ConflictError:
+    return ConflictError(
+        f"{bank.label} {part.zh}: not enough assembled papers for session {exam_session_code} "
+        f"(need 1 paper and {n_backups} backup(s)); assemble papers first", field="exam_session_code")
 
 
 def _assemble_for(session: Session, *, bank: BankRef, part: Part, n_backups: int, actor: Actor, solver: str,
@@ -292,8 +395,20 @@ def _assemble_for(session: Session, *, bank: BankRef, part: Part, n_backups: int
     return mains, backups, run.id
 
 
-def _seal_one(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, role: SealRole, actor: Actor,
-              master: bytes, settings: LifecycleSettings, centre: str, answer_sheet: bool) -> SealedPaperView:
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    """A paper's documents, rendered and encrypted, not yet stored."""
+
+    wrapped_key: bytes
+    key_id: str
+    manifest: dict
+    manifest_sha256: str
+    documents: tuple[tuple[str, str, bytes, bytes, str, int], ...]  # name, kind, nonce, ciphertext, sha256, size
+
+
+def _render(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, role: SealRole, actor: Actor,
+            master: bytes, centre: str, answer_sheet: bool) -> _Sealed:
+    """Render and encrypt a paper's documents (reads only; the slow part of sealing)."""
     view = asvc.get_paper(session, code=paper.code, centre_name=centre)
     domain_paper = dataclasses.replace(view.paper, session_code=srec.code)
     docs = export_paper(domain_paper, answer_sheet=answer_sheet and Part(paper.part) is Part.THEORY)
@@ -313,18 +428,29 @@ def _seal_one(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, 
         ],
     }
     manifest_bytes = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    documents = []
+    for d in docs:
+        nonce = secrets.token_bytes(12)
+        documents.append((d.filename, d.kind.value, nonce,
+                          aead.encrypt(nonce, d.content, f"{paper.code}:{srec.code}:{d.filename}".encode()),
+                          d.sha256, len(d.content)))
+    return _Sealed(wrapped_key=_wrap(master, paper_key, f"seal:{paper.code}:{srec.code}".encode()),
+                   key_id=key_id(master), manifest=manifest,
+                   manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(), documents=tuple(documents))
+
+
+def _store(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, role: SealRole, actor: Actor,
+           settings: LifecycleSettings, sealed: _Sealed) -> SealedPaperView:
+    """Write a rendered sealed paper (the caller holds the ledger lock and the paper)."""
     rec = SealedPaperRecord(
         paper_id=paper.id, exam_session_id=srec.id, role=role,
         state=SealState.SEALED if role is SealRole.MAIN else SealState.STANDBY,
-        wrapped_key=_wrap(master, paper_key, f"seal:{paper.code}:{srec.code}".encode()), key_id=key_id(master),
-        manifest=manifest, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(), sealed_by=actor.username,
+        wrapped_key=sealed.wrapped_key, key_id=sealed.key_id, manifest=sealed.manifest,
+        manifest_sha256=sealed.manifest_sha256, sealed_by=actor.username,
     )
-    for i, d in enumerate(docs):
-        nonce = secrets.token_bytes(12)
-        rec.documents.append(SealedDocumentRecord(
-            position=i, name=d.filename, kind=d.kind.value, nonce=nonce,
-            ciphertext=aead.encrypt(nonce, d.content, f"{paper.code}:{srec.code}:{d.filename}".encode()),
-            sha256=d.sha256, size=len(d.content)))
+    for i, (name, kind, nonce, ciphertext, sha256, size) in enumerate(sealed.documents):
+        rec.documents.append(SealedDocumentRecord(position=i, name=name, kind=kind, nonce=nonce,
+                                                  ciphertext=ciphertext, sha256=sha256, size=size))
     session.add(rec)
     paper.status = PaperStatus.SEALED
     session.flush()
@@ -332,8 +458,16 @@ def _seal_one(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, 
         _record_issue(session, paper=paper, srec=srec, actor=actor)
     ledger.append(session, actor=actor.username, action="paper.seal", object_type="paper", object_id=paper.code,
                   details={"exam_session": srec.code, "role": role.value, "manifest_sha256": rec.manifest_sha256,
-                           "documents": [[d["name"], d["sha256"]] for d in manifest["documents"]]})
+                           "documents": [[d["name"], d["sha256"]] for d in sealed.manifest["documents"]]})
     return _view(session, rec, settings)
+
+
+def _seal_one(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, role: SealRole, actor: Actor,
+              master: bytes, settings: LifecycleSettings, centre: str, answer_sheet: bool) -> SealedPaperView:
+    sealed = _render(session, paper=paper, srec=srec, role=role, actor=actor, master=master, centre=centre,
+                     answer_sheet=answer_sheet)
+    ledger.lock(session)
+    return _store(session, paper=paper, srec=srec, role=role, actor=actor, settings=settings, sealed=sealed)
 
 
 def _record_issue(session: Session, *, paper: PaperRecord, srec: ExamSessionRecord, actor: Actor) -> None:

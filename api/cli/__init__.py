@@ -40,6 +40,7 @@ COMMANDS = (
     "api.cli.bank:minimums",
     "api.cli.bank:ledger",
     "api.cli.serve:serve",
+    "api.cli.serve:worker",
     "api.cli.serve:users",
     "api.cli.lifecycle:lifecycle",
     "api.cli.export:export",

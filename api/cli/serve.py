@@ -1,4 +1,4 @@
-"""``itembank serve`` and ``itembank users ...``."""
+"""``itembank serve``, ``itembank worker`` and ``itembank users ...``."""
 
 from __future__ import annotations
 
@@ -13,29 +13,82 @@ from itembank.config import Settings
 @click.command()
 @click.option("--host", default=None, help="Default: ITEMBANK_HOST or 127.0.0.1.")
 @click.option("--port", type=int, default=None, help="Default: ITEMBANK_PORT or 8000.")
-@click.option("--workers", type=int, default=1, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (uvicorn workers), all serving the same port.")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True,
               help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable; "
                    "adds to ITEMBANK_TRUSTED_PROXIES). Without one, forwarded headers are ignored.")
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, workers: int,
           trusted_proxies: tuple[str, ...]) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs) on the configured database."""
+    """Run the HTTP API (OpenAPI docs at /docs) on the configured database.
+
+    Jobs (assembly runs, large imports, analyses, sealed-paper batches, the periodic sweeps)
+    need a worker: on SQLite one runs inside this command (one command is enough); on
+    PostgreSQL run ``itembank worker`` processes, on this machine or others (docs/DEPLOY.md),
+    or set ITEMBANK_LOCAL_WORKER=true."""
+    import json
+    import os
+    import subprocess
+
     import uvicorn
 
     from itembank.db import make_engine, upgrade
 
-    upgrade(make_engine(settings))
-    from api.app import create_app
-
+    engine = make_engine(settings)
+    upgrade(engine)
+    local = settings.local_worker if settings.local_worker is not None else engine.dialect.name == "sqlite"
+    engine.dispose()
+    host, port = host or settings.host, port or settings.port
     if trusted_proxies:
         settings = settings.model_copy(update={"trusted_proxies": [*settings.trusted_proxies, *trusted_proxies]})
-    app = create_app(settings)
     # forwarded headers are read by the app, from the configured proxies only
     # (ITEMBANK_TRUSTED_PROXIES, api.security.TrustedProxies): uvicorn's own trust of
     # 127.0.0.1 is switched off
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, workers=workers, log_level="info",
-                proxy_headers=False, forwarded_allow_ips="")
+    if workers == 1:
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
+                    proxy_headers=False, forwarded_allow_ips="")
+        return
+    # several server processes: each builds the app from the environment; the job worker runs
+    # beside them as one process of its own (not one per server process)
+    os.environ["ITEMBANK_DATABASE_URL"] = settings.database_url
+    os.environ["ITEMBANK_LOCAL_WORKER"] = "false"
+    if trusted_proxies:
+        os.environ["ITEMBANK_TRUSTED_PROXIES"] = json.dumps(settings.trusted_proxies)
+    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]) if local else None
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                    timeout_graceful_shutdown=5, proxy_headers=False, forwarded_allow_ips="")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@click.command()
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Jobs run at once (default: ITEMBANK_WORKER_CONCURRENCY or 2).")
+@click.pass_obj
+def worker(settings: Settings, concurrency: int | None) -> None:
+    """Run a job worker: assembly runs, imports, analyses, sealed-paper batches and the periodic
+    sweeps, from the queue in the database. Start as many as you like, on any machines that
+    reach the database; stop with SIGTERM or Ctrl-C (a running solve is killed and its run
+    queued again; nothing waits on a solver)."""
+    import asyncio
+
+    from api.worker import make_app, make_runtime, run_worker_async
+    from itembank.db import make_engine, upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    rt = make_runtime(settings)
+    asyncio.run(run_worker_async(make_app(settings), rt, concurrency=concurrency or settings.worker_concurrency))
 
 
 @click.group()

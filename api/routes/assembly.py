@@ -44,7 +44,7 @@ def _paper(session, code: str, actor: Actor, centre_name: str) -> svc.PaperView:
 
 
 def jobs(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.jobs
+    return request.app.state.jobs  # api.jobs: the queue (or inline in tests)
 
 
 @router.post("/banks/{bank_id}/assembly-runs", response_model=RunOut, status_code=202,
@@ -60,7 +60,7 @@ def start_run(bank_id: IdPath, body: RunIn, request: Request, session: SessionDe
         n_forms=body.n_forms, n_backups=body.n_backups, solver=body.solver, time_limit_s=body.time_limit_s,
         rel_gap=body.rel_gap, seed=body.seed, practice=body.practice, time_allowed_min=body.time_allowed_min))
     session.commit()
-    jobs(request).submit_assembly(run.id)
+    jobs(request).launch_assembly(run.id)
     return RunOut.of(run, with_report=False)
 
 
@@ -83,6 +83,19 @@ def get_run(run_id: IdPath, session: SessionDep, actor: ManagerDep) -> RunOut:
                       object_id=run.id, details={"papers": list(run.paper_codes), "via": "api"})
         session.commit()
     return RunOut.of(run)
+
+
+@router.post("/assembly-runs/{run_id}/cancel", response_model=RunOut, status_code=202,
+             summary="Cancel a queued or running assembly run")
+def cancel_run(run_id: IdPath, request: Request, session: SessionDep, actor: ManagerDep) -> RunOut:
+    """A queued run is cancelled at once; a running one within about a second (its solver
+    process is killed; no papers are kept). Poll ``GET /assembly-runs/{id}`` for the state
+    ``cancelled``. A run that has ended: 409."""
+    _run(session, run_id, actor)
+    run = svc.request_cancel(session, run_id=run_id, actor=actor.username)
+    session.commit()
+    jobs(request).cancel_assembly(run.id, run.queue_job_id)
+    return RunOut.of(run, with_report=False)
 
 
 @router.post("/assembly-runs/{run_id}/backups", response_model=RunOut, status_code=201,

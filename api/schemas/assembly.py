@@ -76,12 +76,34 @@ class BackupsIn(In):
     seed: int = Field(0, ge=0, le=2_147_483_647)
 
 
+class LiveProgressOut(BaseModel):
+    """Where the solve stands, updated while it runs (about twice a second)."""
+
+    stage: str = Field(description="Stable code of the stage (e.g. solving, finished, cancelled).")
+    stage_text: str = Field(description="The stage in words, in the reader's language.")
+    fraction: float | None = Field(None, description="0-1, the solver's own estimate.")
+    elapsed_s: float | None = None
+    incumbent: float | None = Field(None, description="Objective of the best papers found so far.")
+    bound: float | None = Field(None, description="The best proven bound.")
+    gap: float | None = Field(None, description="Relative gap between incumbent and bound.")
+    time_limit_s: float | None = None
+
+    @classmethod
+    def of(cls, live: dict[str, Any]) -> "LiveProgressOut | None":
+        if not live:
+            return None
+        from itembank.i18n import Message
+
+        return cls(stage=str(live.get("stage", "")), stage_text=str(Message.from_data(live.get("stage_text") or "")),
+                   **{k: live.get(k) for k in ("fraction", "elapsed_s", "incumbent", "bound", "gap", "time_limit_s")})
+
+
 class RunOut(BaseModel):
     id: int
     bank_id: int
     part: Part
     blueprint_id: int
-    state: str = Field(description="queued | running | finished | failed")
+    state: str = Field(description="queued | running | finished | failed | cancelled")
     outcome: str = Field(description="optimal | feasible | infeasible | time_limit, once finished")
     progress: float
     message: str
@@ -93,6 +115,8 @@ class RunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     report: dict[str, Any] | None = Field(None, description="Solver report, per-paper checks, diagnosis.")
+    live: LiveProgressOut | None = Field(None, description="Progress of the solve while it runs (and its end).")
+    cancel_requested: bool = False
 
     @classmethod
     def of(cls, r: RunView, *, with_report: bool = True) -> RunOut:
@@ -100,7 +124,8 @@ class RunOut(BaseModel):
                    outcome=r.outcome, progress=r.progress, message=r.message, params=r.params,
                    paper_codes=list(r.paper_codes), practice=r.practice, requested_by=r.requested_by,
                    requested_at=r.requested_at, started_at=r.started_at, finished_at=r.finished_at,
-                   report=r.report if with_report else None)
+                   report=r.report if with_report else None, live=LiveProgressOut.of(r.live),
+                   cancel_requested=r.cancel_requested)
 
 
 class PaperSummary(BaseModel):

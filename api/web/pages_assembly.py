@@ -1,12 +1,12 @@
 """Assembly for bank managers: blueprints (list, derive the standard one, edit into a new
-version), an assembly run started in the background (``api.jobs.JobRunner``) with its progress
-polled every second, and the result: papers side by side, blueprint vs achieved, the solver
-report and the information / characteristic curves (``exports.plot_curves``)."""
+version), an assembly run started as a job on the queue (``api.jobs``) with its live progress
+(stage, best objective, bound, gap, elapsed) polled every second and a 取消 button, and the
+result: papers side by side, blueprint vs achieved, the solver report and the information /
+characteristic curves (``exports.plot_curves``)."""
 
 from __future__ import annotations
 
 import re
-import threading
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 import assembly as asm
 from api.deps import SessionDep, check_scope
-from api.jobs import JobRunner
+from api.jobs import Jobs
 from api.web.common import page_router, scoped_bank
 from api.web.render import field_errors, render, zh_problem
 from api.web.session import FormDep, PageContext, page_role
@@ -24,20 +24,12 @@ from itembank import assembly_service as svc
 from itembank import ledger, occupations
 from itembank.domain import BankRef, ItemType, Part, Role
 from itembank.errors import BankNotReadyError, ValidationError
-from itembank.orm_assembly import RunState
 
 router = page_router()
 ManagerDep = Annotated[PageContext, page_role(Role.BANK_MANAGER)]
-_jobs_lock = threading.Lock()
-
-
-def job_runner(request: Request) -> JobRunner:
-    """The app's job runner (``app.state.jobs``), made on first use when the app has none."""
-    state = request.app.state
-    with _jobs_lock:
-        if getattr(state, "jobs", None) is None:
-            state.jobs = JobRunner(lambda: state.sessionmaker())
-    return state.jobs
+def job_runner(request: Request) -> Jobs:
+    """The app's jobs (``app.state.jobs``: the queue, opened when the app starts)."""
+    return request.app.state.jobs
 
 
 def _bank(session, ctx: PageContext, bank_id: int) -> BankRef:  # type: ignore[no-untyped-def]
@@ -290,7 +282,7 @@ def assemble(request: Request, bank_id: int, session: SessionDep, ctx: ManagerDe
             problems = list(e.errors)
         else:
             session.commit()
-            job_runner(request).submit_assembly(run.id)
+            job_runner(request).launch_assembly(run.id)
             return RedirectResponse(f"/ui/runs/{run.id}", status_code=303)
     return _assemble_page(request, session, bank, values, errors=field_errors(problems, known=RUN_FIELDS), status=422)
 
@@ -312,11 +304,32 @@ def run_page(request: Request, run_id: int, session: SessionDep, ctx: ManagerDep
                       object_id=run.id, details={"papers": list(run.paper_codes), "via": "web"})
     session.commit()
     return render(request, "run.html", {"bank": bank, "run": run, "papers": papers, "blueprint": blueprint,
-                                        "checks": _check_rows(run, papers), "done": _done(run)})
+                                        "checks": _check_rows(run, papers), "done": _done(run),
+                                        "live": live_view(run)})
 
 
 def _done(run: svc.RunView) -> bool:
-    return run.state in (RunState.FINISHED, RunState.FAILED)
+    return run.done
+
+
+@router.post("/ui/runs/{run_id}/cancel")
+def cancel_run(request: Request, run_id: int, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
+    """The 取消 button: stop a queued or running run (``assembly_service.request_cancel``)."""
+    _run_of(session, ctx, run_id)
+    run = svc.request_cancel(session, run_id=run_id, actor=ctx.user.username)
+    session.commit()
+    job_runner(request).cancel_assembly(run.id, run.queue_job_id)
+    return RedirectResponse(f"/ui/runs/{run_id}", status_code=303)
+
+
+def live_view(run: svc.RunView) -> dict[str, Any]:
+    """The run's live progress for the page: the stage in words (the reader's locale) and the
+    solver's figures."""
+    from itembank.i18n import Message
+
+    live = dict(run.live or {})
+    text = live.get("stage_text")
+    return {**live, "text": str(Message.from_data(text)) if text else ""}
 
 
 # Chinese for the check rows' labels (assembly.check); others are shown as the checker wrote them
@@ -375,7 +388,7 @@ def run_progress(request: Request, run_id: int, session: SessionDep, ctx: Manage
     """The progress fragment, polled every second; a finished run reloads the page."""
     _, run = _run_of(session, ctx, run_id)
     session.rollback()
-    response = render(request, "run_progress.html", {"run": run, "done": _done(run)})
+    response = render(request, "run_progress.html", {"run": run, "done": _done(run), "live": live_view(run)})
     if _done(run):
         response.headers["HX-Refresh"] = "true"
     return response

@@ -33,7 +33,7 @@ WORDS_ZH = {
     # acceptance batches, review decisions
     "open": "待签署", "rejected": "未通过验收", "approve": "通过", "request_changes": "要求修改",
     # assembly runs and papers
-    "queued": "排队中", "running": "组卷中", "finished": "已完成", "failed": "失败",
+    "queued": "排队中", "running": "组卷中", "finished": "已完成", "failed": "失败", "cancelled": "已取消",
     "optimal": "最优解", "feasible": "可行解", "infeasible": "无可行解", "time_limit": "达到时限",
     "assembled": "已组卷", "sealed": "已密封", "issued": "已启用", "leaked": "已泄密作废", "void": "已作废",
     "form": "正式卷", "backup": "备用卷",

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from api.jobs import JobRunner
+from api.jobs import InlineJobs
 from itembank import accounts
 from itembank.config import Settings
 from itembank.domain import SYSTEM_ACTOR, Level, Part, Role
@@ -80,7 +80,7 @@ def api(engine: Engine) -> Iterator[Api]:
     maker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
     app = create_app(Settings(database_url=str(engine.url)), engine=engine, lifecycle_settings=LIFECYCLE)
     app.state.sessionmaker = maker
-    app.state.jobs = JobRunner(maker, inline=True)  # one shared connection: no worker threads
+    app.state.jobs = InlineJobs(maker, lifecycle=LIFECYCLE)  # one shared connection: jobs run inline
     setup = maker()
     create_occupation(setup, code=OCC, name="电工", category="technical_skill")
     create_occupation(setup, code=OTHER_OCC, name="计算机程序设计员", category="knowledge_skill")

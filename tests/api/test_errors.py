@@ -76,20 +76,54 @@ def test_pages_say_where_they_are(api: Api) -> None:
     assert auditors["total"] == 3
 
 
-def test_requests_take_turns_and_a_long_wait_is_503(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import threading
+def _failing(calls: list[int], exc: Exception, *, times: int, then=None):  # type: ignore[no-untyped-def]
+    def page(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) <= times:
+            raise exc
+        return then(*args, **kwargs)
+    return page
 
-    from api import deps
 
-    lock = threading.Lock()
-    monkeypatch.setattr(api.client.app.state, "transaction_lock", lock)  # type: ignore[attr-defined]
-    monkeypatch.setattr(deps, "TURN_TIMEOUT_S", 0.05)
+def test_a_locked_database_is_503_with_retry_after_in_chinese(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's "database is locked" (its busy timeout ran out): 503, Retry-After, the reader's
+    language, never 500; not retried at once (it has waited already)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from api.routes import items as item_routes
+
     mgr = api.add_user("mgr", Role.BANK_MANAGER)
-    r = api.client.get(f"/banks/{api.bank_id}/items", headers=mgr)  # reads, writes the ledger, commits
-    assert r.status_code == 200 and not lock.locked()
-    r = api.client.get("/banks/99999", headers=mgr)  # fails: rolled back, the turn is given back
-    assert r.status_code == 404 and not lock.locked()
-    with lock:
-        r = api.client.get("/health")
-    assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["Retry-After"]
-    assert api.client.get("/health").status_code == 200
+    orig = sqlite3.OperationalError("database is locked")
+    orig.sqlite_errorcode = 5  # type: ignore[attr-defined]  # SQLITE_BUSY
+    calls: list[int] = []
+    monkeypatch.setattr(item_routes, "page_items", _failing(calls, OperationalError("SELECT", None, orig), times=99))
+    r = api.client.get(f"/banks/{api.bank_id}/items", headers=mgr)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy"
+    assert r.headers["Retry-After"] and "x-itembank-retry" not in r.headers
+    assert "数据库" in r.json()["error"]["message"] and len(calls) == 1
+    r = api.client.get(f"/banks/{api.bank_id}/items", headers={**mgr, "Accept-Language": "en"})
+    assert r.status_code == 503 and "busy" in r.json()["error"]["message"]
+
+
+def test_a_deadlock_is_retried_whole_then_503(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A PostgreSQL deadlock or serialization failure: the whole request runs again (a few
+    times); only when every attempt fails, 503 with Retry-After."""
+    from sqlalchemy.exc import OperationalError
+
+    from api.routes import items as item_routes
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    mgr = api.add_user("mgr", Role.BANK_MANAGER)
+    deadlock = OperationalError("UPDATE", None, Deadlock("deadlock detected"))
+    calls: list[int] = []
+    monkeypatch.setattr(item_routes, "page_items", _failing(calls, deadlock, times=2, then=item_routes.page_items))
+    r = api.client.get(f"/banks/{api.bank_id}/items", headers=mgr)
+    assert r.status_code == 200 and len(calls) == 3 and "x-itembank-retry" not in r.headers
+    calls.clear()
+    monkeypatch.setattr(item_routes, "page_items", _failing(calls, deadlock, times=99))
+    r = api.client.get(f"/banks/{api.bank_id}/items", headers=mgr)
+    assert r.status_code == 503 and r.headers["Retry-After"] and len(calls) == 4

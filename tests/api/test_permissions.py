@@ -182,6 +182,13 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", B + "/assembly-runs"): only(BM),
     ("GET", "/assembly-runs/{run_id}"): only(BM),
     ("POST", "/assembly-runs/{run_id}/backups"): only(BM),
+    ("POST", "/assembly-runs/{run_id}/cancel"): only(BM),
+    # jobs (issue 13)
+    ("POST", B + "/imports/items/jobs"): only(BM),
+    ("POST", "/analyses/jobs"): only(BM),
+    ("POST", "/sealed-paper-batches"): only(EO),
+    ("GET", "/jobs/{job_id}"): only(BM, EO),
+    ("POST", "/jobs/{job_id}/cancel"): only(BM, EO),
     ("GET", "/assembly-runs/{run_id}/report"): only(BM),
     ("GET", "/assembly-runs/{run_id}/curves"): only(BM),
     ("GET", B + "/papers"): only(BM),

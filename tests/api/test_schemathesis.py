@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from api.app import create_app
-from api.jobs import JobRunner
+from api.jobs import InlineJobs
 from itembank import accounts
 from itembank.config import Settings
 from itembank.domain import Level, Part, Role
@@ -52,7 +52,7 @@ def schema_app(engine: Engine) -> Iterator[tuple[FastAPI, dict[str, str], Callab
     app = APP
     app.state.engine = engine
     app.state.sessionmaker = maker
-    app.state.jobs = JobRunner(maker, inline=True)  # one shared connection: no worker threads
+    app.state.jobs = InlineJobs(maker)  # one shared connection: jobs run inline
     s = maker()
     create_occupation(s, code=OCC, name="电工", category="technical_skill")
     bank = create_bank(s, occupation_code=OCC, level=Level.L5)

@@ -98,7 +98,6 @@ def test_the_throttle_is_shared_by_server_processes(api: Api, engine) -> None:  
     api.add_user("writer1", Role.ITEM_WRITER)
     other = create_app(Settings(database_url=str(engine.url)), engine=engine)
     other.state.sessionmaker = api.client.app.state.sessionmaker
-    other.state.transaction_lock = api.client.app.state.transaction_lock
     one, two = _client(api, "192.0.2.30"), _client(api, "192.0.2.30", other)
     for client in (one, two, one):
         assert _login(client, "writer1", "Wrong-Password-77") == 401
@@ -121,7 +120,6 @@ def test_forwarded_headers_count_only_from_configured_proxies(api: Api, engine) 
     assert _failures(api, "writer1") == {"127.0.0.1"}
     behind = create_app(Settings(database_url=str(engine.url), trusted_proxies=["10.9.9.9"]), engine=engine)
     behind.state.sessionmaker = api.client.app.state.sessionmaker
-    behind.state.transaction_lock = api.client.app.state.transaction_lock
     assert _login(_client(api, "10.9.9.9", behind), "writer1", "Wrong-Password-77",
                   **{"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}) == 401
     assert _login(_client(api, "10.1.1.1", behind), "writer1", "Wrong-Password-77", **forwarded) == 401

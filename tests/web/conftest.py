@@ -109,6 +109,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _url_of(engine: Engine) -> str:
+    """The engine's URL with its PostgreSQL search path (the job worker connects on its own)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "postgresql":
+        return url
+    with engine.connect() as conn:
+        schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+
+
 @dataclass
 class Live:
     url: str
@@ -123,7 +133,7 @@ def live(fresh_engine: Engine, tmp_path: Path) -> Iterator[Live]:
     lifecycle = LifecycleSettings(seal_master_key=SecretStr(base64.b64encode(bytes(range(32))).decode()),
                                   seal_key_file=str(tmp_path / "unused.key"), institution="苏州信息职业技术学院",
                                   _env_file=None)
-    app = create_app(Settings(database_url=fresh_engine.url.render_as_string(hide_password=False)),
+    app = create_app(Settings(database_url=_url_of(fresh_engine), local_worker=True, worker_heartbeat_s=1.0),
                      engine=fresh_engine, lifecycle_settings=lifecycle)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -139,9 +149,7 @@ def live(fresh_engine: Engine, tmp_path: Path) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
-        jobs = getattr(app.state, "jobs", None)
-        if jobs is not None:
-            jobs.shutdown()
+
 
 
 @pytest.fixture(scope="session")
