@@ -10,23 +10,27 @@ i.e. the sum over all response patterns with total score r of prod_i eps_{i,x_i}
 normalising constant of the conditional likelihood of a pattern given its raw score
 (Andersen, 1972; Fischer, 1995, ch. 3; Masters, 1982, for the PCM).
 
-Algorithm (all booklets of a batch at once, ``rows`` = booklets, arrays (rows, R + 1)):
+Algorithm (the booklets of a batch at once; ``rows`` = booklets, arrays (rows, R + 1)):
 
-* forward summation: G_0 = 1, G_t = G_{t-1} * e_{i_t} (polynomial product with the item's
-  polynomial; the identity for booklets without the item). Each G_t is divided by its
-  largest entry (row-wise factor c_t), so nothing overflows for hundreds of items or many
-  categories; only ratios of ESFs enter the likelihood and its derivatives. This is the
-  summation algorithm, which is numerically stable (Verhelst, Glas & van der Sluis, 1984);
-  no ESF is ever obtained by subtraction.
-* adjoint (reverse) pass for the gradient of f = sum_r n_r log gamma_r:
-  A_u = n / G_u, A_{t-1}[s] = sum_h eps_h A_t[s + h] / c_t; then
-  d f / d eta_ih = sum_s A_t[s + h] G_{t-1}[s] eps_ih / c_t.
-* tangent (forward-mode) pass for the Hessian: T^(ih)_m = d G_m / d eta_ih, started at the
-  item's step and carried forward through the later items. At the end
-  T^(ih)_u[r] / G_u[r] = P(x_i = h | r), and for j after i
-  sum_r (n_r / gamma_r) d^2 gamma_r / d eta_ih d eta_jk = sum_s A_m[s + k] T^(ih)_{m-1}[s] eps_jk / c_m,
-  which gives the conditional information
-  I = sum_r n_r Cov(indicators | r) = H1 + H1' + diag(sum_r n_r P_ih|r) - sum_r n_r P P'.
+* forward summation in log space: log G_0 = [0, -inf, ...], G_t = G_{t-1} * e_{i_t} (the
+  polynomial product with the item's polynomial; the identity for booklets without the
+  item), each step a log-sum-exp over the item's categories. This is the summation
+  algorithm (Verhelst, Glas & van der Sluis, 1984); no ESF is ever obtained by subtraction,
+  and in log space nothing under- or overflows, however many items and categories (the
+  coefficients of a 200-item, 6-category test span more than e^1000).
+* everything else is expressed in bounded conditional probabilities,
+  W_t[h, r] = eps_h G_{t-1}[r - h] / G_t[r] = P(item t in category h | score r on items 1..t),
+  which sum to 1 over h:
+  - adjoint (reverse) pass for the gradient of f = sum_r n_r log gamma_r: with
+    Ã_t[r] = A_t[r] G_t[r] (expected persons with partial score r after item t),
+    Ã_u = n, Ã_{t-1}[s] = sum_h W_t[h, s + h] Ã_t[s + h], and
+    d f / d eta_th = sum_r Ã_t[r] W_t[h, r] (the expected count of category h);
+  - tangent pass for the Hessian: T̃^(th)_m = (d G_m / d eta_th) / G_m, started as W_t[h]
+    and carried forward, T̃_m[r] = sum_k W_m[k, r] T̃_{m-1}[r - k]; at the end
+    T̃^(ih)_u[r] = P(x_i = h | r), and for j after i
+    sum_r (n_r / gamma_r) d^2 gamma_r / d eta_ih d eta_jk = sum_r Ã_m[r] W_m[k, r] T̃_{m-1}[r - k],
+    which gives the conditional information
+    I = sum_r n_r Cov(indicators | r) = H1 + H1' + diag(sum_r n_r P_ih|r) - sum_r n_r P P'.
 
 Cost per batch: forward and adjoint O(u R K rows); the Hessian O(P u R K rows) with u the
 items of the batch, P their parameters, R the largest raw score and K the categories.
@@ -78,129 +82,142 @@ class Batch:
 
 
 class NumericalFailure(ArithmeticError):
-    """An ESF of an observed raw score under- or overflowed (parameters far apart)."""
+    """The ESF of an observed raw score is not a finite positive number."""
 
 
-def _forward(batch: Batch, eps: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
-    """Scaled prefix polynomials G (u + 1, rows, R + 1) and the factors c (u + 1, rows)."""
+def _log_forward(batch: Batch, etas: list[FloatArray]) -> FloatArray:
+    """log G_t for t = 0..u, shape (u + 1, rows, R + 1); -inf where a score is impossible."""
     rows, R1 = batch.counts.shape
     u = batch.items.size
-    G = np.empty((u + 1, rows, R1))
-    c = np.ones((u + 1, rows))
-    G[0] = 0.0
-    G[0][:, 0] = 1.0
-    maskf = batch.mask.astype(np.float64)
+    logG = np.full((u + 1, rows, R1), -np.inf)
+    logG[0][:, 0] = 0.0
+    full = batch.mask.all(axis=0)
     for t in range(u):
-        prev = G[t]
-        cur = G[t + 1]
+        prev = logG[t]
+        cur = logG[t + 1]
+        if full[t]:
+            cur[:] = prev
+            for h, eta in enumerate(etas[t], start=1):
+                np.logaddexp(cur[:, h:], prev[:, :-h] + eta, out=cur[:, h:])
+            continue
         cur[:] = prev
-        m = maskf[:, t]
-        e = eps[t]
-        for h in range(1, e.size + 1):
-            cur[:, h:] += (e[h - 1] * m)[:, None] * prev[:, :-h]
-        top = cur.max(axis=1)
-        top = np.where(top > 0, top, 1.0)
-        cur /= top[:, None]
-        c[t + 1] = top
-    return G, c
+        m = batch.mask[:, t]
+        if m.any():
+            sub = prev[m]
+            acc = sub.copy()
+            for h, eta in enumerate(etas[t], start=1):
+                np.logaddexp(acc[:, h:], sub[:, :-h] + eta, out=acc[:, h:])
+            cur[m] = acc
+    return logG
 
 
-def log_normaliser(batch: Batch, eps: list[FloatArray]) -> float:
-    """f = sum_b sum_r n_br log gamma_br (the conditional likelihood's normalising part)."""
-    G, c = _forward(batch, eps)
-    return _f_value(batch, G, c)
+def _weights(batch: Batch, etas: list[FloatArray], logG: FloatArray) -> list[FloatArray]:
+    """W_t (rows, K_t, R + 1) for each item step t: P(category h | partial score r); rows
+    without the item get the identity (category 0 with probability 1)."""
+    rows, R1 = batch.counts.shape
+    out = []
+    mask = batch.mask
+    with np.errstate(invalid="ignore", over="ignore"):
+        for t, eta in enumerate(etas):
+            K = eta.size + 1
+            cur = logG[t + 1]
+            prev = logG[t]
+            ok = np.isfinite(cur)
+            safe = np.where(ok, cur, 0.0)
+            W = np.zeros((rows, K, R1))
+            W[:, 0, :] = np.where(ok, np.exp(np.minimum(prev - safe, 0.0)), 0.0)
+            for h in range(1, K):
+                W[:, h, h:] = np.where(ok[:, h:], np.exp(np.minimum(prev[:, :-h] + eta[h - 1] - safe[:, h:], 0.0)), 0.0)
+            m = mask[:, t]
+            if not m.all():
+                W[~m] = 0.0
+                W[~m, 0, :] = 1.0
+            out.append(W)
+    return out
 
 
-def _f_value(batch: Batch, G: FloatArray, c: FloatArray) -> float:
+def _f_value(batch: Batch, logG: FloatArray) -> float:
     n = batch.counts
     obs = n > 0
-    g = G[-1]
-    if np.any(g[obs] <= 0) or not np.all(np.isfinite(g[obs])):
-        raise NumericalFailure("an elementary symmetric function of an observed score vanished")
-    log_scale = np.log(c).sum(axis=0)  # (rows,)
-    logg = np.where(obs, np.log(np.where(obs, g, 1.0)), 0.0)
-    return float(np.sum(n * logg) + np.sum(n.sum(axis=1) * log_scale))
+    last = logG[-1]
+    if not np.all(np.isfinite(last[obs])):
+        raise NumericalFailure("an elementary symmetric function of an observed score is not finite")
+    return float(np.sum(np.where(obs, n * np.where(obs, last, 0.0), 0.0)))
 
 
-def gradient(batch: Batch, eps: list[FloatArray]) -> tuple[float, FloatArray]:
-    """f and d f / d eta for the batch's parameters, shape (P,)."""
-    G, c = _forward(batch, eps)
-    f = _f_value(batch, G, c)
+def log_normaliser(batch: Batch, etas: list[FloatArray]) -> float:
+    """f = sum_b sum_r n_br log gamma_br (the conditional likelihood's normalising part)."""
+    return _f_value(batch, _log_forward(batch, etas))
+
+
+def _adjoints(batch: Batch, W: list[FloatArray]) -> list[FloatArray]:
+    """Ã_t for t = 1..u (index t), each (rows, R + 1)."""
     u = batch.items.size
-    n = batch.counts
-    A = np.where(n > 0, n / np.where(n > 0, G[-1], 1.0), 0.0)
+    A: list[FloatArray] = [np.zeros(0)] * (u + 1)
+    cur = batch.counts.astype(np.float64)
+    A[u] = cur
+    for t in range(u - 1, 0, -1):
+        Wt = W[t]
+        new = Wt[:, 0, :] * cur
+        for h in range(1, Wt.shape[1]):
+            new[:, :-h] += Wt[:, h, h:] * cur[:, h:]
+        cur = new
+        A[t] = cur
+    return A
+
+
+def gradient(batch: Batch, etas: list[FloatArray]) -> tuple[float, FloatArray]:
+    """f and d f / d eta for the batch's parameters, shape (P,)."""
+    logG = _log_forward(batch, etas)
+    f = _f_value(batch, logG)
+    W = _weights(batch, etas, logG)
+    A = _adjoints(batch, W)
     grad = np.zeros(batch.n_params)
-    maskf = batch.mask.astype(np.float64)
-    for t in range(u - 1, -1, -1):
-        e = eps[t]
-        m = maskf[:, t]
-        prev = G[t]
+    for t in range(batch.items.size):
+        Wt = W[t]
         off = batch.param_offsets[t]
-        inv_c = 1.0 / c[t + 1]
-        for h in range(1, e.size + 1):
-            grad[off + h - 1] = e[h - 1] * np.sum(m * inv_c * np.einsum("bs,bs->b", A[:, h:], prev[:, :-h]))
-        new = A.copy()
-        for h in range(1, e.size + 1):
-            new[:, :-h] += (e[h - 1] * m)[:, None] * A[:, h:]
-        A = new * inv_c[:, None]
+        for h in range(1, Wt.shape[1]):
+            grad[off + h - 1] = np.sum(A[t + 1] * Wt[:, h, :])
     return f, grad
 
 
-def hessian(batch: Batch, eps: list[FloatArray]) -> tuple[float, FloatArray, FloatArray]:
+def hessian(batch: Batch, etas: list[FloatArray]) -> tuple[float, FloatArray, FloatArray]:
     """f, its gradient (P,) and its Hessian (P, P) in eta (the conditional information).
 
-    Raises NumericalFailure when an ESF of an observed score is 0 or not finite.
+    Raises NumericalFailure when an ESF of an observed score is not finite.
     """
-    G, c = _forward(batch, eps)
-    f = _f_value(batch, G, c)
+    logG = _log_forward(batch, etas)
+    f = _f_value(batch, logG)
+    W = _weights(batch, etas, logG)
+    A = _adjoints(batch, W)
     u = batch.items.size
     rows, R1 = batch.counts.shape
     n = batch.counts
     P = batch.n_params
     offsets = batch.param_offsets
-    maskf = batch.mask.astype(np.float64)
-
-    # adjoints A_t for t = u..1 (A_list[t]), kept for the cross terms
-    A_list: list[FloatArray | None] = [None] * (u + 1)
-    A = np.where(n > 0, n / np.where(n > 0, G[-1], 1.0), 0.0)
-    A_list[u] = A
-    for t in range(u - 1, 0, -1):
-        e = eps[t]
-        m = maskf[:, t]
-        new = A.copy()
-        for h in range(1, e.size + 1):
-            new[:, :-h] += (e[h - 1] * m)[:, None] * A[:, h:]
-        A = new / c[t + 1][:, None]
-        A_list[t] = A
-
     H1 = np.zeros((P, P))
-    T = np.zeros((rows, P, R1))  # tangents of the parameters started so far
+    T = np.zeros((rows, P, R1))  # normalised tangents of the parameters started so far
     for t in range(u):
-        e = eps[t]
-        m = maskf[:, t]
-        inv_c = 1.0 / c[t + 1]
-        off, end = int(offsets[t]), int(offsets[t + 1])
-        At = A_list[t + 1]
-        assert At is not None
+        Wt = W[t]
+        K = Wt.shape[1]
+        At = A[t + 1]
+        off = int(offsets[t])
         if off > 0:
+            prev = T[:, :off, :]
             # cross second derivatives of every earlier parameter with this item's parameters
-            for h in range(1, e.size + 1):
-                w = (m * inv_c * e[h - 1])[:, None] * At[:, h:]  # (rows, R1 - h)
-                H1[:off, off + h - 1] = np.einsum("bs,bps->p", w, T[:, :off, : R1 - h])
+            for k in range(1, K):
+                w = At[:, k:] * Wt[:, k, k:]  # (rows, R1 - k)
+                H1[:off, off + k - 1] = np.einsum("bs,bps->p", w, prev[:, :, : R1 - k])
             # carry the earlier tangents through this item
-            cur = T[:, :off, :].copy()
-            for h in range(1, e.size + 1):
-                cur[:, :, h:] += (e[h - 1] * m)[:, None, None] * T[:, :off, :-h]
-            T[:, :off, :] = cur * inv_c[:, None, None]
-        prev = G[t]
-        for h in range(1, e.size + 1):
-            T[:, off + h - 1, h:] = (e[h - 1] * m * inv_c)[:, None] * prev[:, :-h]
-        del end
-    g_last = np.where(n > 0, G[-1], 1.0)
-    Pi = T / g_last[:, None, :]  # (rows, P, R1): P(x_i = h | r)
-    nPi = Pi * n[:, None, :]
+            cur = prev * Wt[:, None, 0, :]
+            for k in range(1, K):
+                cur[:, :, k:] += Wt[:, None, k, k:] * prev[:, :, :-k]
+            T[:, :off, :] = cur
+        for h in range(1, K):
+            T[:, off + h - 1, :] = Wt[:, h, :]
+    nPi = T * n[:, None, :]  # T is now P(x_i = h | r)
     grad = nPi.sum(axis=(0, 2))
     H = H1 + H1.T
     H[np.diag_indices(P)] += grad
-    H -= np.einsum("bpr,bqr->pq", nPi, Pi)
+    H -= np.einsum("bpr,bqr->pq", nPi, T)
     return f, grad, H

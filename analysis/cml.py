@@ -50,7 +50,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from analysis import _esf
+from analysis import _esf, _linalg
 from analysis.covariance import ParameterCovariance, block_matrix
 from analysis.errors import InvalidInputError
 from analysis.messages import Message
@@ -216,23 +216,26 @@ def _make_batches(booklet_items: list[IntArray], booklet_counts: list[FloatArray
 # Likelihood in the thresholds
 
 
-def _eps(design: Design, tau: FloatArray, items: IntArray) -> list[FloatArray]:
-    return [np.exp(-np.cumsum(tau[design.offsets[j]: design.offsets[j + 1]])) for j in items.tolist()]
+def _etas(design: Design, tau: FloatArray, items: IntArray) -> list[FloatArray]:
+    """Category parameters eta_ih = -sum_{k<=h} tau_ik of the given items."""
+    eta = _eta(design, tau)
+    off = design.offsets
+    return [eta[off[j]: off[j + 1]] for j in items.tolist()]
 
 
 def _eta(design: Design, tau: FloatArray) -> FloatArray:
-    eta = np.empty_like(tau)
-    for j in range(design.n_steps.size):
-        a, b = design.offsets[j], design.offsets[j + 1]
-        eta[a:b] = -np.cumsum(tau[a:b])
-    return eta
+    """eta_ih = -sum_{k<=h} tau_ik for every item, flat (P,)."""
+    c = np.cumsum(tau)
+    starts = np.repeat(design.offsets[:-1], design.n_steps)
+    before = np.concatenate([[0.0], c])[starts]
+    return -(c - before)
 
 
 def conditional_log_likelihood(design: Design, tau: FloatArray) -> float:
     """sum_ih s_ih eta_ih - sum_b sum_r n_br log gamma_br; raises _esf.NumericalFailure."""
     total = float(design.stats @ _eta(design, tau))
     for batch in design.batches:
-        total -= _esf.log_normaliser(batch, _eps(design, tau, batch.items))
+        total -= _esf.log_normaliser(batch, _etas(design, tau, batch.items))
     return total
 
 
@@ -259,7 +262,7 @@ def _score_and_information(design: Design, tau: FloatArray, J: sp.csr_array
     expected = np.zeros(P)
     H = np.zeros((P, P))
     for batch in design.batches:
-        f, g, Hb = _esf.hessian(batch, _eps(design, tau, batch.items))
+        f, g, Hb = _esf.hessian(batch, _etas(design, tau, batch.items))
         loglik -= f
         idx = np.concatenate([np.arange(design.offsets[j], design.offsets[j + 1]) for j in batch.items.tolist()])
         expected[idx] += g
@@ -286,11 +289,18 @@ def separation_groups(data: ResponseData, design: Design) -> list[tuple[list[int
     scores = data.scores[rows]
     top = data.n_categories[items] - 1
     n_p, n_i = data.n_persons, data.n_items
-    pos = sp.csr_array((np.ones(int(np.sum(scores > 0))), (persons[scores > 0], items[scores > 0])),
-                       shape=(n_p, n_i))
-    below = sp.csr_array((np.ones(int(np.sum(scores < top))), (persons[scores < top], items[scores < top])),
-                         shape=(n_p, n_i))
-    edges = (pos.T @ below).tocsr()
+    if n_p * n_i <= 4_000_000:  # small enough for a dense product (much faster than sparse)
+        pos_d = np.zeros((n_p, n_i))
+        below_d = np.zeros((n_p, n_i))
+        pos_d[persons[scores > 0], items[scores > 0]] = 1.0
+        below_d[persons[scores < top], items[scores < top]] = 1.0
+        edges = sp.csr_array(_linalg.crossprod(pos_d, below_d) > 0.5).astype(np.float64)
+    else:
+        pos = sp.csr_array((np.ones(int(np.sum(scores > 0))), (persons[scores > 0], items[scores > 0])),
+                           shape=(n_p, n_i))
+        below = sp.csr_array((np.ones(int(np.sum(scores < top))), (persons[scores < top], items[scores < top])),
+                             shape=(n_p, n_i))
+        edges = (pos.T @ below).tocsr()
     edges.setdiag(0)
     edges.eliminate_zeros()
     answered = sp.csr_array((np.ones(rows.size), (persons, items)), shape=(n_p, n_i))
