@@ -14,6 +14,7 @@ from itembank import analysis_service as ana
 from itembank import occupations
 from itembank.domain import Actor, Part, Role
 from itembank.errors import ValidationError
+from itembank.i18n import Message
 
 router = APIRouter(tags=["analyses"])
 ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
@@ -36,6 +37,8 @@ def _plain(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, float) and obj != obj:  # NaN is not JSON
         return None
+    if isinstance(obj, Message):  # stored reasons and notes: in the reader's language
+        return str(obj)
     return obj
 
 
@@ -47,7 +50,8 @@ def analyse(body: AnalysisIn, session: SessionDep, actor: ManagerDep) -> dict[st
     if (body.session_code is None) == (body.paper_codes is None):
         raise ValidationError("give session_code or paper_codes", field="session_code")
     report = ana.analyse_session(session, session_code=body.session_code, paper_codes=body.paper_codes,
-                                 model=body.model, polytomous_model=body.polytomous_model, D=body.D,
+                                 model=body.model, polytomous_model=body.polytomous_model,
+                                 method=body.method, D=body.D,
                                  anchor=body.anchor, actor=actor.username, note=body.note)
     bank = occupations.get_bank_by_id(session, report.calibration.bank_id)
     check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)
