@@ -66,7 +66,6 @@ IntArray = npt.NDArray[np.int64]
 
 MAX_DENSE_BLOCK = 4000  # largest block of the information matrix inverted densely
 _TINY = 1e-300
-_GRAM_ROWS = 256  # candidates per Gram product chunk (memory)
 
 
 @dataclass
@@ -347,14 +346,12 @@ def _second_moments_booklet(items, X, post, w, gindex, score_table, offsets, n_c
     for k in range(1, k_max):
         has = np.flatnonzero(ncat > k)
         Z[:, col_off[has] + k - 1] = (X[:, has] == k)
-    # Gram products C_q for all q at once: (D_b, Q, D_b)
-    gram = np.zeros((D_b * Q, D_b))
+    # Gram products C_q = Z' diag(w post_q) Z, one per node: (D_b, Q, D_b). Per node the product
+    # is skinny (many candidates, few columns), the shape _linalg keeps on one BLAS thread.
+    gram = np.empty((D_b, Q, D_b))
     wpost = post * w[:, None]
-    for a0 in range(0, Z.shape[0], _GRAM_ROWS):
-        a1 = min(a0 + _GRAM_ROWS, Z.shape[0])
-        ZP = (Z[a0:a1, :, None] * wpost[a0:a1, None, :]).reshape(a1 - a0, D_b * Q)
-        gram += _linalg.crossprod(ZP, Z[a0:a1])
-    gram = gram.reshape(D_b, Q, D_b)
+    for q in range(Q):
+        gram[:, q, :] = _linalg.crossprod(Z * wpost[:, q : q + 1], Z)
     # row of C for (item i, category a): a = 0 -> the constant column
     row_of = np.full((n_b, k_max), D_b, dtype=np.int64)  # D_b: a zero row
     row_of[:, 0] = 0

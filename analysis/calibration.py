@@ -54,7 +54,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -63,7 +63,7 @@ from scipy.special import expit, logit
 from analysis import _information
 from analysis import _kernels as K
 from analysis._estep import EStep
-from analysis.cml import CML_MODELS, fit_cml, separation_groups, build_design
+from analysis.cml import CML_MODELS, fit_cml, informative_persons, separation_groups
 from analysis.ctt import item_rest_correlations
 from analysis.errors import InsufficientDataError, InvalidInputError
 from analysis.messages import Message
@@ -499,7 +499,6 @@ def calibrate(
 
     # -- identification after the fact: estimates running off, a flat or saddle maximum ------
     problems = []
-    slopes = np.concatenate([g.alpha[g.free[:, 0]] for g in state.groups]) if state.groups else np.zeros(0)
     runaway = [int(j) for g in state.groups for j, a_w in zip(g.items, g.alpha) if abs(a_w) > _MAX_SLOPE]
     if runaway:
         problems.append(Message(
@@ -509,7 +508,6 @@ def calibrate(
         problems.append(Message(
             "the estimated ability SD ({sd:.3g}) ran outside [{lo}, {hi}]: the data do not identify the "
             "spread of the candidates", sd=sd, lo=_MIN_SD, hi=_MAX_SD))
-    del slopes
     errors = None
     covariance = None
     se_method = "none"
@@ -631,7 +629,7 @@ def _identification_problems(data: ResponseData, models: tuple[str, ...], fixed_
             "patterns: the parameters are not identified (too few candidates or items for this model)",
             n_free=n_free, n_patterns=n_patterns))
         return problems
-    for S, rest in separation_groups(data, build_design(data)):
+    for S, rest in separation_groups(data, informative_persons(data)):
         problems.append(Message(
             "the answers separate the items: every candidate who scored on any of item(s) {others} had full "
             "marks on item(s) {items} (a Guttman pattern); the likelihood has no finite maximum. Collect "
@@ -656,8 +654,6 @@ def _unidentified(data, state, models, D, grid, fixed_map, fixed_params, priors,
 def _with_miskeys(result: CalibrationResult, data: ResponseData) -> CalibrationResult:
     """Suspected miskeys: a negative estimated slope, or (any model) a negative item-rest
     correlation, reported with the classical statistic beside it."""
-    from dataclasses import replace
-
     r = item_rest_correlations(data)
     a = result.params.a
     fixed = set(result.fixed_items.tolist())

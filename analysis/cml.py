@@ -123,10 +123,8 @@ def build_design(data: ResponseData) -> Design:
     offsets = np.zeros(data.n_items + 1, dtype=np.int64)
     np.cumsum(n_steps, out=offsets[1:])
     raw = data.raw_scores()
-    top = np.bincount(data.person_indices, weights=n_steps[data.item_indices].astype(np.float64),
-                      minlength=data.n_persons)
     has = data.responses_per_person() > 0
-    used = has & (raw > 0) & (raw < top)
+    used = informative_persons(data)
     n_extreme = int(np.sum(has & ~used))
 
     rows = np.flatnonzero(used[data.person_indices])
@@ -276,14 +274,23 @@ def _score_and_information(design: Design, tau: FloatArray, J: sp.csr_array
 # Identification checks
 
 
-def separation_groups(data: ResponseData, design: Design) -> list[tuple[list[int], list[int]]]:
+def informative_persons(data: ResponseData) -> npt.NDArray[np.bool_]:
+    """Persons with a raw score strictly between the lowest and the highest possible on the
+    items they answered (the others carry no conditional information), shape (n_persons,)."""
+    n_steps = (data.n_categories - 1).astype(np.float64)
+    raw = data.raw_scores()
+    top = np.bincount(data.person_indices, weights=n_steps[data.item_indices], minlength=data.n_persons)
+    return (data.responses_per_person() > 0) & (raw > 0) & (raw < top)
+
+
+def separation_groups(data: ResponseData, used: npt.NDArray[np.bool_]) -> list[tuple[list[int], list[int]]]:
     """Groups of items whose responses separate (Fischer, 1981): for a strongly connected
     component S of the graph with an edge i -> j when a candidate scored on i and was below
     the top on j, which no edge enters from the other items of its connected group, returns
     (S, the other items): every candidate who scored on any other item had full marks on S.
 
     Empty when the CML estimates exist (as far as this condition goes)."""
-    rows = np.flatnonzero(design.used[data.person_indices])
+    rows = np.flatnonzero(used[data.person_indices])
     persons = data.person_indices[rows]
     items = data.item_indices[rows]
     scores = data.scores[rows]
@@ -412,7 +419,7 @@ def fit_cml(
                 "scored {category} on it; its threshold cannot be estimated (collapse categories or "
                 "collect more responses)", item=int(j), category=int(np.flatnonzero(cc <= 0)[0])))
             not_identified = True
-    for S, rest in separation_groups(responses, design):
+    for S, rest in separation_groups(responses, design.used):
         problems.append(Message(
             "conditional (CML) estimates do not exist: every candidate who scored on any of item(s) {others} "
             "had full marks on item(s) {items} (a Guttman pattern); the difficulties move apart without "
