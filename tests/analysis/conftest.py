@@ -46,6 +46,15 @@ LSAT_PATTERNS = np.array(
 )
 
 
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pure core's messages render as their English msgids here, even when another test in
+    the same worker installed the catalog's renderer (itembank.i18n, Chinese by default)."""
+    from analysis import messages
+
+    monkeypatch.setattr(messages, "_renderer", messages._default_renderer)
+
+
 @pytest.fixture(scope="session")
 def lsat() -> ResponseData:
     return ResponseData.from_patterns(LSAT_PATTERNS[:, :5], LSAT_PATTERNS[:, 5])
