@@ -32,6 +32,10 @@ or a handful of candidates fail this check and are reported as ``not_identified`
 design whose items fall into groups that share no candidates (their scales cannot be
 compared without a population assumption; use MML then).
 
+Person parameters from CML item parameters: ``analysis.score_persons(responses, result.params,
+method="ml" | "wle")`` (ML as eRm's ``person.parameter``; Warm's WLE, finite for extreme
+scores); item fit and Andersen's LR test: :mod:`analysis.fit`.
+
 References: Andersen, E. B. (1972), J. Royal Statistical Society B 34, 42-54. Fischer, G. H.
 (1981), Psychometrika 46, 59-77. Fischer, G. H. (1995), in Fischer & Molenaar (eds.), Rasch
 Models, ch. 3. Masters, G. N. (1982), Psychometrika 47, 149-174. Verhelst, N. D., Glas,
