@@ -11,24 +11,43 @@ parameters   ItemParameters: a/b/c + thresholds + D for rasch/1pl/2pl/3pl/grm/gp
 information  probabilities, item/test information, expected scores (3PL kernels + any model)
 polytomous   GRM / GPCM kernels on plain arrays
 quadrature   Quadrature rules for the latent distribution
-calibration  calibrate(): MML-EM item calibration, fixed-parameter calibration, SEs
-scoring      score_persons() (EAP/MAP/ML), summed_score_table(), invert_tcc()
+calibration  calibrate(): MML-EM item calibration (observed-information SEs), fixed-parameter
+             calibration, identification checks; method="cml" dispatches to cml
+cml          conditional ML for the Rasch model and the PCM (elementary symmetric functions)
+results      CalibrationResult, ParameterErrors, Priors, statuses
+covariance   ParameterCovariance: the covariance matrix of the estimates, a/b/c scale
+fit          item_fit() (infit/outfit, mean-square and t), andersen_lr_test()
+scoring      score_persons() (EAP/MAP/ML/WLE), summed_score_table(), invert_tcc()
 linking      link_scales() (mean/mean, mean/sigma, Stocking-Lord, Haebara), transforms
 equating     linear, equipercentile (log-linear presmoothing), IRT true-score equating
 dif          mantel_haenszel_dif() with ETS A/B/C classes
-ctt          analyse_form(), cronbach_alpha(), analyse_distractors(), CttThresholds
+ctt          analyse_form(), reliability() (alpha, standardised alpha, lambda-6 as psych::alpha),
+             cronbach_alpha(), item_rest_correlations(), analyse_distractors(), CttThresholds
 errors       AnalysisError and subclasses
 """
 
-from analysis.calibration import CalibrationResult, ParameterErrors, Priors, calibrate
+from analysis.calibration import calibrate
+from analysis.covariance import ParameterCovariance
 from analysis.ctt import (
     CttThresholds,
     DistractorAnalysis,
     FormStatistics,
     ItemStatistics,
+    Reliability,
     analyse_distractors,
     analyse_form,
     cronbach_alpha,
+    item_rest_correlations,
+    reliability,
+)
+from analysis.fit import ItemFit, LikelihoodRatioTest, andersen_lr_test, item_fit, median_split
+from analysis.results import (
+    STATUS_CONVERGED,
+    STATUS_NOT_CONVERGED,
+    STATUS_NOT_IDENTIFIED,
+    CalibrationResult,
+    ParameterErrors,
+    Priors,
 )
 from analysis.dif import DifResult, classify_ets, mantel_haenszel_dif
 from analysis.equating import (
@@ -70,6 +89,18 @@ from analysis.scoring import (
 
 __all__ = [
     "MODELS",
+    "STATUS_CONVERGED",
+    "STATUS_NOT_CONVERGED",
+    "STATUS_NOT_IDENTIFIED",
+    "ItemFit",
+    "LikelihoodRatioTest",
+    "ParameterCovariance",
+    "Reliability",
+    "andersen_lr_test",
+    "item_fit",
+    "item_rest_correlations",
+    "median_split",
+    "reliability",
     "AnalysisError",
     "CalibrationResult",
     "CttThresholds",

@@ -84,6 +84,47 @@ def probabilities_dtheta(
     raise ValueError(f"unknown family {family!r}")
 
 
+def probabilities_d2theta(
+    family: str, x: FloatArray, alpha: FloatArray, d: FloatArray, c: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Category probabilities and their first and second derivatives in x, each S + (K,).
+
+    Dichotomous: P1' = (1 - c) alpha s (1 - s), P1'' = (1 - c) alpha^2 s (1 - s)(1 - 2 s).
+    Graded: the same for each boundary curve P*(k), differenced. Partial credit:
+    P_k' = alpha P_k (k - m), P_k'' = alpha^2 P_k ((k - m)^2 - v), m and v the mean and variance
+    of the category index (Muraki, 1992).
+    """
+    if family == DICHOTOMOUS:
+        s = expit(alpha * x + d[..., 0])
+        scale = 1.0 if c is None else 1.0 - c
+        p1 = s if c is None else c + scale * s
+        g = scale * s * (1.0 - s)
+        d1 = g * alpha
+        d2 = g * (1.0 - 2.0 * s) * alpha**2
+        return (np.stack([1.0 - p1, p1], axis=-1), np.stack([-d1, d1], axis=-1),
+                np.stack([-d2, d2], axis=-1))
+    if family == GRADED:
+        s = expit((alpha * x)[..., None] + d)
+        ones = np.ones(s.shape[:-1] + (1,))
+        zeros = np.zeros_like(ones)
+        a = alpha[..., None]
+        w1 = s * (1.0 - s) * a
+        w2 = s * (1.0 - s) * (1.0 - 2.0 * s) * a * a
+        cum = np.concatenate([ones, s, zeros], axis=-1)
+        c1 = np.concatenate([zeros, w1, zeros], axis=-1)
+        c2 = np.concatenate([zeros, w2, zeros], axis=-1)
+        return cum[..., :-1] - cum[..., 1:], c1[..., :-1] - c1[..., 1:], c2[..., :-1] - c2[..., 1:]
+    if family == PARTIAL_CREDIT:
+        p = softmax(_gpcm_numerators(x, alpha, d), axis=-1)
+        k = np.arange(p.shape[-1], dtype=np.float64)
+        m = p @ k
+        dev = k - m[..., None]
+        v = np.sum(p * dev * dev, axis=-1)
+        a = alpha[..., None]
+        return p, a * p * dev, a * a * p * (dev * dev - v[..., None])
+    raise ValueError(f"unknown family {family!r}")
+
+
 def probabilities_jacobian(
     family: str,
     x: FloatArray,

@@ -6,8 +6,8 @@ Parameterisation (stored in every result beside the numbers, see docs/ARCHITECTU
   1.702 approximates the normal ogive).
 * ``"2pl"``: P = 1 / (1 + exp(-D a (theta - b))); ``"3pl"`` adds the lower asymptote c:
   P = c + (1 - c) / (1 + exp(-D a (theta - b))) (Birnbaum, 1968).
-* ``"rasch"``: 2PL with one slope common to all Rasch items (estimated; latent N(0, 1)).
-  ``"1pl"``: 2PL with a = 1 fixed (latent N(0, 1)).
+* ``"rasch"`` and ``"1pl"``: 2PL with a = 1 fixed (Rasch, 1960); the scale is the logit (times
+  1/D): MML estimates the population SD, CML needs no population (see analysis/calibration.py).
 * ``"grm"`` (Samejima, 1969): K ordered categories 0..K-1, boundaries b_1 < ... < b_{K-1},
   P(X >= k) = 1 / (1 + exp(-D a (theta - b_k))).
 * ``"gpcm"`` (Muraki, 1992): step difficulties b_1..b_{K-1},
@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from analysis import _kernels as K
 from analysis.errors import InvalidInputError
+from analysis.messages import Message
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -35,7 +36,7 @@ IntArray = npt.NDArray[np.int64]
 MODELS: tuple[str, ...] = ("rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm")
 DICHOTOMOUS_MODELS = frozenset({"rasch", "1pl", "2pl", "3pl"})
 POLYTOMOUS_MODELS = frozenset({"grm", "gpcm", "pcm"})
-FIXED_SLOPE_MODELS = frozenset({"1pl", "pcm"})
+FIXED_SLOPE_MODELS = frozenset({"rasch", "1pl", "pcm"})
 
 FAMILY_OF_MODEL = {
     "rasch": K.DICHOTOMOUS,
@@ -106,16 +107,24 @@ class ItemParameters:
             k = int(np.sum(~np.isnan(row)))
             if np.any(np.isnan(row[:k])) or k == 0:
                 raise InvalidInputError(f"item {j}: thresholds must be a NaN-padded prefix")
-            if not (np.isfinite(a[j]) and a[j] > 0):
-                raise InvalidInputError(f"item {j}: discrimination a must be > 0, got {a[j]}")
+            if not np.all(np.isfinite(row[:k])):
+                raise InvalidInputError(Message(
+                    "item {item}: thresholds must be finite numbers, got {values}", item=int(j),
+                    values=[float(x) for x in row[:k]]))
+            if not (np.isfinite(a[j]) and a[j] != 0):
+                raise InvalidInputError(Message(
+                    "item {item}: the discrimination a must be a finite non-zero number, got {a}",
+                    item=int(j), a=float(a[j])))
             if not (0.0 <= c[j] < 1.0):
                 raise InvalidInputError(f"item {j}: c must be in [0, 1), got {c[j]}")
             if models[j] != "3pl" and c[j] != 0.0:
                 raise InvalidInputError(f"item {j}: c must be 0 for model {models[j]}")
             if models[j] in DICHOTOMOUS_MODELS and k != 1:
                 raise InvalidInputError(f"item {j}: a {models[j]} item has exactly one threshold")
-            if models[j] == "grm" and np.any(np.diff(row[:k]) <= 0):
-                raise InvalidInputError(f"item {j}: GRM thresholds must be strictly increasing")
+            if models[j] == "grm" and np.any(np.sign(a[j]) * np.diff(row[:k]) <= 0):
+                raise InvalidInputError(Message(
+                    "item {item}: GRM thresholds must be strictly increasing (decreasing for a negative "
+                    "slope)", item=int(j)))
         object.__setattr__(self, "models", models)
         object.__setattr__(self, "a", a)
         object.__setattr__(self, "b", b)

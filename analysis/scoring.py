@@ -8,6 +8,11 @@ and polytomous items, vectorised over persons.
 * MAP (Bayes modal; Mislevy & Bock, 1990): maximises log L(theta) - (theta - mu)^2 / (2 s^2)
   by Fisher scoring; SE = 1 / sqrt(I(theta) + 1 / s^2).
 * ML (Lord, 1980, ch. 4): maximises log L(theta) by Fisher scoring; SE = 1 / sqrt(I(theta)).
+* WLE (Warm, 1989): solves d log L / d theta + J(theta) / (2 I(theta)) = 0 with
+  J = sum_j sum_k P'_jk P''_jk / P_jk, which removes the first-order bias of ML and is finite
+  for all-minimum and all-maximum patterns; for the Rasch family it maximises L(theta)
+  sqrt(I(theta)). Fisher-scoring steps, then bisection for any person not converged;
+  SE = 1 / sqrt(I(theta)). Use it with CML item parameters for Rasch person measures.
   The ML estimate does not exist for all-minimum or all-maximum patterns (and may not for
   3PL patterns below chance): such persons get ``theta`` at the nearer bound, SE NaN, and a
   status code saying why. Persons without responses get NaN.
@@ -54,7 +59,7 @@ STATUS_NAMES = {
     STATUS_AT_BOUND: "estimate reached the theta bound",
     STATUS_NOT_CONVERGED: "not converged",
 }
-METHODS = ("eap", "map", "ml")
+METHODS = ("eap", "map", "ml", "wle")
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class PersonScores:
         ``STATUS_*`` codes (see ``STATUS_NAMES``); 0 means ok.
     n_responses : int array, shape (n_persons,)
     method : str
-        ``"eap"``, ``"map"`` or ``"ml"``.
+        ``"eap"``, ``"map"``, ``"ml"`` or ``"wle"``.
     D : float
         Logistic constant of the item parameters used.
     prior_mean, prior_sd : float
@@ -138,14 +143,14 @@ def score_persons(
     responses : ResponseData
         n_items must equal ``params.n_items``; item j of the data is item j of ``params``.
     params : ItemParameters
-    method : {"eap", "map", "ml"}
+    method : {"eap", "map", "ml", "wle"}
     prior_mean, prior_sd : float
         Normal prior for EAP and MAP.
     quadrature : Quadrature, optional
         EAP grid on the standard normal (rescaled to the prior); default 61 rectangular
-        nodes on [-6, 6]. Also used for the grid search that starts MAP/ML.
+        nodes on [-6, 6]. Also used for the grid search that starts MAP/ML/WLE.
     bounds : (lo, hi)
-        MAP/ML estimates are kept within these.
+        MAP/ML/WLE estimates are kept within these.
 
     Returns
     -------
@@ -177,6 +182,18 @@ def score_persons(
         return PersonScores(
             thetas, sds, status, n_resp, "eap", params.D, prior_mean, prior_sd, (lo, hi)
         )
+
+    if method == "wle":
+        thetas, info, converged = _wle(responses, params, lo, hi, max_iterations, tolerance)
+        ses = 1.0 / np.sqrt(np.maximum(info, 1e-300))
+        status = np.where(converged, STATUS_OK, STATUS_NOT_CONVERGED).astype(np.int64)
+        at_bound = (thetas <= lo + 1e-9) | (thetas >= hi - 1e-9)
+        status[at_bound] = STATUS_AT_BOUND
+        none = n_resp == 0
+        thetas = np.where(none, np.nan, thetas)
+        ses = np.where(none | at_bound, np.nan, ses)
+        status[none] = STATUS_NO_RESPONSES
+        return PersonScores(thetas, ses, status, n_resp, "wle", params.D, prior_mean, prior_sd, (lo, hi))
 
     use_prior = method == "map"
     start_obj = L.copy()
@@ -409,6 +426,72 @@ def _fisher_scoring(
         converged |= ((theta <= lo) & (score < 0)) | ((theta >= hi) & (score > 0))
         if converged.all():
             break
+    return theta, info, converged
+
+
+def _gather(responses: ResponseData, params: ItemParameters) -> list[tuple]:  # type: ignore[type-arg]
+    """Per-response working parameters, grouped by model family."""
+    gathered = []
+    for family, n_cat, is_3pl, items in params.groups():
+        member = np.zeros(params.n_items, dtype=bool)
+        member[items] = True
+        rows = np.flatnonzero(member[responses.item_indices])
+        if rows.size == 0:
+            continue
+        alpha, d, c = params.working(responses.item_indices[rows])
+        gathered.append((family, is_3pl, rows, alpha, d[:, : n_cat - 1], c))
+    return gathered
+
+
+def _wle_terms(responses: ResponseData, gathered: list[tuple], theta: FloatArray  # type: ignore[type-arg]
+               ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per person: the score d log L / d theta, the information I and J = sum P' P'' / P."""
+    n = responses.n_persons
+    persons = responses.person_indices
+    score = np.zeros(n)
+    info = np.zeros(n)
+    jterm = np.zeros(n)
+    for family, is_3pl, rows, alpha, d, c in gathered:
+        p, d1, d2 = K.probabilities_d2theta(family, theta[persons[rows]], alpha, d, c if is_3pl else None)
+        pf = np.maximum(p, 1e-300)
+        k = responses.scores[rows]
+        r = np.arange(rows.size)
+        score += np.bincount(persons[rows], weights=d1[r, k] / pf[r, k], minlength=n)
+        info += np.bincount(persons[rows], weights=np.sum(d1 * d1 / pf, axis=1), minlength=n)
+        jterm += np.bincount(persons[rows], weights=np.sum(d1 * d2 / pf, axis=1), minlength=n)
+    return score, info, jterm
+
+
+def _wle(responses: ResponseData, params: ItemParameters, lo: float, hi: float, max_iterations: int,
+         tolerance: float) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Warm's WLE: Fisher-scoring steps on g = score + J / (2 I), bisection where they fail."""
+    gathered = _gather(responses, params)
+    n = responses.n_persons
+    theta = np.zeros(n)
+    converged = np.zeros(n, dtype=bool)
+    info = np.zeros(n)
+    for _ in range(max_iterations):
+        score, info, jterm = _wle_terms(responses, gathered, theta)
+        g = score + jterm / (2.0 * np.maximum(info, 1e-300))
+        step = np.clip(g / np.maximum(info, 1e-12), -1.0, 1.0)
+        step = np.where(converged, 0.0, step)
+        theta = np.clip(theta + step, lo, hi)
+        converged |= np.abs(step) < tolerance
+        if converged.all():
+            break
+    todo = np.flatnonzero(~converged & (responses.responses_per_person() > 0))
+    if todo.size:  # bisection on [lo, hi]: g decreases through its root
+        a = np.full(n, lo)
+        b = np.full(n, hi)
+        for _ in range(60):
+            mid = 0.5 * (a + b)
+            score, info_m, jterm = _wle_terms(responses, gathered, mid)
+            g = score + jterm / (2.0 * np.maximum(info_m, 1e-300))
+            a = np.where(g > 0, mid, a)
+            b = np.where(g > 0, b, mid)
+        theta[todo] = 0.5 * (a + b)[todo]
+        converged[todo] = True
+        _s, info, _j = _wle_terms(responses, gathered, theta)
     return theta, info, converged
 
 

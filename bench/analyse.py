@@ -183,10 +183,15 @@ def build(session: Session, rng: np.random.Generator, n_persons: int, n_items: i
 
 
 def main() -> None:
+    from itembank import i18n
+
+    i18n.set_locale("en")  # the report's texts (messages of the catalog) in English
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="5,000 x 300 instead of 20,000 x 1,200")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temp dir")
     parser.add_argument("--seed", type=int, default=20261205)
+    parser.add_argument("--model", default=None, choices=["2pl", "3pl", "rasch", "1pl"],
+                        help="model of the 0/1 items (default: the service's choice, 2pl for this bank)")
     args = parser.parse_args()
     n_persons, n_items, n_forms = (5_000, 300, 12) if args.quick else (20_000, 1_200, 12)
 
@@ -215,7 +220,7 @@ def main() -> None:
 
         t0 = time.perf_counter()
         with Session(engine) as s, s.begin():
-            rep = analyse_session(s, session_code="BENCH-T", actor="bench")
+            rep = analyse_session(s, session_code="BENCH-T", actor="bench", model=args.model)
             t_commit = time.perf_counter()
         commit = time.perf_counter() - t_commit
         total = time.perf_counter() - t0
@@ -236,7 +241,8 @@ def main() -> None:
         pure = calibrate(data, "2pl")
         pure_s = time.perf_counter() - t0
         print(f"\npure analysis.calibrate on the same data: {pure_s:.2f} s   RMSE(a) "
-              f"{rmse(pure.params.a, a_true):.4f}  RMSE(b) {rmse(pure.params.b, b_true):.4f}  ({pure.message})")
+              f"{rmse(pure.params.a, a_true):.4f}  RMSE(b) {rmse(pure.params.b, b_true):.4f}  "
+              f"({pure.message.english()}; SEs {pure.se_method})")
         db = tm["load"] + tm["write"] + commit
         print(f"database work of the service (load + write + commit): {db:.2f} s; classical statistics "
               f"and item fit: {tm['ctt'] + tm['fit']:.2f} s; calibration in the service "

@@ -4,39 +4,49 @@
 runs classical item analysis per paper and an IRT calibration across papers with
 :mod:`analysis`, and stores, in one transaction:
 
-* a ``calibrations`` row: bank, part, date, actor, model, ``D``, the data used (sessions,
-  papers, persons, responses), convergence, quadrature, population mean/SD, anchors, notes;
+* a ``calibrations`` row: bank, part, date, actor, model, estimation method, ``D``, the data
+  used (sessions, papers, persons, responses), the outcome (status, convergence), quadrature,
+  population mean/SD, anchors, notes;
 * one ``item_statistics`` row per item version analysed (the history; never updated);
 * the current statistics on ``item_versions`` (``itembank.items.set_version_statistics``),
   which ``load_pool`` and assembly read;
 * a ledger entry (``analysis.calibrate``).
 
+Model and method. A bank whose calibrated items are on a Rasch scale (their stored model is
+rasch, 1pl or pcm) is analysed with the Rasch model (0/1 items) and the partial credit model
+(rubric-scored items) by conditional maximum likelihood (CML; :mod:`analysis.cml`, as eRm
+does), unless the caller names another model or method; any other bank with the 2PL / GPCM by
+marginal maximum likelihood (MML-EM). When CML cannot link the papers (forms sharing no
+items), the Rasch model is estimated by MML instead and the notes say so.
+
 Parameterisation (stored with every result): a/b/c form with the logistic constant ``D``
 (1.0 logistic metric by default, 1.702 normal-ogive metric);
-P(X=1) = c + (1 - c) / (1 + exp(-D a (theta - b))); c = 0 except 3PL. Rubric-scored items
-use GPCM (Muraki, 1992), GRM (Samejima, 1969) or PCM with thresholds b_k; see
-``analysis/parameters.py``.
+P(X=1) = c + (1 - c) / (1 + exp(-D a (theta - b))); c = 0 except 3PL; rasch/1pl/pcm have a = 1.
+Rubric-scored items use GPCM (Muraki, 1992), GRM (Samejima, 1969) or PCM with thresholds b_k;
+see ``analysis/parameters.py``.
 
 Linking. When items of the data already carry IRT parameters from an earlier calibration
-recorded here (``calibration_id`` set), they are held fixed as anchors and the population
-mean and SD are estimated (fixed-parameter calibration, Kim 2006), so new items land on the
-bank's scale. Otherwise (or with ``anchor="none"``, or fewer than ``ReviewRules.min_anchors``
-anchors) the scale is set by this sample: theta ~ N(0, 1). Parameters estimated from this
-same data (a re-analysis of the session) are re-estimated rather than anchored on themselves,
-so a re-analysis reproduces the earlier linking.
+recorded here (``calibration_id`` set), they are held fixed as anchors (MML: the population
+mean and SD are estimated, Kim 2006; CML: the anchors fix the origin), so new items land on
+the bank's scale. Otherwise (or with ``anchor="none"``, or fewer than ``ReviewRules.min_anchors``
+anchors) the scale is set by this sample (MML: theta ~ N(0, 1), or N(0, sigma^2) for the
+Rasch family; CML: the mean item difficulty is 0). Parameters estimated from this same data (a
+re-analysis) are re-estimated rather than anchored on themselves.
 
 Minimum data. Items with fewer than ``ReviewRules.min_responses`` responses, or with one
 observed score only, get classical statistics and no IRT estimate; the report and the
-stored flags say so.
+stored flags say so. A calibration whose data do not identify the model (status
+``not_identified``) or that did not converge keeps its estimates in the history only.
 
 Review flags (thresholds changeable, ``CttThresholds`` and ``ReviewRules``): facility outside
 [p_min, p_max], corrected item-total r below r_min, discrimination index below
 discrimination_min (negative by default), a distractor chosen by significantly more of the
-upper group than the key, large IRT standard errors, a weak IRT slope, a difficulty far
-outside the ability range, a degenerate estimate (slope near 0: kept in the history, not put
-on the version), item misfit (a screening residual statistic, see ``_item_fit``). Reasons are
-stored in words naming the item code and version. Estimates of a calibration that did not
-converge stay in the history only.
+upper group than the key, a suspected miskey (a negative IRT slope, or a negative item-rest
+correlation, reported with the classical statistics), large IRT standard errors, a weak IRT
+slope, a difficulty far outside the ability range, a degenerate estimate (slope near 0), and
+item misfit by infit/outfit mean-squares and their standardised values (Wright & Masters,
+1982) at the candidates' ML abilities. Reasons are stored as messages of the catalog (shown in
+the reader's language) naming the item code and version.
 
 Only sittings whose every response is scored are used; sittings whose paper was voided or
 whose score was cancelled for a violation (附件14) are left out. Both are counted in the
@@ -48,7 +58,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -59,8 +68,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2
-from sqlalchemy import Text, cast, func, insert, select
+from sqlalchemy import Text as SqlText
+from sqlalchemy import cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from analysis import (
@@ -72,11 +81,13 @@ from analysis import (
     analyse_distractors,
     analyse_form,
     calibrate,
-    category_probabilities,
+    item_fit,
 )
+from analysis.errors import with_items
 from itembank import ledger
 from itembank.domain import BankRef, ClassicalStats, IrtModel, IrtParams, ItemType, Part, VersionState
 from itembank.errors import NotFoundError, ValidationError
+from itembank.i18n import Message, N_, Text
 from itembank.items import set_version_statistics
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -90,6 +101,8 @@ IntArray = npt.NDArray[np.int64]
 
 DICHOTOMOUS_MODELS = ("rasch", "1pl", "2pl", "3pl")
 POLYTOMOUS_MODELS = ("gpcm", "grm", "pcm")
+RASCH_FAMILY = frozenset({"rasch", "1pl", "pcm"})
+METHODS = ("mml", "cml")
 ANCHOR_MODES = ("existing", "none")
 
 # Flag words stored in item_statistics.flags
@@ -100,6 +113,7 @@ FLAG_NEGATIVE_DISCRIMINATION = "negative_discrimination"
 FLAG_LOW_DISCRIMINATION = "low_discrimination"
 FLAG_ALPHA_RISES = "alpha_rises_if_deleted"
 FLAG_DISTRACTOR = "distractor_attracts_high_scorers"
+FLAG_MISKEY = "suspected_miskey"
 FLAG_FEW_RESPONSES = "too_few_responses_for_irt"
 FLAG_NO_VARIATION = "no_score_variation"
 FLAG_LARGE_SE = "large_irt_standard_error"
@@ -110,11 +124,38 @@ FLAG_DEGENERATE = "degenerate_irt_estimate"
 # Stated in the report but not by themselves a reason to review the item's content
 INFORMATION_FLAGS = frozenset({FLAG_FEW_RESPONSES})
 
+# What each flag word says to a reader (the catalog's words; pages render them with ``|text``)
+FLAG_LABELS: dict[str, Message] = {
+    FLAG_TOO_HARD: Message(N_("too hard")),
+    FLAG_TOO_EASY: Message(N_("too easy")),
+    FLAG_LOW_CORRECTED_R: Message(N_("low corrected item-total correlation")),
+    FLAG_NEGATIVE_DISCRIMINATION: Message(N_("negative discrimination")),
+    FLAG_LOW_DISCRIMINATION: Message(N_("low discrimination")),
+    FLAG_ALPHA_RISES: Message(N_("alpha rises without it")),
+    FLAG_DISTRACTOR: Message(N_("distractor attracts high scorers")),
+    FLAG_MISKEY: Message(N_("suspected miskey")),
+    FLAG_FEW_RESPONSES: Message(N_("too few responses for IRT (classical statistics only)")),
+    FLAG_NO_VARIATION: Message(N_("no score variation")),
+    FLAG_LARGE_SE: Message(N_("large IRT standard error")),
+    FLAG_LOW_SLOPE: Message(N_("low IRT discrimination")),
+    FLAG_EXTREME_B: Message(N_("extreme IRT difficulty")),
+    FLAG_MISFIT: Message(N_("misfit (infit/outfit)")),
+    FLAG_DEGENERATE: Message(N_("degenerate IRT estimate")),
+}
+
+
+def flag_label(word: str) -> Text:
+    """The reader's words for a stored flag word (the word itself when unknown)."""
+    return FLAG_LABELS.get(word, word)
+
+
 PARAMETERISATION = (
     "a/b/c form with logistic constant D: P(X=1) = c + (1-c) / (1 + exp(-D a (theta - b))), "
-    "c = 0 except 3PL; rasch: common a, 1pl/pcm: a = 1; GRM P(X>=k) = 1/(1+exp(-D a (theta - b_k))); "
+    "c = 0 except 3PL; rasch/1pl/pcm: a = 1; GRM P(X>=k) = 1/(1+exp(-D a (theta - b_k))); "
     "GPCM P(X=k) ~ exp(sum_{v<=k} D a (theta - b_v)); thresholds b_k, b = mean of the thresholds "
-    "for rubric-scored items; item scores grouped into the categories of score_categories"
+    "for rubric-scored items; item scores grouped into the categories of score_categories; "
+    "method mml: marginal ML over a normal population; cml: conditional ML given the raw scores "
+    "(Rasch family), difficulties centred unless anchored"
 )
 
 
@@ -144,12 +185,18 @@ class ReviewRules:
     max_abs_b : float
         |b| above this is flagged: the item measures outside the candidates' range.
     degenerate_slope : float
-        D x a below this is a degenerate estimate (negatively discriminating items drive a to
-        0 and b to infinity under 2PL/3PL): kept in the history, not put on the version.
-    fit_groups : int
-        Ability groups of the misfit statistic; 0 switches the statistic off.
-    fit_p_value : float
-        Misfit flagged when the statistic's p-value is below this.
+        |D x a| below this is a degenerate estimate (the difficulty is not determined): kept
+        in the history, not put on the version.
+    fit_statistics : bool
+        Compute infit/outfit (at the candidates' ML abilities) and flag misfit.
+    max_mean_square, min_mean_square : float
+        Misfit when an infit or outfit mean-square is above ``max_mean_square`` (noise: e.g.
+        a wrong key, guessing) or below ``min_mean_square`` (too predictable: e.g. an item
+        that depends on another) ...
+    max_fit_t : float
+        ... and its standardised value is beyond this in the same direction (with many
+        candidates a tiny deviation is significant, so both conditions must hold; Wright &
+        Linacre, 1994).
     """
 
     min_responses: int = 100
@@ -161,8 +208,10 @@ class ReviewRules:
     min_slope: float = 0.3
     max_abs_b: float = 4.0
     degenerate_slope: float = 0.05
-    fit_groups: int = 10
-    fit_p_value: float = 0.001
+    fit_statistics: bool = True
+    max_mean_square: float = 1.3
+    min_mean_square: float = 0.7
+    max_fit_t: float = 2.0
 
 
 # --------------------------------------------------------------------------------------
@@ -171,7 +220,10 @@ class ReviewRules:
 
 @dataclass(frozen=True, slots=True)
 class FormSummary:
-    """Classical statistics of one paper (form): total scores of the candidates who sat it."""
+    """Classical statistics of one paper (form): total scores of the candidates who sat it.
+
+    ``alpha`` is Cronbach's alpha with pairwise handling of missing answers; ``std_alpha``
+    and ``g6`` (Guttman's lambda-6) as psych::alpha reports them."""
 
     paper_code: str
     n_persons: int
@@ -183,7 +235,10 @@ class FormSummary:
     sem: float | None
     min_score: float | None
     max_score: float | None
-    note: str = ""
+    note: Text = ""
+    std_alpha: float | None = None
+    g6: float | None = None
+    n_missing: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +248,17 @@ class Convergence:
     log_likelihood: float | None
     max_change: float | None
     se_method: str
-    message: str = ""
+    message: Text = ""
+    method: str = "mml"
+    status: str = "converged"
 
 
 @dataclass(frozen=True, slots=True)
 class ItemAnalysis:
-    """Statistics of one item version in one calibration (a stored ``item_statistics`` row)."""
+    """Statistics of one item version in one calibration (a stored ``item_statistics`` row).
+
+    ``reasons`` are messages "{ref}: {reason}" in the reader's language; ``fit`` holds the
+    infit/outfit statistics (mean-squares and standardised) when they were computed."""
 
     version_id: int
     item_id: int
@@ -229,7 +289,7 @@ class ItemAnalysis:
     fit: dict[str, Any] | None = None
     distractors: dict[str, Any] | None = None
     flags: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Message, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -238,6 +298,10 @@ class ItemAnalysis:
     @property
     def needs_review(self) -> bool:
         return any(f not in INFORMATION_FLAGS for f in self.flags)
+
+    def reason_texts(self) -> list[str]:
+        """The reasons rendered in the current locale."""
+        return [str(r) for r in self.reasons]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +334,28 @@ class CalibrationInfo:
     population_sd: float | None
     forms: tuple[FormSummary, ...]
     settings: dict[str, Any]
-    notes: tuple[str, ...]
+    notes: tuple[Text, ...]
+    method: str = "mml"
+    status: str | None = None  # converged | not_converged | not_identified; None: no IRT
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: messages rendered in the current locale, dataclasses and tuples unpacked."""
+    if isinstance(value, Message):
+        return str(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Part):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,11 +382,10 @@ class AnalysisReport:
         raise KeyError(code)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["calibration"]["part"] = self.calibration.part.value
-        out["calibration"]["created_at"] = self.calibration.created_at.isoformat()
+        """JSON-ready, texts in the current locale."""
+        out = _plain(self)
         out["needing_review"] = [
-            {"code": it.code, "version": it.version, "reasons": list(it.reasons)}
+            {"code": it.code, "version": it.version, "flags": list(it.flags), "reasons": it.reason_texts()}
             for it in self.needing_review
         ]
         return out
@@ -320,11 +404,17 @@ class HistoryEntry:
     converged: bool | None
     current: bool  # these IRT parameters are the ones on the version now
     stats: ItemAnalysis
+    method: str = "mml"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewItem:
-    """An eligible item version whose latest analysis flagged it (``items_needing_review``)."""
+    """An eligible item version whose latest analysis flagged it (``items_needing_review``),
+    with the statistics behind the flags: classical (facility, corrected r, discrimination
+    index), IRT slope, and infit/outfit (``fit``)."""
 
     code: str
     version: int
@@ -334,7 +424,23 @@ class ReviewItem:
     calibration_id: int
     analysed_at: datetime
     flags: tuple[str, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Message, ...]
+    p_value: float | None = None
+    corrected_r: float | None = None
+    discrimination_index: float | None = None
+    a: float | None = None
+    fit: dict[str, Any] | None = None
+
+    @property
+    def suspected_miskey(self) -> bool:
+        return FLAG_MISKEY in self.flags
+
+    @property
+    def misfit(self) -> bool:
+        return FLAG_MISFIT in self.flags
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
 
 
 # --------------------------------------------------------------------------------------
@@ -402,8 +508,9 @@ def analyse_session(
     *,
     session_code: str | None = None,
     paper_codes: Sequence[str] | None = None,
-    model: str = "2pl",
-    polytomous_model: str = "gpcm",
+    model: str | None = None,
+    polytomous_model: str | None = None,
+    method: str | None = None,
     D: float = 1.0,
     anchor: str = "existing",
     thresholds: CttThresholds | None = None,
@@ -424,17 +531,21 @@ def analyse_session(
     paper_codes : sequence of str, optional
         Papers whose responses are analysed (across sessions); within ``session_code`` when
         both are given.
-    model : {"2pl", "3pl", "rasch", "1pl"}
-        IRT model of items scored 0/1 (``analysis.calibrate``; 3PL with a Beta(5, 17) prior
-        on c).
-    polytomous_model : {"gpcm", "grm", "pcm"}
+    model : {"2pl", "3pl", "rasch", "1pl"}, optional
+        IRT model of items scored 0/1 (3PL with a Beta(5, 17) prior on c). Default: rasch
+        when the bank's calibrated items are on a Rasch scale, else 2pl.
+    polytomous_model : {"gpcm", "grm", "pcm"}, optional
         Model of rubric-scored items (scores grouped into ``ReviewRules.max_categories``).
+        Default: pcm with a Rasch model, else gpcm.
+    method : {"mml", "cml"}, optional
+        Estimation method. Default: cml for the Rasch family (rasch/1pl with pcm), mml
+        otherwise; cml is refused for other models.
     D : float
         Logistic constant of the reported a (1.0 logistic metric; 1.702 normal metric).
         Anchors stored with another D are converted (a' = a D_stored / D).
     anchor : {"existing", "none"}
         ``existing``: items already calibrated here are fixed anchors (bank scale);
-        ``none``: free calibration, scale set by this sample (N(0, 1)).
+        ``none``: free calibration, scale set by this sample.
     thresholds : CttThresholds, optional
         Classical review thresholds (default p < 0.2 or > 0.9, corrected r < 0.2, negative
         discrimination index).
@@ -460,11 +571,14 @@ def analyse_session(
     t_start = time.perf_counter()
     th = CttThresholds() if thresholds is None else thresholds
     rules = ReviewRules() if rules is None else rules
-    model = str(model).lower()
-    polytomous_model = str(polytomous_model).lower()
-    _check_arguments(session_code, paper_codes, model, polytomous_model, D, anchor, rules, actor)
+    model = None if model is None else str(model).lower()
+    polytomous_model = None if polytomous_model is None else str(polytomous_model).lower()
+    method = None if method is None else str(method).lower()
+    _check_arguments(session_code, paper_codes, model, polytomous_model, method, D, anchor, rules, actor)
 
     scope = _resolve_scope(session, session_code=session_code, paper_codes=paper_codes)
+    model, polytomous_model, method, method_defaulted = _choose_model(
+        session, scope, model=model, polytomous_model=polytomous_model, method=method)
     data = _load_responses(session, scope)
     versions = _load_versions(session, [int(v) for v in data.version_ids])
     _check_versions(scope, data, versions)
@@ -476,26 +590,26 @@ def analyse_session(
     t_ctt = time.perf_counter()
 
     irt = _irt(
-        session, data, versions, model=model, polytomous_model=polytomous_model, D=D,
-        anchor=anchor, rules=rules, codes=codes, sessions=_session_codes_used(scope, data),
+        session, data, versions, model=model, polytomous_model=polytomous_model, method=method,
+        method_defaulted=method_defaulted, D=D, anchor=anchor, rules=rules, codes=codes,
+        sessions=_session_codes_used(scope, data),
     )
     t_cal = time.perf_counter()
 
-    notes = list(irt.notes)
+    notes: list[Text] = list(irt.notes)
     if data.n_unscored_sittings:
-        notes.append(
-            f"{data.n_unscored_sittings} sitting(s) with responses not yet scored by the examiners "
-            "were left out; analyse again once scoring is complete"
-        )
+        notes.append(Message(
+            "{n} sitting(s) with responses not yet scored by the examiners were left out; analyse again "
+            "once scoring is complete", n=data.n_unscored_sittings))
     if data.n_voided_sittings:
-        notes.append(
-            f"{data.n_voided_sittings} sitting(s) voided or with the score cancelled (附件14) were left out"
-        )
+        notes.append(Message("{n} sitting(s) voided or with the score cancelled (附件14) were left out",
+                             n=data.n_voided_sittings))
     if note.strip():
         notes.append(note.strip())
 
     items = _item_results(data, versions, ctt, irt, th, rules)
     now = datetime.now(timezone.utc)
+    res = irt.result
     cal = CalibrationRecord(
         bank_id=scope.bank.id,
         part=scope.part,
@@ -503,6 +617,7 @@ def analyse_session(
         actor=actor,
         model=model,
         polytomous_model=polytomous_model,
+        method=irt.method,
         D=float(D),
         parameterisation=PARAMETERISATION,
         session_codes=_session_codes_used(scope, data),
@@ -515,17 +630,18 @@ def analyse_session(
         scale=irt.scale,
         n_anchors=len(irt.anchors),
         anchors=[[vid, cid] for vid, cid in irt.anchors],
-        converged=None if irt.result is None else bool(irt.result.converged),
-        n_iterations=0 if irt.result is None else int(irt.result.n_iterations),
-        log_likelihood=None if irt.result is None else _num(irt.result.log_likelihood),
-        max_change=None if irt.result is None else _last(irt.result.max_change_history),
-        se_method="none" if irt.result is None else irt.result.se_method,
+        converged=None if res is None else bool(res.converged),
+        status=None if res is None else res.status,
+        n_iterations=0 if res is None else int(res.n_iterations),
+        log_likelihood=None if res is None else _num(res.log_likelihood),
+        max_change=None if res is None else _last(res.max_change_history),
+        se_method="none" if res is None else res.se_method,
         quadrature=irt.quadrature,
-        population_mean=None if irt.result is None else _num(irt.result.population_mean),
-        population_sd=None if irt.result is None else _num(irt.result.population_sd),
-        forms=[asdict(f) for f in forms],
+        population_mean=None if res is None else _num(res.population_mean),
+        population_sd=None if res is None else _num(res.population_sd),
+        forms=[_form_data(f) for f in forms],
         settings={"ctt": asdict(th), "rules": asdict(rules)},
-        notes=notes,
+        notes=[_stored(n) for n in notes],
     )
     # -- write: everything above was validated and computed; now one burst of writes ------
     session.add(cal)
@@ -533,7 +649,7 @@ def analyse_session(
     rows = [_statistics_row(cal.id, it) for it in items]
     if rows:
         session.execute(insert(ItemStatisticsRecord), rows)
-    converged = irt.result is not None and irt.result.converged
+    usable = res is not None and res.converged
     set_version_statistics(
         session,
         classical={
@@ -543,7 +659,7 @@ def analyse_session(
         irt={
             it.version_id: _irt_params(it, cal.id)
             for it in items
-            if it.irt_role == "estimated" and converged and FLAG_DEGENERATE not in it.flags
+            if it.irt_role == "estimated" and usable and not ({FLAG_DEGENERATE, FLAG_MISKEY} & set(it.flags))
         },
     )
     n_review = sum(1 for it in items if it.needs_review)
@@ -560,6 +676,7 @@ def analyse_session(
             "papers": cal.paper_codes,
             "model": model,
             "polytomous_model": polytomous_model,
+            "method": irt.method,
             "D": float(D),
             "scale": irt.scale,
             "n_anchors": len(irt.anchors),
@@ -567,6 +684,7 @@ def analyse_session(
             "n_responses": int(data.scores.size),
             "n_items": len(items),
             "converged": cal.converged,
+            "status": cal.status,
             "n_needing_review": n_review,
         },
     )
@@ -596,7 +714,7 @@ def get_calibration(session: Session, calibration_id: int) -> AnalysisReport:
     """A stored calibration with the statistics of every item version it covered."""
     cal = session.get(CalibrationRecord, calibration_id)
     if cal is None:
-        raise NotFoundError(f"no calibration with id {calibration_id}", field="calibration_id")
+        raise NotFoundError(Message("no calibration with id {id}", id=calibration_id), field="calibration_id")
     bank = get_bank_by_id(session, cal.bank_id)
     rows = session.execute(
         select(ItemStatisticsRecord, ItemRecord.code, ItemVersionRecord.version_no,
@@ -616,7 +734,7 @@ def calibration_history(session: Session, *, bank: BankRef, code: str) -> list[H
         select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code)
     )
     if item is None:
-        raise NotFoundError(f"{bank.label}: no item {code}", field="code")
+        raise NotFoundError(Message("{bank}: no item {code}", bank=bank.label, code=code), field="code")
     rows = session.execute(
         select(ItemStatisticsRecord, CalibrationRecord, ItemVersionRecord.version_no,
                ItemVersionRecord.item_type, ItemVersionRecord.calibration_id)
@@ -637,6 +755,7 @@ def calibration_history(session: Session, *, bank: BankRef, code: str) -> list[H
             converged=cal.converged,
             current=st.irt_role == "estimated" and current_cal == cal.id,
             stats=_analysis_from_row(st, code, vno, itype),
+            method=cal.method,
         ))
     return out
 
@@ -644,10 +763,11 @@ def calibration_history(session: Session, *, bank: BankRef, code: str) -> list[H
 def items_needing_review(
     session: Session, *, bank: BankRef, part: Part | None = None
 ) -> list[ReviewItem]:
-    """Eligible (accepted) item versions whose latest analysis flagged them, by code.
+    """Eligible (accepted) item versions whose latest analysis flagged them, by code, with
+    the statistics behind the flags (suspected miskeys and misfit among them).
 
     Only flags that concern the item itself count (``too_few_responses_for_irt`` alone
-    does not); the reasons are the stored sentences.
+    does not); the reasons are the stored messages.
     """
     S, V, I = ItemStatisticsRecord, ItemVersionRecord, ItemRecord
     latest = (
@@ -674,7 +794,9 @@ def items_needing_review(
         out.append(ReviewItem(
             code=code, version=vno, version_id=st.item_version_id, item_type=ItemType(itype).value,
             part=Part(ipart), calibration_id=st.calibration_id, analysed_at=_aware(at),
-            flags=flags, reasons=tuple(st.reasons or ()),
+            flags=flags, reasons=tuple(Message.from_data(r) for r in (st.reasons or ())),
+            p_value=st.p_value, corrected_r=st.corrected_r, discrimination_index=st.discrimination_index,
+            a=st.a if st.irt_role == "estimated" else None, fit=st.fit,
         ))
     return out
 
@@ -683,28 +805,62 @@ def items_needing_review(
 # Validation and loading
 
 
-def _check_arguments(session_code, paper_codes, model, polytomous_model, D, anchor, rules, actor) -> None:  # type: ignore[no-untyped-def]
-    errors: list[str] = []
+def _check_arguments(session_code, paper_codes, model, polytomous_model, method, D, anchor, rules, actor) -> None:  # type: ignore[no-untyped-def]
+    errors: list[Text] = []
     if session_code is None and not paper_codes:
-        errors.append("session_code / paper_codes: give the session or the papers to analyse")
+        errors.append(Message("session_code / paper_codes: give the session or the papers to analyse"))
     if paper_codes is not None and isinstance(paper_codes, str):
-        errors.append("paper_codes: give a list of paper codes, not one string")
-    if model not in DICHOTOMOUS_MODELS:
-        errors.append(f"model: {model!r} is not one of {', '.join(DICHOTOMOUS_MODELS)}")
-    if polytomous_model not in POLYTOMOUS_MODELS:
-        errors.append(
-            f"polytomous_model: {polytomous_model!r} is not one of {', '.join(POLYTOMOUS_MODELS)}"
-        )
+        errors.append(Message("paper_codes: give a list of paper codes, not one string"))
+    if model is not None and model not in DICHOTOMOUS_MODELS:
+        errors.append(Message("model: {value} is not one of {allowed}", value=model,
+                              allowed=", ".join(DICHOTOMOUS_MODELS)))
+    if polytomous_model is not None and polytomous_model not in POLYTOMOUS_MODELS:
+        errors.append(Message("polytomous_model: {value} is not one of {allowed}", value=polytomous_model,
+                              allowed=", ".join(POLYTOMOUS_MODELS)))
+    if method is not None and method not in METHODS:
+        errors.append(Message("method: {value} is not one of {allowed}", value=method, allowed=", ".join(METHODS)))
+    elif method == "cml" and ((model is not None and model not in RASCH_FAMILY)
+                              or (polytomous_model is not None and polytomous_model not in RASCH_FAMILY)):
+        errors.append(Message(
+            "method: conditional ML (cml) exists only for the Rasch family (rasch or 1pl with pcm); use mml "
+            "for {model}", model=", ".join(m for m in (model, polytomous_model) if m and m not in RASCH_FAMILY)))
     if not (isinstance(D, (int, float)) and math.isfinite(D) and D > 0):
-        errors.append(f"D: {D!r} must be a positive number (1.0 logistic metric, 1.702 normal metric)")
+        errors.append(Message("D: {value} must be a positive number (1.0 logistic metric, 1.702 normal metric)",
+                              value=str(D)))
     if anchor not in ANCHOR_MODES:
-        errors.append(f"anchor: {anchor!r} is not one of {', '.join(ANCHOR_MODES)}")
+        errors.append(Message("anchor: {value} is not one of {allowed}", value=str(anchor),
+                              allowed=", ".join(ANCHOR_MODES)))
     if rules.min_responses < 2 or rules.max_categories < 2 or rules.min_anchors < 1:
-        errors.append("rules: min_responses and max_categories must be >= 2, min_anchors >= 1")
+        errors.append(Message("rules: min_responses and max_categories must be >= 2, min_anchors >= 1"))
     if not (actor or "").strip():
-        errors.append("actor: say who runs the analysis (recorded in the ledger)")
+        errors.append(Message("actor: say who runs the analysis (recorded in the ledger)"))
     if errors:
-        raise ValidationError("the analysis was not run", errors=errors)
+        raise ValidationError(Message("the analysis was not run"), errors=errors)
+
+
+def _choose_model(session: Session, scope: _Scope, *, model: str | None, polytomous_model: str | None,
+                  method: str | None) -> tuple[str, str, str, bool]:
+    """(model, polytomous model, method, whether the method was chosen here).
+
+    A bank is on a Rasch scale when the accepted item versions of the part that carry IRT
+    parameters from a calibration recorded here mostly have a Rasch-family model."""
+    if model is None:
+        V, I = ItemVersionRecord, ItemRecord
+        counts = dict(session.execute(
+            select(V.irt_model, func.count())
+            .join(I, I.id == V.item_id)
+            .where(I.bank_id == scope.bank.id, I.part == scope.part, V.calibration_id.is_not(None),
+                   V.irt_model.is_not(None))
+            .group_by(V.irt_model)
+        ).all())
+        rasch = sum(n for m, n in counts.items() if str(getattr(m, "value", m)) in RASCH_FAMILY)
+        model = "rasch" if counts and rasch * 2 > sum(counts.values()) else "2pl"
+    if polytomous_model is None:
+        polytomous_model = "pcm" if model in RASCH_FAMILY else "gpcm"
+    defaulted = method is None
+    if method is None:
+        method = "cml" if model in RASCH_FAMILY and polytomous_model in RASCH_FAMILY else "mml"
+    return model, polytomous_model, method, defaulted
 
 
 def _session_codes_used(scope: _Scope, data: _Data) -> list[str]:
@@ -718,7 +874,7 @@ def _resolve_scope(
     if session_code is not None:
         srec = session.scalar(select(ExamSessionRecord).where(ExamSessionRecord.code == session_code))
         if srec is None:
-            raise NotFoundError(f"no exam session {session_code}", field="session_code")
+            raise NotFoundError(Message("no exam session {code}", code=session_code), field="session_code")
         bank = get_bank_by_id(session, srec.bank_id)
         papers = None
         if paper_codes:
@@ -730,7 +886,8 @@ def _resolve_scope(
             missing = [p for p in papers if p not in found]
             if missing:
                 raise NotFoundError(
-                    f"session {session_code} has no responses on paper(s) {', '.join(missing)}",
+                    Message("session {code} has no responses on paper(s) {papers}", code=session_code,
+                            papers=missing),
                     field="paper_codes",
                 )
         return _Scope(bank, Part(srec.part), [srec.id], [srec.code], papers)
@@ -746,12 +903,13 @@ def _resolve_scope(
     found = {r[0] for r in rows}
     missing = [p for p in papers if p not in found]
     if missing:
-        raise NotFoundError(f"no responses recorded on paper(s) {', '.join(missing)}", field="paper_codes")
+        raise NotFoundError(Message("no responses recorded on paper(s) {papers}", papers=missing),
+                            field="paper_codes")
     banks = {(r[3], r[4]) for r in rows}
     if len(banks) > 1:
         raise ValidationError(
-            "papers " + ", ".join(papers) + " were sat in sessions of different banks or parts; "
-            "analyse each bank and part separately", field="paper_codes",
+            Message("papers {papers} were sat in sessions of different banks or parts; analyse each bank and "
+                    "part separately", papers=papers), field="paper_codes",
         )
     bank_id, part = banks.pop()
     sessions = sorted({(r[1], r[2]) for r in rows})
@@ -764,7 +922,7 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
     R = ResponseRecord
     multi = len(scope.session_ids) > 1
     columns = [R.application_id, R.item_version_id, R.score, R.max_points, R.paper_code,
-               cast(R.response, Text)]
+               cast(R.response, SqlText)]
     if multi:
         columns.append(R.session_id)
     stmt = select(*columns)
@@ -779,10 +937,11 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
         rows = result.cursor.fetchall()
     finally:
         result.close()
-    where = (f"session {scope.session_codes[0]}" if scope.paper_codes is None
-             else "paper(s) " + ", ".join(scope.paper_codes))
+    where = (Message("session {code}", code=scope.session_codes[0]) if scope.paper_codes is None
+             else Message("paper(s) {papers}", papers=list(scope.paper_codes)))
     if not rows:
-        raise ValidationError(f"{where}: no responses are recorded; nothing to analyse", field="session_code")
+        raise ValidationError(Message("{where}: no responses are recorded; nothing to analyse", where=where),
+                              field="session_code")
     n = len(rows)
 
     def column(k: int) -> map:  # map(itemgetter) per column: zip(*rows) is ~10x slower here
@@ -824,8 +983,8 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
     keep_rows = ~drop[person]
     if not keep_rows.any():
         raise ValidationError(
-            f"{where}: no sitting has every response scored (and is not voided); nothing to analyse",
-            field="session_code",
+            Message("{where}: no sitting has every response scored (and is not voided); nothing to analyse",
+                    where=where), field="session_code",
         )
     kept_persons = np.flatnonzero(~drop)
     new_person = np.full(n_sittings, -1, dtype=np.int64)
@@ -851,8 +1010,9 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
     if np.any(first_paper[person] != paper_arr):
         p = int(person[np.flatnonzero(first_paper[person] != paper_arr)[0]])
         raise ValidationError(
-            f"{where}: application {int(keys[kept_persons[p]] // span)} has responses on two papers "
-            "in one session; correct the responses first", field="session_code",
+            Message("{where}: application {application} has responses on two papers in one session; correct "
+                    "the responses first", where=where, application=int(keys[kept_persons[p]] // span)),
+            field="session_code",
         )
     return _Data(
         persons=person, items=item, papers=paper_arr, scores=score_arr,
@@ -890,16 +1050,19 @@ def _load_versions(session: Session, version_ids: list[int]) -> dict[int, _Versi
 
 
 def _check_versions(scope: _Scope, data: _Data, versions: dict[int, _Version]) -> None:
-    errors = []
+    errors: list[Text] = []
     for vid in data.version_ids.tolist():
         v = versions[vid]
         if v.bank_id != scope.bank.id:
-            errors.append(f"item {v.code} v{v.version_no} (version id {vid}) belongs to another bank")
+            errors.append(Message("item {code} v{version} (version id {id}) belongs to another bank",
+                                  code=v.code, version=v.version_no, id=vid))
         elif v.part is not scope.part:
-            errors.append(f"item {v.code} v{v.version_no} is a {v.part.zh} item, the data is {scope.part.zh}")
+            errors.append(Message("item {code} v{version} is a {part} item, the data is {data_part}",
+                                  code=v.code, version=v.version_no, part=v.part, data_part=scope.part))
     if errors:
         raise ValidationError(
-            f"{scope.bank.label}: responses to items outside the bank or part; nothing was analysed",
+            Message("{bank}: responses to items outside the bank or part; nothing was analysed",
+                    bank=scope.bank.label),
             errors=errors,
         )
 
@@ -946,9 +1109,10 @@ def _chosen_options(data: _Data, versions: dict[int, _Version]) -> IntArray:
 def _classical(
     data: _Data, versions: dict[int, _Version], choices: IntArray, th: CttThresholds
 ) -> tuple[list[FormSummary], dict[int, _Ctt]]:
-    """Per paper: ``analysis.analyse_form`` on the dense scores of its candidates, and
-    ``analysis.analyse_distractors`` on its single-choice items. Items on several papers are
-    pooled afterwards (``_pooled``)."""
+    """Per paper: ``analysis.analyse_form`` on the dense scores of its candidates (an item
+    without a recorded response is missing, not wrong: alpha and the item-total statistics
+    use pairwise covariances, as psych::alpha does), and ``analysis.analyse_distractors`` on
+    its single-choice items. Items on several papers are pooled afterwards (``_pooled``)."""
     ctt: dict[int, _Ctt] = defaultdict(_Ctt)
     forms: list[FormSummary] = []
     order = np.argsort(data.papers, kind="stable")
@@ -960,10 +1124,10 @@ def _classical(
         # the paper's items (classical statistics do not depend on their order)
         form_items, i_local = np.unique(data.items[rows], return_inverse=True)
         i_local = i_local.ravel()
-        scores = np.zeros((persons.size, form_items.size))  # an item not answered scores 0
+        scores = np.full((persons.size, form_items.size), np.nan)  # no response recorded: missing
         scores[p_local, i_local] = data.scores[rows]
         maxs = data.max_points[form_items]
-        totals = scores.sum(axis=1)
+        totals = np.nansum(scores, axis=1)
         for j in form_items.tolist():
             ctt[j].papers.append(code)
         if persons.size < 2 or form_items.size < 2:
@@ -971,10 +1135,12 @@ def _classical(
                 code, int(persons.size), int(form_items.size), float(maxs.sum()),
                 _num(totals.mean()), _num(totals.std()), None, None, _num(totals.min()),
                 _num(totals.max()),
-                note="too few candidates or items for form statistics; item facility only",
+                note=Message("too few candidates or items for form statistics; item facility only"),
+                n_missing=int(np.isnan(scores).sum()),
             ))
             for k, j in enumerate(form_items.tolist()):
-                mean = float(scores[:, k].mean())
+                col = scores[:, k]
+                mean = float(col[~np.isnan(col)].mean())
                 ctt[j].parts.append((int(persons.size), mean, mean / maxs[k], np.nan, np.nan,
                                      np.nan, np.nan))
             continue
@@ -982,6 +1148,7 @@ def _classical(
         forms.append(FormSummary(
             code, fs.n_persons, fs.n_items, float(maxs.sum()), _num(fs.mean), _num(fs.sd),
             _num(fs.alpha), _num(fs.sem), _num(fs.min_score), _num(fs.max_score),
+            std_alpha=_num(fs.std_alpha), g6=_num(fs.g6), n_missing=fs.n_missing,
         ))
         st = fs.items
         for k, j in enumerate(form_items.tolist()):
@@ -1103,11 +1270,13 @@ class _Irt:
     anchors: list[tuple[int, int]]  # (version id, calibration id)
     scale: str
     quadrature: dict[str, Any]
-    notes: list[str]
+    notes: list[Text]
     no_variation: set[int]
     few: set[int]
     fit: dict[int, dict[str, Any]]
     fit_seconds: float = 0.0
+    method: str = "mml"
+    miskeys: set[int] = field(default_factory=set)  # global items: suspected miskeys
 
 
 def _categories(scores: FloatArray, max_points: float, max_categories: int) -> list[float]:
@@ -1161,6 +1330,8 @@ def _irt(
     *,
     model: str,
     polytomous_model: str,
+    method: str,
+    method_defaulted: bool,
     D: float,
     anchor: str,
     rules: ReviewRules,
@@ -1171,7 +1342,7 @@ def _irt(
     order = np.argsort(data.items, kind="stable")
     bounds = np.searchsorted(data.items[order], np.arange(n_items + 1))
     n_per_item = np.diff(bounds)
-    notes: list[str] = []
+    notes: list[Text] = []
 
     # Parameters estimated from this same data (a re-analysis of the session) are not anchors:
     # anchoring an item on itself would freeze it; the anchors of that earlier run, estimated
@@ -1187,11 +1358,10 @@ def _irt(
                 same_data.add(cid)
     if same_data:
         n_same = sum(1 for cid in wanted.values() if cid in same_data)
-        notes.append(
-            f"{n_same} item(s) were calibrated on this same data before (calibration "
-            + ", ".join(f"#{c}" for c in sorted(same_data))
-            + "): re-estimated, not anchored on themselves"
-        )
+        notes.append(Message(
+            "{n} item(s) were calibrated on this same data before (calibration {calibrations}): "
+            "re-estimated, not anchored on themselves", n=n_same,
+            calibrations=[f"#{c}" for c in sorted(same_data)]))
         wanted = {vid: cid for vid, cid in wanted.items() if cid not in same_data}
 
     # stored category schemes of the calibrations that estimated the anchors' parameters
@@ -1208,7 +1378,8 @@ def _irt(
                 if wanted.get(vid) == cid and sc:
                     stored_cuts[vid] = [float(x) for x in sc]
 
-    # 1. anchors: stored parameters that fit this data's score categories
+    # 1. anchors: stored parameters that fit this data's score categories (and, for CML, a
+    #    Rasch-family item on this D: slope D a = D)
     candidates: dict[int, tuple[list[float], ItemParameters]] = {}
     not_anchored: list[str] = []
     own_cuts: dict[int, list[float]] = {}
@@ -1220,33 +1391,33 @@ def _irt(
         own_cuts[j] = [0.0, maxp] if zero_one else _categories(sc, maxp, rules.max_categories)
         if anchor != "existing" or v.id not in wanted:
             continue
-        stored_dich = str(v.irt["model"]) in DICHOTOMOUS_MODELS
+        stored_dich = str(v.irt["model"]) in DICHOTOMOUS_MODELS  # type: ignore[index]
         scheme = stored_cuts.get(v.id, [0.0, maxp] if stored_dich else None)
         params = None
         if scheme is not None and (zero_one or not stored_dich):
             params = _anchor_params(v, len(scheme), D)
+        if params is not None and method == "cml" and (
+                params.models[0] not in RASCH_FAMILY or abs(params.a[0] - 1.0) > 1e-9):
+            params = None
         if params is None:
             not_anchored.append(f"{v.code} v{v.version_no}")
         else:
-            candidates[j] = (scheme, params)
+            candidates[j] = (scheme, params)  # type: ignore[assignment]
     if anchor == "none" and wanted:
-        notes.append(
-            f"anchor=none: {len(wanted)} item(s) carried parameters from earlier calibrations; "
-            "they are replaced by estimates on this sample's scale, which need not be the bank's "
-            "(items not in this data keep the old scale)"
-        )
+        notes.append(Message(
+            "anchor=none: {n} item(s) carried parameters from earlier calibrations; they are replaced by "
+            "estimates on this sample's scale, which need not be the bank's (items not in this data keep "
+            "the old scale)", n=len(wanted)))
     if not_anchored:
-        notes.append(
-            "stored IRT parameters of " + ", ".join(not_anchored[:10])
-            + (f" and {len(not_anchored) - 10} more" if len(not_anchored) > 10 else "")
-            + " do not fit this data's score categories; they were re-estimated, not used as anchors"
-        )
+        notes.append(Message(
+            "stored IRT parameters of {items} do not fit this data's score categories or this model; they "
+            "were re-estimated, not used as anchors", items=not_anchored[:10]
+            + ([f"+{len(not_anchored) - 10}"] if len(not_anchored) > 10 else [])))
     if candidates and len(candidates) < rules.min_anchors:
-        notes.append(
-            f"only {len(candidates)} item(s) carry parameters from an earlier calibration "
-            f"(fewer than {rules.min_anchors}): no anchoring, the scale is set by this sample "
-            "and their parameters are re-estimated"
-        )
+        notes.append(Message(
+            "only {n} item(s) carry parameters from an earlier calibration (fewer than {minimum}): no "
+            "anchoring, the scale is set by this sample and their parameters are re-estimated",
+            n=len(candidates), minimum=rules.min_anchors))
         candidates = {}
 
     # 2. every other item: estimated, or no IRT (too few responses, one score only)
@@ -1271,26 +1442,23 @@ def _irt(
         else:
             roles[j] = "estimated"
     if few:
-        notes.append(
-            f"{len(few)} item(s) have fewer than {rules.min_responses} responses: classical "
-            "statistics only, no IRT estimate (flag too_few_responses_for_irt)"
-        )
+        notes.append(Message(
+            "{n} item(s) have fewer than {minimum} responses: classical statistics only, no IRT estimate",
+            n=len(few), minimum=rules.min_responses))
     if no_variation:
-        notes.append(
-            f"{len(no_variation)} item(s) have one observed score only: no IRT estimate (flag no_score_variation)"
-        )
+        notes.append(Message("{n} item(s) have one observed score only: no IRT estimate", n=len(no_variation)))
 
     in_cal = [j for j in range(n_items) if roles[j] in ("estimated", "anchor")]
     free = [j for j in in_cal if roles[j] == "estimated"]
-    empty = _Irt(None, {}, roles, cuts, [], "none", {}, notes, no_variation, few, {})
+    empty = _Irt(None, {}, roles, cuts, [], "none", {}, notes, no_variation, few, {}, method=method)
     if not in_cal:
-        notes.append("no item had enough data for IRT: classical statistics only")
+        notes.append(Message("no item had enough data for IRT: classical statistics only"))
         return empty
     if not free:
         # every usable item is an anchor: nothing to re-estimate, but the calibration still
         # places this sample on the bank's scale and checks the anchors' fit
-        notes.append("every item with enough data is already calibrated (anchors): no item "
-                     "parameter was re-estimated")
+        notes.append(Message("every item with enough data is already calibrated (anchors): no item "
+                             "parameter was re-estimated"))
     item_index = {j: k for k, j in enumerate(in_cal)}
     sel_rows = np.concatenate([order[bounds[j] : bounds[j + 1]] for j in in_cal])
     cats = np.empty(sel_rows.size, dtype=np.int64)
@@ -1311,115 +1479,93 @@ def _irt(
     fixed = None
     if anchors_idx:
         fixed = ItemParameters.concatenate([anchor_params[in_cal[k]] for k in anchors_idx])
-    try:
-        result = calibrate(
-            responses, models, D=D,
-            fixed_items=np.array(anchors_idx, dtype=np.int64) if anchors_idx else None,
-            fixed_params=fixed,
-        )
-    except AnalysisError as e:
-        msg = re.sub(r"item (\d+)", lambda m: f"item {codes[in_cal[int(m.group(1))]]}", str(e))
-        raise ValidationError(f"the calibration could not use this data: {msg}", field="model") from e
+
+    def code_of(k: int) -> str:
+        return codes[in_cal[k]] if 0 <= k < len(in_cal) else str(k)
+
+    def run(how: str) -> CalibrationResult:
+        try:
+            return calibrate(
+                responses, models, method=how, D=D,
+                fixed_items=np.array(anchors_idx, dtype=np.int64) if anchors_idx else None,
+                fixed_params=fixed,
+            )
+        except AnalysisError as e:
+            raise ValidationError(Message("the calibration could not use this data: {reason}",
+                                          reason=with_items(e.text, code_of)), field="model") from e
+
+    result = run(method)
+    used_method = method
+    if method == "cml" and method_defaulted and result.status == "not_identified" and any(
+            p.msgid.startswith("the items fall into {n} groups") for p in result.problems):
+        notes.append(Message(
+            "conditional ML cannot link papers that share no items; the Rasch model was estimated by "
+            "marginal ML instead (a normal ability distribution links the papers)"))
+        result = run("mml")
+        used_method = "mml"
 
     anchors = [(int(data.version_ids[j]), int(versions[int(data.version_ids[j])].irt["calibration_id"]))  # type: ignore[index]
                for j in in_cal if roles[j] == "anchor"]
     scale = "bank" if anchors else "sample"
-    if scale == "bank":
-        notes.append(
-            f"linked to the bank's scale through {len(anchors)} anchor item(s) held at their stored "
-            f"parameters; this sample's ability mean {result.population_mean:.3f}, SD "
-            f"{result.population_sd:.3f} on that scale"
-        )
+    if scale == "bank" and used_method == "mml":
+        notes.append(Message(
+            "linked to the bank's scale through {n} anchor item(s) held at their stored parameters; this "
+            "sample's ability mean {mean:.3f}, SD {sd:.3f} on that scale", n=len(anchors),
+            mean=result.population_mean, sd=result.population_sd))
+    elif scale == "bank":
+        notes.append(Message(
+            "linked to the bank's scale through {n} anchor item(s) held at their stored parameters "
+            "(conditional ML)", n=len(anchors)))
+    elif used_method == "cml":
+        notes.append(Message("no anchors: the scale is set by centring the item difficulties of this "
+                             "calibration (conditional ML: mean difficulty 0)"))
+    elif result.population_sd != 1.0:
+        notes.append(Message("no anchors: the scale is set by this sample (ability mean 0; the SD, "
+                             "{sd:.3f}, is estimated for the Rasch model)", sd=result.population_sd))
     else:
-        notes.append("no anchors: the scale is set by this sample (ability mean 0, SD 1)")
-    if not result.converged:
-        notes.append(
-            f"the calibration did not converge ({result.message}); the estimates are kept in the "
-            "history but not put on the item versions"
-        )
-    q = result.quadrature
-    quad = {"rule": q.rule, "n_nodes": int(q.nodes.size), "lowest": _r(q.nodes[0]),
-            "highest": _r(q.nodes[-1]), "population": "normal"}
+        notes.append(Message("no anchors: the scale is set by this sample (ability mean 0, SD 1)"))
+    for problem in result.problems:
+        if problem.params.get("item") is not None and "suspected miskey" in problem.msgid:
+            continue  # stated on the item itself
+        notes.append(with_items(problem, code_of))
+    if result.status == "not_identified":
+        notes.append(Message("the data do not identify the model's parameters: the estimates are kept in "
+                             "the history but not put on the item versions"))
+    elif not result.converged:
+        notes.append(Message(
+            "the calibration did not converge ({message}); the estimates are kept in the history but not "
+            "put on the item versions", message=result.message))
+    quad: dict[str, Any] = {}
+    if result.quadrature is not None:
+        q = result.quadrature
+        quad = {"rule": q.rule, "n_nodes": int(q.nodes.size), "lowest": _r(q.nodes[0]),
+                "highest": _r(q.nodes[-1]), "population": "normal"}
     fit: dict[int, dict[str, Any]] = {}
     t_fit = time.perf_counter()
-    if rules.fit_groups > 1:
-        stats = _item_fit(responses, result, rules.fit_groups)
+    if rules.fit_statistics and result.status != "not_identified":
+        stats = item_fit(responses, result.params)
         for k, j in enumerate(in_cal):
-            if stats[k] is not None:
-                fit[j] = stats[k]  # type: ignore[assignment]
+            if stats.n[k] > 0 and np.isfinite(stats.infit_msq[k]):
+                fit[j] = {"statistic": "infit/outfit at ML abilities (Wright & Masters, 1982)",
+                          "infit_msq": _r(stats.infit_msq[k]), "outfit_msq": _r(stats.outfit_msq[k]),
+                          "infit_t": _r(stats.infit_t[k], 2), "outfit_t": _r(stats.outfit_t[k], 2),
+                          "n": int(stats.n[k])}
+    miskeys = {in_cal[int(k)] for k in result.suspected_miskeys}
     return _Irt(result, item_index, roles, cuts, anchors, scale, quad, notes, no_variation, few, fit,
-                time.perf_counter() - t_fit)
+                time.perf_counter() - t_fit, method=used_method, miskeys=miskeys)
 
 
-def _item_fit(
-    data: ResponseData, result: CalibrationResult, n_groups: int
-) -> list[dict[str, Any] | None]:
-    """Screening residual fit statistic per item (in the spirit of Yen's Q1, 1981).
-
-    For each response x_pj the posterior of candidate p given their *other* responses (the
-    final calibration grid and population as prior; the item's own response divided out)
-    gives the predictive mean e_pj and variance v_pj of the item score. Respondents are cut
-    into ``n_groups`` groups of equal size by that leave-one-out EAP; the statistic is
-    sum_g (sum_p (x_pj - e_pj))^2 / sum_p v_pj, referred to chi-square with n_groups degrees
-    of freedom less the item's free parameters. Parameters are treated as known, so use it to
-    screen, not to test. Returns one dict (chi2, df, p, groups) per item, None when the item
-    has too few respondents (fewer than 20 per group for 2 groups).
-    """
-    params = result.params
-    nodes = result.quadrature.nodes
-    probs = category_probabilities(nodes, params)  # (Q, n_items, K)
-    K = probs.shape[-1]
-    kk = np.arange(K, dtype=np.float64)
-    exp_score = probs @ kk  # (Q, n_items)
-    exp_sq = probs @ (kk**2)
-    offsets = data.category_offsets
-    prob_table = np.empty((int(data.n_categories.sum()), nodes.size))
-    for j in range(data.n_items):
-        prob_table[offsets[j] : offsets[j + 1]] = probs[:, j, : data.n_categories[j]].T
-    prob_table = np.maximum(prob_table, 1e-300)
-    L = np.asarray(data.indicator_matrix() @ np.log(prob_table))
-    L += np.log(result.quadrature.weights)[None, :]
-    L -= L.max(axis=1, keepdims=True)
-    post = np.exp(L)
-    post /= post.sum(axis=1, keepdims=True)  # (n_persons, Q)
-    persons, items, flat = data.person_indices, data.item_indices, data.flat_categories
-    e = np.empty(persons.size)
-    v = np.empty(persons.size)
-    eap = np.empty(persons.size)
-    step = 100_000
-    for a0 in range(0, persons.size, step):
-        a1 = min(a0 + step, persons.size)
-        w = post[persons[a0:a1]] / prob_table[flat[a0:a1]]  # leave the item's response out
-        w /= w.sum(axis=1, keepdims=True)
-        e1 = np.einsum("rq,qr->r", w, exp_score[:, items[a0:a1]])
-        e2 = np.einsum("rq,qr->r", w, exp_sq[:, items[a0:a1]])
-        e[a0:a1] = e1
-        v[a0:a1] = np.maximum(e2 - e1**2, 1e-12)
-        eap[a0:a1] = w @ nodes
-    resid = data.scores - e
-    order = np.argsort(items, kind="stable")
-    bounds = np.searchsorted(items[order], np.arange(data.n_items + 1))
-    fixed = set(result.fixed_items.tolist())
-    out: list[dict[str, Any] | None] = []
-    for j in range(data.n_items):
-        rows = order[bounds[j] : bounds[j + 1]]
-        g = min(n_groups, rows.size // 20)
-        m = 0 if j in fixed else _n_free_params(params.models[j], int(data.n_categories[j]))
-        df = g - m
-        if g < 2 or df < 1:
-            out.append(None)
+def _misfit(f: dict[str, Any], rules: ReviewRules) -> list[tuple[str, float, float]]:
+    """The (statistic, mean-square, t) of an item beyond the misfit rules."""
+    out = []
+    for name in ("infit", "outfit"):
+        msq, t = f.get(f"{name}_msq"), f.get(f"{name}_t")
+        if msq is None or t is None:
             continue
-        groups = np.array_split(rows[np.argsort(eap[rows], kind="stable")], g)
-        stat = float(sum(resid[grp].sum() ** 2 / v[grp].sum() for grp in groups))
-        out.append({"statistic": "leave-one-out residual chi-square on ability groups (Yen Q1 type)",
-                    "chi2": _r(stat), "df": int(df), "p": _r(float(chi2.sf(stat, df)), 6),
-                    "groups": int(g)})
+        if (msq > rules.max_mean_square and t > rules.max_fit_t) or (
+                msq < rules.min_mean_square and t < -rules.max_fit_t):
+            out.append((name, float(msq), float(t)))
     return out
-
-
-def _n_free_params(model: str, n_cat: int) -> int:
-    slope = 0 if model in ("1pl", "pcm", "rasch") else 1
-    return slope + (n_cat - 1) + (1 if model == "3pl" else 0)
 
 
 # --------------------------------------------------------------------------------------
@@ -1443,51 +1589,52 @@ def _item_results(
         entry = ctt[j]
         mean, fac, r_it, r_rest, disc, a_del = _pooled(entry)
         flags: list[str] = []
-        reasons: list[str] = []
+        reasons: list[Message] = []
 
-        def flag(word: str, text: str) -> None:
+        def flag(word: str, reason: Message) -> None:
             flags.append(word)
-            reasons.append(f"{ref}: {text}")
+            reasons.append(Message("{ref}: {reason}", ref=ref, reason=reason))
 
         # -- classical --------------------------------------------------------------------
         if np.isfinite(fac) and fac < th.p_min:
-            flag(FLAG_TOO_HARD, f"facility p = {fac:.3f} is below {th.p_min:.2f} (too hard)")
+            flag(FLAG_TOO_HARD, Message("facility p = {p:.3f} is below {limit:.2f} (too hard)", p=fac,
+                                        limit=th.p_min))
         if np.isfinite(fac) and fac > th.p_max:
-            flag(FLAG_TOO_EASY, f"facility p = {fac:.3f} is above {th.p_max:.2f} (too easy)")
+            flag(FLAG_TOO_EASY, Message("facility p = {p:.3f} is above {limit:.2f} (too easy)", p=fac,
+                                        limit=th.p_max))
         if np.isfinite(r_rest) and r_rest < th.r_min:
-            flag(FLAG_LOW_CORRECTED_R,
-                 f"corrected item-total correlation r = {r_rest:.3f} is below {th.r_min:.2f}")
+            flag(FLAG_LOW_CORRECTED_R, Message("corrected item-total correlation r = {r:.3f} is below {limit:.2f}",
+                                               r=r_rest, limit=th.r_min))
         if np.isfinite(disc) and disc < th.discrimination_min:
             if th.discrimination_min <= 0 or disc < 0:
-                flag(FLAG_NEGATIVE_DISCRIMINATION,
-                     f"discrimination index D = {disc:.3f} is negative: the lower "
-                     f"{th.group_fraction:.0%} scored better on it than the upper {th.group_fraction:.0%} "
-                     "(check the key)")
+                flag(FLAG_NEGATIVE_DISCRIMINATION, Message(
+                    "discrimination index D = {d:.3f} is negative: the lower {share:.0%} scored better on it "
+                    "than the upper {share:.0%} (check the key)", d=disc, share=th.group_fraction))
             else:
-                flag(FLAG_LOW_DISCRIMINATION,
-                     f"discrimination index D = {disc:.3f} is below {th.discrimination_min:.2f}")
+                flag(FLAG_LOW_DISCRIMINATION, Message("discrimination index D = {d:.3f} is below {limit:.2f}",
+                                                      d=disc, limit=th.discrimination_min))
         if "alpha_rises_if_deleted" in entry.form_flags:  # only when th.flag_alpha_if_deleted
-            flag(FLAG_ALPHA_RISES, f"the paper's alpha would rise without it (alpha if deleted "
-                 f"{a_del:.3f})")
+            flag(FLAG_ALPHA_RISES, Message("the paper's alpha would rise without it (alpha if deleted {alpha:.3f})",
+                                           alpha=a_del))
         distractors = _distractor_summary(entry, v, th.group_fraction, rules.distractor_z)
         if distractors and distractors["flagged"]:
             up = dict(zip(distractors["options"], distractors["upper_share"]))
             for o in distractors["flagged"]:
-                flag(FLAG_DISTRACTOR,
-                     f"option {o} was chosen by {up[o]:.0%} of the upper {th.group_fraction:.0%}, "
-                     f"significantly more than the key {distractors['key']} "
-                     f"({up[distractors['key']]:.0%}): the key may be wrong or option {o} defensible")
+                flag(FLAG_DISTRACTOR, Message(
+                    "option {option} was chosen by {share:.0%} of the upper {group:.0%}, significantly more than "
+                    "the key {key} ({key_share:.0%}): the key may be wrong or option {option} defensible",
+                    option=o, share=up[o], group=th.group_fraction, key=distractors["key"],
+                    key_share=up[distractors["key"]]))
             flags[:] = list(dict.fromkeys(flags))
 
         # -- IRT --------------------------------------------------------------------------
         role = irt.roles.get(j, "none")
         if j in irt.few:
-            flag(FLAG_FEW_RESPONSES,
-                 f"{entry.n} responses, fewer than {rules.min_responses}: classical statistics only, "
-                 "too few responses for IRT")
+            flag(FLAG_FEW_RESPONSES, Message(
+                "{n} responses, fewer than {minimum}: classical statistics only, too few responses for IRT",
+                n=entry.n, minimum=rules.min_responses))
         if j in irt.no_variation:
-            flag(FLAG_NO_VARIATION,
-                 f"all {entry.n} responses have the same score: no IRT estimate")
+            flag(FLAG_NO_VARIATION, Message("all {n} responses have the same score: no IRT estimate", n=entry.n))
         kw: dict[str, Any] = {}
         if res is not None and role in ("estimated", "anchor"):
             k = irt.item_index[j]
@@ -1503,40 +1650,53 @@ def _item_results(
                           se_c=_num(errs.c[k]) if p.models[k] == "3pl" else None)
                 if n_steps > 1:
                     kw["se_thresholds"] = tuple(_num(x) for x in errs.thresholds[k, :n_steps])
-            if role == "estimated":
+            if role == "estimated" and j in irt.miskeys:
+                a_txt = (Message("IRT slope a = {a:.2f}", a=float(p.a[k]))
+                         if p.models[k] not in RASCH_FAMILY else Message("Rasch model"))
+                flag(FLAG_MISKEY, Message(
+                    "suspected miskey: abler candidates scored lower on it ({irt}; corrected item-total r = "
+                    "{r}; discrimination index D = {d}); check the key", irt=a_txt, r=_g(_num(r_rest)),
+                    d=_g(_num(disc))))
+            if role == "estimated" and res.status == "converged":
                 a, b = float(p.a[k]), float(p.b[k])
                 slope = a * p.D
                 se_a, se_b = kw.get("se_a"), kw.get("se_b")
                 se_bs = [x for x in (se_b, *(kw.get("se_thresholds") or ())) if x is not None]
-                free_slope = p.models[k] not in ("1pl", "pcm")
-                if (free_slope and slope < rules.degenerate_slope) or not math.isfinite(b):
-                    flag(FLAG_DEGENERATE,
-                         f"the IRT estimate is degenerate (slope D·a = {_g(slope)}, b = {_g(b)}): an "
-                         "item that does not discriminate positively has no finite difficulty; kept "
-                         "in the history, not put on the item version")
-                else:
+                free_slope = p.models[k] not in RASCH_FAMILY
+                if (free_slope and abs(slope) < rules.degenerate_slope) or not math.isfinite(b):
+                    flag(FLAG_DEGENERATE, Message(
+                        "the IRT estimate is degenerate (slope D·a = {slope}, b = {b}): an item that does not "
+                        "discriminate has no finite difficulty; kept in the history, not put on the item version",
+                        slope=_g(slope), b=_g(b)))
+                elif j not in irt.miskeys:
                     if se_b is None or not se_bs:
-                        flag(FLAG_LARGE_SE, "the IRT standard errors could not be computed "
-                             "(poorly determined parameters)")
+                        flag(FLAG_LARGE_SE, Message("the IRT standard errors could not be computed (poorly "
+                                                    "determined parameters)"))
                     elif max(se_bs) > rules.max_se_b or (se_a is not None and se_a > rules.max_se_a):
-                        flag(FLAG_LARGE_SE,
-                             f"IRT standard errors SE(a) = {_g(se_a)}, SE(b) = {_g(max(se_bs))} "
-                             f"exceed {rules.max_se_a:.2f} / {rules.max_se_b:.2f}")
+                        flag(FLAG_LARGE_SE, Message(
+                            "IRT standard errors SE(a) = {se_a}, SE(b) = {se_b} exceed {max_a:.2f} / {max_b:.2f}",
+                            se_a=_g(se_a), se_b=_g(max(se_bs)), max_a=rules.max_se_a, max_b=rules.max_se_b))
                     if free_slope and slope < rules.min_slope:
-                        flag(FLAG_LOW_SLOPE,
-                             f"IRT slope D·a = {_g(slope)} is below {rules.min_slope:.2f}: the item "
-                             "hardly separates abler from weaker candidates")
+                        flag(FLAG_LOW_SLOPE, Message(
+                            "IRT slope D·a = {slope} is below {limit:.2f}: the item hardly separates abler from "
+                            "weaker candidates", slope=_g(slope), limit=rules.min_slope))
                     if abs(b) > rules.max_abs_b:
-                        flag(FLAG_EXTREME_B,
-                             f"IRT difficulty b = {_g(b)} lies outside ±{rules.max_abs_b:.1f}, beyond "
-                             "the candidates' range")
+                        flag(FLAG_EXTREME_B, Message(
+                            "IRT difficulty b = {b} lies outside ±{limit:.1f}, beyond the candidates' range",
+                            b=_g(b), limit=rules.max_abs_b))
             f = irt.fit.get(j)
             if f is not None:
                 kw["fit"] = f
-                if f["p"] is not None and f["p"] < rules.fit_p_value:
-                    flag(FLAG_MISFIT,
-                         f"the item misfits the {p.models[k].upper()} model (chi-square {f['chi2']:.1f} "
-                         f"on {f['df']} df, p = {f['p']:.1g})")
+                for name, msq, t in _misfit(f, rules):
+                    direction = (Message("noisier than the model expects (e.g. a wrong key, guessing, an "
+                                         "ambiguous stem)") if msq > 1 else
+                                 Message("more predictable than the model expects (e.g. it depends on "
+                                         "another item)"))
+                    flag(FLAG_MISFIT, Message(
+                        "the item misfits the {model} model: {statistic} mean-square {msq:.2f} (t = {t:.1f}), "
+                        "{direction}", model=p.models[k].upper(), statistic=name, msq=msq, t=t,
+                        direction=direction))
+                flags[:] = list(dict.fromkeys(flags))
         elif role == "none" and irt.cuts.get(j):
             kw["score_categories"] = tuple(irt.cuts[j])
         out.append(ItemAnalysis(
@@ -1584,7 +1744,7 @@ def _statistics_row(calibration_id: int, it: ItemAnalysis) -> dict[str, Any]:
         "score_categories": list(it.score_categories) if it.score_categories is not None else None,
         "fit": it.fit,
         "flags": list(it.flags),
-        "reasons": list(it.reasons),
+        "reasons": [r.to_data() for r in it.reasons],
     }
 
 
@@ -1601,7 +1761,7 @@ def _analysis_from_row(st: ItemStatisticsRecord, code: str, version_no: int, ite
         se_thresholds=tuple(st.se_thresholds) if st.se_thresholds is not None else None,
         score_categories=tuple(st.score_categories) if st.score_categories is not None else None,
         fit=st.fit, distractors=st.distractors, flags=tuple(st.flags or ()),
-        reasons=tuple(st.reasons or ()),
+        reasons=tuple(Message.from_data(r) for r in (st.reasons or ())),
     )
 
 
@@ -1618,11 +1778,17 @@ def _irt_params(it: ItemAnalysis, calibration_id: int) -> IrtParams:
 def _calibration_info(cal: CalibrationRecord, bank: BankRef) -> CalibrationInfo:
     conv = None
     if cal.converged is not None:
+        status = cal.status or ("converged" if cal.converged else "not_converged")
+        steps = (Message("{n} Newton iterations (conditional ML)", n=cal.n_iterations) if cal.method == "cml"
+                 else Message("{n} EM iterations (marginal ML)", n=cal.n_iterations))
         conv = Convergence(
             converged=bool(cal.converged), n_iterations=cal.n_iterations,
             log_likelihood=cal.log_likelihood, max_change=cal.max_change, se_method=cal.se_method,
-            message=("converged" if cal.converged else "not converged")
-            + f" after {cal.n_iterations} EM iterations",
+            message={"converged": Message("converged after {steps}", steps=steps),
+                     "not_converged": Message("not converged after {steps}", steps=steps),
+                     "not_identified": Message("the data do not identify the model's parameters")}.get(
+                         status, Message("not converged after {steps}", steps=steps)),
+            method=cal.method, status=status,
         )
     return CalibrationInfo(
         id=cal.id, bank_id=cal.bank_id, bank_label=bank.label, part=Part(cal.part),
@@ -1634,9 +1800,27 @@ def _calibration_info(cal: CalibrationRecord, bank: BankRef) -> CalibrationInfo:
         n_anchors=cal.n_anchors, anchors=tuple((int(a), int(b)) for a, b in (cal.anchors or ())),
         convergence=conv, quadrature=dict(cal.quadrature or {}),
         population_mean=cal.population_mean, population_sd=cal.population_sd,
-        forms=tuple(FormSummary(**f) for f in (cal.forms or ())), settings=dict(cal.settings or {}),
-        notes=tuple(cal.notes or ()),
+        forms=tuple(_form_from_data(f) for f in (cal.forms or ())), settings=dict(cal.settings or {}),
+        notes=tuple(Message.from_data(n) for n in (cal.notes or ())), method=cal.method, status=cal.status,
     )
+
+
+def _stored(text: Text) -> Any:
+    """A note or reason as stored: a message's data, a final string as it is."""
+    return text.to_data() if isinstance(text, Message) else text
+
+
+def _form_data(f: FormSummary) -> dict[str, Any]:
+    out = {name: getattr(f, name) for name in FormSummary.__dataclass_fields__}
+    out["note"] = _stored(f.note) if f.note else ""
+    return out
+
+
+def _form_from_data(data: dict[str, Any]) -> FormSummary:
+    known = {k: v for k, v in data.items() if k in FormSummary.__dataclass_fields__}
+    if known.get("note"):
+        known["note"] = Message.from_data(known["note"])
+    return FormSummary(**known)
 
 
 def _num(x: Any) -> float | None:

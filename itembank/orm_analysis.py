@@ -41,8 +41,11 @@ class CalibrationRecord(Base):
     """One analysis run over the recorded responses of one or more sessions / papers.
 
     ``scale`` says what sets the latent scale: ``bank`` (fixed-parameter calibration on
-    ``n_anchors`` items calibrated before, population mean/SD estimated), ``sample`` (no
-    anchors: theta ~ N(0, 1) in this sample), ``none`` (no item had enough data for IRT).
+    ``n_anchors`` items calibrated before), ``sample`` (no anchors: theta ~ N(0, 1) in this
+    sample, N(0, sigma^2) for the Rasch family under MML, centred difficulties under CML),
+    ``none`` (no item had enough data for IRT). ``method`` is ``mml`` (marginal ML, EM) or
+    ``cml`` (conditional ML, Rasch family); ``status`` is ``converged``, ``not_converged`` or
+    ``not_identified`` (NULL when no IRT was run).
     ``forms`` holds the per-paper classical statistics (mean, SD, alpha, SEM ...);
     ``settings`` the thresholds and rules used; ``notes`` what the administrator should know.
     """
@@ -64,6 +67,7 @@ class CalibrationRecord(Base):
     # model and parameterisation
     model: Mapped[str] = mapped_column(String(16))  # model of 0/1 items
     polytomous_model: Mapped[str] = mapped_column(String(16))  # model of rubric-scored items
+    method: Mapped[str] = mapped_column(String(8), default="mml", server_default="mml")
     D: Mapped[float] = mapped_column(Float)
     parameterisation: Mapped[str] = mapped_column(Text)
 
@@ -83,6 +87,7 @@ class CalibrationRecord(Base):
 
     # convergence (None when no IRT was run)
     converged: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     n_iterations: Mapped[int] = mapped_column(Integer, default=0)
     log_likelihood: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_change: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -105,8 +110,10 @@ class ItemStatisticsRecord(Base):
     parameters were ``estimated`` here, held fixed as an ``anchor`` (copied from the
     calibration that estimated them), or not run (``none``: too few responses, no variation).
     ``score_categories``: lower score bound of each IRT category (rubric scores grouped).
-    ``flags`` are words (``too_hard``, ``negative_discrimination`` ...); ``reasons`` the same
-    in sentences naming the item code and version.
+    ``fit``: infit/outfit mean-squares and standardised values. ``flags`` are words
+    (``too_hard``, ``suspected_miskey``, ``item_misfit`` ...); ``reasons`` the same as messages
+    of the catalog (``Message.to_data()``, rendered in the reader's language) naming the item
+    code and version.
     """
 
     __tablename__ = "item_statistics"

@@ -1,6 +1,6 @@
 """``itembank analyse``: feed a session's responses back into the bank (附件1 第15条).
 
-    itembank analyse --session CODE [--paper CODE ...] [--model 2pl] [--D 1.0] [--json]
+    itembank analyse --session CODE [--paper CODE ...] [--model 2pl] [--method cml] [--D 1.0] [--json]
     itembank analyse history --occupation CODE --level N --item CODE [--json]
     itembank analyse review --occupation CODE --level N [--part theory] [--json]
     itembank analyse show CALIBRATION_ID [--json]
@@ -28,8 +28,13 @@ def _f(x: float | None, fmt: str = ".2f") -> str:
     return format(x, fmt) if abs(x) < 1000 else format(x, ".2e")  # degenerate estimates
 
 
-def _strip_ref(reason: str, ref: str) -> str:
-    return reason[len(ref) + 2 :] if reason.startswith(ref + ": ") else reason
+def _strip_ref(reason: Any, ref: str) -> str:
+    """A stored reason without the item reference in front (messages carry it as a parameter)."""
+    inner = getattr(reason, "params", {}).get("reason")
+    if inner is not None:
+        return str(inner)
+    text = str(reason)
+    return text[len(ref) + 2 :] if text.startswith(ref + ": ") else text
 
 
 def report_text(rep) -> str:  # type: ignore[no-untyped-def]
@@ -41,24 +46,26 @@ def report_text(rep) -> str:  # type: ignore[no-untyped-def]
         f"== Analysis #{c.id} — {c.bank_label} {c.part.zh} ({c.created_at:%Y-%m-%d %H:%M} UTC, by {c.actor})",
         f"   data: session(s) {', '.join(c.session_codes)}; paper(s) {', '.join(c.paper_codes)}; "
         f"{c.n_persons} candidates, {c.n_responses} responses, {c.n_items} item versions",
-        f"   model: {c.model.upper()} for 0/1 items, {c.polytomous_model.upper()} for rubric-scored items; "
+        f"   model: {c.model.upper()} for 0/1 items, {c.polytomous_model.upper()} for rubric-scored items, "
+        f"{'conditional' if c.method == 'cml' else 'marginal'} ML ({c.method}); "
         f"a/b/c form, logistic constant D = {c.D:g}",
     ]
     if c.scale == "bank":
-        lines.append(f"   scale: the bank's, through {c.n_anchors} anchor items held at their stored "
-                     f"parameters; this sample: mean {_f(c.population_mean, '.3f')}, "
-                     f"SD {_f(c.population_sd, '.3f')}")
+        lines.append(f"   scale: the bank's, through {c.n_anchors} anchor items held at their stored parameters"
+                     + (f"; this sample: mean {_f(c.population_mean, '.3f')}, SD {_f(c.population_sd, '.3f')}"
+                        if c.population_mean is not None else ""))
     elif c.scale == "sample":
-        lines.append("   scale: set by this sample (ability mean 0, SD 1): no anchors")
+        lines.append("   scale: set by this sample (no anchors)")
     else:
         lines.append("   scale: no IRT calibration (classical statistics only)")
     if c.convergence is not None:
         cv = c.convergence
         lines.append(
-            f"   convergence: {'converged' if cv.converged else 'NOT CONVERGED'} after {cv.n_iterations} "
-            f"EM iterations; log-likelihood {_f(cv.log_likelihood, '.2f')}; last max change "
-            f"{_f(cv.max_change, '.1e')}; standard errors: {cv.se_method}; "
-            f"{c.quadrature.get('n_nodes', '?')} {c.quadrature.get('rule', '')} quadrature nodes"
+            f"   outcome: {cv.message}{'' if cv.converged else ' (NOT USED)'}; "
+            f"{'conditional ' if c.method == 'cml' else ''}log-likelihood {_f(cv.log_likelihood, '.2f')}; "
+            f"last max change {_f(cv.max_change, '.1e')}; standard errors: {cv.se_method}"
+            + (f"; {c.quadrature.get('n_nodes', '?')} {c.quadrature.get('rule', '')} quadrature nodes"
+               if c.quadrature else "")
         )
     lines += ["", "   paper            n  items   max    mean     SD   alpha    SEM"]
     for f in c.forms:
@@ -71,15 +78,15 @@ def report_text(rep) -> str:  # type: ignore[no-untyped-def]
         lines.append(f"   {it.ref} ({it.item_type}; p {_f(it.p_value)}, corrected r "
                      f"{_f(it.corrected_r)}, D-index {_f(it.discrimination_index)}"
                      + (f", a {_f(it.a)}, b {_f(it.b)}" if it.a is not None else "") + ")")
-        for r in it.reasons:
-            if FLAG_FEW_RESPONSES not in r:
+        for word, r in zip(it.flags, it.reasons):
+            if word != FLAG_FEW_RESPONSES:
                 lines.append(f"      - {_strip_ref(r, it.ref)}")
     few = rep.ctt_only
     if few:
         lines += ["", f"   classical statistics only, too few responses for IRT ({len(few)}): "
                   + ", ".join(f"{it.ref} (n={it.n})" for it in few)]
     if c.notes:
-        lines += ["", "   notes:"] + [f"   - {n}" for n in c.notes]
+        lines += ["", "   notes:"] + [f"   - {n}" for n in c.notes]  # messages: the reader's language
     return "\n".join(lines)
 
 
@@ -87,10 +94,12 @@ def report_text(rep) -> str:  # type: ignore[no-untyped-def]
 @click.option("--session", "session_code", default=None, help="Exam session whose responses are analysed.")
 @click.option("--paper", "paper_codes", multiple=True,
               help="Paper code (repeatable): analyse these papers (within --session if given).")
-@click.option("--model", default="2pl", show_default=True,
-              type=click.Choice(["2pl", "3pl", "rasch", "1pl"]), help="IRT model of 0/1 items.")
-@click.option("--polytomous-model", default="gpcm", show_default=True,
-              type=click.Choice(["gpcm", "grm", "pcm"]), help="IRT model of rubric-scored items.")
+@click.option("--model", default=None, type=click.Choice(["2pl", "3pl", "rasch", "1pl"]),
+              help="IRT model of 0/1 items (default: rasch for a Rasch-scale bank, else 2pl).")
+@click.option("--polytomous-model", default=None, type=click.Choice(["gpcm", "grm", "pcm"]),
+              help="IRT model of rubric-scored items (default: pcm with rasch, else gpcm).")
+@click.option("--method", default=None, type=click.Choice(["mml", "cml"]),
+              help="Estimation: cml (conditional ML, Rasch family; the default there) or mml.")
 @click.option("--D", "D", default=1.0, show_default=True, type=float,
               help="Logistic constant of the reported a (1.0 logistic, 1.702 normal metric).")
 @click.option("--anchor", default="existing", show_default=True, type=click.Choice(["existing", "none"]),
@@ -105,8 +114,8 @@ def report_text(rep) -> str:  # type: ignore[no-untyped-def]
 @click.option("--note", default="", help="Stored with the calibration.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str, ...], model: str,
-            polytomous_model: str, D: float, anchor: str, min_responses: int, p_min: float, p_max: float,
+def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str, ...], model: str | None,
+            polytomous_model: str | None, method: str | None, D: float, anchor: str, min_responses: int, p_min: float, p_max: float,
             r_min: float, actor: str, note: str, as_json: bool) -> None:
     """Analyse a session's responses and store the statistics on the item versions used.
 
@@ -132,7 +141,7 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
         with transaction(open_engine(settings)) as session:
             rep = analyse_session(
                 session, session_code=session_code, paper_codes=list(paper_codes) or None, model=model,
-                polytomous_model=polytomous_model, D=D, anchor=anchor, thresholds=thresholds,
+                polytomous_model=polytomous_model, method=method, D=D, anchor=anchor, thresholds=thresholds,
                 rules=ReviewRules(min_responses=min_responses), actor=actor, note=note,
             )
     except ItemBankError as e:
@@ -153,8 +162,6 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
 def history_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str, code: str,
                 as_json: bool) -> None:
     """Every analysis of an item (all its versions), oldest first."""
-    from dataclasses import asdict
-
     from itembank.analysis_service import calibration_history
     from itembank.db import transaction
     from itembank.errors import ItemBankError
@@ -167,7 +174,7 @@ def history_cmd(settings: Settings, occupation_code: str, work_type: str | None,
         fail(str(e))
         return
     if as_json:
-        click.echo(_dumps([asdict(e) for e in entries]))
+        click.echo(_dumps([e.to_dict() for e in entries]))
         return
     if not entries:
         click.echo(f"item {code} has not been analysed yet")
@@ -197,8 +204,6 @@ def history_cmd(settings: Settings, occupation_code: str, work_type: str | None,
 def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str,
                part: str | None, as_json: bool) -> None:
     """Accepted items whose latest analysis flagged them, with the reasons."""
-    from dataclasses import asdict
-
     from itembank.analysis_service import items_needing_review
     from itembank.db import transaction
     from itembank.domain import Part
@@ -212,7 +217,7 @@ def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, 
         fail(str(e))
         return
     if as_json:
-        click.echo(_dumps([asdict(r) for r in items]))
+        click.echo(_dumps([r.to_dict() for r in items]))
         return
     click.echo(f"{bank.label}: {len(items)} item(s) need review")
     for r in items:

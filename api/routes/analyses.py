@@ -39,6 +39,8 @@ def _plain(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, float) and obj != obj:  # NaN is not JSON
         return None
+    if isinstance(obj, Message):  # stored reasons and notes: in the reader's language
+        return str(obj)
     return obj
 
 
@@ -51,7 +53,8 @@ def analyse(body: AnalysisIn, session: SessionDep, actor: ManagerDep) -> dict[st
         raise ValidationError("give session_code or paper_codes", field="session_code")
     _check_analysis_scope(session, actor, body)
     report = ana.analyse_session(session, session_code=body.session_code, paper_codes=body.paper_codes,
-                                 model=body.model, polytomous_model=body.polytomous_model, D=body.D,
+                                 model=body.model, polytomous_model=body.polytomous_model,
+                                 method=body.method, D=body.D,
                                  anchor=body.anchor, actor=actor.username, note=body.note)
     bank = occupations.get_bank_by_id(session, report.calibration.bank_id)
     check_scope(actor, bank.occupation.code, Role.BANK_MANAGER)  # the analysed bank itself, once more

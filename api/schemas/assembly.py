@@ -285,8 +285,12 @@ class IncidentOut(BaseModel):
 class AnalysisIn(In):
     session_code: Code | None = None
     paper_codes: list[Code] | None = Field(None, max_length=100)
-    model: Literal["rasch", "1pl", "2pl", "3pl"] = "2pl"
-    polytomous_model: Literal["gpcm", "grm", "pcm"] = "gpcm"
+    model: Literal["rasch", "1pl", "2pl", "3pl"] | None = Field(
+        None, description="IRT model of 0/1 items; default rasch for a Rasch-scale bank, else 2pl.")
+    polytomous_model: Literal["gpcm", "grm", "pcm"] | None = Field(
+        None, description="Model of rubric-scored items; default pcm with a Rasch model, else gpcm.")
+    method: Literal["mml", "cml"] | None = Field(
+        None, description="cml: conditional ML (Rasch family; the default there); mml: marginal ML.")
     D: float = Field(1.0, description="Logistic scale constant: 1.0 (logistic) or 1.702 (normal ogive).")
     anchor: Literal["existing", "none"] = "existing"
     note: Reason = ""

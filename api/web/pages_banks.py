@@ -202,9 +202,12 @@ def statistics(request: Request, bank_id: int, session: SessionDep, ctx: Manager
     offset, limit = paging(request, 50)
     with_p = [it.classical.p_value for it in items if it.classical and it.classical.p_value is not None]
     summary = {"n": len(items), "n_stats": len(with_p), "n_irt": sum(1 for it in items if it.irt is not None),
-               "n_flagged": len(flags), "mean_p": sum(with_p) / len(with_p) if with_p else None}
+               "n_flagged": len(flags), "mean_p": sum(with_p) / len(with_p) if with_p else None,
+               "n_miskey": sum(1 for r in flags.values() if r.suspected_miskey),
+               "n_misfit": sum(1 for r in flags.values() if r.misfit)}
     return render(request, "statistics.html", {
         "bank": bank, "part": part, "rows": rows[offset:offset + limit], "flags": flags, "summary": summary,
+        "flag_label": analysis_service.flag_label,
         "pager": pager(request, offset, limit, len(rows)), "types": [t for t in ItemType if t.part is part],
         "filters": {"item_type": item_type, "flagged": flagged, "p_min": p_min, "p_max": p_max, "r_max": r_max,
                     "compromised": compromised, "sort": sort},

@@ -46,6 +46,15 @@ LSAT_PATTERNS = np.array(
 )
 
 
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pure core's messages render as their English msgids here, even when another test in
+    the same worker installed the catalog's renderer (itembank.i18n, Chinese by default)."""
+    from analysis import messages
+
+    monkeypatch.setattr(messages, "_renderer", messages._default_renderer)
+
+
 @pytest.fixture(scope="session")
 def lsat() -> ResponseData:
     return ResponseData.from_patterns(LSAT_PATTERNS[:, :5], LSAT_PATTERNS[:, 5])
@@ -75,3 +84,53 @@ def simulate_polytomous(rng: np.random.Generator, thetas: np.ndarray, params: ob
     cum = np.cumsum(probs, axis=2)
     u = rng.random(probs.shape[:2])[:, :, None]
     return np.minimum((u > cum).sum(axis=2), params.n_categories[None, :] - 1)
+
+
+def english(error: BaseException) -> str:
+    """An analysis error's text in English, whatever catalog another test installed."""
+    from analysis.messages import Message
+
+    text = getattr(error, "text", str(error))
+    return text.english() if isinstance(text, Message) else str(text)
+
+
+def run_r(script: str, data: dict[str, np.ndarray], workdir: object, *, timeout: float = 600) -> dict[str, np.ndarray]:
+    """Run an R script on matrices written as CSV (``name`` -> ``name.csv``, NaN as NA) and
+    return what it printed with ``out("name", values)``, one line per name.
+
+    The peers (R's eRm and psych, Debian package r-cran-erm) are required: without Rscript or
+    eRm the calling test FAILS with the installation command; it never skips.
+    """
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        pytest.fail("Rscript is not installed; the peer comparison needs R with eRm and psych: "
+                    "sudo apt-get install r-cran-erm (it brings r-cran-psych)")
+    base = Path(str(workdir))
+    for name, arr in data.items():
+        a = np.asarray(arr, dtype=np.float64)
+        text = "\n".join(",".join("NA" if np.isnan(v) else repr(float(v)) for v in row) for row in np.atleast_2d(a))
+        (base / f"{name}.csv").write_text(text + "\n")
+    prelude = (
+        "suppressPackageStartupMessages({library(eRm); library(psych)})\n"
+        "out <- function(name, x) cat(name, format(as.numeric(x), digits = 15), '\\n')\n"
+        "rd <- function(name) as.matrix(read.csv(file.path(base, paste0(name, '.csv')), header = FALSE,"
+        " na.strings = 'NA'))\n"
+        f"base <- '{base.as_posix()}'\n"
+    )
+    path = base / "peer.R"
+    path.write_text(prelude + script)
+    proc = subprocess.run([rscript, "--vanilla", str(path)], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "LANG": "C"})
+    if proc.returncode != 0:
+        pytest.fail(f"the R peer failed (is r-cran-erm installed? sudo apt-get install r-cran-erm):\n{proc.stderr[-3000:]}")
+    results: dict[str, np.ndarray] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not parts[0][0].isdigit():
+            results[parts[0]] = np.array([np.nan if p == "NA" else float(p) for p in parts[1:]])
+    return results

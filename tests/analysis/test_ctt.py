@@ -107,6 +107,84 @@ def test_distractor_analysis_by_hand() -> None:
 
 def test_ctt_validation() -> None:
     with pytest.raises(ValueError, match="finite"):
-        analyse_form(np.array([[1, np.nan], [0, 1]]))
+        analyse_form(np.array([[1, np.inf], [0, 1]]))
+    with pytest.raises(ValueError, match="pairwise or listwise"):
+        analyse_form(np.array([[1, 0], [0, 1]]), missing="impute")
     with pytest.raises(ValueError, match="-1"):
         analyse_distractors(np.array([[-2]]), [0])
+
+
+# ----------------------------------------------------------------------------------------
+# Reliability as psych::alpha reports it (R's psych, run on the same simulated data)
+
+PSYCH_SCRIPT = r"""
+for (tag in c("pair", "list")) {
+  X <- rd("x")
+  a <- if (tag == "pair") psych::alpha(X, warnings = FALSE) else psych::alpha(na.omit(X), warnings = FALSE)
+  t <- a$total
+  out(paste0(tag, ".total"), c(t$raw_alpha, t$std.alpha, t[["G6(smc)"]], t$average_r, t[["S/N"]], t$ase,
+                               t$mean, t$sd, t$median_r))
+  s <- a$item.stats
+  for (col in c("raw.r", "std.r", "r.cor", "r.drop", "mean", "sd")) out(paste0(tag, ".", col), s[[col]])
+  d <- a$alpha.drop
+  for (col in c("raw_alpha", "std.alpha", "G6(smc)", "average_r", "alpha se", "med.r"))
+    out(paste0(tag, ".drop.", gsub("[() ]", "", col)), d[[col]])
+}
+"""
+
+
+def _rubric_scores_with_gaps(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n, k = 400, 9
+    th = rng.normal(size=n)
+    x = np.clip(np.round(th[:, None] * rng.uniform(0.3, 1.2, k) + rng.normal(size=(n, k)) + 2), 0, 4)
+    x[rng.random((n, k)) < 0.08] = np.nan  # no answer
+    return x
+
+
+def test_reliability_matches_psych_alpha_pairwise_and_listwise(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from analysis.ctt import reliability
+
+    from .conftest import run_r
+
+    x = _rubric_scores_with_gaps(71)
+    peer = run_r(PSYCH_SCRIPT, {"x": x}, tmp_path)
+    for tag, missing in (("pair", "pairwise"), ("list", "listwise")):
+        r = reliability(x, missing=missing)
+        ours = [r.raw_alpha, r.std_alpha, r.g6, r.average_r, r.signal_noise, r.alpha_se, r.mean, r.sd, r.median_r]
+        np.testing.assert_allclose(ours, peer[f"{tag}.total"], rtol=1e-9, atol=1e-12)
+        it = r.items
+        for name, ours_col in (("raw.r", it.raw_r), ("std.r", it.std_r), ("r.cor", it.r_cor), ("r.drop", it.r_drop)):
+            np.testing.assert_allclose(ours_col, peer[f"{tag}.{name}"], rtol=1e-9, atol=1e-12)
+        if missing == "pairwise":  # psych's item means and SDs use every answer
+            np.testing.assert_allclose(it.mean, peer[f"{tag}.mean"], rtol=1e-12)
+            np.testing.assert_allclose(it.sd, peer[f"{tag}.sd"], rtol=1e-12)
+        d = r.if_dropped
+        for name, ours_col in (("raw_alpha", d.raw_alpha), ("std.alpha", d.std_alpha), ("G6smc", d.g6),
+                               ("average_r", d.average_r), ("alphase", d.alpha_se), ("med.r", d.median_r)):
+            np.testing.assert_allclose(ours_col, peer[f"{tag}.drop.{name}"], rtol=1e-9, atol=1e-12)
+
+
+def test_missing_answers_are_not_scored_as_wrong() -> None:
+    """A candidate without an answer is missing, not wrong: pairwise alpha on the answers
+    given, not the alpha of a matrix with zeros put in (which mixes omission into ability)."""
+    from analysis.ctt import reliability
+
+    x = _rubric_scores_with_gaps(72)
+    form = analyse_form(x, max_scores=np.full(x.shape[1], 4.0))
+    rel = reliability(x)
+    assert form.alpha == pytest.approx(rel.raw_alpha)
+    assert form.std_alpha == pytest.approx(rel.std_alpha) and form.g6 == pytest.approx(rel.g6)
+    assert form.n_missing == int(np.isnan(x).sum()) and form.missing == "pairwise"
+    np.testing.assert_allclose(form.items.corrected_item_total_correlation, rel.items.r_drop)
+    zero_filled = analyse_form(np.nan_to_num(x), max_scores=np.full(x.shape[1], 4.0))
+    assert abs(zero_filled.alpha - form.alpha) > 0.005
+    # facility uses the answers given
+    np.testing.assert_allclose(form.items.facility, np.nanmean(x, axis=0) / 4.0)
+    listwise = analyse_form(x, max_scores=np.full(x.shape[1], 4.0), missing="listwise")
+    assert listwise.alpha == pytest.approx(reliability(x, missing="listwise").raw_alpha)
+    # complete data: every definition coincides with the textbook formula
+    complete = np.nan_to_num(x)
+    k = complete.shape[1]
+    textbook = k / (k - 1) * (1 - complete.var(axis=0).sum() / complete.sum(axis=1).var())
+    assert cronbach_alpha(complete) == pytest.approx(textbook)

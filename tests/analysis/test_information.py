@@ -191,9 +191,18 @@ def test_expected_item_scores_with_points() -> None:
 
 def test_item_parameters_validate() -> None:
     with pytest.raises(ValueError, match="item 0"):
-        ItemParameters.from_abc([-1.0], [0.0])
+        ItemParameters.from_abc([0.0], [0.0])
     with pytest.raises(ValueError, match="strictly increasing"):
         ItemParameters.from_thresholds("grm", [1.0], [[1.0, 0.0]])
+    # signed slopes: a reverse-keyed item is a valid item with a < 0 (GRM thresholds then decrease)
+    assert ItemParameters.from_abc([-0.8], [0.5]).a[0] == -0.8
+    assert ItemParameters.from_thresholds("grm", [-1.0], [[1.0, 0.0]]).n_categories[0] == 3
+    # an infinite difficulty is refused, naming the item
+    for bad in (np.inf, -np.inf):
+        with pytest.raises(ValueError, match="item 1: thresholds must be finite"):
+            ItemParameters.from_abc([1.0, 1.0], [0.0, bad])
+        with pytest.raises(ValueError, match="item 0: thresholds must be finite"):
+            ItemParameters.from_thresholds("gpcm", [1.0], [[0.0, bad]])
     with pytest.raises(ValueError, match="unknown model"):
         ItemParameters.from_abc([1.0], [0.0], model="4pl")
     p = ItemParameters.from_abc([1.0, 2.0], [0.5, -0.5], D=1.702)

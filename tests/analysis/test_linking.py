@@ -87,14 +87,14 @@ def test_stocking_lord_links_two_separate_calibrations() -> None:
     fx = calibrate(
         ResponseData.from_dense(simulate_2pl(rng, rng.normal(size=4000), a[x_items], b[x_items])),
         "2pl",
-        compute_standard_errors=False,
+        standard_errors="none",
     )
     fy = calibrate(
         ResponseData.from_dense(
             simulate_2pl(rng, rng.normal(0.6, 1.3, 4000), a[y_items], b[y_items])
         ),
         "2pl",
-        compute_standard_errors=False,
+        standard_errors="none",
     )
     common = np.arange(n_common)
     for method in ("stocking_lord", "haebara", "mean_sigma"):

@@ -187,10 +187,59 @@ def test_invert_tcc_below_guessing_floor() -> None:
 
 def test_scoring_validates_inputs(lsat: ResponseData) -> None:
     with pytest.raises(ValueError, match="method"):
-        score_persons(lsat, LTM_PARAMS, method="wle")
+        score_persons(lsat, LTM_PARAMS, method="mle")
     with pytest.raises(ValueError, match="items"):
         score_persons(lsat, LTM_PARAMS.subset([0, 1]))
     rng = np.random.default_rng(1)
     dense = simulate_2pl(rng, rng.normal(size=10), np.ones(5), np.zeros(5)) * 2
     with pytest.raises(ValueError, match="categories"):
         score_persons(ResponseData.from_dense(dense), LTM_PARAMS)
+
+
+def test_wle_solves_warms_equation_and_is_finite_for_extreme_patterns() -> None:
+    """WLE (Warm, 1989) checked against a root finder on Warm's estimating equation,
+    written out independently: sum_j (x_j - P_j) D a_j + J / (2 I) for the 2PL."""
+    from scipy.optimize import brentq
+
+    rng = np.random.default_rng(8)
+    a = rng.uniform(0.6, 1.8, 12)
+    b = rng.normal(0.0, 1.0, 12)
+    params = ItemParameters.from_abc(a, b, D=1.702)
+    x = simulate_2pl(rng, rng.normal(size=40), a, b, D=1.702)
+    x[0] = 0
+    x[1] = 1
+    res = score_persons(ResponseData.from_dense(x), params, method="wle")
+    assert res.method == "wle" and np.all(res.status == 0)
+    for p in range(x.shape[0]):
+        def g(t: float, row: np.ndarray = x[p]) -> float:
+            s = 1 / (1 + np.exp(-1.702 * a * (t - b)))
+            da = 1.702 * a
+            info = np.sum(da**2 * s * (1 - s))
+            j = np.sum(da**3 * s * (1 - s) * (1 - 2 * s))
+            return float(np.sum(da * (row - s)) + j / (2 * info))
+        assert res.thetas[p] == pytest.approx(brentq(g, -8, 8, xtol=1e-12), abs=1e-6)
+    # finite for all-wrong and all-right patterns, where ML has no estimate
+    assert -6 < res.thetas[0] < -1 and 1 < res.thetas[1] < 6
+    # the standard error is 1 / sqrt(I(theta))
+    s = 1 / (1 + np.exp(-1.702 * a * (res.thetas[5] - b)))
+    assert res.standard_errors[5] == pytest.approx(1 / np.sqrt(np.sum((1.702 * a) ** 2 * s * (1 - s))))
+
+
+def test_wle_for_the_partial_credit_model_maximises_the_likelihood_times_root_information() -> None:
+    """For the Rasch family the WLE maximises L(theta) sqrt(I(theta)) (Warm, 1989)."""
+    from scipy.optimize import minimize_scalar
+
+    from analysis.information import category_probabilities, test_information
+
+    rng = np.random.default_rng(9)
+    thr = np.sort(rng.normal(0, 1, (6, 3)), axis=1)
+    params = ItemParameters.from_thresholds("pcm", 1.0, thr)
+    x = simulate_polytomous(rng, rng.normal(size=15), params)
+    res = score_persons(ResponseData.from_dense(x), params, method="wle")
+    for p in range(x.shape[0]):
+        def neg(t: float, row: np.ndarray = x[p]) -> float:
+            probs = category_probabilities(np.array([t]), params)[0]
+            ll = np.sum(np.log(probs[np.arange(6), row]))
+            return -(ll + 0.5 * np.log(test_information(np.array([t]), params)[0]))
+        best = minimize_scalar(neg, bounds=(-8, 8), method="bounded", options={"xatol": 1e-10})
+        assert res.thetas[p] == pytest.approx(best.x, abs=1e-5)

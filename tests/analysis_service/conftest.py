@@ -181,3 +181,10 @@ def db(world_engine: tuple[Engine, str], world: World) -> Iterator[Session]:
         sess.close()
         outer.rollback()
         conn.close()
+
+
+def english(text: object) -> str:
+    """A stored message (note, reason, error item) in English, whatever the current locale."""
+    from analysis.messages import Message
+
+    return text.english() if isinstance(text, Message) else str(text)

@@ -13,12 +13,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from analysis import CttThresholds
+from itembank import i18n
 from itembank.analysis_service import (
     FLAG_DEGENERATE,
     FLAG_DISTRACTOR,
     FLAG_FEW_RESPONSES,
+    FLAG_LABELS,
     FLAG_LOW_CORRECTED_R,
     FLAG_MISFIT,
+    FLAG_MISKEY,
     FLAG_NEGATIVE_DISCRIMINATION,
     FLAG_TOO_EASY,
     ReviewRules,
@@ -37,7 +40,7 @@ from itembank.orm_analysis import CalibrationRecord, ItemStatisticsRecord
 from itembank.orm_lifecycle import ApplicationRecord, PartResultRecord, ResponseRecord
 from itembank.pool import load_pool
 
-from .conftest import N_A, N_B, N_C, N_D, World
+from .conftest import N_A, N_B, N_C, N_D, World, english
 from .simulation import rmse
 
 
@@ -68,10 +71,11 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
     assert cal.n_items == 60 and cal.n_items_irt == 50  # 10 backup-only items: CTT only
     assert cal.scale == "sample" and cal.n_anchors == 0  # demo parameters are not a calibration
     assert cal.population_mean == 0.0 and cal.population_sd == 1.0
+    assert cal.method == "mml" and cal.status == "converged"  # not a Rasch-scale bank: 2PL by MML
     assert cal.convergence is not None and cal.convergence.converged
-    assert cal.convergence.se_method == "xpd" and 0 < cal.convergence.max_change < 1e-4
+    assert cal.convergence.se_method == "observed" and 0 < cal.convergence.max_change < 1e-4
     assert cal.quadrature["n_nodes"] == 41 and cal.quadrature["rule"] == "rectangular"
-    assert any("scale is set by this sample" in n for n in cal.notes)
+    assert any("scale is set by this sample" in english(n) for n in cal.notes)
 
     # -- per paper: mean, SD, alpha, SEM ----------------------------------------------------------
     forms = {f.paper_code: f for f in cal.forms}
@@ -79,6 +83,7 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
     for f in cal.forms:
         assert f.alpha is not None and f.alpha > 0.6
         assert f.sem == pytest.approx(f.sd * math.sqrt(1 - f.alpha))
+        assert f.std_alpha is not None and f.g6 is not None and f.g6 >= f.alpha - 0.1
     assert forms["S1-A"].max_possible == sum(ti.item.points for ti in world.papers["S1-A"].items)
 
     # -- recovery (350-760 responses per item, 30-item papers) -----------------------------------
@@ -97,9 +102,9 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
         it = rep.item(code)
         assert it.irt_role == "none" and it.n == N_C and it.a is None
         assert FLAG_FEW_RESPONSES in it.flags
-        assert any(f"{code} v1: {N_C} responses, fewer than 100" in r for r in it.reasons)
+        assert any(f"{code} v1: {N_C} responses, fewer than 100" in english(r) for r in it.reasons)
     assert {it.code for it in rep.ctt_only} == set(world.backup_only)
-    assert any("10 item(s) have fewer than 100 responses" in n for n in cal.notes)
+    assert any("10 item(s) have fewer than 100 responses" in english(n) for n in cal.notes)
 
     # -- the statistics landed on the versions (what load_pool and assembly read) ----------------
     pool = _pool(db, world)
@@ -108,7 +113,7 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
         assert item.classical is not None and item.classical.n == it.n
         assert item.classical.p_value == pytest.approx(it.p_value)
         assert item.classical.discrimination == pytest.approx(it.corrected_r)
-        if it.irt_role == "estimated" and FLAG_DEGENERATE not in it.flags:
+        if it.irt_role == "estimated" and not {FLAG_DEGENERATE, FLAG_MISKEY} & set(it.flags):
             irt = item.irt
             assert irt is not None and irt.calibration_id == cal.id
             assert irt.model is IrtModel(it.model) and irt.D == 1.0
@@ -122,7 +127,7 @@ def test_first_analysis_recovers_parameters_and_stores_them(db: Session, world: 
     hist = calibration_history(db, bank=world.bank, code=world.anchors_in_s2[0])
     assert [(h.calibration_id, h.current, h.stats.irt_role) for h in hist] == [(cal.id, True, "estimated")]
     (bad,) = calibration_history(db, bank=world.bank, code=world.miskeyed.code)
-    assert not bad.current  # degenerate estimate: in the history, not on the version
+    assert not bad.current  # suspected miskey: in the history, not on the version
     again = get_calibration(db, cal.id)
     assert again.calibration == cal
     assert {it.code: (it.a, it.p_value, it.flags) for it in again.items} == {
@@ -141,26 +146,36 @@ def test_planted_bad_items_are_flagged_by_code(db: Session, world: World) -> Non
     # the key is really a distractor: able candidates choose the true answer
     assert {FLAG_NEGATIVE_DISCRIMINATION, FLAG_LOW_CORRECTED_R, FLAG_DISTRACTOR} <= set(bad.flags)
     assert bad.discrimination_index < 0 and bad.corrected_r < 0
-    text = "\n".join(bad.reasons)
+    text = "\n".join(english(r) for r in bad.reasons)
     assert f"{world.miskeyed.code} v1: discrimination index D = -0." in text and "check the key" in text
     assert f"option {world.miskeyed.true_option} was chosen by" in text
+    # the reasons are messages of the catalog: the centre's staff read them in Chinese
+    with i18n.use_locale("zh_CN"):
+        zh = "\n".join(str(r) for r in bad.reasons)
+    assert world.miskeyed.code in zh and "区分度" in zh and "discrimination" not in zh
     d = bad.distractors
     assert world.miskeyed.true_option in d["flagged"]
     assert d["options"][int(np.argmax(d["upper_share"]))] == world.miskeyed.true_option
     assert bad.distractors["key"] == world.miskeyed.item.content.key[0]
     easy = rep.item(world.easy.code)
     assert FLAG_TOO_EASY in easy.flags and easy.p_value > 0.9
-    assert any(r.startswith(f"{world.easy.code} v1: facility p = 0.9") and r.endswith("(too easy)")
+    assert any(english(r).startswith(f"{world.easy.code} v1: facility p = 0.9") and english(r).endswith("(too easy)")
                for r in easy.reasons)
     # rubric items simulated from the GPCM fit it; at most a stray 0/1 item misfits
     assert FLAG_MISFIT not in rep.item("SA-1").flags and FLAG_MISFIT not in rep.item("SA-2").flags
-    assert FLAG_MISFIT in bad.flags
     good = [it for it in rep.items if it.irt_role == "estimated" and it.code != bad.code]
     assert sum(FLAG_MISFIT in it.flags for it in good) <= 2
+    assert all(it.fit is not None and 0.5 < it.fit["infit_msq"] < 1.5 for it in good)
     # guessing on hard items spreads the upper group over the options: not a distractor flag
     assert sum(FLAG_DISTRACTOR in it.flags for it in rep.items if it.code != bad.code) <= 1
-    # a 2PL fit of a negatively discriminating item has a -> 0, b -> infinity: history only
-    assert FLAG_DEGENERATE in bad.flags and bad.a * bad.D < 0.05
+    # the 2PL estimates the miskeyed item with a negative slope and a finite difficulty
+    # (not a -> 0, b -> infinity) and flags it as a suspected miskey with the classical
+    # statistics; it stays in the history, not on the version
+    assert FLAG_MISKEY in bad.flags and FLAG_DEGENERATE not in bad.flags
+    assert bad.a < -0.5 and abs(bad.b) < 3 and bad.se_a is not None and bad.se_a < 0.3
+    miskey = next(english(r) for w, r in zip(bad.flags, bad.reasons) if w == FLAG_MISKEY)
+    assert "suspected miskey" in miskey and "IRT slope a = -" in miskey and "corrected item-total r = -0." in miskey
+    assert sum(FLAG_MISKEY in it.flags for it in good) == 0
     version = _pool(db, world)[bad.code]
     assert version.irt is None or version.irt.calibration_id != rep.calibration.id
 
@@ -192,7 +207,7 @@ def test_second_session_anchors_on_the_first_and_history_is_kept(db: Session, wo
     assert {cid for _vid, cid in c2.anchors} == {c1.id}
     assert c2.population_mean == pytest.approx(0.5, abs=0.2)  # simulated N(0.5, 1)
     assert c2.population_sd == pytest.approx(1.0, abs=0.2)
-    assert any("anchor item(s)" in n for n in c2.notes)
+    assert any("anchor item(s)" in english(n) for n in c2.notes)
     for code in world.anchors_in_s2:
         a2, a1 = second.item(code), first.item(code)
         assert a2.irt_role == "anchor" and (a2.a, a2.b) == (a1.a, a1.b) and a2.se_b is None
@@ -222,7 +237,7 @@ def test_second_session_anchors_on_the_first_and_history_is_kept(db: Session, wo
     # on their own earlier estimates, the S1 anchors still are
     again = analyse_session(db, session_code=world.s2, actor="analyst")
     assert again.calibration.n_anchors == 15 and again.calibration.scale == "bank"
-    assert any("15 item(s) were calibrated on this same data before" in n for n in again.calibration.notes)
+    assert any("15 item(s) were calibrated on this same data before" in english(n) for n in again.calibration.notes)
     for code in world.new_in_s2:
         assert again.item(code).irt_role == "estimated"
         assert again.item(code).b == pytest.approx(second.item(code).b, abs=1e-6)
@@ -231,7 +246,7 @@ def test_second_session_anchors_on_the_first_and_history_is_kept(db: Session, wo
     # without anchors the second cohort defines its own N(0, 1) scale: new b shift by ~ -0.5
     free = analyse_session(db, session_code=world.s2, actor="analyst", anchor="none")
     assert free.calibration.scale == "sample" and free.calibration.n_anchors == 0
-    assert any("replaced by estimates on this sample's scale" in n for n in free.calibration.notes)
+    assert any("replaced by estimates on this sample's scale" in english(n) for n in free.calibration.notes)
     shift = np.mean([free.item(c).b - second.item(c).b for c in world.new_in_s2])
     assert shift == pytest.approx(-c2.population_mean, abs=0.15)
 
@@ -258,7 +273,7 @@ def test_model_and_d_are_explicit_and_anchors_are_converted(db: Session, world: 
 
 def test_paper_scope_and_left_out_sittings(db: Session, world: World) -> None:
     rep = analyse_session(db, paper_codes=["S1-A", "S1-B"], actor="analyst",
-                          rules=ReviewRules(fit_groups=0))
+                          rules=ReviewRules(fit_statistics=False))
     assert rep.calibration.paper_codes == ("S1-A", "S1-B") and rep.calibration.session_codes == (world.s1,)
     assert rep.calibration.n_persons == N_A + N_B and all(it.fit is None for it in rep.items)
     # papers of two sessions: one sitting per candidate and session
@@ -281,8 +296,8 @@ def test_paper_scope_and_left_out_sittings(db: Session, world: World) -> None:
     db.flush()
     rep = analyse_session(db, paper_codes=["S1-A"], actor="analyst")
     assert rep.calibration.n_persons == N_A - 2
-    assert any("1 sitting(s) with responses not yet scored" in n for n in rep.calibration.notes)
-    assert any("1 sitting(s) voided" in n for n in rep.calibration.notes)
+    assert any("1 sitting(s) with responses not yet scored" in english(n) for n in rep.calibration.notes)
+    assert any("1 sitting(s) voided" in english(n) for n in rep.calibration.notes)
 
 
 def _counts(db: Session) -> tuple:
@@ -295,15 +310,19 @@ def _counts(db: Session) -> tuple:
 
 def test_failures_leave_the_database_unchanged(db: Session, world: World) -> None:
     before = _counts(db)
-    with pytest.raises(NotFoundError, match="no exam session NOPE"):
-        analyse_session(db, session_code="NOPE", actor="analyst")
-    with pytest.raises(NotFoundError, match="no responses recorded on paper"):
-        analyse_session(db, paper_codes=["S1-A", "S9-Z"], actor="analyst")
-    with pytest.raises(NotFoundError, match=f"session {world.s2} has no responses on paper"):
-        analyse_session(db, session_code=world.s2, paper_codes=["S1-A"], actor="analyst")
+    with i18n.use_locale("en"):
+        with pytest.raises(NotFoundError, match="no exam session NOPE"):
+            analyse_session(db, session_code="NOPE", actor="analyst")
+        with pytest.raises(NotFoundError, match="no responses recorded on paper"):
+            analyse_session(db, paper_codes=["S1-A", "S9-Z"], actor="analyst")
+        with pytest.raises(NotFoundError, match=f"session {world.s2} has no responses on paper"):
+            analyse_session(db, session_code=world.s2, paper_codes=["S1-A"], actor="analyst")
     with pytest.raises(ValidationError) as e:
         analyse_session(db, session_code=world.s1, model="4pl", D=-1, anchor="maybe", actor=" ")
-    assert [m.split(":")[0] for m in e.value.errors] == ["model", "D", "anchor", "actor"]
+    assert [english(m).split(":")[0] for m in e.value.errors] == ["model", "D", "anchor", "actor"]
+    with pytest.raises(ValidationError) as e:  # CML exists only for the Rasch family
+        analyse_session(db, session_code=world.s1, model="2pl", method="cml", actor="analyst")
+    assert english(e.value.errors[0]).startswith("method: conditional ML")
     assert _counts(db) == before
 
     # a response to an item of another bank is found before anything is written
@@ -320,8 +339,51 @@ def test_failures_leave_the_database_unchanged(db: Session, world: World) -> Non
                           max_points=1.0))
     db.flush()
     before = _counts(db)
-    with pytest.raises(ValidationError, match="outside the bank") as e:
+    with i18n.use_locale("en"), pytest.raises(ValidationError, match="outside the bank") as e:
         analyse_session(db, session_code=world.s1, actor="analyst")
-    assert any("item X-1 v1" in m and "another bank" in m for m in e.value.errors)
+    assert any("item X-1 v1" in english(m) and "another bank" in english(m) for m in e.value.errors)
     assert _counts(db) == before
     assert db.scalar(select(func.count()).select_from(ApplicationRecord)) > 0
+
+
+def test_rasch_scale_banks_are_calibrated_by_cml_and_the_review_lists_misfit_and_miskeys(
+        db: Session, world: World) -> None:
+    """A Rasch analysis (CML by default for the Rasch family) makes the bank a Rasch-scale bank:
+    the next analysis chooses the Rasch model and CML by itself and anchors on those items."""
+    first = analyse_session(db, session_code=world.s1, model="rasch", actor="analyst")
+    c1 = first.calibration
+    assert (c1.model, c1.polytomous_model, c1.method, c1.status) == ("rasch", "pcm", "cml", "converged")
+    assert c1.population_mean is None and c1.quadrature == {}
+    assert c1.convergence.se_method == "conditional" and "Newton iterations" in english(c1.convergence.message)
+    assert any("centring the item difficulties" in english(n) for n in c1.notes)
+    est = [it for it in first.items if it.irt_role == "estimated"]
+    assert all(it.a == 1.0 and it.model in ("rasch", "pcm") for it in est)
+    assert abs(np.mean([it.b for it in est if it.model == "rasch"])) < 0.5
+    # the planted wrong key: misfit (infit/outfit) and a suspected miskey by its classical statistics
+    bad = first.item(world.miskeyed.code)
+    assert {FLAG_MISFIT, FLAG_MISKEY} <= set(bad.flags)
+    assert bad.fit["outfit_msq"] > 1.3 and bad.fit["outfit_t"] > 2
+    misfit_text = next(english(r) for w, r in zip(bad.flags, bad.reasons) if w == FLAG_MISFIT)
+    assert "misfits the RASCH model" in misfit_text and "noisier than the model expects" in misfit_text
+    review = {r.code: r for r in items_needing_review(db, bank=world.bank)}
+    item = review[world.miskeyed.code]
+    assert item.suspected_miskey and item.misfit and item.fit["infit_msq"] == bad.fit["infit_msq"]
+    assert item.corrected_r is not None and item.corrected_r < 0
+    with i18n.use_locale("zh_CN"):
+        assert str(FLAG_LABELS[FLAG_MISKEY]) == "疑似答案错误"
+
+    # the bank is now on a Rasch scale: no model named, CML with the Rasch items as anchors
+    second = analyse_session(db, session_code=world.s2, actor="analyst")
+    c2 = second.calibration
+    assert (c2.model, c2.polytomous_model, c2.method) == ("rasch", "pcm", "cml")
+    assert c2.scale == "bank" and c2.n_anchors == 15 and c2.status == "converged"
+    new = [second.item(c) for c in world.new_in_s2]
+    tb = np.array([world.truth[it.code].b for it in new])
+    assert np.corrcoef([it.b for it in new], tb)[0, 1] > 0.9
+    # the versions carry the Rasch parameters of the calibrations that estimated them
+    pool = _pool(db, world)
+    assert pool[world.new_in_s2[0]].irt.model is IrtModel.RASCH
+    assert pool[world.new_in_s2[0]].irt.calibration_id == c2.id
+    # an explicit MML Rasch calibration estimates the population SD instead of fixing it
+    mml = analyse_session(db, session_code=world.s1, model="rasch", method="mml", anchor="none", actor="analyst")
+    assert mml.calibration.method == "mml" and mml.calibration.population_sd != 1.0

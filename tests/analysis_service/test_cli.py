@@ -57,18 +57,19 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     run = CliRunner()
     occ = world.bank.occupation.code
 
-    r = run.invoke(main, ["--database-url", url, "analyse", "--session", world.s1, "--actor", "题库管理员"])
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "--session", world.s1, "--actor", "题库管理员"])
     assert r.exit_code == 0, r.output
     out = r.output
     for words in (f"== Analysis #", f"session(s) {world.s1}", "760 candidates", "2PL for 0/1 items",
-                  "GPCM for rubric-scored items", "D = 1", "scale: set by this sample", "converged after",
-                  "standard errors: xpd", "S1-A", "S1-C", "alpha", "items needing review",
+                  "GPCM for rubric-scored items", "marginal ML (mml)", "D = 1", "scale: set by this sample",
+                  "converged after", "EM iterations", "standard errors: observed", "S1-A", "S1-C", "alpha",
+                  "items needing review", "suspected miskey",
                   f"{world.miskeyed.code} v1", "check the key", f"{world.easy.code} v1",
                   "too few responses for IRT (10)"):
         assert words in out, words
     cal_id = int(out.split("== Analysis #")[1].split(" ")[0])
 
-    r = run.invoke(main, ["--database-url", url, "analyse", "--session", world.s2, "--D", "1.702", "--json"])
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "--session", world.s2, "--D", "1.702", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["calibration"]["scale"] == "bank" and data["calibration"]["n_anchors"] == 15
@@ -77,23 +78,26 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     assert {i["code"] for i in data["items"] if i["irt_role"] == "anchor"} == set(world.anchors_in_s2)
 
     anchor = world.anchors_in_s2[0]
-    r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", anchor])
     assert r.exit_code == 0, r.output
     assert f"{anchor}: 2 analyses" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
     assert "D=1.702" in r.output and "D=1 " in r.output
-    r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", "NOPE", "--json"])
     assert r.exit_code == 2 and "no item NOPE" in r.output
 
-    r = run.invoke(main, ["--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
     assert r.exit_code == 0, r.output
     assert f"{world.miskeyed.code} v1" in r.output and "negative" in r.output
+    # in Chinese by default (the centre's staff): the same review, from the catalog
+    r = run.invoke(main, ["--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
+    assert r.exit_code == 0 and "疑似答案错误" in r.output, r.output
 
-    r = run.invoke(main, ["--database-url", url, "analyse", "show", str(cal_id)])
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "show", str(cal_id)])
     assert r.exit_code == 0 and f"== Analysis #{cal_id}" in r.output
 
-    r = run.invoke(main, ["--database-url", url, "analyse", "--session", "NOPE"])
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "--session", "NOPE"])
     assert r.exit_code == 2 and "nothing was stored: no exam session NOPE" in r.output
-    r = run.invoke(main, ["--database-url", url, "analyse"])
+    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse"])
     assert r.exit_code == 2 and "give --session" in r.output

@@ -5,7 +5,7 @@ PostgreSQL gets procrastinate's own schema (its SQL, as the library ships it); S
 tables of ``itembank.jobqueue.SQLiteConnector``, under the same names.
 
 Revision ID: 0009_rt_jobs
-Revises: 0008
+Revises: (see down_revision)
 Create Date: 2026-12-03 12:00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_rt_jobs'
-down_revision = '0008'
+down_revision = '0009_sec_hardening'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ checkpointer) signs the head that covers them; ``itembank ledger verify`` says w
 carry no MAC.
 
 Revision ID: 0009_sec_hardening
-Revises: 0008
+Revises: (see down_revision)
 Create Date: 2026-12-01 10:00:00
 """
 from __future__ import annotations
