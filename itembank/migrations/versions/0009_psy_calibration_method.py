@@ -5,7 +5,7 @@
 ``not_identified``, filled from ``converged`` for the rows already there.
 
 Revision ID: 0009_psy_calibration_method
-Revises: (see down_revision)
+Revises: 0009_rt_jobs
 Create Date: 2026-12-03 14:00:00
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ PostgreSQL gets procrastinate's own schema (its SQL, as the library ships it); S
 tables of ``itembank.jobqueue.SQLiteConnector``, under the same names.
 
 Revision ID: 0009_rt_jobs
-Revises: (see down_revision)
+Revises: 0009_sec_hardening
 Create Date: 2026-12-03 12:00:00
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ checkpointer) signs the head that covers them; ``itembank ledger verify`` says w
 carry no MAC.
 
 Revision ID: 0009_sec_hardening
-Revises: (see down_revision)
+Revises: 0009_media_pictures
 Create Date: 2026-12-01 10:00:00
 """
 from __future__ import annotations
