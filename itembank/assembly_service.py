@@ -33,6 +33,7 @@ from itembank.domain import (
 )
 from itembank.elements import load_element_table
 from itembank.errors import ConflictError, NotFoundError, ValidationError
+from itembank.i18n import Message
 from itembank.items import item_from_records
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -435,13 +436,23 @@ def execute_run(session: Session, *, run_id: int) -> RunView:
     return record_run_result(session, prepared=prepared, result=solve_run(prepared))
 
 
-def _outcome_words(result: asm.AssemblyResult) -> str:
+def outcome_message(result: asm.AssemblyResult) -> Message:
+    """One line on a run's outcome: "最优：4 份试卷，用时 3.2 秒，差距 0.40%" / the first reasons."""
     r = result.report
     if result.forms:
-        gap = f", gap {r.rel_gap:.2%}" if r.rel_gap is not None else ""
-        return f"{result.status}: {len(result.forms)} papers in {r.time_s:.1f} s{gap}"
-    reasons = "; ".join(result.diagnosis[:3])
-    return f"{result.status}: no papers. {reasons}".strip()
+        if r.rel_gap is not None:
+            return Message("{status}: {n} papers in {seconds:.1f} s, gap {gap:.2%}",
+                           status=result.status_text, n=len(result.forms), seconds=r.time_s,
+                           gap=r.rel_gap)
+        return Message("{status}: {n} papers in {seconds:.1f} s", status=result.status_text,
+                       n=len(result.forms), seconds=r.time_s)
+    return Message("{status}: no papers. {reasons}", status=result.status_text,
+                   reasons=list(result.diagnosis[:3]))
+
+
+def _outcome_words(result: asm.AssemblyResult) -> str:
+    # the run record's message column holds text; the stored report keeps the message as data
+    return outcome_message(result).english()
 
 
 def run_assembly(
@@ -452,14 +463,27 @@ def run_assembly(
     return execute_run(session, run_id=view.id)
 
 
+def _data(message: Message | str | None) -> Any:
+    """A message in its stored form (rendered in the reader's locale when shown)."""
+    if message is None:
+        return None
+    return message.to_data() if isinstance(message, Message) else message
+
+
 def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
-    """Plain data of an assembly result: kept with the run so it can be shown and re-checked."""
+    """Plain data of an assembly result: kept with the run so it can be shown and re-checked.
+
+    Every text is stored as message data (``Message.to_data()``: msgid and parameters), so
+    that it is shown in the reader's locale (``Message.from_data`` at display time)."""
     def report(r: asm.SolveReport) -> dict[str, Any]:
         return {
-            "solver": r.solver, "status": r.status, "objective": r.objective, "best_bound": r.best_bound,
-            "rel_gap": r.rel_gap, "time_s": r.time_s, "n_variables": r.n_variables, "n_binaries": r.n_binaries,
+            "solver": r.solver, "status": r.status, "status_text": _data(r.status_text),
+            "objective": r.objective, "best_bound": r.best_bound, "rel_gap": r.rel_gap,
+            "time_s": r.time_s, "n_variables": r.n_variables, "n_binaries": r.n_binaries,
             "n_constraints": r.n_constraints, "sense": r.sense, "formulation": r.formulation,
-            "time_limit_s": r.time_limit_s, "rel_gap_limit": r.rel_gap_limit, "solver_status": r.solver_status,
+            "method": _data(r.method), "bound_source": _data(r.bound_source),
+            "restricted": _data(r.restricted), "time_limit_s": r.time_limit_s,
+            "rel_gap_limit": r.rel_gap_limit, "solver_status": _data(r.solver_status),
             "stages": [report(s) for s in r.stages],
         }
 
@@ -478,32 +502,47 @@ def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
                 "mean_rating_spread": c.parallelism.mean_rating_spread,
                 "max_overlap": c.parallelism.max_overlap,
             },
-            "violations": list(c.violations),
+            "violations": [_data(v) for v in c.violations],
         }
     return {
         "status": result.status,
+        "status_text": _data(result.status_text),
         "forms": [list(f) for f in result.forms],
         "n_forms": result.n_forms,
         "n_backups": result.n_backups,
         "report": report(result.report),
         "checks": checks,
-        "diagnosis": list(result.diagnosis),
+        "diagnosis": [_data(d) for d in result.diagnosis],
+        "diagnosis_proven": result.diagnosis_proven,
         "relaxations": [
             {"name": x.name, "family": x.family, "key": x.key, "bound": x.bound, "target": x.target,
-             "needed": x.needed, "shortfall": x.shortfall, "message": x.message}
+             "needed": x.needed, "shortfall": x.shortfall, "message": _data(x.message),
+             "proven": x.proven}
             for x in result.relaxations
         ],
         "seed": result.seed,
         "blueprint_name": result.blueprint_name,
         "blueprint_version": result.blueprint_version,
         "pool_fingerprint": result.pool_fingerprint,
-        "notes": list(result.notes),
+        "notes": [_data(n) for n in result.notes],
+        "leaked_forms": [list(f) for f in result.leaked_forms],
+        "in_use_forms": [list(f) for f in result.in_use_forms],
+        "parallelism": [
+            {"paper": par.paper, "ok": par.ok, "warnings": [_data(w) for w in par.warnings],
+             "curves": [{"metric": c.metric, "thetas": list(c.thetas), "new": list(c.new),
+                         "in_use": [list(row) for row in c.in_use],
+                         "differences": list(c.differences), "largest": list(c.largest),
+                         "tolerance": c.tolerance,
+                         "tolerance_from_blueprint": c.tolerance_from_blueprint, "ok": c.ok}
+                        for c in par.curves]}
+            for par in result.parallelism
+        ],
     }
 
 
 def _row(r: asm.RowCheck) -> dict[str, Any]:
-    return {"name": r.name, "family": r.family, "key": r.key, "label": r.label, "achieved": r.achieved,
-            "lo": r.lo, "hi": r.hi, "ok": r.ok}
+    return {"name": r.name, "family": r.family, "key": r.key, "label": _data(r.label),
+            "achieved": r.achieved, "lo": r.lo, "hi": r.hi, "ok": r.ok}
 
 
 def _printed_order(codes: Sequence[str], items: dict[str, Item]) -> list[str]:
@@ -715,8 +754,7 @@ def replace_leaked_paper(
     session.add(run)
     session.flush()
     result = asm.reassemble_after_leak(bp_pool.pool, stored.blueprint, forms, index,
-                                       exclude_enemies=exclude_enemies, solver=solver, time_limit_s=time_limit_s,
-                                       seed=seed)
+                                       solver=solver, time_limit_s=time_limit_s, seed=seed)
     run.report = result_to_dict(result)
     run.outcome = result.status
     run.pool_snapshot = [[c, bp_pool.items[c].version_id] for c in sorted(bp_pool.items)]

@@ -49,4 +49,5 @@ def test_shadow_bound_is_a_bound_of_the_whole_problem(small_pool: Pool) -> None:
         assert shadow.ok
         assert shadow.report.best_bound >= exact.report.objective - 1e-3
         assert shadow.report.objective <= exact.report.objective + 1e-6
-        assert shadow.report.stages[0].formulation.startswith("stage 1")
+        assert shadow.report.stages[0].formulation == "stage1_bound"
+        assert "relaxation of the whole problem" in shadow.report.bound_source.english()
