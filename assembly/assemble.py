@@ -70,7 +70,7 @@ from analysis.information import item_information_3pl, probability_3pl
 from analysis.messages import Message
 from assembly.blueprint import Blueprint, validate_blueprint
 from assembly.check import check_forms
-from assembly.diagnosis import _relaxation, count_relaxations, diagnose
+from assembly.diagnosis import Finding, _relaxation, count_relaxations, diagnose
 from assembly.errors import (
     AssemblyError,
     InvalidFormsError,
@@ -446,6 +446,8 @@ def _run(pool: Pool, bp: Blueprint, *, n_main: int, n_new: int, fixed: list[list
     prog.phase("checks", 0.0, 0.02, 0.05)
     findings = diagnose(pool, bp, n_new, extra_reasons=extra_reasons, problem=problem) \
         if count_checks else ()
+    if count_checks and fixed_idx:
+        findings = tuple(findings) + tuple(_parallel_counts(ctx))
     errors = [f for f in findings if f.severity == "error"]
     notes: list[Message] = [f.message for f in findings if f.severity == "warning"]
     if ctx.objective != bp.irt.objective:
@@ -1560,15 +1562,94 @@ def _parallelism(ctx: _Context, index: dict[str, int], new_form: Sequence[str], 
             what = Message("test information") if metric == "information" else \
                 Message("expected score")
             warnings.append(Message(
-                "{paper} is not parallel to the papers in use: its {what} at θ = {theta} is "
+                "{paper} is not parallel to the papers in use: its {what} at θ = {theta:g} is "
                 "{value:.1f}, the papers in use have {low:.1f} to {high:.1f} (allowed "
                 "difference {tol:.1f}{source})", paper=paper_text(position), what=what,
-                theta=f"{theta:g}", value=float(new[k]), low=float(others_arr[:, k].min()),
+                theta=float(theta), value=float(new[k]), low=float(others_arr[:, k].min()),
                 high=float(others_arr[:, k].max()), tol=float(tol),
                 source="" if from_blueprint else Message(", the blueprint sets none: default")))
             warnings.append(_lack(ctx, problem, float(theta), new_idx, in_use, index))
     return ReplacementParallelism(paper=position, compared_with=tuple(range(len(in_use))),
                                   curves=tuple(comparisons), warnings=tuple(_dedupe(warnings)))
+
+
+def _parallel_counts(ctx: _Context) -> list[Finding]:
+    """Parallelism to the papers in use, counted: at each theta a new paper holds at most the
+    sum of the n most informative usable items (and at least the n least informative); when
+    that cannot come within the blueprint's tolerance of every paper in use, no solve can."""
+    p = ctx.problem
+    bp = p.blueprint
+    out: list[Finding] = []
+    n = bp.n_items
+    eligible = p.eligible & p.pool.calibrated
+    if not len(p.thetas) or not eligible.any():
+        return out
+    pool = p.pool
+    idx = np.flatnonzero(eligible)
+    # a new paper shares at most max_overlap items with each paper in use: those items count
+    # only up to that many per paper in use
+    in_fixed = np.zeros(pool.n_items, dtype=bool)
+    fixed_items = [[int(i) for u in units for i in p.unit_items[u]] for units in ctx.fixed_units]
+    for items in fixed_items:
+        in_fixed[items] = True
+    for metric, tol in (("information", bp.parallel.information_tolerance),
+                        ("tcc", bp.parallel.tcc_tolerance)):
+        fixed = ctx.fixed_curves.get(metric)
+        if tol is None or fixed is None or not len(fixed):
+            continue
+        values = np.zeros((len(p.thetas), len(idx)))
+        for d_value in np.unique(pool.D[idx]):
+            sel = pool.D[idx] == d_value
+            part = idx[sel]
+            if metric == "information":
+                values[:, sel] = item_information_3pl(p.thetas, pool.a[part], pool.b[part],
+                                                      pool.c[part], D=float(d_value))
+            else:
+                values[:, sel] = probability_3pl(p.thetas, pool.a[part], pool.b[part],
+                                                 pool.c[part], D=float(d_value)) \
+                    * pool.points[part][None, :]
+        position = {int(i): j for j, i in enumerate(idx)}
+        free = np.array([not in_fixed[i] for i in idx], dtype=bool)
+        for k, theta in enumerate(p.thetas):
+            shared = [sorted((values[k, position[i]] for i in items if i in position),
+                             reverse=True)[: bp.max_overlap] for items in fixed_items]
+            candidates = np.concatenate([values[k, free]] + [np.array(v) for v in shared])
+            most = float(np.sort(candidates)[::-1][:n].sum())
+            least = float(np.sort(values[k])[:n].sum())
+            need_lo = float(fixed[:, k].max()) - tol
+            need_hi = float(fixed[:, k].min()) + tol
+            what = Message("test information") if metric == "information" else \
+                Message("expected score")
+            label = Message("largest difference in test information between papers") \
+                if metric == "information" else \
+                Message("largest difference in expected score between papers")
+            if most < need_lo - 1e-9:
+                needed = math.ceil((float(fixed[:, k].max()) - most) * 1000 + 1) / 1000
+                out.append(Finding(
+                    f"parallel_{metric}", "error",
+                    Message("parallel to the papers in use: at θ = {theta:g} a new paper needs a "
+                            "{what} of at least {need:.2f} (the papers in use reach {high:.2f}, "
+                            "allowed difference {tol:g}), but even the {n} usable items highest "
+                            "there give only {best:.2f}", theta=float(theta), what=what,
+                            need=need_lo, high=float(fixed[:, k].max()), tol=tol, n=n, best=most),
+                    need_lo, most,
+                    Message("a fix: allow a difference of {needed:g}, or add usable items "
+                            "informative at θ = {theta:g}", needed=needed, theta=float(theta)),
+                    _relaxation(f"parallel_{metric}", f"parallel_{metric}", metric, "max", tol,
+                                needed, label, per_paper=False)))
+            elif least > need_hi + 1e-9:
+                needed = math.ceil((least - float(fixed[:, k].min())) * 1000 + 1) / 1000
+                out.append(Finding(
+                    f"parallel_{metric}", "error",
+                    Message("parallel to the papers in use: at θ = {theta:g} a new paper may have "
+                            "a {what} of at most {need:.2f}, but even the {n} usable items "
+                            "lowest there give {best:.2f}", theta=float(theta), what=what,
+                            need=need_hi, n=n, best=least),
+                    need_hi, least,
+                    Message("a fix: allow a difference of {needed:g}", needed=needed),
+                    _relaxation(f"parallel_{metric}", f"parallel_{metric}", metric, "max", tol,
+                                needed, label, per_paper=False)))
+    return out
 
 
 def _dedupe(messages: list[Message]) -> list[Message]:
@@ -1581,31 +1662,35 @@ def _dedupe(messages: list[Message]) -> list[Message]:
 
 def _lack(ctx: _Context, problem: Problem, theta: float, new_idx: list[int],
           in_use: list[list[str]], index: dict[str, int]) -> Message:
-    """What the pool lacks at ``theta``: usable items informative there (difficulty b within
-    0.5 of theta), against how many the papers in use hold."""
+    """What the pool lacks at ``theta``: usable items as informative there as the typical item
+    of the papers in use (at least their median item information at ``theta``), against how
+    many of those the papers in use and the new paper hold."""
     pool = problem.pool
     bp = problem.blueprint
-    near = (~np.isnan(pool.b)) & (np.abs(np.nan_to_num(pool.b) - theta) <= 0.5)
-    usable = problem.eligible & near
-    per_paper = [int(near[[index[i] for i in form]].sum()) for form in in_use]
-    in_new = int(near[new_idx].sum())
-    mean_in_use = float(np.mean(per_paper)) if per_paper else 0.0
-    # the most information any one paper of the blueprint's length could have at theta
     info = np.zeros(pool.n_items)
-    cal = np.flatnonzero(pool.calibrated & problem.eligible)
-    if len(cal):
-        for d_value in np.unique(pool.D[cal]):
-            part = cal[pool.D[cal] == d_value]
-            info[part] = item_information_3pl(np.array([theta]), pool.a[part], pool.b[part],
-                                              pool.c[part], D=float(d_value))[0]
-    best = float(np.sort(info)[::-1][: bp.n_items].sum())
-    return Message(
-        "what the bank lacks: usable items of difficulty near θ = {theta} (b between {lo:g} and "
-        "{hi:g}); the papers in use hold {mean:.0f} such items each, the new paper {new}, and "
-        "{usable} usable ones are left in the bank; even the {n} items most informative at "
-        "θ = {theta} would give only {best:.1f}",
-        theta=f"{theta:g}", lo=theta - 0.5, hi=theta + 0.5, mean=mean_in_use, new=in_new,
-        usable=int(usable.sum()), n=bp.n_items, best=best)
+    cal = np.flatnonzero(pool.calibrated)
+    for d_value in np.unique(pool.D[cal]) if len(cal) else ():
+        part = cal[pool.D[cal] == d_value]
+        info[part] = item_information_3pl(np.array([theta]), pool.a[part], pool.b[part],
+                                          pool.c[part], D=float(d_value))[0]
+    in_use_idx = [[index[i] for i in form] for form in in_use]
+    typical = float(np.median(np.concatenate([info[f] for f in in_use_idx]))) if in_use_idx else 0.0
+    strong = info >= typical
+    per_paper = float(np.mean([strong[f].sum() for f in in_use_idx])) if in_use_idx else 0.0
+    usable = int((strong & problem.eligible).sum())
+    best = float(np.sort(info[problem.eligible])[::-1][: bp.n_items].sum())
+    message = Message(
+        "what the bank lacks at θ = {theta:g}: items with information of at least {typical:.2f} "
+        "there (the median item of the papers in use); the papers in use hold {held:.0f} such "
+        "items each, the new paper {new}, and {usable} usable ones are left in the bank",
+        theta=float(theta), typical=typical, held=per_paper, new=int(strong[new_idx].sum()),
+        usable=usable)
+    in_use_low = min((float(info[f].sum()) for f in in_use_idx), default=0.0)
+    if best < in_use_low:
+        message = Message("{lack}; even the {n} usable items most informative at θ = {theta:g} "
+                          "would give only {best:.1f}", lack=message, n=bp.n_items,
+                          theta=float(theta), best=best)
+    return message
 
 
 # --------------------------------------------------------------------------------------

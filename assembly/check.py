@@ -64,6 +64,8 @@ def _ineligibility(pool: Pool, bp: Blueprint, i: int) -> Message | None:
     n_recent = bp.exposure.exclude_recent_sessions
     if item.compromised:
         return reason_text("compromised")
+    if item.retired:
+        return reason_text("retired")
     if item.id in bp.exclude_items:
         return reason_text("excluded_by_hand")
     if n_recent and item.last_used_session is not None and \
@@ -257,13 +259,13 @@ def check_forms(
         for k, theta in enumerate(thetas):
             cross.append(_row(f"parallel_information_theta{k}", "parallel_information",
                               f"{theta:g}", Message("largest difference in test information "
-                                                    "between papers at θ = {theta}",
-                                                    theta=f"{theta:g}"),
+                                                    "between papers at θ = {theta:g}",
+                                                    theta=float(theta)),
                               info_spread[k], None, p.information_tolerance,
                               hard=p.information_tolerance is not None))
             cross.append(_row(f"parallel_tcc_theta{k}", "parallel_tcc", f"{theta:g}",
                               Message("largest difference in expected score between papers "
-                                      "at θ = {theta}", theta=f"{theta:g}"),
+                                      "at θ = {theta:g}", theta=float(theta)),
                               tcc_spread[k], None, p.tcc_tolerance,
                               hard=p.tcc_tolerance is not None))
     rating_spread = float(max(means) - min(means)) if means else 0.0

@@ -29,6 +29,7 @@ BoolArray = npt.NDArray[np.bool_]
 # are in ``assembly.words.reason_text``.
 REASONS = (
     "compromised",
+    "retired",
     "excluded_by_hand",
     "recently_used",
     "over_used",
@@ -160,6 +161,8 @@ def item_reasons(
             reason = extra_reasons[i]
         elif item.compromised:
             reason = "compromised"
+        elif item.retired:
+            reason = "retired"
         elif item.id in excluded:
             reason = "excluded_by_hand"
         elif (
@@ -410,8 +413,8 @@ def fixed_time_label(total_s: float, tolerance_s: float) -> Message:
 
 
 def information_label(theta: float) -> Message:
-    return Message("test information at θ = {theta}", theta=f"{theta:g}")
+    return Message("test information at θ = {theta:g}", theta=float(theta))
 
 
 def tcc_label(theta: float) -> Message:
-    return Message("expected score at θ = {theta}", theta=f"{theta:g}")
+    return Message("expected score at θ = {theta:g}", theta=float(theta))

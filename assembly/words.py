@@ -61,6 +61,7 @@ def reason_text(reason: str, *, recent: int = 0, max_uses: int | None = None) ->
 
 _REASONS = {
     "compromised": N_("compromised (leaked)"),
+    "retired": N_("no longer an accepted item of the bank"),
     "excluded_by_hand": N_("excluded by hand"),
     "p_out_of_range": N_("classical difficulty p outside the allowed range"),
     "not_calibrated": N_("no IRT parameters"),
