@@ -808,8 +808,12 @@ def _solve_direct(ctx: _Context, deadline: Deadline, time_limit_s: float, prog: 
         bound = relax_bound
         stages = (relax_report,) if relax_report is not None else ()
         source = _STAGE1_SOURCE if relax_bound is not None else None
+    # a proven infeasible whole model proves the user's problem infeasible; a restricted
+    # one proves nothing (items might need to join more papers)
+    infeasible = outcome.status == "infeasible" and whole
     return _final_report(ctx, forms, bound, outcome, code, method, source, time_limit_s,
-                         deadline, stages=stages, restricted=restricted), forms
+                         deadline, stages=stages, restricted=restricted,
+                         infeasible=infeasible), forms
 
 
 def _tick_decoder(ctx: _Context, spec: ModelSpec, prog: _Progress, *, user_objective: bool
@@ -1725,6 +1729,15 @@ def _elastic(ctx: _Context, deadline: Deadline
                             "counts above, or run again with more time",
                             seconds=out.time_s)], False
     proven = whole and out.status == "optimal"
+    if proven and deadline.left() > 0.3:
+        # the rows are proven; solve again with the slacks priced high enough for the solvers'
+        # tolerances (a row's switch still dominates: the same number of rows) to find the
+        # smallest changes of those rows
+        exact = solve_model(p, replace(spec, elastic_scale=100.0), solver=ctx.solver,
+                            time_limit_s=deadline.left(), rel_gap=0.0, abs_gap=1e-4,
+                            seed=ctx.seed)
+        if exact.status == "optimal" and exact.column_values is not None:
+            out = exact
     forms = _forms_from(ctx, spec, out.column_values)
     unit_sets = [np.array(sorted(set(f)), dtype=np.int64) for f in forms]
     item_forms = [_items_of(p, f) for f in forms]

@@ -106,6 +106,10 @@ class ModelSpec:
         rating) to cut the n! relabellings of one solution.
     elastic : every blueprint row gets slacks and a binary "relaxed" switch shared by all papers;
         the objective counts switched rows (smallest set of rows to relax).
+    elastic_scale : elastic only: switch prices times ``elastic_scale``, slack prices
+        times ``elastic_scale ** 2`` (default 1: slacks barely count; 100: a second solve
+        that keeps the fewest rows and then finds their smallest changes within the solvers'
+        tolerances).
     set_links : pairs of units that must share papers (plain model: sets not aggregated).
     slot_scales : per-slot row scale (a slot standing for k papers in a bisection split);
         overrides ``row_scale``.
@@ -141,6 +145,7 @@ class ModelSpec:
     n_items_per_paper: int = 0
     symmetry: bool = False
     elastic: bool = False
+    elastic_scale: float = 1.0
     set_links: tuple[tuple[int, int], ...] = ()
     slot_scales: tuple[float, ...] | None = None
     fixed_bands: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
@@ -662,10 +667,11 @@ def build_model(problem: Problem, spec: ModelSpec) -> LinearModel:
         # among equally small sets of rows, name content rows first, then parallelism, and
         # last the overlap rule and hand inclusions (disjoint papers guard against leaks)
         cost = model.cost.copy()
+        scale = float(spec.elastic_scale)
         for key, col in switches.items():
-            cost[col] = _switch_price(key)
+            cost[col] = _switch_price(key) * scale
         for col, w in slack_cols:
-            cost[col] = 1e-3 * w
+            cost[col] = 1e-3 * w * scale * scale
         model = LinearModel(**{**model.__dict__, "cost": cost})
     return model
 
