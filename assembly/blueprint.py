@@ -9,7 +9,9 @@ store and version it. Every rule family of the paper specification has a field:
 - difficulty: mean expert rating, classical p range, difficulty bands;
 - IRT: maximin information, or a target information / characteristic curve at chosen thetas;
 - parallelism between papers: tolerances on information, characteristic curve, mean rating;
-- total estimated time; item sets (always whole) and enemies (never together) come with the pool;
+- total estimated time; for practical papers a fixed total time (考核时间) that every paper
+  and backup is held to; item sets (always whole) and enemies (never together) come with the
+  pool;
 - exposure: compromised items always excluded (附件16), recent or over-used items excluded,
   less used items preferred; items included or excluded by hand;
 - the largest overlap allowed between any two papers (default 0: disjoint).
@@ -53,6 +55,7 @@ class ElementRule:
     parent_code: str | None = None
     importance: str | None = None  # X / Y / Z for elements, None for scopes
     weight: float | None = None  # 鉴定比重, %, kept for the report
+    name: str | None = None  # the element table's name, shown beside the code
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,10 @@ class Blueprint:
     parallel: ParallelRule = field(default_factory=ParallelRule)
     time_min_s: float | None = None
     time_max_s: float | None = None
+    # 考核时间 fixed by the blueprint: every paper's tasks (items) add up to it, within the
+    # tolerance; None = each paper's time is the sum of its tasks' times
+    time_total_s: float | None = None
+    time_total_tolerance_s: float = 0.0
     exposure: ExposureRule = field(default_factory=ExposureRule)
     include_items: tuple[str, ...] = ()
     exclude_items: tuple[str, ...] = ()
@@ -304,6 +311,17 @@ def validate_blueprint(bp: Blueprint) -> Blueprint:
     _number(bp.time_min_s, "time_min_s", allow_none=True, min_value=0)
     _number(bp.time_max_s, "time_max_s", allow_none=True, min_value=0)
     _range(bp.time_min_s, bp.time_max_s, "time_min_s", "time_max_s")
+    _number(bp.time_total_s, "time_total_s", allow_none=True, min_value=0)
+    _number(bp.time_total_tolerance_s, "time_total_tolerance_s", min_value=0)
+    if bp.time_total_s is not None:
+        lo = bp.time_total_s - bp.time_total_tolerance_s
+        hi = bp.time_total_s + bp.time_total_tolerance_s
+        if bp.time_max_s is not None and bp.time_max_s < lo:
+            raise _fail("time_total_s", f"{bp.time_total_s:g} s (within "
+                        f"{bp.time_total_tolerance_s:g} s) is above time_max_s = {bp.time_max_s:g}")
+        if bp.time_min_s is not None and bp.time_min_s > hi:
+            raise _fail("time_total_s", f"{bp.time_total_s:g} s (within "
+                        f"{bp.time_total_tolerance_s:g} s) is below time_min_s = {bp.time_min_s:g}")
     e = bp.exposure
     _integer(e.exclude_recent_sessions, "exposure.exclude_recent_sessions")
     _integer(e.max_uses, "exposure.max_uses", allow_none=True)

@@ -44,6 +44,8 @@ class PoolItem:
     set_id : items sharing a set id (a case with its questions, a task with sub-items) are
         taken whole or not at all.
     version : item version, remembered in the pool snapshot.
+    retired : no longer an accepted item of the bank; kept in the pool only because a paper
+        in use holds it (its curves and overlaps count), never eligible.
     """
 
     id: str
@@ -62,6 +64,7 @@ class PoolItem:
     compromised: bool = False
     set_id: str | None = None
     version: int = 1
+    retired: bool = False
 
 
 def _check_item(item: PoolItem, row: int) -> None:
@@ -231,6 +234,8 @@ class Pool:
                 item.time_s, item.rating, item.p_value, item.a, item.b, item.c, item.D,
                 item.usage_count, item.last_used_session, item.compromised, item.set_id,
             ]
+            if item.retired:  # appended only when set: earlier fingerprints stay the same
+                row.append("retired")
             digest.update(json.dumps(row, ensure_ascii=False).encode())
         digest.update(json.dumps(self.enemy_pairs.tolist()).encode())
         digest.update(str(self.current_session).encode())

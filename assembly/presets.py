@@ -42,6 +42,7 @@ class ElementRow:
     parent_code: str | None
     weight: float
     importance: str | None = None
+    name: str | None = None
 
 
 def _as_rows(rows: Iterable[Any]) -> list[ElementRow]:
@@ -52,10 +53,10 @@ def _as_rows(rows: Iterable[Any]) -> list[ElementRow]:
         elif isinstance(row, Mapping):
             try:
                 out.append(ElementRow(row["code"], row.get("parent_code"), row["weight"],
-                                      row.get("importance")))
+                                      row.get("importance"), row.get("name")))
             except KeyError as exc:
                 raise InvalidBlueprintError(f"element row {k}: missing field {exc.args[0]!r}") from None
-        elif isinstance(row, Sequence) and len(row) in (3, 4):
+        elif isinstance(row, Sequence) and len(row) in (3, 4, 5):
             out.append(ElementRow(*row))
         else:
             raise InvalidBlueprintError(
@@ -177,7 +178,7 @@ def derive_blueprint(
             hi = max(hi, lo)
         rules.append(ElementRule(code=row.code, min=float(lo), max=hi, basis=basis,
                                  parent_code=row.parent_code, importance=row.importance,
-                                 weight=float(row.weight)))
+                                 weight=float(row.weight), name=row.name or None))
     return validate_blueprint(Blueprint(
         name=name, version=version, item_types=types, part=part, level=level,
         elements=tuple(rules), difficulty=difficulty or DifficultyRule(),

@@ -16,16 +16,20 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.information import item_information_3pl, probability_3pl
-from assembly.blueprint import Blueprint
+from analysis.messages import Message
+from assembly.blueprint import Blueprint, DifficultyBand
 from assembly.pool import Pool
+from assembly.words import band_text, element_text, item_type_text
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-# Why an item is not eligible, in the order they are reported (first reason wins).
+# Why an item is not eligible, in the order they are reported (first reason wins); the words
+# are in ``assembly.words.reason_text``.
 REASONS = (
     "compromised",
+    "retired",
     "excluded_by_hand",
     "recently_used",
     "over_used",
@@ -36,18 +40,6 @@ REASONS = (
     "leaked",
     "enemy_of_leaked",
 )
-REASON_TEXT = {
-    "compromised": "compromised (leaked)",
-    "excluded_by_hand": "excluded by hand",
-    "recently_used": "used in the last {n} sessions",
-    "over_used": "used more than {k} times",
-    "p_out_of_range": "classical p outside the allowed range",
-    "not_calibrated": "no IRT parameters",
-    "type_not_in_blueprint": "item type not in the blueprint",
-    "set_not_whole": "in an item set that cannot be taken whole",
-    "leaked": "in the leaked paper",
-    "enemy_of_leaked": "enemy of an item of the leaked paper",
-}
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class LinearRow:
     name: str
     family: str
     key: str
-    label: str
+    label: Message
     coeffs: FloatArray  # (n_units,)
     lo: float | None
     hi: float | None
@@ -169,6 +161,8 @@ def item_reasons(
             reason = extra_reasons[i]
         elif item.compromised:
             reason = "compromised"
+        elif item.retired:
+            reason = "retired"
         elif item.id in excluded:
             reason = "excluded_by_hand"
         elif (
@@ -248,11 +242,11 @@ def compile_problem(
         is_type = np.array([t == rule.item_type for t in pool.item_types], dtype=np.float64)
         rows.append(LinearRow(
             f"type_{rule.item_type}_count", "type_count", rule.item_type,
-            f"{rule.item_type}: number of items", per_unit(is_type), rule.count, rule.count))
+            type_count_label(rule.item_type), per_unit(is_type), rule.count, rule.count))
         if rule.points is not None:
             rows.append(LinearRow(
                 f"type_{rule.item_type}_points", "type_points", rule.item_type,
-                f"{rule.item_type}: points", per_unit(is_type * pool.points),
+                type_points_label(rule.item_type), per_unit(is_type * pool.points),
                 rule.points, rule.points))
 
     # element coverage (scopes and elements of the element table)
@@ -263,40 +257,43 @@ def compile_problem(
             values = values * pool.points
         rows.append(LinearRow(
             f"element_{rule.code}_{rule.basis}", "element", rule.code,
-            f"element {rule.code}: {'items' if rule.basis == 'count' else 'points'}",
-            per_unit(values), rule.min if rule.min > 0 else None, rule.max))
+            element_label(blueprint, rule.code), per_unit(values),
+            rule.min if rule.min > 0 else None, rule.max))
 
     # difficulty: mean expert rating and mean p as linear rows sum((r_i - lo) x_i) >= 0
     d = blueprint.difficulty
     if d.mean_rating_min is not None:
-        rows.append(LinearRow("mean_rating_min", "mean_rating", "min",
-                              f"mean expert rating >= {d.mean_rating_min}",
+        rows.append(LinearRow("mean_rating_min", "mean_rating", "min", MEAN_RATING_LABEL,
                               per_unit(pool.ratings - d.mean_rating_min), 0.0, None))
     if d.mean_rating_max is not None:
-        rows.append(LinearRow("mean_rating_max", "mean_rating", "max",
-                              f"mean expert rating <= {d.mean_rating_max}",
+        rows.append(LinearRow("mean_rating_max", "mean_rating", "max", MEAN_RATING_LABEL,
                               per_unit(d.mean_rating_max - pool.ratings), 0.0, None))
     has_p = ~np.isnan(pool.p_values)
     if d.mean_p_min is not None:
-        rows.append(LinearRow("mean_p_min", "mean_p", "min", f"mean p >= {d.mean_p_min}",
+        rows.append(LinearRow("mean_p_min", "mean_p", "min", MEAN_P_LABEL,
                               per_unit(np.where(has_p, pool.p_values - d.mean_p_min, 0.0)),
                               0.0, None))
     if d.mean_p_max is not None:
-        rows.append(LinearRow("mean_p_max", "mean_p", "max", f"mean p <= {d.mean_p_max}",
+        rows.append(LinearRow("mean_p_max", "mean_p", "max", MEAN_P_LABEL,
                               per_unit(np.where(has_p, d.mean_p_max - pool.p_values, 0.0)),
                               0.0, None))
     for band in d.bands:
         in_band = ((pool.ratings >= band.rating_min) & (pool.ratings <= band.rating_max))
         rows.append(LinearRow(
-            f"band_{band.name}_count", "band", band.name,
-            f"difficulty band {band.name} (rating {band.rating_min}-{band.rating_max}): items",
+            f"band_{band.name}_count", "band", band.name, band_label(band),
             per_unit(in_band.astype(np.float64)),
             band.min_count if band.min_count > 0 else None, band.max_count))
 
     # total estimated time
     if blueprint.time_min_s is not None or blueprint.time_max_s is not None:
-        rows.append(LinearRow("total_time", "time", "total", "total estimated time (s)",
+        rows.append(LinearRow("total_time", "time", "total", TIME_LABEL,
                               per_unit(pool.times), blueprint.time_min_s, blueprint.time_max_s))
+    # a fixed total time (考核时间, practical papers): every paper and backup is held to it
+    if blueprint.time_total_s is not None:
+        tol = blueprint.time_total_tolerance_s
+        rows.append(LinearRow("fixed_time", "fixed_time", "total",
+                              fixed_time_label(blueprint.time_total_s, tol), per_unit(pool.times),
+                              max(0.0, blueprint.time_total_s - tol), blueprint.time_total_s + tol))
 
     # IRT curves per unit
     thetas = np.asarray(blueprint.irt.thetas, dtype=np.float64)
@@ -364,3 +361,60 @@ def compile_problem(
         set_links=tuple(set_links),
     )
 
+
+
+# --------------------------------------------------------------------------------------
+# Row labels, as a bank manager says them (shared with the independent checker)
+
+MEAN_RATING_LABEL = Message("mean difficulty rating (expert rating 1-5)")
+MEAN_P_LABEL = Message("mean classical difficulty p (items with p)")
+TIME_LABEL = Message("total estimated answering time (s)")
+
+
+def type_count_label(item_type: str) -> Message:
+    return Message("{item_type} items: number", item_type=item_type_text(item_type))
+
+
+def type_points_label(item_type: str) -> Message:
+    return Message("{item_type} items: points", item_type=item_type_text(item_type))
+
+
+def element_label(blueprint: Blueprint, code: str) -> Message:
+    rule = next((r for r in blueprint.elements if r.code == code), None)
+    if rule is None:
+        return Message("{element}: items", element=element_text(code))
+    named = element_text(code, rule.name, scope=rule.importance is None and any(
+        r.parent_code == code for r in blueprint.elements))
+    if rule.basis == "points":
+        return Message("{element}: points", element=named)
+    return Message("{element}: items", element=named)
+
+
+def element_name(blueprint: Blueprint, code: str) -> Message:
+    """鉴定点 A-01-01 电工安全用具 / 鉴定范围 A for a blueprint row."""
+    rule = next((r for r in blueprint.elements if r.code == code), None)
+    scope = rule is not None and rule.importance is None and any(
+        r.parent_code == code for r in blueprint.elements)
+    return element_text(code, rule.name if rule else None, scope=scope)
+
+
+def band_label(band: DifficultyBand) -> Message:
+    return Message("difficulty {band} (rating {lo}-{hi}): items", band=band_text(band.name),
+                   lo=band.rating_min, hi=band.rating_max)
+
+
+def fixed_time_label(total_s: float, tolerance_s: float) -> Message:
+    if tolerance_s > 0:
+        return Message("time of the tasks against the fixed time of {minutes:g} min "
+                       "(within {tolerance:g} min) (s)", minutes=total_s / 60,
+                       tolerance=tolerance_s / 60)
+    return Message("time of the tasks against the fixed time of {minutes:g} min (s)",
+                   minutes=total_s / 60)
+
+
+def information_label(theta: float) -> Message:
+    return Message("test information at θ = {theta:g}", theta=float(theta))
+
+
+def tcc_label(theta: float) -> Message:
+    return Message("expected score at θ = {theta:g}", theta=float(theta))

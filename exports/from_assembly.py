@@ -15,6 +15,7 @@ from analysis.information import expected_score_3pl, test_information_3pl
 from exports.assembly_report import AssemblyReportData, ConstraintRow, PaperAssembly, SolverReport
 from itembank.assembly_service import DICHOTOMOUS_MODELS, PaperView, RunView
 from itembank.domain import PaperKind
+from itembank.i18n import render
 
 THETAS = np.linspace(-3.0, 3.0, 61)
 _STATUS = {"optimal": "optimal", "feasible": "feasible", "infeasible": "infeasible"}
@@ -45,12 +46,12 @@ def report_data(run: RunView, papers: Sequence[PaperView], *, title: str,
                 centre_name: str = "职业技能等级认定中心") -> AssemblyReportData:
     report = run.report.get("report", {})
     status = _STATUS.get(str(run.report.get("status", "")), "time_limit")
-    notes = list(run.report.get("notes", [])) + list(run.report.get("diagnosis", []))
+    notes = [render(n) for n in list(run.report.get("notes", [])) + list(run.report.get("diagnosis", []))]
     out = []
     for view in papers:
         info, tcc, n_cal = _curves(view)
         rows = tuple(
-            ConstraintRow(name=r.get("label") or r.get("name", ""), achieved=float(r["achieved"]),
+            ConstraintRow(name=render(r.get("label")) or r.get("name", ""), achieved=float(r["achieved"]),
                           lower=r.get("lo"), upper=r.get("hi"))
             for r in view.checks.get("rows", [])
         )
@@ -64,7 +65,7 @@ def report_data(run: RunView, papers: Sequence[PaperView], *, title: str,
         solver=str(report.get("solver", "")), status=status, time_s=float(report.get("time_s", 0.0)),
         n_variables=int(report.get("n_variables", 0)), n_constraints=int(report.get("n_constraints", 0)),
         objective=report.get("objective"), best_bound=report.get("best_bound"), gap=report.get("rel_gap"),
-        time_limit_s=report.get("time_limit_s"), message=str(report.get("formulation", "")),
+        time_limit_s=report.get("time_limit_s"), message=render(report.get("method") or report.get("formulation", "")),
     )
     return AssemblyReportData(title=title, thetas=THETAS, papers=tuple(out), solver=solver,
                               run_label=f"组卷任务 #{run.id}", created_at=run.finished_at, centre_name=centre_name,

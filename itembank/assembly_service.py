@@ -78,7 +78,7 @@ class BankPool:
     session_dates: tuple[date, ...]  # distinct usage dates, oldest first: session indices
 
 
-def to_pool_item(item: Item, *, session_index: dict[date, int]) -> asm.PoolItem:
+def to_pool_item(item: Item, *, session_index: dict[date, int], retired: bool = False) -> asm.PoolItem:
     irt = item.irt
     calibrated = irt is not None and irt.model in DICHOTOMOUS_MODELS
     last = item.usage.last_used_on
@@ -99,15 +99,20 @@ def to_pool_item(item: Item, *, session_index: dict[date, int]) -> asm.PoolItem:
         compromised=bool(item.usage.compromised),
         set_id=item.set_code,
         version=int(item.version),
+        retired=retired,
     )
 
 
-def build_pool(items: Sequence[Item]) -> BankPool:
+def build_pool(items: Sequence[Item], *, retired: Sequence[Item] = ()) -> BankPool:
     """Pure: domain items -> assembly pool. Past sessions are indexed by distinct usage date
-    (oldest 0), and the paper being assembled is the next session."""
+    (oldest 0), and the paper being assembled is the next session. ``retired`` items are no
+    longer accepted but sit in papers still in use: they are in the pool (their curves and
+    overlaps count) and never eligible."""
+    items = list(items) + list(retired)
+    retired_codes = {it.code for it in retired}
     dates = tuple(sorted({it.usage.last_used_on for it in items if it.usage.last_used_on is not None}))
     index = {d: i for i, d in enumerate(dates)}
-    pool_items = [to_pool_item(it, session_index=index) for it in items]
+    pool_items = [to_pool_item(it, session_index=index, retired=it.code in retired_codes) for it in items]
     codes = {it.code for it in items}
     enemies = sorted({tuple(sorted((it.code, e))) for it in items for e in it.enemies if e in codes})
     pool = asm.Pool.from_items(pool_items, enemies=enemies, current_session=len(dates))
@@ -642,13 +647,23 @@ def execute_run(session: Session, *, run_id: int) -> RunView:
     return record_run_result(session, prepared=prepared, result=solve_run(prepared))
 
 
-def _outcome_words(result: asm.AssemblyResult) -> str:
+def outcome_message(result: asm.AssemblyResult) -> Message:
+    """One line on a run's outcome: "最优：4 份试卷，用时 3.2 秒，差距 0.40%" / the first reasons."""
     r = result.report
     if result.forms:
-        gap = f", gap {r.rel_gap:.2%}" if r.rel_gap is not None else ""
-        return f"{result.status}: {len(result.forms)} papers in {r.time_s:.1f} s{gap}"
-    reasons = "; ".join(result.diagnosis[:3])
-    return f"{result.status}: no papers. {reasons}".strip()
+        if r.rel_gap is not None:
+            return Message("{status}: {n} papers in {seconds:.1f} s, gap {gap:.2%}",
+                           status=result.status_text, n=len(result.forms), seconds=r.time_s,
+                           gap=r.rel_gap)
+        return Message("{status}: {n} papers in {seconds:.1f} s", status=result.status_text,
+                       n=len(result.forms), seconds=r.time_s)
+    return Message("{status}: no papers. {reasons}", status=result.status_text,
+                   reasons=list(result.diagnosis[:3]))
+
+
+def _outcome_words(result: asm.AssemblyResult) -> str:
+    # the run record's message column holds text; the stored report keeps the message as data
+    return outcome_message(result).english()
 
 
 def run_assembly(
@@ -659,14 +674,27 @@ def run_assembly(
     return execute_run(session, run_id=view.id)
 
 
+def _data(message: Message | str | None) -> Any:
+    """A message in its stored form (rendered in the reader's locale when shown)."""
+    if message is None:
+        return None
+    return message.to_data() if isinstance(message, Message) else message
+
+
 def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
-    """Plain data of an assembly result: kept with the run so it can be shown and re-checked."""
+    """Plain data of an assembly result: kept with the run so it can be shown and re-checked.
+
+    Every text is stored as message data (``Message.to_data()``: msgid and parameters), so
+    that it is shown in the reader's locale (``Message.from_data`` at display time)."""
     def report(r: asm.SolveReport) -> dict[str, Any]:
         return {
-            "solver": r.solver, "status": r.status, "objective": r.objective, "best_bound": r.best_bound,
-            "rel_gap": r.rel_gap, "time_s": r.time_s, "n_variables": r.n_variables, "n_binaries": r.n_binaries,
+            "solver": r.solver, "status": r.status, "status_text": _data(r.status_text),
+            "objective": r.objective, "best_bound": r.best_bound, "rel_gap": r.rel_gap,
+            "time_s": r.time_s, "n_variables": r.n_variables, "n_binaries": r.n_binaries,
             "n_constraints": r.n_constraints, "sense": r.sense, "formulation": r.formulation,
-            "time_limit_s": r.time_limit_s, "rel_gap_limit": r.rel_gap_limit, "solver_status": r.solver_status,
+            "method": _data(r.method), "bound_source": _data(r.bound_source),
+            "restricted": _data(r.restricted), "time_limit_s": r.time_limit_s,
+            "rel_gap_limit": r.rel_gap_limit, "solver_status": _data(r.solver_status),
             "stages": [report(s) for s in r.stages],
         }
 
@@ -685,32 +713,48 @@ def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
                 "mean_rating_spread": c.parallelism.mean_rating_spread,
                 "max_overlap": c.parallelism.max_overlap,
             },
-            "violations": list(c.violations),
+            "violations": [_data(v) for v in c.violations],
         }
     return {
         "status": result.status,
+        "status_text": _data(result.status_text),
         "forms": [list(f) for f in result.forms],
         "n_forms": result.n_forms,
         "n_backups": result.n_backups,
         "report": report(result.report),
         "checks": checks,
-        "diagnosis": list(result.diagnosis),
+        "diagnosis": [_data(d) for d in result.diagnosis],
+        "diagnosis_proven": result.diagnosis_proven,
         "relaxations": [
             {"name": x.name, "family": x.family, "key": x.key, "bound": x.bound, "target": x.target,
-             "needed": x.needed, "shortfall": x.shortfall, "message": x.message}
+             "needed": x.needed, "shortfall": x.shortfall, "message": _data(x.message),
+             "proven": x.proven}
             for x in result.relaxations
         ],
         "seed": result.seed,
         "blueprint_name": result.blueprint_name,
         "blueprint_version": result.blueprint_version,
         "pool_fingerprint": result.pool_fingerprint,
-        "notes": list(result.notes),
+        "notes": [_data(n) for n in result.notes],
+        "leaked_forms": [list(f) for f in result.leaked_forms],
+        "in_use_forms": [list(f) for f in result.in_use_forms],
+        "parallelism": [
+            {"paper": par.paper, "ok": par.ok, "compared_with": list(par.compared_with),
+             "warnings": [_data(w) for w in par.warnings],
+             "curves": [{"metric": c.metric, "thetas": list(c.thetas), "new": list(c.new),
+                         "in_use": [list(row) for row in c.in_use],
+                         "differences": list(c.differences), "largest": list(c.largest),
+                         "tolerance": c.tolerance,
+                         "tolerance_from_blueprint": c.tolerance_from_blueprint, "ok": c.ok}
+                        for c in par.curves]}
+            for par in result.parallelism
+        ],
     }
 
 
 def _row(r: asm.RowCheck) -> dict[str, Any]:
-    return {"name": r.name, "family": r.family, "key": r.key, "label": r.label, "achieved": r.achieved,
-            "lo": r.lo, "hi": r.hi, "ok": r.ok}
+    return {"name": r.name, "family": r.family, "key": r.key, "label": _data(r.label),
+            "achieved": r.achieved, "lo": r.lo, "hi": r.hi, "ok": r.ok}
 
 
 def _printed_order(codes: Sequence[str], items: dict[str, Item]) -> list[str]:
@@ -743,7 +787,9 @@ def _record_papers(
         paper = PaperRecord(
             code=_paper_code(bank, part, rec.id, label), bank_id=bank.id, part=part, run_id=rec.id,
             blueprint_id=stored.id, kind=kind, form_label=label, status=PaperStatus.ASSEMBLED,
-            practice=params.practice, time_allowed_min=params.time_allowed_min or DEFAULT_TIME_ALLOWED[part],
+            practice=params.practice,
+            time_allowed_min=params.time_allowed_min or time_allowed_min(
+                stored.blueprint, codes, bp_pool.items, default=DEFAULT_TIME_ALLOWED[part]),
             checks={"rows": per_paper.get(index, [])}, created_by=rec.requested_by,
         )
         ordered = _printed_order(list(codes), bp_pool.items)
@@ -876,23 +922,153 @@ def recheck_paper(session: Session, *, code: str) -> asm.CheckReport:
 
 
 # --------------------------------------------------------------------------------------
-# Backups and leaks
+# Backups and leaks: every paper still in use constrains a new one (附件16)
 
 
-def _sibling_papers(session: Session, run_id: int) -> list[PaperRecord]:
-    return list(session.scalars(select(PaperRecord).where(PaperRecord.run_id == run_id).order_by(PaperRecord.id)))
+@dataclass(frozen=True, slots=True)
+class PapersInUse:
+    """The papers a new backup or replacement of one bank and part must respect.
+
+    ``family``: the papers of the leaked (or extended) paper's run and of the runs that added
+    backups or replacements to it, in use (not leaked, not void), oldest first; ``others``:
+    papers of other runs of the bank and part sealed (seal not void) for exam sessions that
+    have not ended and are not cancelled;
+    ``leaked``: every leaked paper of the bank and part (their items and their enemies never
+    come back).
+    """
+
+    family: tuple[PaperRecord, ...]
+    others: tuple[PaperRecord, ...]
+    leaked: tuple[PaperRecord, ...]
+
+
+def _run_root(runs: dict[int, AssemblyRunRecord], papers_by_code: dict[str, PaperRecord], run_id: int) -> int:
+    """The run a chain of later backups and replacements started from."""
+    seen: set[int] = set()
+    while run_id not in seen:
+        seen.add(run_id)
+        params = runs[run_id].params or {}
+        parent: int | None = None
+        if params.get("backups_for_run") is not None:
+            parent = int(params["backups_for_run"])
+        elif params.get("replaces"):
+            replaced = papers_by_code.get(str(params["replaces"]))
+            parent = replaced.run_id if replaced is not None else None
+        if parent is None or parent not in runs:
+            return run_id
+        run_id = parent
+    return run_id
+
+
+def papers_in_use(session: Session, *, bank_id: int, part: Part, run_id: int,
+                  now: datetime | None = None) -> PapersInUse:
+    """The papers in use around run ``run_id`` (see :class:`PapersInUse`)."""
+    from itembank.orm_lifecycle import ExamSessionRecord  # local: lifecycle tables
+    from itembank.orm_sealing import SealedPaperRecord, SealState
+
+    now = now or datetime.now(timezone.utc)
+    runs = {r.id: r for r in session.scalars(select(AssemblyRunRecord).where(
+        AssemblyRunRecord.bank_id == bank_id, AssemblyRunRecord.part == Part(part)))}
+    papers = list(session.scalars(select(PaperRecord).where(
+        PaperRecord.bank_id == bank_id, PaperRecord.part == Part(part)).order_by(PaperRecord.id)))
+    by_code = {p.code: p for p in papers}
+    root = _run_root(runs, by_code, run_id) if run_id in runs else run_id
+    family_runs = {rid for rid in runs if _run_root(runs, by_code, rid) == root}
+    void = (PaperStatus.LEAKED, PaperStatus.VOID)
+    family = tuple(p for p in papers if p.run_id in family_runs and PaperStatus(p.status) not in void)
+    family_ids = {p.id for p in family}
+    live = session.execute(
+        select(SealedPaperRecord.paper_id, ExamSessionRecord.ends_at)
+        .join(ExamSessionRecord, ExamSessionRecord.id == SealedPaperRecord.exam_session_id)
+        .where(SealedPaperRecord.state != SealState.VOID, ExamSessionRecord.status != "cancelled")).all()
+    ongoing = {pid for pid, ends in live if (ends if ends.tzinfo else ends.replace(tzinfo=timezone.utc)) > now}
+    others = tuple(p for p in papers if p.id in ongoing and p.id not in family_ids
+                   and PaperStatus(p.status) not in void)
+    leaked = tuple(p for p in papers if PaperStatus(p.status) is PaperStatus.LEAKED)
+    return PapersInUse(family=family, others=others, leaked=leaked)
+
+
+def _pool_for_papers(session: Session, *, bank: BankRef, part: Part, papers: Sequence[PaperRecord]
+                     ) -> tuple[BankPool, dict[int, str]]:
+    """The bank's pool plus the items of ``papers`` that are no longer accepted (kept as
+    retired, never eligible), and item id -> code for every item of those papers."""
+    bp_pool = load_bank_pool(session, bank=bank, part=part)
+    by_item = {it.id: it.code for it in bp_pool.items.values()}
+    missing = {pi.version_id for p in papers for pi in p.items if pi.item_id not in by_item}
+    if missing:
+        from itembank.items import enemy_codes  # local: only needed here
+
+        rows = session.execute(
+            select(ItemRecord, ItemVersionRecord).join(ItemVersionRecord, ItemVersionRecord.item_id == ItemRecord.id)
+            .where(ItemVersionRecord.id.in_(missing))).all()
+        latest: dict[int, Item] = {}
+        for i, v in rows:
+            item = item_from_records(i, v, bank=bank, enemies=enemy_codes(session, item_id=i.id))
+            if i.id not in latest or item.version > latest[i.id].version:
+                latest[i.id] = item
+        bp_pool = build_pool(list(bp_pool.items.values()), retired=list(latest.values()))
+        by_item = {it.id: it.code for it in bp_pool.items.values()}
+    return bp_pool, by_item
+
+
+def _codes(paper: PaperRecord, by_item: dict[int, str]) -> list[str]:
+    return [by_item[pi.item_id] for pi in paper.items]
+
+
+def _new_paper_record(session: Session, *, bank: BankRef, part: Part, run: AssemblyRunRecord,
+                      stored: StoredBlueprint, codes: Sequence[str], bp_pool: BankPool, label: str,
+                      practice: bool, time_allowed_min: int, actor: str, checks: dict[str, Any],
+                      replaces: PaperRecord | None = None) -> PaperRecord:
+    paper = PaperRecord(
+        code=_paper_code(bank, part, run.id, label), bank_id=bank.id, part=part, run_id=run.id,
+        blueprint_id=stored.id, kind=PaperKind.BACKUP, form_label=label, status=PaperStatus.ASSEMBLED,
+        practice=practice, time_allowed_min=time_allowed_min, replaces_paper_id=replaces.id if replaces else None,
+        created_by=actor, checks=checks)
+    ordered = _printed_order(list(codes), bp_pool.items)
+    paper.items = [PaperItemRecord(position=i, item_id=bp_pool.items[c].id, version_id=bp_pool.items[c].version_id)
+                   for i, c in enumerate(ordered)]
+    session.add(paper)
+    return paper
+
+
+def time_allowed_min(blueprint: asm.Blueprint, codes: Sequence[str], items: dict[str, Item], *,
+                     default: int) -> int:
+    """考核时间 of a paper: the blueprint's fixed total when it sets one; for practical papers
+    otherwise the sum of the tasks' times (rounded up to whole minutes); else ``default``."""
+    if blueprint.time_total_s is not None:
+        return max(1, int(-(-blueprint.time_total_s // 60)))
+    if blueprint.part == Part.PRACTICAL.value and codes:
+        total = sum(items[c].content.estimated_time_s for c in codes)
+        return max(1, int(-(-total // 60)))
+    return default
+
+
+def _paper_checks(report: dict[str, Any], index: int, compared: Sequence[str]) -> dict[str, Any]:
+    """A new paper's stored checks: its blueprint rows and its parallelism to the papers in use
+    (``compared``: their codes, in the order the engine was given them)."""
+    papers = (report.get("checks") or {}).get("papers", [])
+    rows = papers[index]["rows"] if index < len(papers) else []
+    parallel = [p for p in report.get("parallelism", []) if p.get("paper") == index]
+    out: dict[str, Any] = {"rows": rows}
+    if parallel:
+        out["parallelism"] = {**parallel[0], "compared_with": [compared[k] for k in parallel[0]["compared_with"]]}
+    return out
 
 
 def replace_leaked_paper(
     session: Session, *, code: str, actor: str, solver: str = "cbc", time_limit_s: float = 60.0,
-    seed: int = 0, exclude_enemies: bool = True,
+    seed: int = 0, progress: Any = None,
 ) -> PaperView | None:
-    """Assemble a replacement backup for a leaked paper (附件16): none of the leaked paper's
-    items (nor their enemies), parallel to the run's other papers, which stay unchanged.
+    """Assemble a replacement backup for a leaked paper (附件16).
 
-    The leaked paper must already be marked leaked (the incident service does that and flags
-    its items compromised). Returns the new paper, or None when no replacement could be
-    assembled (the run record says why).
+    The replacement respects every paper still in use for the bank and part, exactly as the
+    blueprint says (overlap and parallelism): the papers of the leaked paper's run, the backups
+    added to it later, earlier replacements, and papers of other runs sealed for exam
+    sessions that have not ended (:func:`papers_in_use`); no item of any leaked paper of the
+    bank and part comes back, nor any enemy of one. The leaked paper must already be marked
+    leaked (the incident service does that and flags its items compromised). Returns the new
+    paper, or None when no replacement could be assembled (the run record says why).
+    ``progress`` is handed to :func:`assembly.reassemble_after_leak`.
     """
     leaked = _paper_record(session, code)
     if leaked.status is not PaperStatus.LEAKED:
@@ -900,30 +1076,31 @@ def replace_leaked_paper(
     if leaked.run_id is None or leaked.blueprint_id is None:
         raise ConflictError(f"paper {code} was not assembled by a recorded run; assemble a new paper instead")
     bank = get_bank_by_id(session, leaked.bank_id)
+    part = Part(leaked.part)
     stored = get_blueprint(session, leaked.blueprint_id)
-    siblings = [p for p in _sibling_papers(session, leaked.run_id)
-                if p.id == leaked.id or p.status not in (PaperStatus.LEAKED, PaperStatus.VOID)]
-    bp_pool = load_bank_pool(session, bank=bank, part=Part(leaked.part))
-    code_of = {it.version_id: it.code for it in bp_pool.items.values()}
-    # items of the other papers keep their codes even if since superseded: look them up by item id
-    by_item = {it.id: it.code for it in bp_pool.items.values()}
-    forms = []
-    for p in siblings:
-        forms.append([code_of.get(pi.version_id) or by_item.get(pi.item_id) or "" for pi in p.items])
-    if any("" in f for f in forms):
-        raise ConflictError(f"an item of a paper of run {leaked.run_id} is no longer in the bank; "
-                            "assemble a fresh set of papers instead")
-    index = [p.id for p in siblings].index(leaked.id)
-    params = RunParams(n_forms=len(siblings), n_backups=0, solver=solver, time_limit_s=time_limit_s, seed=seed,
+    in_use = papers_in_use(session, bank_id=bank.id, part=part, run_id=leaked.run_id)
+    forms_papers = sorted(list(in_use.family) + [leaked], key=lambda p: p.id)
+    history = [p for p in in_use.leaked if p.id != leaked.id]
+    bp_pool, by_item = _pool_for_papers(session, bank=bank, part=part,
+                                        papers=forms_papers + list(in_use.others) + history)
+    index = [p.id for p in forms_papers].index(leaked.id)
+    n_main = sum(1 for p in forms_papers if PaperKind(p.kind) is PaperKind.FORM)
+    params = RunParams(n_forms=max(1, n_main), n_backups=0, solver=solver, time_limit_s=time_limit_s, seed=seed,
                        practice=leaked.practice)
     run = AssemblyRunRecord(bank_id=bank.id, part=leaked.part, blueprint_id=stored.id, state=RunState.RUNNING,
-                            params={**params.to_dict(), "replaces": code}, practice=leaked.practice,
-                            requested_by=actor, started_at=datetime.now(timezone.utc), message="leak re-assembly")
+                            params={**params.to_dict(), "replaces": code,
+                                    "papers_in_use": [p.code for p in forms_papers if p.id != leaked.id]
+                                    + [p.code for p in in_use.others],
+                                    "leaked_before": [p.code for p in history]},
+                            practice=leaked.practice, requested_by=actor, started_at=datetime.now(timezone.utc),
+                            message="leak re-assembly")
     session.add(run)
     session.flush()
-    result = asm.reassemble_after_leak(bp_pool.pool, stored.blueprint, forms, index,
-                                       exclude_enemies=exclude_enemies, solver=solver, time_limit_s=time_limit_s,
-                                       seed=seed)
+    result = asm.reassemble_after_leak(
+        bp_pool.pool, stored.blueprint, [_codes(p, by_item) for p in forms_papers], index,
+        leaked_before=[_codes(p, by_item) for p in history], in_use=[_codes(p, by_item) for p in in_use.others],
+        n_forms=min(n_main, len(forms_papers)), solver=solver, time_limit_s=time_limit_s, seed=seed,
+        progress=progress)
     run.report = result_to_dict(result)
     run.outcome = result.status
     run.pool_snapshot = [[c, bp_pool.items[c].version_id] for c in sorted(bp_pool.items)]
@@ -935,22 +1112,19 @@ def replace_leaked_paper(
     new_paper = None
     if result.forms:
         codes = result.forms[index]
-        label = f"备用{_next_backup_number(session, bank.id, Part(leaked.part))}"
-        new_paper = PaperRecord(
-            code=_paper_code(bank, Part(leaked.part), run.id, label), bank_id=bank.id, part=leaked.part,
-            run_id=run.id, blueprint_id=stored.id, kind=PaperKind.BACKUP, form_label=label,
-            status=PaperStatus.ASSEMBLED, practice=leaked.practice, time_allowed_min=leaked.time_allowed_min,
-            replaces_paper_id=leaked.id, created_by=actor,
-            checks={"rows": (run.report.get("checks") or {}).get("papers", [{}] * (index + 1))[index].get("rows", [])},
-        )
-        ordered = _printed_order(list(codes), bp_pool.items)
-        new_paper.items = [PaperItemRecord(position=i, item_id=bp_pool.items[c].id,
-                                           version_id=bp_pool.items[c].version_id) for i, c in enumerate(ordered)]
-        session.add(new_paper)
+        label = f"备用{_next_backup_number(session, bank.id, part)}"
+        minutes = time_allowed_min(stored.blueprint, codes, bp_pool.items, default=leaked.time_allowed_min)
+        new_paper = _new_paper_record(session, bank=bank, part=part, run=run, stored=stored, codes=codes,
+                                      bp_pool=bp_pool, label=label, practice=leaked.practice,
+                                      time_allowed_min=minutes, actor=actor,
+                                      checks=_paper_checks(run.report, index, run.params["papers_in_use"]),
+                                      replaces=leaked)
     session.flush()
     ledger.append(session, actor=actor, action="assembly.leak_replacement", object_type="paper", object_id=code,
                   details={"run": run.id, "outcome": result.status,
-                           "replacement": new_paper.code if new_paper else None})
+                           "replacement": new_paper.code if new_paper else None,
+                           "papers_in_use": run.params["papers_in_use"],
+                           "parallel": all(p.ok for p in result.parallelism)})
     return get_paper(session, code=new_paper.code) if new_paper else None
 
 
@@ -963,55 +1137,57 @@ def _next_backup_number(session: Session, bank_id: int, part: Part) -> int:
 
 def assemble_backups(
     session: Session, *, run_id: int, n_backups: int, actor: str, solver: str = "cbc",
-    time_limit_s: float = 60.0, seed: int = 0,
+    time_limit_s: float = 60.0, seed: int = 0, progress: Any = None,
 ) -> RunView:
-    """Backup papers assembled later against the run's fixed papers (warm-started from them)."""
+    """Backup papers assembled later for a run: against the run's papers in use (and the
+    backups and replacements added to it since) and against papers of other runs sealed for
+    sessions that have not ended, without any item of a leaked paper or an enemy of one."""
     base = _run_record(session, run_id)
     bank = get_bank_by_id(session, base.bank_id)
+    part = Part(base.part)
     stored = get_blueprint(session, base.blueprint_id)
-    siblings = [p for p in _sibling_papers(session, run_id) if p.status not in (PaperStatus.LEAKED, PaperStatus.VOID)]
-    if not siblings:
+    in_use = papers_in_use(session, bank_id=bank.id, part=part, run_id=run_id)
+    if not in_use.family:
         raise ConflictError(f"assembly run {run_id} has no usable papers to add backups to")
-    bp_pool = load_bank_pool(session, bank=bank, part=Part(base.part))
-    by_item = {it.id: it.code for it in bp_pool.items.values()}
-    fixed = [[by_item[pi.item_id] for pi in p.items if pi.item_id in by_item] for p in siblings]
-    params = RunParams(n_forms=len(fixed), n_backups=n_backups, solver=solver, time_limit_s=time_limit_s, seed=seed,
-                       practice=base.practice)
-    errors = _validate_params(params)
+    bp_pool, by_item = _pool_for_papers(session, bank=bank, part=part,
+                                        papers=list(in_use.family) + list(in_use.others) + list(in_use.leaked))
+    fixed = [_codes(p, by_item) for p in in_use.family]
+    n_main = sum(1 for p in in_use.family if PaperKind(p.kind) is PaperKind.FORM)
+    params = RunParams(n_forms=max(1, len(fixed)), n_backups=n_backups, solver=solver, time_limit_s=time_limit_s,
+                       seed=seed, practice=base.practice)
+    errors = _validate_params(replace(params, n_forms=max(1, min(20, len(fixed)))))
     if errors:
         raise ValidationError("backups were not assembled", errors=errors)
     run = AssemblyRunRecord(bank_id=bank.id, part=base.part, blueprint_id=stored.id, state=RunState.RUNNING,
-                            params={**params.to_dict(), "backups_for_run": run_id}, practice=base.practice,
-                            requested_by=actor, started_at=datetime.now(timezone.utc), message="backups")
+                            params={**params.to_dict(), "backups_for_run": run_id,
+                                    "papers_in_use": [p.code for p in in_use.family + in_use.others]},
+                            practice=base.practice, requested_by=actor, started_at=datetime.now(timezone.utc),
+                            message="backups")
     session.add(run)
     session.flush()
-    result = asm.assemble_forms(bp_pool.pool, stored.blueprint, n_forms=len(fixed), n_backups=n_backups,
-                                solver=solver, time_limit_s=time_limit_s, seed=seed, fixed_forms=fixed)
+    result = asm.assemble_forms(
+        bp_pool.pool, stored.blueprint, n_forms=n_main, n_backups=n_backups, solver=solver, time_limit_s=time_limit_s,
+        seed=seed, fixed_forms=fixed, in_use_forms=[_codes(p, by_item) for p in in_use.others],
+        leaked_forms=[_codes(p, by_item) for p in in_use.leaked], progress=progress)
     run.report = result_to_dict(result)
     run.outcome = result.status
     run.pool_snapshot = [[c, bp_pool.items[c].version_id] for c in sorted(bp_pool.items)]
     run.pool_fingerprint = result.pool_fingerprint
     if result.forms:
-        labels_taken = _next_backup_number(session, bank.id, Part(base.part))
-        checks = (run.report.get("checks") or {}).get("papers", [])
+        labels_taken = _next_backup_number(session, bank.id, part)
         for k, form_index in enumerate(result.new_form_indices):
-            label = f"备用{labels_taken + k}"
-            paper = PaperRecord(
-                code=_paper_code(bank, Part(base.part), run.id, label), bank_id=bank.id, part=base.part,
-                run_id=run.id, blueprint_id=stored.id, kind=PaperKind.BACKUP, form_label=label,
-                status=PaperStatus.ASSEMBLED, practice=base.practice,
-                time_allowed_min=siblings[0].time_allowed_min, created_by=actor,
-                checks={"rows": checks[form_index]["rows"] if form_index < len(checks) else []},
-            )
-            ordered = _printed_order(list(result.forms[form_index]), bp_pool.items)
-            paper.items = [PaperItemRecord(position=i, item_id=bp_pool.items[c].id,
-                                           version_id=bp_pool.items[c].version_id) for i, c in enumerate(ordered)]
-            session.add(paper)
+            codes = result.forms[form_index]
+            minutes = time_allowed_min(stored.blueprint, codes, bp_pool.items,
+                                       default=in_use.family[0].time_allowed_min)
+            _new_paper_record(session, bank=bank, part=part, run=run, stored=stored, codes=codes, bp_pool=bp_pool,
+                              label=f"备用{labels_taken + k}", practice=base.practice, time_allowed_min=minutes,
+                              actor=actor, checks=_paper_checks(run.report, form_index, run.params["papers_in_use"]))
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0
     run.message = _outcome_words(result)
     session.flush()
     ledger.append(session, actor=actor, action="assembly.backups", object_type="assembly_run", object_id=run.id,
-                  details={"for_run": run_id, "outcome": result.status})
+                  details={"for_run": run_id, "outcome": result.status,
+                           "papers_in_use": run.params["papers_in_use"]})
     return _run_view(session, run)

@@ -250,9 +250,12 @@ def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
 
 
 def render(message: Text, locale: str | None = None) -> str:
-    """``message`` in ``locale`` (default: the current one); a plain string is returned as is."""
+    """``message`` in ``locale`` (default: the current one); a plain string is returned as is.
+    A message's stored form (``Message.to_data()``, e.g. from a run report) is rendered too."""
+    if isinstance(message, dict) and "msgid" in message:
+        message = Message.from_data(message)
     if not isinstance(message, Message):
-        return str(message)
+        return "" if message is None else str(message)
     loc = locale or current_locale()
     cat = catalog(loc)
     return render_with(message, cat.get, _value_formatter(loc))

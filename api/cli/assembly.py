@@ -12,6 +12,7 @@ from api.cli.common import cli_bank, fail, open_engine
 from api.cli.common import with_bank_part as with_bank
 from itembank.config import Settings
 from itembank.domain import Part
+from itembank.i18n import render
 
 
 @click.group()
@@ -89,9 +90,9 @@ def print_run(run, papers) -> None:  # type: ignore[no-untyped-def]
                f"bound {r.get('best_bound')} gap {'-' if gap is None else f'{gap:.2%}'} time {r.get('time_s', 0):.1f} s "
                f"model {r.get('n_variables')} vars / {r.get('n_constraints')} rows")
     for line in run.report.get("diagnosis", []):
-        click.echo(f"  diagnosis: {line}")
+        click.echo(f"  diagnosis: {render(line)}")
     for rel in run.report.get("relaxations", []):
-        click.echo(f"  relax: {rel['message']}")
+        click.echo(f"  relax: {render(rel['message'])}")
     for view in papers:
         rows = view.checks.get("rows", [])
         bad = [x for x in rows if x.get("ok") is False]

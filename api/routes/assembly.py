@@ -15,6 +15,7 @@ from api.schemas.common import CodePath, IdPath, Page
 from exports import export_paper, plot_curves, render_assembly_report
 from exports.from_assembly import report_data
 from exports.service import DocumentKind
+from itembank.i18n import render
 from itembank import assembly_service as svc
 from itembank import ledger, occupations
 from itembank.domain import Actor, BankRef, Part, Role
@@ -166,9 +167,9 @@ def get_paper(paper_code: CodePath, session: SessionDep, settings: SettingsDep, 
 def recheck_paper(paper_code: CodePath, session: SessionDep, settings: SettingsDep, actor: ManagerDep) -> RecheckOut:
     _paper(session, paper_code, actor, settings.centre_name)
     report = svc.recheck_paper(session, code=paper_code)
-    rows = [RowCheckOut(name=r.name, label=r.label, achieved=r.achieved, lo=r.lo, hi=r.hi, ok=r.ok)
+    rows = [RowCheckOut(name=r.name, label=render(r.label), achieved=r.achieved, lo=r.lo, hi=r.hi, ok=r.ok)
             for p in report.papers for r in p.rows]
-    return RecheckOut(ok=report.ok, rows=rows, violations=list(report.violations))
+    return RecheckOut(ok=report.ok, rows=rows, violations=[render(v) for v in report.violations])
 
 
 @router.get("/papers/{paper_code}/documents/{kind}", response_class=Response, responses=file_response(DOCX),

@@ -21,7 +21,7 @@ from api.web.session import FormDep, PageContext, page_role
 from assembly.blueprint import OBJECTIVES
 from exports import from_assembly, plot_curves
 from itembank import assembly_service as svc
-from itembank import ledger, occupations
+from itembank import i18n, ledger, occupations
 from itembank.domain import BankRef, ItemType, Part, Role
 from itembank.errors import BankNotReadyError, ValidationError
 
@@ -352,7 +352,9 @@ def _type_zh(value: str) -> str:
         return value
 
 
-def _check_label(label: str) -> str:
+def _check_label(label: Any) -> str:
+    if isinstance(label, dict):  # a stored message (assembly reports since issue 14)
+        return i18n.render(label)
     for pattern, zh in _CHECK_LABELS:
         m = pattern.match(label)
         if m:

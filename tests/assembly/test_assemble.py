@@ -133,7 +133,7 @@ def test_included_items_are_in_every_paper(small_pool: Pool) -> None:
     bp0 = replace(bp, max_overlap=0)
     result = assemble_forms(small_pool, bp0, n_forms=2, solver="highs", time_limit_s=20)
     assert result.status == "infeasible"
-    assert any("included in every paper" in line for line in result.diagnosis)
+    assert any("included in every paper" in line.english() for line in result.diagnosis)
     assert assemble_forms(small_pool, relax_blueprint(bp0, result.relaxations), n_forms=2,
                           solver="highs", time_limit_s=20).ok
 
@@ -146,7 +146,7 @@ def test_backups_against_fixed_main_forms(small_pool: Pool) -> None:
     assert later.forms[:2] == main.forms
     assert later.n_forms == 2 and later.n_backups == 2 and later.new_form_indices == (2, 3)
     assert_valid(small_pool, bp, later, sealed=[0, 1])
-    assert any("mean information curve" in note for note in later.notes)
+    assert any("mean information curve" in note.english() for note in later.notes)
 
 
 def test_warm_start_is_accepted(small_pool: Pool) -> None:
@@ -194,12 +194,12 @@ def test_count_diagnosis_names_element_and_reasons() -> None:
     findings = diagnose(pool, bp, 3)
     errors = [f for f in findings if f.severity == "error"]
     assert errors and errors[0].row == "element_E3_count"
-    text = errors[0].message
-    assert "element E3 needs 4 items per paper x 3 papers = 12" in text
+    text = errors[0].message.english()
+    assert "element E3: 4 per paper x 3 papers = 12 different items needed" in text
     assert "compromised" in text and "used in the last 2 sessions" in text
     result = assemble_forms(pool, bp, n_forms=3, solver="cbc", time_limit_s=20)
     assert result.status == "infeasible" and result.report.solver == "none"
-    assert result.diagnosis[0] == text
+    assert result.diagnosis[0].english() == text
     assert any(r.name == "element_E3_count" and r.bound == "min" for r in result.relaxations)
     relaxed = relax_blueprint(bp, result.relaxations)
     assert assemble_forms(pool, relaxed, n_forms=3, solver="cbc", time_limit_s=20).ok
@@ -213,7 +213,8 @@ def test_elastic_diagnosis_after_an_infeasible_solve(small_pool: Pool) -> None:
     assert not [f for f in diagnose(small_pool, bp, 2) if f.severity == "error"]
     result = assemble_forms(small_pool, bp, n_forms=2, solver="highs", time_limit_s=20)
     assert result.status == "infeasible"
-    assert result.relaxations and result.diagnosis[0].startswith("smallest set of rows")
+    assert result.relaxations and result.diagnosis[0].english().startswith("the smallest fix")
+    assert result.diagnosis_proven and all(r.proven for r in result.relaxations)
     relaxed = relax_blueprint(bp, result.relaxations)
     assert_valid(small_pool, relaxed,
                  assemble_forms(small_pool, relaxed, n_forms=2, solver="highs", time_limit_s=20))
@@ -266,3 +267,22 @@ def test_same_papers_again_at_bank_scale() -> None:
                            seed=5) for _ in range(2)]
     assert runs[0].status == "optimal"
     assert runs[0].forms == runs[1].forms
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_phase_keeps_the_one_deadline(solver: str) -> None:
+    """A run with a 3 s limit on a model too large for it (10,000 items, 10 papers sharing up
+    to 20 items, and an infeasible row that calls for the elastic diagnosis) comes back within
+    its limit plus the solvers' stopping grace, whatever phase it is in. (Not a speed claim:
+    before issue 19 a 5 s limit took 17 minutes.)"""
+    import time
+
+    pool = benchmark_pool(10_000, seed=1)
+    bp = benchmark_blueprint(100, max_overlap=20)
+    started = time.perf_counter()
+    result = assemble_forms(pool, bp, n_forms=10, solver=solver, time_limit_s=3.0)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3.0 + 12.0, elapsed
+    assert result.report.time_s <= elapsed + 1e-6
+    # too little time for papers is said in words, and never claimed to be infeasible
+    assert result.status in ("optimal", "feasible", "time_limit")

@@ -62,7 +62,7 @@ def test_eligibility_is_checked_unless_sealed() -> None:
     items[k] = replace(items[k], compromised=True)
     pool2 = Pool.from_items(items, enemies=[("I001", "I002")], current_session=5)
     report = check_forms(pool2, bp_for(pool2, forms), forms)
-    assert not report.ok and "compromised" in " ".join(report.violations)
+    assert not report.ok and "compromised" in " ".join(v.english() for v in report.violations)
     assert check_forms(pool2, bp_for(pool2, forms), forms, sealed=[1]).ok
 
 

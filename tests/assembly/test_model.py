@@ -49,4 +49,27 @@ def test_shadow_bound_is_a_bound_of_the_whole_problem(small_pool: Pool) -> None:
         assert shadow.ok
         assert shadow.report.best_bound >= exact.report.objective - 1e-3
         assert shadow.report.objective <= exact.report.objective + 1e-6
-        assert shadow.report.stages[0].formulation.startswith("stage 1")
+        assert shadow.report.stages[0].formulation == "stage1_bound"
+        assert "relaxation of the whole problem" in shadow.report.bound_source.english()
+
+
+def test_highs_prints_nothing_to_stdout() -> None:
+    """HiGHS prints a banner to the process's stdout when its first model is made, whatever
+    ``msg=False`` says; the assembler must keep stdout clean (a CLI's JSON output, a job log)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from assembly import assemble_forms\n"
+        "from tests.assembly.conftest import make_items, small_blueprint\n"
+        "from assembly import Pool\n"
+        "pool = Pool.from_items(make_items(40))\n"
+        "r = assemble_forms(pool, small_blueprint(), n_forms=2, solver='highs', time_limit_s=20)\n"
+        "assert r.ok\n"
+        "r = assemble_forms(pool, small_blueprint(), n_forms=1, solver='cbc', time_limit_s=20)\n"
+        "assert r.ok\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
