@@ -189,12 +189,14 @@ def query_ledger(
     until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    newest_first: bool = False,
 ) -> list[LedgerEntry]:
-    """Entries matching every given filter, oldest first."""
+    """Entries matching every given filter, oldest first (``newest_first``: newest first)."""
+    order = LedgerEntryRecord.id.desc() if newest_first else LedgerEntryRecord.id
     q = (select(LedgerEntryRecord)
          .where(*_filters(object_type=object_type, object_id=object_id, actor=actor, action=action,
                           since=since, until=until))
-         .order_by(LedgerEntryRecord.id).limit(limit).offset(offset))
+         .order_by(order).limit(limit).offset(offset))
     return [_to_domain(r) for r in session.scalars(q)]
 
 
