@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from itembank.i18n import _
+
 MAX_FORMULA = 500  # characters between one pair of dollar signs
 MAX_DEPTH = 12
 
@@ -130,7 +132,8 @@ def render_formula(src: str) -> Markup:
     try:
         inner = _Parser(src).parse()
     except _FormulaError:
-        return Markup('<span class="math bad" title="公式无法识别">$') + escape(src) + Markup("$</span>")
+        title = escape(_("The formula could not be read"))
+        return Markup(f'<span class="math bad" title="{title}">$') + escape(src) + Markup("$</span>")
     return Markup(f'<span class="math">{inner}</span>')
 
 
