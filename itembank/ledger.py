@@ -23,6 +23,10 @@ from itembank.orm import LedgerEntryRecord
 
 GENESIS_HASH = "0" * 64
 _PG_LEDGER_LOCK = 0x17E_D6E2  # advisory lock key serialising appends on PostgreSQL
+# Advisory locks belong to the whole database, but the ledger is a table of one schema: the
+# lock is taken on (key, the schema's hash), so that ledgers in other schemas of the same
+# database (test workers, a second centre) do not wait for each other's open transactions.
+_PG_LOCK_SQL = text("SELECT pg_advisory_xact_lock(CAST(:k AS integer), hashtext(current_schema()))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,7 @@ def append(
 ) -> LedgerEntry:
     """Append one entry in the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+        session.execute(_PG_LOCK_SQL, {"k": _PG_LEDGER_LOCK})
     prev = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
     )
@@ -143,7 +147,7 @@ def append_many(
     if not entries:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+        session.execute(_PG_LOCK_SQL, {"k": _PG_LEDGER_LOCK})
     session.flush()  # entries added through the ORM come first in the chain
     prev_hash = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
