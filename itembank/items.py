@@ -384,14 +384,13 @@ def add_items(
         version_rows.append(row)
     session.execute(insert(ItemVersionRecord), version_rows)
     vids = _version_ids(session, item_ids=list(ids.values()))
-    session.execute(
-        insert(ItemVersionElementRecord),
-        [
-            {"version_id": vids[ids[new.code]], "element_code": code}
-            for new in items
-            for code in dict.fromkeys(new.content.element_codes)
-        ],
-    )
+    element_rows = [
+        {"version_id": vids[ids[new.code]], "element_code": code}
+        for new in items
+        for code in dict.fromkeys(new.content.element_codes)
+    ]
+    if element_rows:  # a draft may be tied to no element yet
+        session.execute(insert(ItemVersionElementRecord), element_rows)
     ledger.append(
         session,
         actor=actor,

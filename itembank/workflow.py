@@ -388,8 +388,7 @@ def save_draft(
     if rec is None:
         problems = validate_code(code)
         if problems:
-            raise ValidationError(f"item {code!r}: the code is not valid", errors=[f"code: {p}" for p in problems],
-                                  field="code")
+            raise ValidationError(f"item {code!r}: the code is not valid", errors=problems, field="code")
         item = add_item(session, bank=bank, code=code, content=content, actor=actor.username, set_code=set_code,
                         check_content=False)
         ledger.append(session, actor=actor.username, action="item.create", object_type="item",

@@ -20,7 +20,7 @@ from api.deps import SessionDep
 from api.web.common import banks_for, page_router, scoped_bank
 from api.web.events import describe_entry
 from api.web.forms import FIELDS, ItemForm
-from api.web.render import field_errors, flash_of, pager, paging, problem_text, render
+from api.web.render import as_field_problem, field_errors, flash_of, pager, paging, problem_field, problem_text, render
 from api.web.session import FormDep, PageContext, page_role
 from itembank import items as item_service
 from itembank import ledger, occupations, workflow
@@ -182,12 +182,17 @@ def _problems(session: Session, bank: BankRef, form: ItemForm, *, new: bool) -> 
     ``validate_content`` (and ``validate_code``) for the fields whose input could be read."""
     content, problems = form.to_content()
     input_fields = {name for name, _ in problems}
-    rules = validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
-                                                                           part=content.part))
+    rules: list = list(validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
+                                                                                     part=content.part)))
     if new:
-        rules += [f"code: {p}" for p in validate_code(form.code)]
-    found: list = [*problems, *(p for p in rules if p.split(":", 1)[0] not in input_fields)]
+        rules += _code_problems(form.code)
+    found: list = [*problems, *(p for p in rules if problem_field(p) not in input_fields)]
     return content, field_errors(found, known=FIELDS)
+
+
+def _code_problems(code: str) -> list:
+    """``validate_code``'s problems, each about the code field."""
+    return [p if as_field_problem(p) else ("code", p) for p in validate_code(code)]
 
 
 def _registration(session: Session, ctx: PageContext, bank: BankRef) -> list[str]:
@@ -213,6 +218,14 @@ def _form_page(request: Request, session: Session, ctx: PageContext, bank: BankR
                "not_registered": _registration(session, ctx, bank)}
     session.rollback()
     return render(request, "item_form_body.html" if fragment else "item_form.html", context, status_code=status)
+
+
+def _exists(session: Session, bank: BankRef, code: str) -> bool:
+    try:
+        item_service.item_writer(session, bank=bank, code=code)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _writer_bank(session: Session, ctx: PageContext, bank_id: int) -> BankRef:
@@ -274,9 +287,13 @@ def _save(request: Request, session: Session, ctx: PageContext, bank: BankRef, i
         input_problems = field_errors(item_form.to_content()[1], known=FIELDS)
         errors = {k: v for k, v in input_problems.items() if k in ("points", "difficulty_rating", "estimated_time_s")}
         if not editing:
-            code_problems = [f"code: {p}" for p in validate_code(item_form.code)]
+            code_problems = _code_problems(item_form.code)
             if code_problems:
                 errors.update(field_errors(code_problems, known=FIELDS))
+    if not editing and not errors.get("code") and _exists(session, bank, code):
+        errors["code"] = [problem_text(Message("Item code {code} is already used in this bank.", code=code)),
+                          problem_text(Message("The next free code is {code}.",
+                                               code=workflow.next_item_code(session, bank=bank, part=content.part)))]
     if errors:
         return _form_page(request, session, ctx, bank, item_form, editing=editing, errors=errors, status=422)
     try:
@@ -287,12 +304,8 @@ def _save(request: Request, session: Session, ctx: PageContext, bank: BankRef, i
             workflow.submit(session, actor=ctx.actor, bank=bank, code=code)
     except ValidationError as e:
         session.rollback()
-        found = field_errors([*e.errors], known=FIELDS)
-        if "code" in found and not editing:
-            found["code"].append(problem_text(Message("The next free code is {code}.",
-                                                      code=workflow.next_item_code(session, bank=bank,
-                                                                                  part=content.part))))
-        return _form_page(request, session, ctx, bank, item_form, editing=editing, status=422, errors=found)
+        return _form_page(request, session, ctx, bank, item_form, editing=editing, status=422,
+                          errors=field_errors([*e.errors], known=FIELDS))
     except NotQualifiedError as e:
         session.rollback()
         return _form_page(request, session, ctx, bank, item_form, editing=editing, status=403,

@@ -276,8 +276,12 @@ def _replacement_failure(session, paper_code: str) -> str:  # type: ignore[no-un
         run = asvc.get_run(session, run_id=int(found[0].details.get("run") or 0))
     except (NotFoundError, ValueError):
         return ""
-    reasons = [problem_text(x) if not isinstance(x, str) else x for x in run.report.get("diagnosis", [])]
-    return "；".join([i18n.render(run.message) if run.message else "", *reasons]).strip("；")
+    # the first line of the solver's diagnosis says what the bank lacks; the run page has the rest
+    diagnosis = run.report.get("diagnosis") or []
+    first = diagnosis[0] if diagnosis else run.message
+    if isinstance(first, dict):
+        first = i18n.Message.from_data(first)
+    return problem_text(first) if first else ""
 
 
 def _incident_outcome(session, inc: sealing.IncidentView, labels: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -45,8 +45,8 @@ LABELS: dict[type, dict[str, str]] = {
                "failed": N_("Failed")},
     PaperStatus: {"assembled": N_("Assembled"), "sealed": N_("Sealed"), "issued": N_("In use"),
                   "leaked": N_("Leaked, void"), "void": N_("Void")},
-    PaperKind: {"form": N_("Paper"), "backup": N_("Backup paper")},
-    SealRole: {"main": N_("Paper"), "backup": N_("Backup paper")},
+    PaperKind: {"form": N_("Main paper"), "backup": N_("Backup paper")},
+    SealRole: {"main": N_("Main paper"), "backup": N_("Backup paper")},
     SealState: {"sealed": N_("Sealed"), "opened": N_("Opened"), "void": N_("Void"),
                 "standby": N_("Backup (not in use)")},
     IncidentKind: {"leak": N_("Leak"), "damaged": N_("Damaged"), "missing": N_("Missing or not delivered"),
@@ -102,6 +102,15 @@ def label(value: Any) -> str:
     return raw
 
 
+_BACKUP_LABEL = re.compile(r"^备用(\d+)$")
+
+
+def paper_label(form_label: str) -> str:
+    """A paper's stored label in the reader's words: A, B … as they are; 备用N as "backup N"."""
+    m = _BACKUP_LABEL.match(form_label or "")
+    return i18n._("Backup {n}", n=int(m.group(1))) if m else (form_label or "")
+
+
 def flag_label(code: str) -> str:
     return i18n.gettext(FLAG_LABELS[code]) if code in FLAG_LABELS else code
 
@@ -135,7 +144,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 templates.env.filters.update(markup=render_markup, words=label, label=label, num=num, percent=percent, tr=tr,
-                             flag=flag_label, visible_space=visible_space, datetime=i18n.format_datetime, date=i18n.format_date,
+                             flag=flag_label, paper_label=paper_label, visible_space=visible_space, datetime=i18n.format_datetime, date=i18n.format_date,
                              clock=i18n.format_time, text=i18n.render)
 # ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
 templates.env.globals.update(_=i18n._, locale=i18n.current_locale)
@@ -218,23 +227,46 @@ _FIELD_RE = re.compile(r"^(?:item [^:]*: )?([a-z_0-9]+)(?:\[[^\]]*\])?: (.*)$", 
 Problem = str | i18n.Message | tuple[str, "str | i18n.Message"]
 
 
-def problem_text(problem: str | i18n.Message) -> str:
+def problem_text(problem: Any) -> str:
     """A service's problem in the reader's locale. Services that still write English strings
     (not yet catalog messages) pass through ``legacy_zh`` in the Chinese locale."""
     if isinstance(problem, i18n.Message):
         return i18n.render(problem)
+    if not isinstance(problem, str):  # a field message or a listing: it renders itself
+        return str(problem)
     text = str(problem)
     return legacy_zh(text) if i18n.current_locale() == "zh_CN" else text
 
 
-def field_errors(problems: Iterable[Problem], *, known: Iterable[str]) -> dict[str, list[str]]:
-    """``{"field": [messages]}`` from problems, each ``(field, message)`` or a "field: message"
-    text (a Message is matched on its English form); the rest under ``"_form"``."""
+def as_field_problem(p: Any) -> tuple[str, Any] | None:
+    """``(field, message)`` of a problem that names its field: a pair, or a field message of the
+    services (an object with ``field`` and ``message``); None for a plain text."""
+    if isinstance(p, tuple) and len(p) == 2:
+        return str(p[0]), p[1]
+    if not isinstance(p, (str, i18n.Message)) and hasattr(p, "field") and hasattr(p, "message"):
+        return (p.field or "_form"), p.message
+    return None
+
+
+def problem_field(p: Any) -> str | None:
+    """The field a problem is about, or None."""
+    pair = as_field_problem(p)
+    if pair is not None:
+        return pair[0]
+    m = _FIELD_RE.match(p.english() if isinstance(p, i18n.Message) else str(p))
+    return m.group(1) if m else None
+
+
+def field_errors(problems: Iterable[Any], *, known: Iterable[str]) -> dict[str, list[str]]:
+    """``{"field": [messages]}`` from problems, each ``(field, message)``, a service's field
+    message, or a "field: message" text (a Message is matched on its English form); the rest
+    under ``"_form"``."""
     names = set(known)
     out: dict[str, list[str]] = defaultdict(list)
     for p in problems:
-        if isinstance(p, tuple):
-            name, text = p
+        pair = as_field_problem(p)
+        if pair is not None:
+            name, text = pair
             out[name if name in names else "_form"].append(problem_text(text))
             continue
         english = p.english() if isinstance(p, i18n.Message) else str(p)
