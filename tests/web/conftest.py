@@ -186,7 +186,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import expect
 
     # the machines that run these are shared and slow at times: wait for pages generously
-    expect.set_options(timeout=20_000)
+    expect.set_options(timeout=30_000)
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         # launch() gives every run a fresh temporary profile (user-data dir)

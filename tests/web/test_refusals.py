@@ -23,10 +23,12 @@ def test_a_writer_cannot_reach_other_pages_by_typing_their_url(browser: Browser,
     scene.submitted(live, {"DG5-W-0999": "另一位专家的试题。"}, writer="writer2")
     ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = ctx.new_page()
+    page.set_default_timeout(45_000)
     page.goto(live.url + "/ui/login")
     page.fill("#username", "writer1")
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit]")
+    page.wait_for_url(live.url + "/")  # logged in: the dashboard
     paths = [p.format(bank=w.bank_id, blueprint=w.blueprint_id, session=w.session_code) for p in WRITER_MAY_NOT]
     paths.append(f"/ui/banks/{w.bank_id}/items/DG5-W-0999")
     for path in paths:
