@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +30,11 @@ class Settings(BaseSettings):
 
     token_lifetime_hours: float = 8.0
     """Bearer tokens expire after this many hours."""
+
+    acceptance_rule: Literal["unanimous", "two_thirds", "majority"] = "unanimous"
+    """When an acceptance batch whose members have all voted is accepted (附件11 第17条 asks
+    every member to sign the result; the quorum is the centre's choice): ``unanimous`` (every
+    member accepts), ``two_thirds`` or ``majority`` (more than half)."""
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -319,10 +319,14 @@ def add_item(
     actor: str,
     set_code: str | None = None,
     state: VersionState = VersionState.DRAFT,
+    check_content: bool = True,
 ) -> Item:
-    """Create an item with its first version (a draft unless ``state`` says otherwise)."""
+    """Create an item with its first version (a draft unless ``state`` says otherwise).
+    ``check_content=False`` stores an incomplete draft (``workflow.save_draft``); its content
+    is checked in full when it is submitted."""
     return add_items(
-        session, bank=bank, items=[NewItem(code, content, set_code)], actor=actor, state=state
+        session, bank=bank, items=[NewItem(code, content, set_code)], actor=actor, state=state,
+        check_content=check_content,
     )[0]
 
 
@@ -334,9 +338,13 @@ def add_items(
     actor: str,
     state: VersionState = VersionState.DRAFT,
     reason: str = "",
+    check_content: bool = True,
 ) -> list[Item]:
     """Create many items at once (import, demo). All are validated first: on any error
-    nothing is written and the ``ItemValidationError`` lists every problem by item code."""
+    nothing is written and the ``ItemValidationError`` lists every problem by item code.
+    ``check_content=False`` (drafts only) checks the codes but not the content."""
+    if not check_content and state is not VersionState.DRAFT:
+        raise ValueError("only drafts may be stored without checking their content")
     errors: list[str] = []
     codes_by_part: dict[Part, set[str] | None] = {}
     seen: set[str] = set()
@@ -347,6 +355,8 @@ def add_items(
             errors.append(f"{where}: the code appears twice in this batch")
         seen.add(new.code)
         part = new.content.part
+        if not check_content:
+            continue
         if part not in codes_by_part:
             codes_by_part[part] = current_element_codes(session, bank_id=bank.id, part=part)  # type: ignore[arg-type]
         errors += validate_content(new.content, element_codes=codes_by_part[part], where=where)
@@ -393,14 +403,13 @@ def add_items(
         version_rows.append(row)
     session.execute(insert(ItemVersionRecord), version_rows)
     vids = _version_ids(session, item_ids=list(ids.values()))
-    session.execute(
-        insert(ItemVersionElementRecord),
-        [
-            {"version_id": vids[ids[new.code]], "element_code": code}
-            for new in items
-            for code in dict.fromkeys(new.content.element_codes)
-        ],
-    )
+    element_rows = [
+        {"version_id": vids[ids[new.code]], "element_code": code}
+        for new in items
+        for code in dict.fromkeys(new.content.element_codes)
+    ]
+    if element_rows:  # a draft may be tied to no element yet
+        session.execute(insert(ItemVersionElementRecord), element_rows)
     media.link_versions(session, [(vids[ids[new.code]], new.content) for new in items])
     ledger.append(
         session,
@@ -532,12 +541,15 @@ def revise_item(
     actor: str,
     reason: str = "",
     state: VersionState = VersionState.DRAFT,
+    check_content: bool = True,
 ) -> Item:
     """Make a new version with ``content``; the previous versions stay as they were.
 
-    Unchanged content makes no new version and returns the latest one. A draft that was
-    never submitted is still a version of its own: drafts are not edited in place either.
+    Unchanged content makes no new version and returns the latest one. ``check_content=False``
+    (drafts only, ``workflow.save_draft``) stores incomplete content.
     """
+    if not check_content and state is not VersionState.DRAFT:
+        raise ValueError("only drafts may be stored without checking their content")
     rec = _item_record(session, bank=bank, code=code)
     if content.part.value != rec.part.value:
         raise ItemValidationError(
@@ -547,7 +559,7 @@ def revise_item(
     errors = validate_content(
         content, element_codes=current_element_codes(session, bank_id=bank.id, part=content.part),  # type: ignore[arg-type]
         where=f"item {code}",
-    )
+    ) if check_content else []
     errors += media.check_references(session, bank=bank, contents=[(code, content)])
     if errors:
         raise ItemValidationError(f"item {code}: the revision was not saved", errors=errors)

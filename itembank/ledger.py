@@ -55,6 +55,10 @@ from itembank.orm_accounts import LedgerCheckpointRecord
 
 GENESIS_HASH = "0" * 64
 _PG_LEDGER_LOCK = 0x17E_D6E2  # advisory lock key serialising appends on PostgreSQL
+# Advisory locks belong to the whole database, but the ledger is a table of one schema: the
+# lock is taken on (key, the schema's hash), so that ledgers in other schemas of the same
+# database (test workers, a second centre) do not wait for each other's open transactions.
+_PG_LOCK_SQL = text("SELECT pg_advisory_xact_lock(CAST(:k AS integer), hashtext(current_schema()))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +148,7 @@ def lock(session: Session) -> None:
     before updating shared rows). PostgreSQL: an advisory transaction lock; SQLite: the write
     lock (``itembank.db.begin_writing``). Taking it twice is harmless."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
+        session.execute(_PG_LOCK_SQL, {"k": _PG_LEDGER_LOCK})
     else:
         begin_writing(session)
 
@@ -261,12 +265,14 @@ def query_ledger(
     until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    newest_first: bool = False,
 ) -> list[LedgerEntry]:
-    """Entries matching every given filter, oldest first."""
+    """Entries matching every given filter, oldest first (``newest_first``: newest first)."""
+    order = LedgerEntryRecord.id.desc() if newest_first else LedgerEntryRecord.id
     q = (select(LedgerEntryRecord)
          .where(*_filters(object_type=object_type, object_id=object_id, actor=actor, action=action,
                           since=since, until=until))
-         .order_by(LedgerEntryRecord.id).limit(limit).offset(offset))
+         .order_by(order).limit(limit).offset(offset))
     return [_to_domain(r) for r in session.scalars(q)]
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -20,7 +22,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    LargeBinary,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,9 +76,37 @@ class BatchKind(str, enum.Enum):
 
 
 class BatchState(str, enum.Enum):
-    OPEN = "open"  # waiting for signatures
+    OPEN = "open"  # waiting for the members' votes
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # 验收不合格 (附件11 第17条(四))
+
+
+class Vote(str, enum.Enum):
+    """A committee member's vote on a batch; either way the member signs it (第17条(三))."""
+
+    ACCEPT = "accept"  # 同意验收
+    REFUSE = "refuse"  # 不予验收, with a reason
+
+
+class AcceptanceRule(str, enum.Enum):
+    """When a batch whose members have all voted is accepted (the centre's choice; 附件11
+    第17条 asks that every member sign the result but sets no quorum)."""
+
+    UNANIMOUS = "unanimous"  # every member accepts
+    TWO_THIRDS = "two_thirds"  # at least two thirds accept
+    MAJORITY = "majority"  # more than half accept
+
+    def accepts(self, n_accept: int, n_members: int) -> bool:
+        if self is AcceptanceRule.UNANIMOUS:
+            return n_accept == n_members
+        if self is AcceptanceRule.TWO_THIRDS:
+            return 3 * n_accept >= 2 * n_members
+        return 2 * n_accept > n_members
+
+
+class ReviewKind(str, enum.Enum):
+    REVIEW = "review"  # an assigned reviewer's review (第15条)
+    COMMITTEE = "committee"  # an acceptance committee's refusal sent back to the writer (第17条(四))
 
 
 # --------------------------------------------------------------------------------------
@@ -158,6 +190,9 @@ class ReviewRecord(Base):
     decision: Mapped[ReviewDecision] = mapped_column(str_enum(ReviewDecision, "review_decision"))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[ReviewKind] = mapped_column(str_enum(ReviewKind, "review_kind"), default=ReviewKind.REVIEW,
+                                             server_default=ReviewKind.REVIEW.value)
+    batch_code: Mapped[str] = mapped_column(String(64), default="", server_default="")  # committee: the batch
 
 
 # --------------------------------------------------------------------------------------
@@ -187,6 +222,11 @@ class AcceptanceBatchRecord(Base):
     closed_by: Mapped[str] = mapped_column(String(100), default="")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     close_reason: Mapped[str] = mapped_column(Text, default="")
+    # the decision rule in force when the batch was made (a later change of the centre's rule
+    # does not change how an open batch is decided)
+    rule: Mapped[AcceptanceRule] = mapped_column(str_enum(AcceptanceRule, "acceptance_rule"),
+                                                 default=AcceptanceRule.UNANIMOUS,
+                                                 server_default=AcceptanceRule.UNANIMOUS.value)
 
     members: Mapped[list[AcceptanceMemberRecord]] = relationship(order_by="AcceptanceMemberRecord.position")
     items: Mapped[list[AcceptanceItemRecord]] = relationship()
@@ -215,7 +255,8 @@ class AcceptanceItemRecord(Base):
 
 
 class AcceptanceSignatureRecord(Base):
-    """A member's signature on a batch (附件11 第17条(三) 验收结果全体成员签字)."""
+    """A member's signed vote on a batch (附件11 第17条(三) 验收结果全体成员签字): accept, or
+    refuse with a reason and the items to send back."""
 
     __tablename__ = "acceptance_signatures"
 
@@ -223,5 +264,31 @@ class AcceptanceSignatureRecord(Base):
     member: Mapped[str] = mapped_column(String(100), primary_key=True)
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opinion: Mapped[str] = mapped_column(Text, default="")
-    # SHA-256 over (manifest hash, member, time, opinion): binds the signature to the batch content
+    # SHA-256 over (manifest hash, member, time, vote, opinion): binds the signature to the batch content
     signature: Mapped[str] = mapped_column(String(64))
+    vote: Mapped[Vote] = mapped_column(str_enum(Vote, "vote"), default=Vote.ACCEPT, server_default=Vote.ACCEPT.value)
+    # refusals: the item codes the member wants sent back (empty: all of them)
+    return_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+
+
+# --------------------------------------------------------------------------------------
+# Imports checked and waiting for confirmation
+
+
+class StagedImportRecord(Base):
+    """A file that passed a trial import (试导入), kept so that the bank manager can confirm
+    the import of exactly that file without choosing it again. Its hash is shown and checked;
+    it is deleted when imported and forgotten after a day."""
+
+    __tablename__ = "staged_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # items | elements
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -26,11 +26,14 @@ stay approved for a later batch.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -42,12 +45,14 @@ from itembank.domain import (
     Item,
     ItemContent,
     Option,
+    Part,
     Role,
     RubricPoint,
     VersionState,
 )
 from itembank.errors import (
     ConflictError,
+    ItemValidationError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -56,32 +61,53 @@ from itembank.errors import (
 from itembank.experts import require_expert
 from itembank.items import (
     _item_record,
+    _version_columns,
     add_item,
     content_hash,
     get_item,
     item_from_records,
     revise_item,
     set_version_state,
+    validate_code,
+    validate_content,
 )
+from itembank.elements import current_element_codes
+from itembank.i18n import N_, gettext
 from itembank.ledger import LedgerEntry, query_ledger
 from itembank.occupations import get_bank_by_id
-from itembank.orm import ItemRecord, ItemVersionRecord
+from itembank.orm import ItemRecord, ItemVersionRecord, ItemVersionElementRecord
 from itembank.orm_workflow import (
     AcceptanceBatchRecord,
     AcceptanceItemRecord,
     AcceptanceMemberRecord,
+    AcceptanceRule,
     AcceptanceSignatureRecord,
     BatchKind,
     BatchState,
     ExpertRole,
     ReviewAssignmentRecord,
     ReviewDecision,
+    ReviewKind,
     ReviewRecord,
+    StagedImportRecord,
+    Vote,
 )
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "MIN_APPROVALS",
+    "AcceptanceRule",
+    "ReviewKind",
+    "Vote",
+    "assign_reviewers",
+    "char_diff",
+    "item_events",
+    "next_item_code",
+    "revision_notes",
+    "save_draft",
+    "stage_import",
+    "take_staged_import",
+    "vote_batch",
     "MIN_COMMITTEE_MEMBERS",
     "AcceptanceBatch",
     "AssignedItem",
@@ -157,12 +183,17 @@ def check_transition(old: VersionState, new: VersionState, *, where: str = "") -
 
 @dataclass(frozen=True, slots=True)
 class Review:
+    """A reviewer's decision on a version, or (kind ``committee``) an acceptance committee's
+    refusal that sent the version back, with the members' reasons (第17条(四))."""
+
     code: str
     version: int
     reviewer: str
     decision: ReviewDecision
     comment: str
     at: datetime
+    kind: ReviewKind = ReviewKind.REVIEW
+    batch_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +206,15 @@ class AssignedItem:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
+    """A member's signed vote: accept with an opinion, or refuse with the reason (``opinion``)
+    and the items to send back (``return_codes``; empty: all)."""
+
     member: str
     signed_at: datetime
     opinion: str
     signature: str
+    vote: Vote = Vote.ACCEPT
+    return_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +225,7 @@ class AcceptanceBatch:
     state: BatchState
     members: tuple[str, ...]
     items: tuple[tuple[str, int], ...]  # (item code, version), ordered by code
-    signatures: tuple[Signature, ...]
+    votes: tuple[Signature, ...]  # every member's signed vote so far, in order
     manifest_hash: str
     meeting: str = ""
     note: str = ""
@@ -200,15 +236,27 @@ class AcceptanceBatch:
     closed_at: datetime | None = None
     close_reason: str = ""
     returned: tuple[str, ...] = ()  # item codes sent back by a rejection
+    rule: AcceptanceRule = AcceptanceRule.UNANIMOUS
+
+    @property
+    def signatures(self) -> tuple[Signature, ...]:
+        """The accepting votes."""
+        return tuple(v for v in self.votes if v.vote is Vote.ACCEPT)
+
+    @property
+    def refusals(self) -> tuple[Signature, ...]:
+        return tuple(v for v in self.votes if v.vote is Vote.REFUSE)
 
     @property
     def unsigned(self) -> tuple[str, ...]:
-        signed = {s.member for s in self.signatures}
-        return tuple(m for m in self.members if m not in signed)
+        """The members who have not voted yet."""
+        voted = {v.member for v in self.votes}
+        return tuple(m for m in self.members if m not in voted)
 
     @property
     def all_signed(self) -> bool:
-        return bool(self.members) and not self.unsigned
+        """Every member voted to accept."""
+        return bool(self.members) and len(self.signatures) == len(self.members)
 
 
 # --------------------------------------------------------------------------------------
@@ -314,6 +362,105 @@ def create_item(
     return item
 
 
+def _require_writer(session: Session, actor: Actor, bank: BankRef, doing: str) -> None:
+    _require_role(actor, Role.ITEM_WRITER, bank, doing)
+    require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
+
+
+def save_draft(
+    session: Session, *, actor: Actor, bank: BankRef, code: str, content: ItemContent, reason: str = "",
+    set_code: str | None = None,
+) -> tuple[Item, bool]:
+    """A registered writer saves what they have written so far, complete or not (checked in
+    full at ``submit``). Returns the draft and whether anything changed.
+
+    A new code makes a new item. The writer's own draft that was never submitted is updated
+    in place (a draft is work in progress; 第14条's old-vs-new record begins at submission);
+    after changes were requested, or on an accepted item, a new draft version is made and
+    the old version stays. A version under review or awaiting acceptance cannot be changed.
+    """
+    _require_writer(session, actor, bank, "write items")
+    if not (isinstance(content.points, (int, float)) and content.points > 0):
+        raise ValidationError(f"item {code}: points: the points must be a number above 0", field="points")
+    if not isinstance(content.difficulty_rating, int) or not 1 <= content.difficulty_rating <= 5:
+        raise ValidationError(f"item {code}: difficulty_rating: 1 (easiest) to 5", field="difficulty_rating")
+    rec = session.scalar(select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code))
+    if rec is None:
+        problems = validate_code(code)
+        if problems:
+            raise ValidationError(f"item {code!r}: the code is not valid", errors=problems, field="code")
+        item = add_item(session, bank=bank, code=code, content=content, actor=actor.username, set_code=set_code,
+                        check_content=False)
+        ledger.append(session, actor=actor.username, action="item.create", object_type="item",
+                      object_id=item.id, details={"code": code, "version": 1, "state": S.DRAFT.value,  # type: ignore[arg-type]
+                                                  "bank": bank.label, "content_hash": content_hash(content),
+                                                  "draft": True})
+        return item, True
+    rec = _locked_item(session, bank, code)
+    latest = _version(rec, None)
+    if latest.created_by != actor.username and rec.created_by != actor.username:
+        raise PermissionDeniedError(f"item {code} is not yours; writers revise only their own items (附件12)")
+    if latest.state in IN_FLIGHT:
+        raise WorkflowError(
+            f"item {code} v{latest.version_no} is {S(latest.state).value}: its content is frozen until "
+            "the reviewer requests changes or the committee decides",
+            from_state=S(latest.state).value,
+        )
+    new_hash = content_hash(content)
+    if latest.state is S.DRAFT and latest.created_by == actor.username:
+        if latest.content_hash == new_hash:
+            return item_from_records(rec, latest, bank=bank), False
+        if content.part.value != rec.part.value:
+            raise ValidationError(f"item {code} belongs to part {Part(rec.part).zh}; a draft cannot move it to "
+                                  f"{content.part.zh}", field="item_type")
+        for name, value in _version_columns(content).items():
+            setattr(latest, name, value)
+        latest.elements = [ItemVersionElementRecord(element_code=c) for c in dict.fromkeys(content.element_codes)]
+        latest.state_changed_at = datetime.now(timezone.utc)
+        session.flush()
+        ledger.append(session, actor=actor.username, action="item.draft_saved", object_type="item", object_id=rec.id,
+                      details={"code": code, "version": latest.version_no, "content_hash": new_hash,
+                               "reason": reason})
+        return item_from_records(rec, latest, bank=bank), True
+    old_no, old_state = latest.version_no, latest.state
+    new = revise_item(session, bank=bank, code=code, content=content, actor=actor.username, reason=reason,
+                      state=S.DRAFT, check_content=False)
+    if new.version == old_no:
+        return new, False
+    if old_state in (S.DRAFT, S.CHANGES_REQUESTED):
+        session.expire(rec, ["versions"])
+        _move(session, actor=actor, bank=bank, rec=rec, v=_version(rec, old_no), to=S.SUPERSEDED,
+              reason=f"replaced by version {new.version}" + (f": {reason}" if reason else ""))
+    return get_item(session, bank=bank, code=code, version=new.version), True
+
+
+_CODE_TAIL = re.compile(r"^(.*?)(\d+)$")
+PART_LETTER = {Part.THEORY: "T", Part.PRACTICAL: "P", Part.DEFENCE: "D"}
+
+
+def next_item_code(session: Session, *, bank: BankRef, part: Part) -> str:
+    """The code a new item of ``part`` gets unless the writer types another: the bank's most
+    used numbering of that part (prefix and width) continued past its highest number, e.g.
+    ``DG5-T-0121`` after ``DG5-T-0120``; without items yet, ``<occupation>-<level><T|P|D>-0001``."""
+    codes = list(session.scalars(select(ItemRecord.code).where(ItemRecord.bank_id == bank.id,
+                                                               ItemRecord.part == part)))
+    numbered: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for c in codes:
+        m = _CODE_TAIL.match(c)
+        if m:
+            numbered[m.group(1)].append((int(m.group(2)), len(m.group(2))))
+    if numbered:
+        prefix = max(numbered, key=lambda p: (len(numbered[p]), p))
+        n = max(x for x, _ in numbered[prefix]) + 1
+        width = max(w for _, w in numbered[prefix])
+    else:
+        prefix, n, width = f"{bank.occupation.code}-{int(bank.level)}{PART_LETTER[part]}-", 1, 4
+    taken = set(session.scalars(select(ItemRecord.code).where(ItemRecord.bank_id == bank.id)))
+    while f"{prefix}{n:0{width}d}" in taken:
+        n += 1
+    return f"{prefix}{n:0{width}d}"
+
+
 def revise(
     session: Session, *, actor: Actor, bank: BankRef, code: str, content: ItemContent, reason: str = "",
 ) -> Item:
@@ -357,6 +504,13 @@ def submit(
             f"only its writer submits it, not {actor.username}"
         )
     _require_state(rec, v, (S.DRAFT, S.CHANGES_REQUESTED), "submit")
+    # a draft may have been saved incomplete: it is checked in full before anyone reviews it
+    content = item_from_records(rec, v, bank=bank).content
+    problems = validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
+                                                                             part=content.part))
+    if problems:
+        raise ItemValidationError(f"item {code} v{v.version_no} is not complete and was not submitted",
+                                  errors=problems)
     return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.SUBMITTED,
                  reason=comment or "submitted for review")
 
@@ -384,6 +538,40 @@ def assign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str,
     ledger.append(session, actor=actor.username, action="review.assign", object_type="item", object_id=rec.id,
                   details={"code": code, "reviewer": reviewer})
     return True
+
+
+def assign_reviewers(
+    session: Session, *, actor: Actor, bank: BankRef, codes: Sequence[str], reviewer: str,
+) -> list[str]:
+    """Assign one reviewer to many items at once (a bank manager's list of submitted items).
+    All or nothing: every item is checked first and every refusal is listed by item. Returns
+    the codes newly assigned (an item the reviewer had already is left as it was)."""
+    _require_role(actor, Role.BANK_MANAGER, bank, "assign reviewers")
+    codes = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    if not codes:
+        raise ValidationError("choose at least one item", field="codes")
+    require_expert(session, username=reviewer, occupation_code=_occ(bank), role=ExpertRole.REVIEWER)
+    problems: list[str] = []
+    recs = {}
+    for code in codes:
+        try:
+            rec = _locked_item(session, bank, code)
+        except NotFoundError:
+            problems.append(f"item {code}: not in {bank.label}")
+            continue
+        if reviewer in _authors(rec):
+            problems.append(f"item {code}: {reviewer} wrote a version of it and cannot review it")
+        if _version(rec, None).state is S.RETIRED:
+            problems.append(f"item {code}: retired")
+        recs[code] = rec
+    if problems:
+        raise ValidationError(f"no reviewer was assigned: {len(problems)} problem(s)", errors=problems,
+                              field="codes")
+    done = []
+    for code in codes:
+        if assign_reviewer(session, actor=actor, bank=bank, code=code, reviewer=reviewer):
+            done.append(code)
+    return done
 
 
 def reviewers_of(session: Session, *, bank: BankRef, code: str) -> list[str]:
@@ -456,7 +644,8 @@ def reviews_of(session: Session, *, bank: BankRef, code: str, version: int | Non
     q = select(ReviewRecord).where(ReviewRecord.item_id == rec.id).order_by(ReviewRecord.at, ReviewRecord.id)
     if version is not None:
         q = q.where(ReviewRecord.version_id == _version(rec, version).id)
-    return [Review(code, numbers[r.version_id], r.reviewer, r.decision, r.comment, r.at) for r in session.scalars(q)]
+    return [Review(code, numbers[r.version_id], r.reviewer, r.decision, r.comment, r.at, ReviewKind(r.kind),
+                   r.batch_code) for r in session.scalars(q)]
 
 
 def assigned_items(
@@ -520,11 +709,13 @@ def _batch_domain(session: Session, rec: AcceptanceBatchRecord) -> AcceptanceBat
         code=rec.code, bank_id=rec.bank_id, kind=rec.kind, state=rec.state,
         members=tuple(m.username for m in rec.members),
         items=tuple((c, n) for c, n, _ in rows),
-        signatures=tuple(Signature(s.member, s.signed_at, s.opinion, s.signature) for s in rec.signatures),
+        votes=tuple(Signature(s.member, s.signed_at, s.opinion, s.signature, Vote(s.vote), tuple(s.return_codes or ()))
+                    for s in rec.signatures),
         manifest_hash=rec.manifest_hash, meeting=rec.meeting, note=rec.note, external_ref=rec.external_ref,
         created_by=rec.created_by, created_at=rec.created_at, closed_by=rec.closed_by,
         closed_at=rec.closed_at, close_reason=rec.close_reason,
         returned=tuple(c for c, _, r in rows if r),
+        rule=AcceptanceRule(rec.rule),
     )
 
 
@@ -539,6 +730,7 @@ def create_acceptance_batch(
     note: str = "",
     batch_code: str | None = None,
     capacities: dict[str, str] | None = None,
+    rule: AcceptanceRule | str = AcceptanceRule.UNANIMOUS,
 ) -> AcceptanceBatch:
     """A bank manager puts the approved latest versions of ``codes`` to a committee.
 
@@ -546,6 +738,7 @@ def create_acceptance_batch(
     writer of any item in the batch; every item's latest version approved with at least one
     approving review, not in another open batch, and the item not compromised."""
     _require_role(actor, Role.BANK_MANAGER, bank, "put items to an acceptance committee")
+    rule = AcceptanceRule(rule)
     problems: list[str] = []
     members = [m.strip() for m in members]
     if len(set(members)) != len(members):
@@ -604,7 +797,7 @@ def create_acceptance_batch(
     manifest = _manifest_hash(code, bank.id, members, [(r.code, v.version_no, v.content_hash) for r, v in chosen])  # type: ignore[arg-type]
     batch = AcceptanceBatchRecord(code=code, bank_id=bank.id, kind=BatchKind.COMMITTEE, state=BatchState.OPEN,
                                   meeting=meeting, note=note, external_ref="", manifest_hash=manifest,
-                                  created_by=actor.username, closed_by="", close_reason="")
+                                  created_by=actor.username, closed_by="", close_reason="", rule=rule)
     session.add(batch)
     session.flush()
     session.add_all(AcceptanceMemberRecord(batch_id=batch.id, username=m, position=i,
@@ -616,16 +809,25 @@ def create_acceptance_batch(
     ledger.append(session, actor=actor.username, action="batch.create", object_type="acceptance_batch",
                   object_id=code, details={"bank": bank.label, "members": members, "meeting": meeting,
                                            "items": [f"{r.code} v{v.version_no}" for r, v in chosen],
-                                           "manifest_hash": manifest})
+                                           "manifest_hash": manifest, "rule": rule.value})
     return _batch_domain(session, batch)
 
 
-def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str = "") -> AcceptanceBatch:
-    """A committee member signs the batch's manifest. When the last member signs, every
-    version in the batch is accepted (superseding the item's earlier accepted version)."""
+def vote_batch(
+    session: Session, *, actor: Actor, batch_code: str, accept: bool, opinion: str = "",
+    return_codes: Sequence[str] | None = None,
+) -> AcceptanceBatch:
+    """A committee member signs their vote on the batch's manifest: accept (with an opinion)
+    or refuse (with the reason, and optionally the items to send back; default all).
+
+    The batch is decided when every member has voted (第17条(三) 验收结果全体成员签字), by the
+    batch's rule (``AcceptanceRule``; unanimous unless the centre chose otherwise): accepted,
+    every version is accepted (superseding the item's earlier accepted version); not accepted,
+    the items the refusing members named go back to their writers with every refusal's
+    reason in their review record, the others stay approved for a later batch."""
     rec = _batch_record(session, batch_code, lock=True)
     bank = get_bank_by_id(session, rec.bank_id)
-    _require_role(actor, Role.COMMITTEE_MEMBER, bank, "sign acceptance batches")
+    _require_role(actor, Role.COMMITTEE_MEMBER, bank, "vote on acceptance batches")
     members = [m.username for m in rec.members]
     if actor.username not in members:
         raise PermissionDeniedError(
@@ -635,10 +837,24 @@ def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str 
         raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be signed")
     if any(s.member == actor.username for s in rec.signatures):
         raise ConflictError(f"{actor.username} has already signed acceptance batch {batch_code}")
-    completes = {s.member for s in rec.signatures} | {actor.username} >= set(members)
-    rows = _batch_versions(session, rec) if completes else []
-    if completes:
-        # checked when the batch was made; checked again before the last signature is written
+    vote = Vote.ACCEPT if accept else Vote.REFUSE
+    codes: list[str] = []
+    if vote is Vote.REFUSE:
+        if not opinion.strip():
+            raise ValidationError("say why the batch is not accepted (the committee's opinion)", field="reason")
+        in_batch = {c for c, _, _, _ in _batch_versions(session, rec)}
+        codes = sorted(set(return_codes or ()))
+        unknown = sorted(set(codes) - in_batch)
+        if unknown:
+            raise ValidationError(f"acceptance batch {batch_code} does not hold {', '.join(unknown)}",
+                                  field="return_codes")
+    votes = {s.member: Vote(s.vote) for s in rec.signatures} | {actor.username: vote}
+    complete = set(votes) >= set(members)
+    n_accept = sum(1 for v in votes.values() if v is Vote.ACCEPT)
+    accepted = complete and AcceptanceRule(rec.rule).accepts(n_accept, len(members))
+    rows = _batch_versions(session, rec) if accepted else []
+    if accepted:
+        # checked when the batch was made; checked again before the deciding vote is written
         stale = [f"{c} v{n} is {S(st).value}" for c, n, st, _ in rows if st is not S.APPROVED]
         stale += [f"{c} v{n} has no approving review" for c, n, _, vid in rows
                   if _approvals(session, vid) < MIN_APPROVALS]
@@ -646,17 +862,35 @@ def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str 
             raise WorkflowError(f"acceptance batch {batch_code} cannot be accepted: {'; '.join(stale)}")
     now = datetime.now(timezone.utc)
     sig = hashlib.sha256(
-        f"{rec.manifest_hash}|{actor.username}|{now.isoformat()}|{opinion}".encode("utf-8")
+        f"{rec.manifest_hash}|{actor.username}|{now.isoformat()}|{vote.value}|{opinion}".encode("utf-8")
     ).hexdigest()
-    session.add(AcceptanceSignatureRecord(batch_id=rec.id, member=actor.username, signed_at=now,
-                                          opinion=opinion, signature=sig))
+    session.add(AcceptanceSignatureRecord(batch_id=rec.id, member=actor.username, signed_at=now, opinion=opinion,
+                                          signature=sig, vote=vote, return_codes=codes))
     session.flush()
-    ledger.append(session, actor=actor.username, action="batch.sign", object_type="acceptance_batch",
-                  object_id=batch_code, details={"opinion": opinion, "signature": sig,
-                                                 "manifest_hash": rec.manifest_hash})
-    if completes:
+    ledger.append(session, actor=actor.username, action="batch.sign" if accept else "batch.refuse",
+                  object_type="acceptance_batch", object_id=batch_code,
+                  details={"opinion": opinion, "vote": vote.value, "return_codes": codes, "signature": sig,
+                           "manifest_hash": rec.manifest_hash})
+    if accepted:
         _accept(session, actor=actor, bank=bank, rec=rec, members=members, rows=rows)
+    elif complete:
+        session.refresh(rec)
+        refusals = [s for s in rec.signatures if Vote(s.vote) is Vote.REFUSE]
+        back: set[str] | None = set()
+        for r in refusals:
+            if not r.return_codes:
+                back = None  # a member refused the whole batch
+                break
+            back |= set(r.return_codes)  # type: ignore[operator]
+        reason = "; ".join(f"{r.member}: {r.opinion}" for r in refusals)
+        _close_rejected(session, actor=actor, bank=bank, rec=rec, reason=reason, back=back,
+                        votes=f"{n_accept}/{len(members)}")
     return _batch_domain(session, rec)
+
+
+def sign_batch(session: Session, *, actor: Actor, batch_code: str, opinion: str = "") -> AcceptanceBatch:
+    """A committee member votes to accept the batch (``vote_batch``)."""
+    return vote_batch(session, actor=actor, batch_code=batch_code, accept=True, opinion=opinion)
 
 
 def _batch_versions(session: Session, rec: AcceptanceBatchRecord) -> list:  # type: ignore[type-arg]
@@ -681,20 +915,51 @@ def _accept(session: Session, *, actor: Actor, bank: BankRef, rec: AcceptanceBat
     session.flush()
     ledger.append(session, actor=actor.username, action="batch.accept", object_type="acceptance_batch",
                   object_id=rec.code, details={"bank": bank.label, "n_items": len(rows), "members": members,
-                                               "manifest_hash": rec.manifest_hash})
+                                               "manifest_hash": rec.manifest_hash,
+                                               "rule": AcceptanceRule(rec.rule).value})
+
+
+def _close_rejected(session: Session, *, actor: Actor, bank: BankRef, rec: AcceptanceBatchRecord, reason: str,
+                    back: set[str] | None, votes: str = "") -> None:
+    """Close the batch as not accepted: the versions of ``back`` (None: all) go back to their
+    writers with ``reason``, in the state log and in the review record (第17条(四))."""
+    rows = _batch_versions(session, rec)
+    back = {c for c, _, _, _ in rows} if back is None else back
+    now = datetime.now(timezone.utc)
+    for code, n, _, vid in rows:
+        if code not in back:
+            continue
+        item = _locked_item(session, bank, code)
+        _move(session, actor=actor, bank=bank, rec=item, v=_version(item, n), to=S.CHANGES_REQUESTED,
+              reason=f"committee batch {rec.code} not accepted: {reason}")
+        session.get(AcceptanceItemRecord, (rec.id, vid)).returned = True  # type: ignore[union-attr]
+        session.add(ReviewRecord(item_id=item.id, version_id=vid, reviewer=actor.username,
+                                 decision=ReviewDecision.REQUEST_CHANGES, comment=reason, at=now,
+                                 kind=ReviewKind.COMMITTEE, batch_code=rec.code))
+    rec.state = BatchState.REJECTED
+    rec.closed_by = actor.username
+    rec.closed_at = now
+    rec.close_reason = reason
+    session.flush()
+    ledger.append(session, actor=actor.username, action="batch.reject", object_type="acceptance_batch",
+                  object_id=rec.code, details={"reason": reason, "returned": sorted(back), "votes": votes,
+                                               "rule": AcceptanceRule(rec.rule).value})
 
 
 def reject_batch(
     session: Session, *, actor: Actor, batch_code: str, reason: str, return_codes: Sequence[str] | None = None,
 ) -> AcceptanceBatch:
-    """The committee does not accept the batch (第17条(四)). The versions of ``return_codes``
-    (default: all) go back to the writers (changes requested, with the reason); the others
-    stay approved and may go into a new batch."""
+    """Not accepting a batch (第17条(四)). A member's refusal is their vote (``vote_batch``):
+    the batch is decided when every member has voted. A bank manager who is not a member
+    withdraws the batch at once: the versions of ``return_codes`` (default: all) go back to
+    the writers with the reason; the others stay approved and may go into a new batch."""
     rec = _batch_record(session, batch_code, lock=True)
     bank = get_bank_by_id(session, rec.bank_id)
     members = [m.username for m in rec.members]
-    is_member = actor.username in members and actor.has(Role.COMMITTEE_MEMBER, occupation_code=_occ(bank))
-    if not is_member and not actor.has(Role.BANK_MANAGER, occupation_code=_occ(bank)):
+    if actor.username in members and actor.has(Role.COMMITTEE_MEMBER, occupation_code=_occ(bank)):
+        return vote_batch(session, actor=actor, batch_code=batch_code, accept=False, opinion=reason,
+                          return_codes=return_codes)
+    if not actor.has(Role.BANK_MANAGER, occupation_code=_occ(bank)):
         raise PermissionDeniedError(
             f"{actor.username} may not reject acceptance batch {batch_code}: only its members or a bank manager"
         )
@@ -702,32 +967,13 @@ def reject_batch(
         raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be rejected")
     if not reason.strip():
         raise ValidationError("say why the batch is not accepted (the committee's opinion)", field="reason")
-    rows = session.execute(
-        select(ItemRecord.code, ItemVersionRecord.version_no, AcceptanceItemRecord.version_id)
-        .select_from(AcceptanceItemRecord)
-        .join(ItemVersionRecord, ItemVersionRecord.id == AcceptanceItemRecord.version_id)
-        .join(ItemRecord, ItemRecord.id == AcceptanceItemRecord.item_id)
-        .where(AcceptanceItemRecord.batch_id == rec.id).order_by(ItemRecord.code)
-    ).all()
-    in_batch = {c for c, _, _ in rows}
+    in_batch = {c for c, _, _, _ in _batch_versions(session, rec)}
     back = set(in_batch if return_codes is None else return_codes)
     unknown = sorted(back - in_batch)
     if unknown:
         raise ValidationError(f"acceptance batch {batch_code} does not hold {', '.join(unknown)}",
                               field="return_codes")
-    for code, n, vid in rows:
-        if code in back:
-            item = _locked_item(session, bank, code)
-            _move(session, actor=actor, bank=bank, rec=item, v=_version(item, n), to=S.CHANGES_REQUESTED,
-                  reason=f"committee batch {batch_code} not accepted: {reason}")
-            session.get(AcceptanceItemRecord, (rec.id, vid)).returned = True  # type: ignore[union-attr]
-    rec.state = BatchState.REJECTED
-    rec.closed_by = actor.username
-    rec.closed_at = datetime.now(timezone.utc)
-    rec.close_reason = reason
-    session.flush()
-    ledger.append(session, actor=actor.username, action="batch.reject", object_type="acceptance_batch",
-                  object_id=batch_code, details={"reason": reason, "returned": sorted(back)})
+    _close_rejected(session, actor=actor, bank=bank, rec=rec, reason=reason, back=back)
     return _batch_domain(session, rec)
 
 
@@ -781,28 +1027,75 @@ def item_history(session: Session, *, bank: BankRef, code: str, limit: int = 10_
     return query_ledger(session, object_type="item", object_id=rec.id, limit=limit)
 
 
-FIELD_LABELS = {
-    "item_type": "题型",
-    "stem": "题干",
-    "options": "选项",
-    "key": "答案",
-    "rubric": "评分要点",
-    "element_codes": "鉴定点",
-    "points": "分值",
-    "analysis": "解析/评分标准",
-    "estimated_time_s": "预计用时(秒)",
-    "time_limit_min": "考核时限(分钟)",
-    "equipment": "设备工具材料",
-    "difficulty_rating": "难度",
+READ_ACTIONS = frozenset({"item.read", "item.view", "items.list"})
+
+
+def item_events(session: Session, *, bank: BankRef, code: str) -> tuple[list[LedgerEntry], int]:
+    """What happened to the item (created, saved, revised, submitted, reviewed, accepted ...),
+    oldest first, without the readings; and how many readings the ledger holds."""
+    entries = item_history(session, bank=bank, code=code)
+    events = [e for e in entries if e.action not in READ_ACTIONS]
+    return events, len(entries) - len(events)
+
+
+def revision_notes(session: Session, *, bank: BankRef, code: str) -> dict[int, str]:
+    """The writer's note (修订说明) on each version that has one, by version number."""
+    notes: dict[int, str] = {}
+    for e in item_history(session, bank=bank, code=code):
+        version = e.details.get("to_version") if e.action == "item.revise" else (
+            e.details.get("version") if e.action == "item.draft_saved" else None)
+        reason = str(e.details.get("reason") or "").strip()
+        if version is not None and reason:
+            notes[int(version)] = reason
+    return notes
+
+
+def char_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """Old vs new text, character by character (Chinese has no spaces to split words on):
+    ``[(op, text), ...]`` with op ``equal``, ``delete`` (only in old) or ``insert`` (only in
+    new); a replacement is a delete followed by an insert. Joining the equal and delete parts
+    gives ``old``, the equal and insert parts ``new``. (difflib's Ratcliff-Obershelp matching,
+    without its junk heuristic, which would treat frequent characters as noise.)"""
+    out: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(("equal", old[i1:i2]))
+            continue
+        if i2 > i1:
+            out.append(("delete", old[i1:i2]))
+        if j2 > j1:
+            out.append(("insert", new[j1:j2]))
+    return out
+
+
+FIELD_LABELS = {  # catalog msgids, rendered in the reader's locale by ``FieldChange.label``
+    "item_type": N_("Item type"),
+    "stem": N_("Question"),
+    "options": N_("Options"),
+    "key": N_("Key"),
+    "rubric": N_("Scoring points"),
+    "element_codes": N_("Elements"),
+    "points": N_("Points"),
+    "analysis": N_("Explanation / scoring standard"),
+    "estimated_time_s": N_("Time needed (seconds)"),
+    "time_limit_min": N_("Time allowed (minutes)"),
+    "equipment": N_("Equipment, tools and materials"),
+    "difficulty_rating": N_("Difficulty"),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
     field: str
-    label: str  # Chinese column label
+    label_msgid: str
     old: object
     new: object
+
+    @property
+    def label(self) -> str:
+        """The field's name in the reader's locale."""
+        return gettext(self.label_msgid)
 
     @property
     def changed(self) -> bool:
@@ -924,3 +1217,62 @@ def compare_versions(
     ledger.append(session, actor=actor.username, action="item.view", object_type="item", object_id=rec.id,
                   details={"code": code, "versions": [old_v.version_no, new_v.version_no], "purpose": "diff"})
     return diff
+
+
+# --------------------------------------------------------------------------------------
+# Imports checked and waiting for confirmation (试导入 -> 确认导入)
+
+STAGED_IMPORT_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class StagedImport:
+    token: str
+    bank_id: int
+    username: str
+    kind: str
+    filename: str
+    sha256: str
+    data: bytes
+    options: dict
+    created_at: datetime
+
+
+def stage_import(
+    session: Session, *, bank: BankRef, username: str, kind: str, filename: str, data: bytes, options: dict,
+) -> StagedImport:
+    """Keep a file that passed a trial import so that its import can be confirmed without
+    choosing it again; stale staged files (older than a day) are dropped at the same time."""
+    import secrets
+
+    cutoff = datetime.now(timezone.utc) - timedelta(hours=STAGED_IMPORT_HOURS)
+    for old in session.scalars(select(StagedImportRecord).where(StagedImportRecord.created_at < cutoff)):
+        session.delete(old)
+    rec = StagedImportRecord(token=secrets.token_urlsafe(32), bank_id=bank.id, username=username, kind=kind,
+                             filename=filename, sha256=hashlib.sha256(data).hexdigest(), data=data,
+                             options=dict(options))
+    session.add(rec)
+    session.flush()
+    return _staged(rec)
+
+
+def _staged(rec: StagedImportRecord) -> StagedImport:
+    return StagedImport(rec.token, rec.bank_id, rec.username, rec.kind, rec.filename, rec.sha256, rec.data,
+                        dict(rec.options or {}), rec.created_at)
+
+
+def take_staged_import(session: Session, *, token: str, bank: BankRef, username: str, sha256: str) -> StagedImport:
+    """The staged file (then deleted), only for the user and bank that staged it, with the
+    hash that was shown to them, and within a day."""
+    rec = session.scalar(select(StagedImportRecord).where(StagedImportRecord.token == token).with_for_update())
+    created = rec.created_at if rec is not None else None
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)
+    if (rec is None or rec.bank_id != bank.id or rec.username != username or rec.sha256 != sha256
+            or created is None or created < datetime.now(timezone.utc) - timedelta(hours=STAGED_IMPORT_HOURS)):
+        raise NotFoundError("the checked file is no longer held (it was imported already, or is older than a day); "
+                            "choose the file again", field="token")
+    staged = _staged(rec)
+    session.delete(rec)
+    session.flush()
+    return staged

@@ -120,6 +120,12 @@ def get_exam_plan(session: Session, *, code: str) -> ExamPlan:
     return plan_from_record(session, _plan(session, code))
 
 
+def list_exam_plans(session: Session) -> list[ExamPlan]:
+    """Every exam plan, newest first."""
+    return [plan_from_record(session, r)
+            for r in session.scalars(select(ExamPlanRecord).order_by(ExamPlanRecord.id.desc()))]
+
+
 # --------------------------------------------------------------------------------------
 # Sessions and rooms
 

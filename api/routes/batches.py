@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import PagingDep, SessionDep, check_scope, require
+from api.deps import PagingDep, SessionDep, SettingsDep, check_scope, require
 from api.schemas.common import CodePath, IdPath, Page
 from api.schemas.items import ItemOut
 from api.schemas.workflow import BatchIn, BatchOut, RejectIn, SignIn
@@ -57,13 +57,15 @@ def list_batches(bank_id: IdPath, session: SessionDep, actor: ReaderDep, paging:
 
 @router.post("/banks/{bank_id}/batches", response_model=BatchOut, status_code=201,
              summary="Put approved items to an acceptance committee")
-def create_batch(bank_id: IdPath, body: BatchIn, session: SessionDep, actor: ManagerDep) -> BatchOut:
+def create_batch(bank_id: IdPath, body: BatchIn, session: SessionDep, settings: SettingsDep,
+                 actor: ManagerDep) -> BatchOut:
     """At least 5 distinct members, none a writer of any item; every item's latest version
-    approved, in no other open batch, not compromised. Every problem is listed."""
+    approved, in no other open batch, not compromised. Every problem is listed. The batch is
+    decided by the centre's rule (``acceptance_rule``) once every member has voted."""
     bank = occupations.get_bank_by_id(session, bank_id)
     batch = workflow.create_acceptance_batch(session, actor=actor, bank=bank, codes=body.codes, members=body.members,
                                              meeting=body.meeting, note=body.note, batch_code=body.batch_code,
-                                             capacities=body.capacities)
+                                             capacities=body.capacities, rule=settings.acceptance_rule)
     session.commit()
     return BatchOut.of(batch)
 

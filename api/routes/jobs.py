@@ -117,7 +117,7 @@ def _own(session, job_id: int, actor: Actor) -> JobRecord:  # type: ignore[no-un
     rec = session.get(JobRecord, job_id)
     if rec is None:
         raise NotFoundError(f"no job {job_id}", field="job_id")
-    if rec.requested_by != actor.username and Role.ADMIN not in actor.roles:
+    if rec.requested_by != actor.username and not actor.is_admin:
         raise PermissionDeniedError(f"job {job_id} was requested by someone else; only they follow it")
     return rec
 

@@ -14,7 +14,9 @@ One module per area:
 - ``pages_banks``: banks and readiness, element tables, imports, item statistics, usage;
 - ``pages_assembly``: blueprints, assembly runs in the background with progress, results;
 - ``pages_office``: exam sessions, sealed papers, the two-person opening, downloads, incidents;
-- ``pages_audit``: the ledger and its verification.
+- ``pages_office``: also exam plans and their sessions;
+- ``pages_audit``: the ledger (newest first, filters in words, Excel export) and its verification;
+- ``pages_admin``: users and roles, the expert register.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from fastapi.responses import FileResponse
 from api.web.render import STATIC_DIR
 from api.web.session import PageRoute
 from itembank.errors import NotFoundError
+from itembank.i18n import Message
 
 PAGE_MODULES = ("pages_home", "pages_items", "pages_committee", "pages_banks", "pages_assembly",
-                "pages_office", "pages_audit", "pages_media")
+                "pages_office", "pages_audit", "pages_media", "pages_admin")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -40,7 +43,7 @@ def static(name: str) -> FileResponse:
     """The few static files, by name only (no paths): cached for a day."""
     path = STATIC_DIR / name
     if "/" in name or "\\" in name or path.suffix not in STATIC_TYPES or not path.is_file():
-        raise HTTPException(404, "no such file")
+        raise HTTPException(404, "no such file")  # a static file: no page, no words
     return FileResponse(path, media_type=STATIC_TYPES[path.suffix], headers={"Cache-Control": "max-age=86400"})
 
 
@@ -51,4 +54,4 @@ for _name in PAGE_MODULES:
 @router.get("/ui/{rest:path}")
 def not_found(rest: str) -> None:
     """Any other address under /ui: the not-found page (after every page above)."""
-    raise NotFoundError(f"no page /ui/{rest}", field="url")
+    raise NotFoundError(Message("There is no page /ui/{path}.", path=rest), field="url")

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData
 
 from itembank.domain import Item, ItemContent, ItemType, Option, RubricPoint
+from itembank.i18n import Message
+
+Problem = tuple[str, Message]  # (field, what is wrong)
 
 OPTION_LABELS = "ABCDEFGH"
 MIN_OPTION_ROWS = 4
@@ -36,6 +39,7 @@ class ItemForm:
 
     item_type: str = ItemType.SINGLE_CHOICE.value
     code: str = ""
+    code_auto: str = ""  # the code the form suggested (``workflow.next_item_code``)
     set_code: str = ""
     stem: str = ""
     points: str = "1"
@@ -76,7 +80,8 @@ class ItemForm:
             n_rub += 1
         return cls(
             item_type=_clean(get("item_type"), 32) or ItemType.SINGLE_CHOICE.value,
-            code=_clean(get("code"), 64).strip(), set_code=_clean(get("set_code"), 64).strip(),
+            code=_clean(get("code"), 64).strip(), code_auto=_clean(get("code_auto"), 64).strip(),
+            set_code=_clean(get("set_code"), 64).strip(),
             stem=_clean(get("stem")), points=_clean(get("points"), 32).strip(),
             difficulty_rating=_clean(get("difficulty_rating"), 8).strip(),
             estimated_time_s=_clean(get("estimated_time_s"), 32).strip(), analysis=_clean(get("analysis")),
@@ -108,23 +113,30 @@ class ItemForm:
         )
 
     # ----------------------------------------------------------------------------------
-    def to_content(self) -> tuple[ItemContent, list[str]]:
-        """The content as typed, and the problems reading it ("field: message", in Chinese).
-        An unreadable number is left at a neutral value so the preview still shows the item."""
-        problems: list[str] = []
+    def to_content(self) -> tuple[ItemContent, list[Problem]]:
+        """The content as typed, and the problems reading it, by field. An unreadable number
+        is left at a neutral value (1 point, 60 seconds, difficulty 3) so that the preview
+        still shows the item and a draft can still be saved."""
+        problems: list[Problem] = []
         t = self.type
         if t is None:
-            problems.append("item_type: 请选择题型")
+            problems.append(("item_type", Message("Choose the item type.")))
             t = ItemType.SINGLE_CHOICE
-        points = _number(self.points, "points", "分值", problems)
-        time_s = _number(self.estimated_time_s or "60", "estimated_time_s", "预计用时", problems)
-        rating = _number(self.difficulty_rating or "3", "difficulty_rating", "难度", problems)
-        if rating is not None and not float(rating).is_integer():
-            problems.append("difficulty_rating: 难度为 1 到 5 的整数")
+        points = _number(self.points, "points", problems)
+        if points is not None and points <= 0:
+            problems.append(("points", Message("The points must be above 0.")))
+            points = None
+        time_s = _number(self.estimated_time_s or "60", "estimated_time_s", problems)
+        if time_s is not None and time_s <= 0:
+            problems.append(("estimated_time_s", Message("The time needed must be above 0 seconds.")))
+            time_s = None
+        rating = _number(self.difficulty_rating or "3", "difficulty_rating", problems)
+        if rating is not None and not (float(rating).is_integer() and 1 <= rating <= 5):
+            problems.append(("difficulty_rating", Message("The difficulty is a whole number from 1 to 5.")))
             rating = None
         limit = None
         if t is ItemType.PRACTICAL_TASK and self.time_limit_min:
-            limit = _number(self.time_limit_min, "time_limit_min", "考核时限", problems)
+            limit = _number(self.time_limit_min, "time_limit_min", problems)
         options: tuple[Option, ...] = ()
         key: tuple[str, ...] = ()
         if t.has_options:
@@ -141,10 +153,10 @@ class ItemForm:
             for i, (desc, pts, crit) in enumerate(self.rubric, start=1):
                 if not (desc.strip() or pts or crit.strip()):
                     continue
-                value = _number(pts, "rubric", f"第 {i} 个评分要点的分值", problems)
+                value = _number(pts, "rubric", problems, point=i)
                 rubric.append(RubricPoint(desc.strip(), value if value is not None else 0.0, crit.strip()))
         content = ItemContent(
-            item_type=t, stem=self.stem.strip(), points=points if points is not None else 0.0,
+            item_type=t, stem=self.stem.strip(), points=points if points is not None else 1.0,
             element_codes=tuple(self.element_codes), options=options, key=key, rubric=tuple(rubric),
             analysis=self.analysis.strip(), time_limit_min=limit if t is ItemType.PRACTICAL_TASK else None,
             equipment=self.equipment.strip() if t is ItemType.PRACTICAL_TASK else "",
@@ -161,17 +173,19 @@ def _count(raw: object, default: int) -> int:
         return default
 
 
-def _number(raw: str, name: str, label: str, problems: list[str]) -> float | None:
+def _number(raw: str, name: str, problems: list[Problem], *, point: int | None = None) -> float | None:
+    """``raw`` as a number; a problem under ``name`` when it is empty or not a number."""
     if not raw:
-        problems.append(f"{name}: 请填写{label}")
+        problems.append((name, Message("Fill in the points of scoring point {n}.", n=point) if point
+                         else Message("Fill in this number.")))
         return None
     try:
         value = float(raw)
     except ValueError:
-        problems.append(f"{name}: {label}“{raw}”不是数字")
+        problems.append((name, Message("“{text}” is not a number.", text=raw)))
         return None
     if not math.isfinite(value) or abs(value) > 1_000_000:
-        problems.append(f"{name}: {label}“{raw}”超出范围")
+        problems.append((name, Message("“{text}” is out of range.", text=raw)))
         return None
     return value
 

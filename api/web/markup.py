@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from itembank.i18n import _
 from itembank.media import PictureRef, split_pictures
 
 MAX_FORMULA = 500  # characters between one pair of dollar signs
@@ -137,7 +138,8 @@ def render_formula(src: str) -> Markup:
     try:
         inner = _Parser(src).parse()
     except _FormulaError:
-        return Markup('<span class="math bad" title="公式无法识别">$') + escape(src) + Markup("$</span>")
+        title = escape(_("The formula could not be read"))
+        return Markup(f'<span class="math bad" title="{title}">$') + escape(src) + Markup("$</span>")
     return Markup(f'<span class="math">{inner}</span>')
 
 

@@ -1,22 +1,27 @@
-"""The ledger (台帐) for auditors: search by object, actor, action and day, and the hash-chain
-verification (``itembank.ledger``; 附件11 第24条)."""
+"""The ledger (台帐) for auditors: newest first, searched by object, actor, action and day with
+the objects and actions named in words, each entry told as a sentence, exported to Excel, and
+the hash-chain verification (``itembank.ledger``; 附件11 第24条)."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep
 from api.web.common import page_router
-from api.web.render import CST, pager, paging, render
+from api.web.events import ACTION_LABELS, OBJECT_LABELS, action_label, describe_entry, object_label
+from api.web.render import pager, paging, problem_text, render
 from api.web.session import FormDep, PageContext, page_role_everywhere
+from itembank import i18n, ledger
 from itembank.domain import Role
 from itembank.errors import ItemBankError, NotFoundError, ValidationError
-from itembank.i18n import Message
+from itembank.i18n import Message, _
 from itembank.keys import ledger_key
 from itembank.ledger import (
     count_ledger,
@@ -31,7 +36,9 @@ from itembank.ledger import (
 
 router = page_router()
 AuditorDep = Annotated[PageContext, page_role_everywhere(Role.AUDITOR)]  # the centre's whole ledger
-FILTERS = ("object_type", "object_id", "actor", "action", "since", "until")
+FILTERS = ("object_type", "object_id", "actor", "action", "since", "until", "order")
+EXPORT_LIMIT = 100_000  # rows in one Excel export; narrow the filters for more
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _day(raw: str, errors: dict[str, list[str]], name: str) -> date | None:
@@ -40,33 +47,80 @@ def _day(raw: str, errors: dict[str, list[str]], name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[name] = ["请输入日期，如 2026-11-28"]
+        errors[name] = [problem_text(Message("Give a date such as 2026-11-28."))]
         return None
 
 
-@router.get("/ui/ledger")
-def ledger_search(request: Request, session: SessionDep, ctx: AuditorDep) -> Response:
+def _filters(request: Request) -> tuple[dict[str, str], dict[str, Any], dict[str, list[str]]]:
+    """The typed values, the ledger query's filters (days in the centre's time zone, the ledger
+    stores UTC) and the problems, by field."""
     values = {k: request.query_params.get(k, "").strip()[:128] for k in FILTERS}
     errors: dict[str, list[str]] = {}
     since, until = _day(values["since"], errors, "since"), _day(values["until"], errors, "until")
     if since and until and since > until:
-        errors["until"] = ["结束日期早于开始日期"]
-    filters = {k: values[k] or None for k in ("object_type", "object_id", "actor", "action")}
-    # days are China Standard Time; the ledger stores UTC
+        errors["until"] = [problem_text(Message("The end date is before the start date."))]
+    filters: dict[str, Any] = {k: values[k] or None for k in ("object_type", "object_id", "actor", "action")}
+    zone = i18n.time_zone()
     if since:
-        filters["since"] = datetime.combine(since, time(), CST).astimezone(UTC)  # type: ignore[assignment]
+        filters["since"] = datetime.combine(since, time(), zone).astimezone(UTC)
     if until:
-        filters["until"] = datetime.combine(until + timedelta(days=1), time(), CST).astimezone(UTC)  # type: ignore[assignment]
+        filters["until"] = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC)
+    return values, filters, errors
+
+
+def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
+    return sorted(((code, i18n.gettext(msgid)) for code, msgid in table.items()), key=lambda x: x[1])
+
+
+@router.get("/ui/ledger")
+def ledger_search(request: Request, session: SessionDep, ctx: AuditorDep) -> Response:
+    values, filters, errors = _filters(request)
     offset, limit = paging(request, 50)
     entries, total = [], 0
     if not errors:
-        total = count_ledger(session, **filters)  # type: ignore[arg-type]
-        entries = query_ledger(session, **filters, limit=limit, offset=offset)  # type: ignore[arg-type]
+        total = count_ledger(session, **filters)
+        entries = query_ledger(session, **filters, limit=limit, offset=offset,
+                               newest_first=values["order"] != "oldest")
     session.rollback()
-    rows = [(e, json.dumps(e.details, ensure_ascii=False, indent=1, sort_keys=True)) for e in entries]
-    return render(request, "ledger.html", {"rows": rows, "values": values, "errors": errors,
-                                           "pager": pager(request, offset, limit, total)},
-                  status_code=422 if errors else 200)
+    rows = [{"e": e, "sentence": describe_entry(e), "action": action_label(e.action),
+             "object": object_label(e.object_type),
+             "details": json.dumps(e.details, ensure_ascii=False, indent=1, sort_keys=True)} for e in entries]
+    return render(request, "ledger.html", {
+        "rows": rows, "values": values, "errors": errors, "pager": pager(request, offset, limit, total),
+        "object_choices": _choices(OBJECT_LABELS), "action_choices": _choices(ACTION_LABELS),
+        "export_query": request.url.query}, status_code=422 if errors else 200)
+
+
+@router.get("/ui/ledger/export.xlsx")
+def ledger_export(request: Request, session: SessionDep, ctx: AuditorDep) -> Response:
+    """The entries the search finds (newest first, at most ``EXPORT_LIMIT``) as an Excel
+    workbook: time in the centre's zone, actor, action in words and as code, object, the
+    sentence, the details and the hash. The export itself goes into the ledger."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    values, filters, errors = _filters(request)
+    if errors:
+        field = next(iter(errors))
+        raise ValidationError(errors[field][0], field=field)
+    entries = query_ledger(session, **filters, limit=EXPORT_LIMIT, newest_first=values["order"] != "oldest")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Ledger"))
+    header = [_("No."), _("Time"), _("Actor"), _("Action"), _("Action code"), _("Object"), _("Object ID"),
+              _("What happened"), _("Details"), _("Hash")]
+    ws.append(header)
+    for e in entries:
+        ws.append([e.id, i18n.format_datetime(e.at, seconds=True), e.actor, action_label(e.action), e.action,
+                   object_label(e.object_type), str(e.object_id), describe_entry(e),
+                   json.dumps(e.details, ensure_ascii=False, sort_keys=True), e.hash])
+    buf = io.BytesIO()
+    wb.save(buf)
+    ledger.append(session, actor=ctx.user.username, action="ledger.export", object_type="ledger", object_id="xlsx",
+                  details={"filters": {k: v for k, v in values.items() if v}, "rows": len(entries), "via": "web"})
+    session.commit()
+    name = _("ledger") + f"_{datetime.now(UTC):%Y%m%d-%H%M}.xlsx"
+    return Response(buf.getvalue(), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
 
 
 @router.get("/ui/ledger/verify")

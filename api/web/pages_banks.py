@@ -1,7 +1,9 @@
 """Banks for bank managers (and the exam office and auditors, who read readiness): banks by
 occupation and level against the minimums (附件11 第7条), one bank's counts per part, type and
-element with shortfalls, the element table, Excel imports with the row-level error report,
-item statistics with flags and filters, and usage and exposure (附件1 第15条)."""
+element with shortfalls (and the leak incident that took it below, 附件16), its papers with
+their Word and PDF downloads, the element table, Excel imports with the row-level error report
+and the confirmation of a checked file, item statistics with flags and filters, and usage and
+exposure (附件1 第15条)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,15 @@ from api.deps import SessionDep
 from api.routes.banks import ELEMENT_READERS, READINESS_READERS
 from api.routes.imports import MAX_UPLOAD
 from api.schemas.common import bad_text_reason
+from api.web.alerts import bank_alerts
 from api.web.common import banks_for, page_router, scoped_bank
-from api.web.render import pager, paging, render
+from api.web.render import pager, paging, problem_text, render
 from api.web.session import FormDep, PageContext, page_role
-from itembank import analysis_service, elements, imports, readiness
+from itembank import analysis_service, elements, imports, readiness, workflow
+from itembank import assembly_service as asvc
 from itembank.domain import ItemType, Part, Role
 from itembank.errors import ItemBankError, NotFoundError
+from itembank.i18n import Message
 from itembank.imports import ImportMode
 from itembank.pool import load_pool
 from itembank.usage import sessions_used
@@ -49,9 +54,23 @@ def bank_page(request: Request, bank_id: int, session: SessionDep, ctx: Readines
     bank = scoped_bank(session, ctx, bank_id, *READINESS_READERS)
     report = readiness.bank_readiness(session, bank=bank)
     versions = {p: elements.element_table_versions(session, bank=bank, part=p) for p in Part}
+    manager = ctx.has(Role.BANK_MANAGER, bank.occupation.code)
+    papers, n_papers = asvc.list_papers(session, bank=bank, limit=10) if manager else ([], 0)
+    alerts = bank_alerts(session, [report])
     session.rollback()
     return render(request, "bank_page.html", {"bank": bank, "report": report, "table_versions": versions,
-                                              "manager": ctx.has(Role.BANK_MANAGER, bank.occupation.code)})
+                                              "manager": manager, "papers": papers, "n_papers": n_papers,
+                                              "alerts": alerts})
+
+
+@router.get("/ui/banks/{bank_id}/papers")
+def bank_papers(request: Request, bank_id: int, session: SessionDep, ctx: ManagerDep) -> Response:
+    """Every paper of the bank, newest first, with its documents in Word and PDF."""
+    bank = scoped_bank(session, ctx, bank_id, Role.BANK_MANAGER)
+    offset, limit = paging(request)
+    papers, total = asvc.list_papers(session, bank=bank, offset=offset, limit=limit)
+    session.rollback()
+    return render(request, "papers.html", {"bank": bank, "papers": papers, "pager": pager(request, offset, limit, total)})
 
 
 @router.get("/ui/banks/{bank_id}/elements/{part}")
@@ -81,11 +100,11 @@ def element_table(request: Request, bank_id: int, part: Part, session: SessionDe
 
 def _import_page(request: Request, bank, *, kind: str = "items", mode: str = "draft", batch_ref: str = "",  # type: ignore[no-untyped-def]
                  dry_run: bool = True, part: str = "", report=None, element_report=None, problems=(),  # type: ignore[no-untyped-def]
-                 errors: dict | None = None, message: str = "", status: int = 200) -> Response:
+                 errors: dict | None = None, message: str = "", staged=None, status: int = 200) -> Response:  # type: ignore[no-untyped-def]
     return render(request, "import.html", {
         "bank": bank, "kind": kind, "mode": mode, "batch_ref": batch_ref, "dry_run": dry_run, "part": part,
         "report": report, "element_report": element_report, "problems": list(problems), "errors": errors or {},
-        "message": message}, status_code=status)
+        "message": message, "staged": staged}, status_code=status)
 
 
 @router.get("/ui/banks/{bank_id}/import")
@@ -95,10 +114,28 @@ def import_form(request: Request, bank_id: int, session: SessionDep, ctx: Manage
     return _import_page(request, bank)
 
 
+def _run_import(session, ctx: PageContext, bank, *, kind: str, data: bytes, name: str, mode: str,  # type: ignore[no-untyped-def]
+                batch_ref: str, part: str, dry_run: bool):
+    if kind == "items":
+        return imports.import_items(session, actor=ctx.actor, bank=bank, data=data, filename=name,
+                                    mode=ImportMode(mode), batch_ref=batch_ref, dry_run=dry_run), None
+    return None, imports.import_elements(session, actor=ctx.actor, bank=bank, data=data, filename=name,
+                                         default_part=Part(part) if part else None, dry_run=dry_run)
+
+
+def _refused(request: Request, session, bank, e: ItemBankError, keep: dict) -> Response:  # type: ignore[no-untyped-def]
+    session.rollback()
+    listed = getattr(e, "problems", None)
+    return _import_page(request, bank, problems=listed or (), status=422, message=problem_text(e.head),
+                        errors={} if listed else {"_form": [problem_text(x) for x in getattr(e, "errors", [e.head])]},
+                        **keep)
+
+
 @router.post("/ui/banks/{bank_id}/import")
 def import_file(request: Request, bank_id: int, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
     """Items (.xlsx/.csv) or element tables (.xlsx), all or nothing (``itembank.imports``);
-    a refused file lists every problem with its sheet, row and column."""
+    a refused file lists every problem with its sheet, row and column. A file that passes a
+    trial import is kept (``workflow.stage_import``) and offered for 确认导入 as it is."""
     bank = scoped_bank(session, ctx, bank_id, Role.BANK_MANAGER)
     kind = "elements" if form.get("kind") == "elements" else "items"
     mode = str(form.get("mode") or "draft")
@@ -109,37 +146,49 @@ def import_file(request: Request, bank_id: int, session: SessionDep, ctx: Manage
     upload = form.get("file")
     errors: dict[str, list[str]] = {}
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = ["请选择要导入的文件"]
+        errors["file"] = [problem_text(Message("Choose the file to import."))]
     if mode not in (m.value for m in ImportMode):
-        errors["mode"] = ["请选择导入方式"]
+        errors["mode"] = [problem_text(Message("Choose how the items are imported."))]
     if kind == "elements" and part and part not in (p.value for p in Part):
-        errors["part"] = ["请选择部分"]
+        errors["part"] = [problem_text(Message("Choose the part."))]
     if errors:
         return _import_page(request, bank, errors=errors, status=422, **keep)
     data = upload.file.read(MAX_UPLOAD + 1)  # type: ignore[union-attr]
     name = (upload.filename or "upload").strip()[-200:]  # type: ignore[union-attr]
     if len(data) > MAX_UPLOAD or bad_text_reason(name):
-        return _import_page(request, bank, errors={"file": [f"文件大于 {MAX_UPLOAD // 2**20} MB 或文件名无效"]},
-                            status=422, **keep)
+        return _import_page(request, bank, status=422, **keep, errors={"file": [problem_text(Message(
+            "The file is larger than {mb} MB or its name is not valid.", mb=MAX_UPLOAD // 2**20))]})
     try:
-        if kind == "items":
-            report = imports.import_items(session, actor=ctx.actor, bank=bank, data=data, filename=name,
-                                          mode=ImportMode(mode), batch_ref=batch_ref, dry_run=dry_run)
-            element_report = None
-        else:
-            element_report = imports.import_elements(session, actor=ctx.actor, bank=bank, data=data, filename=name,
-                                                     default_part=Part(part) if part else None, dry_run=dry_run)
-            report = None
+        report, element_report = _run_import(session, ctx, bank, kind=kind, data=data, name=name, mode=mode,
+                                             batch_ref=batch_ref, part=part, dry_run=dry_run)
     except ItemBankError as e:
-        session.rollback()
-        return _import_page(request, bank, problems=getattr(e, "problems", ()) or (), status=422,
-                            message=e.message.split("\n")[0],
-                            errors={} if getattr(e, "problems", None) else {"_form": list(getattr(e, "errors", [e.message]))},
-                            **keep)
+        return _refused(request, session, bank, e, keep)
+    staged = None
     if dry_run:
         session.rollback()
-    else:
-        session.commit()
+        staged = workflow.stage_import(session, bank=bank, username=ctx.user.username, kind=kind, filename=name,
+                                       data=data, options={"mode": mode, "batch_ref": batch_ref, "part": part})
+    session.commit()
+    return _import_page(request, bank, report=report, element_report=element_report, staged=staged, **keep)
+
+
+@router.post("/ui/banks/{bank_id}/import/confirm")
+def import_confirm(request: Request, bank_id: int, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
+    """确认导入: import exactly the file that was checked (same user, bank and hash), with the
+    options it was checked with; checked again on the way in (the bank may have changed)."""
+    bank = scoped_bank(session, ctx, bank_id, Role.BANK_MANAGER)
+    staged = workflow.take_staged_import(session, token=str(form.get("token") or "")[:64], bank=bank,
+                                         username=ctx.user.username, sha256=str(form.get("sha256") or "")[:64])
+    o = staged.options
+    keep = {"kind": staged.kind, "mode": str(o.get("mode") or "draft"), "batch_ref": str(o.get("batch_ref") or ""),
+            "dry_run": False, "part": str(o.get("part") or "")}
+    try:
+        report, element_report = _run_import(session, ctx, bank, kind=staged.kind, data=staged.data,
+                                             name=staged.filename, mode=keep["mode"], batch_ref=keep["batch_ref"],
+                                             part=keep["part"], dry_run=False)
+    except ItemBankError as e:
+        return _refused(request, session, bank, e, keep)
+    session.commit()
     return _import_page(request, bank, report=report, element_report=element_report, **keep)
 
 
@@ -154,7 +203,8 @@ TEMPLATES = {
 def template(name: str, ctx: ManagerDep) -> Response:
     """The empty import templates (as ``GET /templates/{name}`` of the API)."""
     if name not in TEMPLATES:
-        raise NotFoundError(f"no template {name}; there are {', '.join(TEMPLATES)}", field="name")
+        raise NotFoundError(Message("There is no template {name}; there are {names}.", name=name,
+                                    names=", ".join(TEMPLATES)), field="name")
     made, media = TEMPLATES[name]
     return Response(made(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep
+from api.web.alerts import alerts_for
 from api.web.common import banks_for, page_router
 from api.web.render import render
 from api.web.session import (
@@ -24,6 +25,7 @@ from api.web.session import (
 from itembank import accounts, workflow
 from itembank.domain import Role, VersionState
 from itembank.errors import AuthenticationError, TooManyAttemptsError
+from itembank.i18n import _
 from itembank.pool import page_items
 from itembank.workflow import BatchState
 from lifecycle import sessions as exam_sessions
@@ -42,18 +44,24 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_form(request: Request, *, next_url: str, username: str = "", error: str = "",
-                errors: dict | None = None, status: int = 200) -> Response:
+                errors: dict | None = None, status: int = 200, expired: bool = False) -> Response:
     token = new_login_csrf()
     response = render(request, "login.html", {"login_csrf": token, "next": next_url, "username": username,
-                                              "error": error, "errors": errors or {}}, status_code=status)
+                                              "error": error, "errors": errors or {}, "expired": expired},
+                      status_code=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/ui/login", max_age=3600)
     return response
 
 
+def login_page(request: Request, *, next_url: str, expired: bool, status: int) -> Response:
+    """The login form as the answer to a request whose session ended (``session.login_redirect``)."""
+    return _login_form(request, next_url=_safe_next(next_url), expired=expired, status=status)
+
+
 @router.get("/ui/login")
-def login_form(request: Request, next: str = "/") -> Response:
-    return _login_form(request, next_url=_safe_next(next))
+def login_form(request: Request, next: str = "/", expired: str = "") -> Response:
+    return _login_form(request, next_url=_safe_next(next), expired=expired == "1")
 
 
 @router.post("/ui/login")
@@ -64,12 +72,12 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, form: Op
     sent, expected = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(sent, expected):
         return _login_form(request, next_url=next_url, username=username, status=400,
-                           error="登录表单已过期，请重新输入密码后再登录。")
+                           error=_("The login form is out of date: enter your password again and log in."))
     errors = {}
     if not username:
-        errors["username"] = ["请输入用户名"]
+        errors["username"] = [_("Enter your user name.")]
     if not password:
-        errors["password"] = ["请输入密码"]
+        errors["password"] = [_("Enter your password.")]
     if errors:
         return _login_form(request, next_url=next_url, username=username, errors=errors, status=422)
     client = request.client.host if request.client else ""
@@ -126,12 +134,15 @@ def home(request: Request, session: SessionDep, ctx: PageDep) -> Response:
             waiting += [b for b in workflow.list_batches(session, bank=bank, state=BatchState.OPEN)
                         if me in b.members and me in b.unsigned]
         cards["committee"] = waiting
+    alerts = []
     if ctx.has_role(Role.BANK_MANAGER):
         rows = []
-        for bank in banks_for(session, ctx, Role.BANK_MANAGER):
+        managed = banks_for(session, ctx, Role.BANK_MANAGER)
+        for bank in managed:
             rows.append((bank, page_items(session, bank=bank, state=VersionState.SUBMITTED, limit=0)[1],
                          page_items(session, bank=bank, state=VersionState.APPROVED, limit=0)[1]))
         cards["manager"] = rows
+        alerts = alerts_for(session, managed)
     if ctx.has_role(Role.EXAM_OFFICE):
         soon = datetime.now(UTC) - timedelta(days=1)
         found = [s for s in exam_sessions.list_exam_sessions(session)
@@ -140,8 +151,10 @@ def home(request: Request, session: SessionDep, ctx: PageDep) -> Response:
         cards["office"] = sorted(found, key=lambda s: s.starts_at)[:10]
     if ctx.has_role(Role.AUDITOR):
         cards["auditor"] = True
+    if ctx.actor.is_admin:
+        cards["admin"] = True
     session.rollback()  # nothing here writes; release SQLite's write lock at once
-    return render(request, "home.html", {"cards": cards})
+    return render(request, "home.html", {"cards": cards, "alerts": alerts})
 
 
 @router.get("/ui")

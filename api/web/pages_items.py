@@ -1,5 +1,7 @@
-"""Items: the lists each role may see, the item form with its live preview (writers), the item
-page with versions, the old-vs-new diff, comments and the workflow acts, and the review queue.
+"""Items: the lists each role may see (with bulk reviewer assignment for bank managers), the
+item form with its live preview (writers; drafts save incomplete, codes are numbered for
+them), the item page with versions, the character-level old-vs-new diff, the review record,
+the history of what happened, the workflow acts, and the review queue with 下一题.
 
 Need-to-know is ``itembank.visibility`` (as ``GET /banks/{id}/items``); every reading of item
 content is written to the ledger as the API writes it. Workflow acts are ``itembank.workflow``.
@@ -16,19 +18,21 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
 from api.web.common import banks_for, page_router, scoped_bank
+from api.web.events import describe_entry
 from api.web.forms import FIELDS, ItemForm
-from api.web.render import field_errors, pager, paging, render
+from api.web.render import as_field_problem, field_errors, flash_of, pager, paging, problem_field, problem_text, render
 from api.web.session import FormDep, PageContext, page_role
 from itembank import items as item_service
 from itembank import ledger, occupations, workflow
 from itembank.domain import BankRef, ItemContent, ItemType, Part, Role, VersionState
 from itembank.elements import current_element_codes, load_element_table
-from itembank.errors import NotFoundError, PermissionDeniedError, ValidationError
-from itembank.experts import ExpertRole, list_experts
+from itembank.errors import ItemValidationError, NotFoundError, NotQualifiedError, PermissionDeniedError, ValidationError
+from itembank.experts import ExpertRole, list_experts, require_expert
+from itembank.i18n import Message, N_
 from itembank.items import validate_code, validate_content
 from itembank.pool import page_items
 from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
-from itembank.workflow import ReviewDecision
+from itembank.workflow import ReviewDecision, ReviewKind
 
 router = page_router()
 ReaderDep = Annotated[PageContext, page_role(*CONTENT_ROLES)]
@@ -37,16 +41,14 @@ ReviewerDep = Annotated[PageContext, page_role(Role.REVIEWER)]
 ManagerDep = Annotated[PageContext, page_role(Role.BANK_MANAGER)]
 
 FLASH = {
-    "created": "试题已保存为草稿。", "submitted": "试题已提交审核。", "revised": "已保存为新版本（草稿），旧版本保留。",
-    "assigned": "已分配审题专家。", "review_started": "已开始审核。", "approved": "已审核通过。",
-    "changes_requested": "已退回修改，意见已通知命题专家。", "retired": "试题已停用。", "unchanged": "内容未改变，没有生成新版本。",
+    "created": N_("The item was saved as a draft."), "saved": N_("The draft was saved."),
+    "submitted": N_("The item was submitted for review."),
+    "revised": N_("Saved as a new version (a draft); the old version is kept."),
+    "assigned": N_("The reviewer was assigned."), "review_started": N_("The review has started."),
+    "approved": N_("Approved."), "changes_requested": N_("Sent back for changes; the writer sees your comment."),
+    "retired": N_("The item was retired."), "unchanged": N_("Nothing was changed; no new version was made."),
 }
 WAITING = (VersionState.SUBMITTED, VersionState.IN_REVIEW)
-
-
-def _flash(request: Request) -> dict[str, str]:
-    done = request.query_params.get("done", "")
-    return {"flash": FLASH[done]} if done in FLASH else {}
 
 
 # --------------------------------------------------------------------------------------
@@ -60,15 +62,11 @@ def items_home(request: Request, session: SessionDep, ctx: ReaderDep) -> Respons
     session.rollback()
     if len(banks) == 1:
         return RedirectResponse(f"/ui/banks/{banks[0].id}/items", status_code=303)
-    return render(request, "bank_pick.html", {"banks": banks, "what": "试题", "suffix": "items"})
+    return render(request, "bank_pick.html", {"banks": banks, "what": N_("Items"), "suffix": "items"})
 
 
-@router.get("/ui/banks/{bank_id}/items")
-def items_list(request: Request, bank_id: int, session: SessionDep, ctx: ReaderDep,
-               state: str = "", item_type: str = "", part: str = "", q: str = "") -> Response:
-    """Writers: their own items by state; bank managers: the whole bank; reviewers and
-    committee members: the items assigned to them or in their batches."""
-    bank = occupations.get_bank_by_id(session, bank_id)
+def _list_context(request: Request, session: Session, ctx: PageContext, bank: BankRef, *, state: str,
+                  item_type: str, part: str, q: str) -> dict:
     vis = item_visibility(session, actor=ctx.actor, bank=bank)
     codes = sorted(vis.codes) if vis.codes is not None else None
     filters = {"state": _enum(VersionState, state), "item_type": _enum(ItemType, item_type),
@@ -79,16 +77,66 @@ def items_list(request: Request, bank_id: int, session: SessionDep, ctx: ReaderD
                               text=filters["q"], offset=offset, limit=limit)
     counts = {s: page_items(session, bank=bank, created_by=vis.created_by, codes=codes, state=s, limit=0)[1]
               for s in VersionState}
-    ledger.append(session, actor=ctx.user.username, action="items.list", object_type="bank", object_id=bank_id,
+    ledger.append(session, actor=ctx.user.username, action="items.list", object_type="bank", object_id=bank.id,
                   details={"codes": [it.code for it in found], "filters": {
                       "part": part or None, "state": state or None, "q": filters["q"], "offset": offset,
                       "limit": limit}, "via": "web"})
-    session.commit()
-    return render(request, "items_list.html", {
+    manager = ctx.has(Role.BANK_MANAGER, bank.occupation.code)
+    reviewers = ([e for e in list_experts(session, occupation_code=bank.occupation.code, role=ExpertRole.REVIEWER)
+                  if not e.suspended] if manager else [])
+    assigned = {}
+    if manager:
+        for it in found:
+            assigned[it.code] = workflow.reviewers_of(session, bank=bank, code=it.code)
+    return {
         "bank": bank, "items": found, "pager": pager(request, offset, limit, total), "counts": counts,
         "filters": {"state": state, "item_type": item_type, "part": part, "q": q},
         "own_only": vis.created_by is not None, "whole_bank": vis.whole_bank,
-        "can_write": ctx.has(Role.ITEM_WRITER, bank.occupation.code), **_flash(request)})
+        "can_write": ctx.has(Role.ITEM_WRITER, bank.occupation.code), "manager": manager,
+        "reviewer_choices": reviewers, "assigned": assigned}
+
+
+@router.get("/ui/banks/{bank_id}/items")
+def items_list(request: Request, bank_id: int, session: SessionDep, ctx: ReaderDep,
+               state: str = "", item_type: str = "", part: str = "", q: str = "") -> Response:
+    """Writers: their own items by state; bank managers: the whole bank, with the submitted
+    items assignable to a reviewer in one go; reviewers and committee members: the items
+    assigned to them or in their batches."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    context = _list_context(request, session, ctx, bank, state=state, item_type=item_type, part=part, q=q)
+    session.commit()
+    return render(request, "items_list.html", {**context, **flash_of(request, FLASH)})
+
+
+@router.post("/ui/banks/{bank_id}/items/assign")
+def assign_many(request: Request, bank_id: int, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
+    """One reviewer for every ticked item (``workflow.assign_reviewers``: all or nothing)."""
+    bank = scoped_bank(session, ctx, bank_id, Role.BANK_MANAGER)
+    codes = [str(c)[:64] for c in form.getlist("codes") if c][:500]
+    reviewer = str(form.get("reviewer") or "").strip()[:100]
+    keep = {k: str(form.get(k) or "") for k in ("state", "item_type", "part", "q")}
+    errors: list = []
+    if not reviewer:
+        errors.append(("reviewer", Message("Choose the reviewer.")))
+    if not codes:
+        errors.append(("codes", Message("Tick the items to assign.")))
+    if not errors:
+        try:
+            done = workflow.assign_reviewers(session, actor=ctx.actor, bank=bank, codes=codes, reviewer=reviewer)
+        except (ValidationError, NotQualifiedError, PermissionDeniedError) as e:
+            session.rollback()
+            errors = [e.head, *getattr(e, "errors", [])[:50]] if isinstance(e, ValidationError) else \
+                [e.head, *getattr(e, "missing", [])]
+            errors = [x for x in errors if x]
+        else:
+            session.commit()
+            target = f"/ui/banks/{bank_id}/items?state={keep['state']}&assigned={len(done)}&reviewer={reviewer}"
+            return RedirectResponse(target, status_code=303)
+    context = _list_context(request, session, ctx, bank, **keep)
+    session.commit()
+    return render(request, "items_list.html", {
+        **context, "assign_errors": [problem_text(x[1]) if isinstance(x, tuple) else problem_text(x) for x in errors],
+        "chosen": set(codes), "chosen_reviewer": reviewer}, status_code=422)
 
 
 @router.get("/ui/reviews")
@@ -133,24 +181,51 @@ def _problems(session: Session, bank: BankRef, form: ItemForm, *, new: bool) -> 
     """The content and every problem, by field: input problems first; the item rules of
     ``validate_content`` (and ``validate_code``) for the fields whose input could be read."""
     content, problems = form.to_content()
-    input_fields = {p.split(":", 1)[0] for p in problems}
-    rules = validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
-                                                                           part=content.part))
+    input_fields = {name for name, _ in problems}
+    rules: list = list(validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
+                                                                                     part=content.part)))
     if new:
-        rules += [f"code: {p}" for p in validate_code(form.code)]
-    problems += [p for p in rules if p.split(":", 1)[0] not in input_fields]
-    return content, field_errors(problems, known=FIELDS)
+        rules += _code_problems(form.code)
+    found: list = [*problems, *(p for p in rules if problem_field(p) not in input_fields)]
+    return content, field_errors(found, known=FIELDS)
 
 
-def _form_page(request: Request, session: Session, bank: BankRef, form: ItemForm, *, editing: str = "",
-               errors: dict | None = None, status: int = 200, fragment: bool = False) -> Response:
+def _code_problems(code: str) -> list:
+    """``validate_code``'s problems, each about the code field."""
+    return [p if as_field_problem(p) else ("code", p) for p in validate_code(code)]
+
+
+def _registration(session: Session, ctx: PageContext, bank: BankRef) -> list[str]:
+    """Why the user may not save items of the bank's occupation (the expert register,
+    附件11 第10条), in words; empty when they may."""
+    try:
+        require_expert(session, username=ctx.user.username, occupation_code=bank.occupation.code,
+                       role=ExpertRole.WRITER)
+    except NotQualifiedError as e:
+        return [problem_text(x) for x in (e.head, *e.missing) if x]
+    except NotFoundError as e:
+        return [problem_text(e.head)]
+    return []
+
+
+def _form_page(request: Request, session: Session, ctx: PageContext, bank: BankRef, form: ItemForm, *,
+               editing: str = "", errors: dict | None = None, status: int = 200, fragment: bool = False) -> Response:
     t = form.type or ItemType.SINGLE_CHOICE
     reviews = workflow.reviews_of(session, bank=bank, code=editing) if editing else []
-    ctx = {"bank": bank, "form": form, "errors": errors or {}, "editing": editing, "types": list(ItemType),
-           "groups": _element_groups(session, bank, t.part), "part": t.part, "reviews": reviews,
-           "content": form.to_content()[0], "checked": bool(errors), "fields": FIELDS}
+    context = {"bank": bank, "form": form, "errors": errors or {}, "editing": editing, "types": list(ItemType),
+               "groups": _element_groups(session, bank, t.part), "part": t.part, "reviews": reviews,
+               "content": form.to_content()[0], "checked": bool(errors), "fields": FIELDS,
+               "not_registered": _registration(session, ctx, bank)}
     session.rollback()
-    return render(request, "item_form_body.html" if fragment else "item_form.html", ctx, status_code=status)
+    return render(request, "item_form_body.html" if fragment else "item_form.html", context, status_code=status)
+
+
+def _exists(session: Session, bank: BankRef, code: str) -> bool:
+    try:
+        item_service.item_writer(session, bank=bank, code=code)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _writer_bank(session: Session, ctx: PageContext, bank_id: int) -> BankRef:
@@ -166,8 +241,9 @@ def _own_item(session: Session, ctx: PageContext, bank: BankRef, code: str) -> N
 def new_item(request: Request, bank_id: int, session: SessionDep, ctx: WriterDep,
              item_type: str = ItemType.SINGLE_CHOICE.value) -> Response:
     bank = _writer_bank(session, ctx, bank_id)
-    return _form_page(request, session, bank, ItemForm(item_type=item_type if _enum(ItemType, item_type) else
-                                                       ItemType.SINGLE_CHOICE.value))
+    t = _enum(ItemType, item_type) or ItemType.SINGLE_CHOICE
+    code = workflow.next_item_code(session, bank=bank, part=t.part)
+    return _form_page(request, session, ctx, bank, ItemForm(item_type=t.value, code=code, code_auto=code))
 
 
 @router.post("/ui/banks/{bank_id}/items/form")
@@ -178,7 +254,12 @@ def item_form_refresh(request: Request, bank_id: int, session: SessionDep, ctx: 
     editing = str(form.get("editing") or "")
     if editing:
         _own_item(session, ctx, bank, editing)
-    return _form_page(request, session, bank, ItemForm.from_form(form), editing=editing,
+    item_form = ItemForm.from_form(form)
+    t = item_form.type
+    if not editing and t is not None and item_form.code == item_form.code_auto:
+        # the code was the suggested one: follow the part of the new type (theory T, practical P ...)
+        item_form.code = item_form.code_auto = workflow.next_item_code(session, bank=bank, part=t.part)
+    return _form_page(request, session, ctx, bank, item_form, editing=editing,
                       fragment=request.headers.get("HX-Request") == "true")
 
 
@@ -193,25 +274,57 @@ def item_preview(request: Request, bank_id: int, session: SessionDep, ctx: Write
                                                  "oob": True, "checked": True})
 
 
+def _save(request: Request, session: Session, ctx: PageContext, bank: BankRef, item_form: ItemForm, *,
+          editing: str, submit: bool) -> Response:
+    """Save the draft as typed (incomplete is fine); with ``submit`` the item must be complete
+    first, and then goes to review. Every problem is shown next to its field; nothing typed
+    is lost."""
+    code = editing or item_form.code
+    content, errors = _problems(session, bank, item_form, new=not editing)
+    if not submit:  # a draft: only what prevents storing it at all
+        input_problems = field_errors(item_form.to_content()[1], known=FIELDS)
+        errors = {k: v for k, v in input_problems.items() if k in ("points", "difficulty_rating", "estimated_time_s")}
+        if not editing:
+            code_problems = _code_problems(item_form.code)
+            if code_problems:
+                errors.update(field_errors(code_problems, known=FIELDS))
+    if not editing and not errors.get("code") and _exists(session, bank, code):
+        errors["code"] = [problem_text(Message("Item code {code} is already used in this bank.", code=code)),
+                          problem_text(Message("The next free code is {code}.",
+                                               code=workflow.next_item_code(session, bank=bank, part=content.part)))]
+    if errors:
+        return _form_page(request, session, ctx, bank, item_form, editing=editing, errors=errors, status=422)
+    try:
+        before = item_service.get_item(session, bank=bank, code=editing).version if editing else None
+        item, changed = workflow.save_draft(session, actor=ctx.actor, bank=bank, code=code, content=content,
+                                            reason=item_form.reason.strip(), set_code=item_form.set_code or None)
+        if submit:
+            workflow.submit(session, actor=ctx.actor, bank=bank, code=code)
+    except ValidationError as e:
+        session.rollback()
+        return _form_page(request, session, ctx, bank, item_form, editing=editing, status=422,
+                          errors=field_errors([*e.errors], known=FIELDS))
+    except NotQualifiedError as e:
+        session.rollback()
+        return _form_page(request, session, ctx, bank, item_form, editing=editing, status=403,
+                          errors={"_form": [problem_text(x) for x in (e.head, *e.missing) if x]})
+    session.commit()
+    if submit:
+        done = "submitted"
+    elif not editing:
+        done = "created"
+    elif not changed:
+        done = "unchanged"
+    else:
+        done = "revised" if item.version != before else "saved"
+    return RedirectResponse(f"/ui/banks/{bank.id}/items/{code}?done={done}", status_code=303)
+
+
 @router.post("/ui/banks/{bank_id}/items/new")
 def create_item(request: Request, bank_id: int, session: SessionDep, ctx: WriterDep, form: FormDep) -> Response:
     bank = _writer_bank(session, ctx, bank_id)
-    item_form = ItemForm.from_form(form)
-    content, errors = _problems(session, bank, item_form, new=True)
-    if errors:
-        return _form_page(request, session, bank, item_form, errors=errors, status=422)
-    try:
-        workflow.create_item(session, actor=ctx.actor, bank=bank, code=item_form.code, content=content,
-                             set_code=item_form.set_code or None)
-        if form.get("action") == "submit":
-            workflow.submit(session, actor=ctx.actor, bank=bank, code=item_form.code)
-    except ValidationError as e:
-        session.rollback()
-        return _form_page(request, session, bank, item_form, status=422,
-                          errors=field_errors(e.errors, known=FIELDS))
-    session.commit()
-    done = "submitted" if form.get("action") == "submit" else "created"
-    return RedirectResponse(f"/ui/banks/{bank_id}/items/{item_form.code}?done={done}", status_code=303)
+    return _save(request, session, ctx, bank, ItemForm.from_form(form), editing="",
+                 submit=form.get("action") == "submit")
 
 
 @router.get("/ui/banks/{bank_id}/items/{code}/edit")
@@ -222,7 +335,7 @@ def edit_item(request: Request, bank_id: int, code: str, session: SessionDep, ct
     ledger.append(session, actor=ctx.user.username, action="item.read", object_type="item", object_id=item.id or code,
                   details={"code": code, "version": item.version, "purpose": "edit", "via": "web"})
     session.commit()
-    return _form_page(request, session, bank, ItemForm.from_item(item), editing=code)
+    return _form_page(request, session, ctx, bank, ItemForm.from_item(item), editing=code)
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/edit")
@@ -232,22 +345,7 @@ def save_revision(request: Request, bank_id: int, code: str, session: SessionDep
     _own_item(session, ctx, bank, code)
     item_form = ItemForm.from_form(form)
     item_form.code = code
-    content, errors = _problems(session, bank, item_form, new=False)
-    if errors:
-        return _form_page(request, session, bank, item_form, editing=code, errors=errors, status=422)
-    before = item_service.get_item(session, bank=bank, code=code).version
-    try:
-        item = workflow.revise(session, actor=ctx.actor, bank=bank, code=code, content=content,
-                               reason=item_form.reason.strip())
-        if form.get("action") == "submit":
-            workflow.submit(session, actor=ctx.actor, bank=bank, code=code)
-    except ValidationError as e:
-        session.rollback()
-        return _form_page(request, session, bank, item_form, editing=code, status=422,
-                          errors=field_errors(e.errors, known=FIELDS))
-    session.commit()
-    done = "submitted" if form.get("action") == "submit" else ("revised" if item.version != before else "unchanged")
-    return RedirectResponse(f"/ui/banks/{bank_id}/items/{code}?done={done}", status_code=303)
+    return _save(request, session, ctx, bank, item_form, editing=code, submit=form.get("action") == "submit")
 
 
 # --------------------------------------------------------------------------------------
@@ -258,8 +356,33 @@ def save_revision(request: Request, bank_id: int, code: str, session: SessionDep
 def item_page(request: Request, bank_id: int, code: str, session: SessionDep, ctx: ReaderDep,
               version: int | None = None) -> Response:
     context = _item_context(session, ctx, bank_id, code, version)
+    done = request.query_params.get("done", "")
+    if done in ("approved", "changes_requested") and ctx.has(Role.REVIEWER):
+        context.update(_next_for_reviewer(session, ctx, code))
     session.commit()
-    return render(request, "item_page.html", {**context, **_flash(request)})
+    return render(request, "item_page.html", {**context, **flash_of(request, FLASH)})
+
+
+def _next_for_reviewer(session: Session, ctx: PageContext, code: str) -> dict:
+    """下一题: the next item waiting for this reviewer (after the one just decided)."""
+    waiting = [a for a in workflow.assigned_items(session, reviewer=ctx.user.username, states=WAITING)
+               if a.code != code]
+    return {"decided": True, "next_item": waiting[0] if waiting else None, "waiting": len(waiting)}
+
+
+def _text_diffs(diff: workflow.VersionDiff) -> dict[str, list[tuple[str, str]]]:
+    """Character-level changes of the changed text fields, options and scoring points."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for f in diff.fields:
+        if f.changed and f.field in ("stem", "analysis", "equipment"):
+            out[f.field] = workflow.char_diff(str(f.old or ""), str(f.new or ""))
+    for o in diff.options:
+        if o.status == "changed":
+            out[f"option_{o.label}"] = workflow.char_diff(o.old or "", o.new or "")
+    for r in diff.rubric:
+        if r.status == "changed" and r.old and r.new:
+            out[f"rubric_{r.position}"] = workflow.char_diff(r.old.description, r.new.description)
+    return out
 
 
 def _item_context(session: Session, ctx: PageContext, bank_id: int, code: str, version: int | None) -> dict:
@@ -284,11 +407,18 @@ def _item_context(session: Session, ctx: PageContext, bank_id: int, code: str, v
     if is_manager:  # the service refuses any other author of the item, with its reason
         candidates = [e for e in list_experts(session, occupation_code=occ, role=ExpertRole.REVIEWER)
                       if not e.suspended and e.username not in reviewers and e.username != writer]
-    history = workflow.item_history(session, bank=bank, code=code) if (is_manager or writer == me) else []
+    history, reads = [], 0
+    if is_manager or writer == me:
+        events, reads = workflow.item_events(session, bank=bank, code=code)
+        # a review's decision is told by the state change it makes (with its comment)
+        history = [{"at": e.at, "text": describe_entry(e)} for e in events if e.action != "review.record"]
     reviews = workflow.reviews_of(session, bank=bank, code=code)
+    notes = workflow.revision_notes(session, bank=bank, code=code)
     return {
         "bank": bank, "item": shown, "latest": latest, "versions": versions, "diff": diff, "reviews": reviews,
-        "reviewers": reviewers, "candidates": candidates, "history": history, "writer": writer,
+        "text_diffs": _text_diffs(diff) if diff else {}, "revision_note": notes.get(shown.version, ""),
+        "reviewers": reviewers, "candidates": candidates, "history": history, "reads": reads, "writer": writer,
+        "ReviewKind": ReviewKind,
         "may": {
             "edit": ctx.has(Role.ITEM_WRITER, occ) and writer == me and latest.state not in workflow.IN_FLIGHT,
             "submit": ctx.has(Role.ITEM_WRITER, occ) and latest.state in (VersionState.DRAFT,
@@ -310,16 +440,28 @@ def _act(session: Session, ctx: PageContext, bank_id: int, code: str, done: str,
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/submit")
-def submit(bank_id: int, code: str, session: SessionDep, ctx: WriterDep, form: FormDep) -> Response:
-    return _act(session, ctx, bank_id, code, "submitted", lambda bank: workflow.submit(
-        session, actor=ctx.actor, bank=bank, code=code, comment=str(form.get("comment") or "")[:2000]))
+def submit(request: Request, bank_id: int, code: str, session: SessionDep, ctx: WriterDep, form: FormDep) -> Response:
+    """Submit the latest version; an incomplete draft is refused with every problem listed."""
+    bank = occupations.get_bank_by_id(session, bank_id)
+    require_item_access(session, actor=ctx.actor, bank=bank, code=code)  # unknown and foreign codes alike
+    try:
+        workflow.submit(session, actor=ctx.actor, bank=bank, code=code,
+                        comment=str(form.get("comment") or "")[:2000])
+    except ItemValidationError as e:
+        session.rollback()
+        context = _item_context(session, ctx, bank_id, code, None)
+        session.commit()
+        return render(request, "item_page.html", {**context, "submit_errors": [problem_text(x) for x in e.errors]},
+                      status_code=422)
+    session.commit()
+    return RedirectResponse(f"/ui/banks/{bank_id}/items/{code}?done=submitted", status_code=303)
 
 
 @router.post("/ui/banks/{bank_id}/items/{code}/assign")
 def assign(request: Request, bank_id: int, code: str, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
     reviewer = str(form.get("reviewer") or "").strip()[:100]
     if not reviewer:
-        raise ValidationError("请选择审题专家", field="reviewer")
+        raise ValidationError(Message("Choose the reviewer."), field="reviewer")
     return _act(session, ctx, bank_id, code, "assigned", lambda bank: workflow.assign_reviewer(
         session, actor=ctx.actor, bank=bank, code=code, reviewer=reviewer))
 
@@ -343,9 +485,9 @@ def record_review(request: Request, bank_id: int, code: str, session: SessionDep
     comment = str(form.get("comment") or "")[:4000]
     errors: dict[str, list[str]] = {}
     if decision is None:
-        errors["decision"] = ["请选择“通过”或“退回修改”"]
+        errors["decision"] = [problem_text(Message("Choose “Approve” or “Send back for changes”."))]
     elif decision is ReviewDecision.REQUEST_CHANGES and not comment.strip():
-        errors["comment"] = ["退回修改时请写明需要修改的内容"]
+        errors["comment"] = [problem_text(Message("When you send an item back, say what needs to change."))]
     if not errors:
         bank = occupations.get_bank_by_id(session, bank_id)
         require_item_access(session, actor=ctx.actor, bank=bank, code=code)
@@ -354,7 +496,7 @@ def record_review(request: Request, bank_id: int, code: str, session: SessionDep
                                    comment=comment)
         except ValidationError as e:
             session.rollback()
-            errors = {e.field or "comment": [e.message]}
+            errors = {e.field or "comment": [problem_text(e.head)]}
         else:
             session.commit()
             done = "approved" if decision is ReviewDecision.APPROVE else "changes_requested"

@@ -1,13 +1,13 @@
-"""Templates (Jinja2, autoescaped), the Chinese words for the domain's codes, paging, and the
-translation of field-named problems into per-field error lists for forms."""
+"""Templates (Jinja2, autoescaped), the words for the domain's codes (catalog msgids, rendered in
+the reader's locale), paging, and field-named problems as per-field error lists for forms."""
 
 from __future__ import annotations
 
+import enum
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,66 +17,119 @@ from fastapi.templating import Jinja2Templates
 
 from api.web.markup import render_markup
 from itembank import i18n, media
-from itembank.domain import ItemType, Level, Part, Role, VersionState
+from itembank.domain import ItemType, Level, PaperKind, Part, Role, VersionState
+from itembank.i18n import N_
+from itembank.orm_assembly import PaperStatus, RunState
+from itembank.orm_sealing import IncidentKind, SealRole, SealState
+from itembank.orm_workflow import BatchState, ExpertRole, ReviewDecision, TitleRank
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
-CST = timezone(timedelta(hours=8))  # times are shown in China Standard Time
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
-STATE_ZH = {
-    "draft": "草稿", "submitted": "已提交待审", "in_review": "审核中", "changes_requested": "需修改",
-    "approved": "审核通过待验收", "accepted": "已验收入库", "superseded": "已被新版本取代", "retired": "已停用",
+# The words for the domain's codes, as msgids of the catalog (rendered in the reader's locale
+# by ``label``); enums that carry their own Chinese (levels, parts, item types, roles,
+# categories) are rendered by ``itembank.i18n``.
+STATE_LABELS = {
+    "draft": N_("Draft"), "submitted": N_("Submitted, awaiting review"), "in_review": N_("In review"),
+    "changes_requested": N_("Changes requested"), "approved": N_("Approved, awaiting acceptance"),
+    "accepted": N_("Accepted into the bank"), "superseded": N_("Superseded by a newer version"),
+    "retired": N_("Retired"),
 }
-WORDS_ZH = {
-    # acceptance batches, review decisions
-    "open": "待签署", "rejected": "未通过验收", "approve": "通过", "request_changes": "要求修改",
-    # assembly runs and papers
-    "queued": "排队中", "running": "组卷中", "finished": "已完成", "failed": "失败", "cancelled": "已取消",
-    "optimal": "最优解", "feasible": "可行解", "infeasible": "无可行解", "time_limit": "达到时限",
-    "assembled": "已组卷", "sealed": "已密封", "issued": "已启用", "leaked": "已泄密作废", "void": "已作废",
-    "form": "正式卷", "backup": "备用卷",
-    # sealed papers and incidents
-    "main": "正式卷", "standby": "备用（未启用）", "opened": "已启封",
-    "leak": "泄密", "damaged": "损坏", "missing": "丢失/未运抵", "other": "其他",
-    # exam sessions
-    "planned": "已排定",
+LABELS: dict[type, dict[str, str]] = {
+    VersionState: STATE_LABELS,
+    BatchState: {"open": N_("Awaiting votes"), "accepted": N_("Accepted"), "rejected": N_("Not accepted")},
+    ReviewDecision: {"approve": N_("Approved"), "request_changes": N_("Sent back for changes")},
+    RunState: {"queued": N_("Queued"), "running": N_("Assembling"), "finished": N_("Finished"),
+               "failed": N_("Failed")},
+    PaperStatus: {"assembled": N_("Assembled"), "sealed": N_("Sealed"), "issued": N_("In use"),
+                  "leaked": N_("Leaked, void"), "void": N_("Void")},
+    PaperKind: {"form": N_("Main paper"), "backup": N_("Backup paper")},
+    SealRole: {"main": N_("Main paper"), "backup": N_("Backup paper")},
+    SealState: {"sealed": N_("Sealed"), "opened": N_("Opened"), "void": N_("Void"),
+                "standby": N_("Backup (not in use)")},
+    IncidentKind: {"leak": N_("Leak"), "damaged": N_("Damaged"), "missing": N_("Missing or not delivered"),
+                   "other": N_("Other")},
+    ExpertRole: {"writer": N_("Item writer (expert)"), "reviewer": N_("Reviewer (expert)")},
+    TitleRank: {"none": N_("No title"), "junior": N_("Junior"), "intermediate": N_("Intermediate"),
+                "associate_senior": N_("Associate senior"), "senior": N_("Senior")},
 }
-WORDS_ZH.update(STATE_ZH)
-ANALYSIS_FLAGS_ZH = {
-    "too_hard": "过难", "too_easy": "过易", "low_corrected_correlation": "校正题总相关低",
-    "negative_discrimination": "区分度为负", "low_discrimination": "区分度低",
-    "alpha_rises_if_deleted": "删除后信度上升", "distractor_attracts_high_scorers": "干扰项吸引高分组",
-    "too_few_responses_for_irt": "作答人数不足（仅经典统计）", "no_score_variation": "得分无变异",
-    "large_irt_standard_error": "IRT 标准误过大", "low_irt_discrimination": "IRT 区分度低",
-    "extreme_irt_difficulty": "IRT 难度极端", "item_misfit": "拟合不良", "degenerate_irt_estimate": "IRT 估计退化",
-}
-FIELD_ZH = {
-    "code": "试题编号", "item_type": "题型", "stem": "题干", "points": "分值", "element_codes": "鉴定点",
-    "options": "选项", "key": "答案", "rubric": "评分要点", "analysis": "解析/评分标准",
-    "time_limit_min": "考核时限", "equipment": "设备工具材料", "estimated_time_s": "预计用时",
-    "difficulty_rating": "难度", "comment": "意见", "reason": "理由", "members": "验收委员", "items": "试题",
-}
+# Codes that reach the pages as plain strings (a run's solver outcome)
+RAW_LABELS = {"optimal": N_("Optimal"), "feasible": N_("Feasible"), "infeasible": N_("Infeasible"),
+              "time_limit": N_("Time limit reached"), "not_solved": N_("Not solved")}
 
 
-def words(value: Any) -> str:
-    """The Chinese word for an enum value or code (the value itself when there is none)."""
-    raw = getattr(value, "value", value)
-    if isinstance(value, (ItemType, Part, Role)):
-        return value.zh
+DOC_LABELS = {"paper": N_("Paper"), "answer_key": N_("Key and scoring standard"), "answer_sheet": N_("Answer sheet"),
+              "task_sheet": N_("Task sheet"), "scoring_sheet": N_("Scoring sheet"),
+              "defence_topics": N_("Defence topics")}
+DOC_KINDS = {"theory": ("paper", "answer_key", "answer_sheet"), "practical": ("task_sheet", "scoring_sheet"),
+             "defence": ("defence_topics", "scoring_sheet")}
+
+
+def doc_kinds(part: Any) -> list[tuple[str, str]]:
+    """The documents of a paper of ``part``: (kind, label) pairs (``exports.service``'s kinds)."""
+    return [(k, i18n.gettext(DOC_LABELS[k])) for k in DOC_KINDS.get(str(getattr(part, "value", part)), ())]
+
+
+def label(value: Any) -> str:
+    """The word for an enum value or code in the reader's locale (the code itself when there is none)."""
     if isinstance(value, Level):
-        return value.title_zh
-    return WORDS_ZH.get(str(raw), str(raw))
+        return value.title_zh if i18n.current_locale() != "en" else i18n._("Level {level}", level=int(value))
+    if isinstance(value, enum.Enum):
+        table = LABELS.get(type(value))
+        if table and value.value in table:
+            return i18n.gettext(table[value.value])
+        if hasattr(value, "zh"):  # the i18n module's own rendering of the domain's enums
+            text = i18n._enum_label(value, i18n.current_locale())
+            return text[:1].upper() + text[1:] if i18n.current_locale() == "en" else text
+        value = value.value
+    raw = str(value)
+    for table in (RAW_LABELS, *LABELS.values()):
+        if raw in table:
+            return i18n.gettext(table[raw])
+    return raw
 
 
-def local_time(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(CST).strftime(fmt)
-    return value.strftime("%Y-%m-%d")
+_BACKUP_LABEL = re.compile(r"^备用(\d+)$")
+
+
+def paper_label(form_label: str) -> str:
+    """A paper's stored label in the reader's words: A, B … as they are; 备用N as "backup N"."""
+    m = _BACKUP_LABEL.match(form_label or "")
+    return i18n._("Backup {n}", n=int(m.group(1))) if m else (form_label or "")
+
+
+def flag_label(code: str) -> str:
+    """A stored analysis flag in the reader's words (``itembank.analysis_service.flag_label``)."""
+    from itembank.analysis_service import flag_label as label_of
+
+    return i18n.render(label_of(code))
+
+
+def field_label(field: str) -> str:
+    """An item field's name in the reader's words (``stem``, ``analysis``, ``option_A`` ...)."""
+    from itembank.workflow import FIELD_LABELS
+
+    if field.startswith("option_"):
+        return i18n._("Option {label}", label=field.removeprefix("option_"))
+    return i18n.gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+
+
+def tr(msgid: str) -> str:
+    """A msgid marked elsewhere with ``N_`` (a field label, a flash), in the reader's locale."""
+    return i18n.gettext(msgid)
+
+
+def flash_of(request: Request, messages: Mapping[str, str]) -> dict[str, str]:
+    """``{"flash": ...}`` for the ``?done=`` code of a redirect after a form (msgids of ``messages``)."""
+    done = request.query_params.get("done", "")
+    return {"flash": i18n.gettext(messages[done])} if done in messages else {}
+
+
+def visible_space(text: str) -> str:
+    """Spaces and line breaks made visible in a diff (an added space in "220 V" must show)."""
+    return text.replace(" ", "␣").replace("\u3000", "␣").replace("\n", "↵\n") if not text.strip() else text
 
 
 def num(value: float | None, digits: int = 2) -> str:
@@ -91,14 +144,15 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
-templates.env.filters.update(markup=render_markup, words=words, local_time=local_time, num=num, percent=percent,
-                             datetime=i18n.format_datetime, date=i18n.format_date, text=i18n.render)
+templates.env.filters.update(markup=render_markup, words=label, label=label, num=num, percent=percent, tr=tr,
+                             flag=flag_label, field_label=field_label, paper_label=paper_label, visible_space=visible_space,
+                             datetime=i18n.format_datetime, date=i18n.format_date, clock=i18n.format_time,
+                             text=i18n.render)
 # pictures in item text (issue 17): the list of a version's pictures; text without them (lists)
 templates.env.filters.update(pictures=media.content_pictures, nopictures=media.strip_pictures)
 # ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
 templates.env.globals.update(_=i18n._, locale=i18n.current_locale)
-templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState,
-                             STATE_ZH=STATE_ZH, FLAGS_ZH=ANALYSIS_FLAGS_ZH, FIELD_ZH=FIELD_ZH)
+templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState, doc_kinds=doc_kinds)
 
 
 # Every page is one user's view of confidential material: never cached, never framed, scripts
@@ -174,9 +228,68 @@ def pager(request: Request, offset: int, limit: int, total: int) -> Pager:
 
 _FIELD_RE = re.compile(r"^(?:item [^:]*: )?([a-z_0-9]+)(?:\[[^\]]*\])?: (.*)$", re.DOTALL)
 
-# Chinese for the common problems the services report (item content, acceptance batches);
-# any message not matched here is shown as the service wrote it.
-_PROBLEMS_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in [
+Problem = str | i18n.Message | tuple[str, "str | i18n.Message"]
+
+
+def problem_text(problem: Any) -> str:
+    """A service's problem in the reader's locale. Services that still write English strings
+    (not yet catalog messages) pass through ``legacy_zh`` in the Chinese locale."""
+    if isinstance(problem, i18n.Message):
+        return i18n.render(problem)
+    if not isinstance(problem, str):  # a field message or a listing: it renders itself
+        return str(problem)
+    text = str(problem)
+    return legacy_zh(text) if i18n.current_locale() == "zh_CN" else text
+
+
+def as_field_problem(p: Any) -> tuple[str, Any] | None:
+    """``(field, message)`` of a problem that names its field: a pair, or a field message of the
+    services (an object with ``field`` and ``message``); None for a plain text."""
+    if isinstance(p, tuple) and len(p) == 2:
+        return str(p[0]), p[1]
+    if not isinstance(p, (str, i18n.Message)) and hasattr(p, "field") and hasattr(p, "message"):
+        return (p.field or "_form"), p.message
+    return None
+
+
+def problem_field(p: Any) -> str | None:
+    """The field a problem is about, or None."""
+    pair = as_field_problem(p)
+    if pair is not None:
+        return pair[0]
+    m = _FIELD_RE.match(p.english() if isinstance(p, i18n.Message) else str(p))
+    return m.group(1) if m else None
+
+
+def field_errors(problems: Iterable[Any], *, known: Iterable[str]) -> dict[str, list[str]]:
+    """``{"field": [messages]}`` from problems, each ``(field, message)``, a service's field
+    message, or a "field: message" text (a Message is matched on its English form); the rest
+    under ``"_form"``."""
+    names = set(known)
+    out: dict[str, list[str]] = defaultdict(list)
+    for p in problems:
+        pair = as_field_problem(p)
+        if pair is not None:
+            name, text = pair
+            out[name if name in names else "_form"].append(problem_text(text))
+            continue
+        english = p.english() if isinstance(p, i18n.Message) else str(p)
+        m = _FIELD_RE.match(english)
+        if m and m.group(1) in names:
+            shown = problem_text(p) if isinstance(p, i18n.Message) else problem_text(m.group(2))
+            if isinstance(p, i18n.Message):  # the field's name is beside the field already
+                shown = re.sub(rf"^{re.escape(m.group(1))}\s*[:：]\s*", "", shown)
+            out[m.group(1)].append(shown)
+        else:
+            out["_form"].append(problem_text(p))
+    return dict(out)
+
+
+# Services that have not yet moved to catalog messages report English strings; these patterns
+# give the Chinese of the common ones (item content, acceptance batches, blueprints, refusals).
+# A message not matched here is shown as the service wrote it. To be removed once the services'
+# messages are all catalog messages (issue 14).
+_LEGACY_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in [
     (r"the question text is empty", "请填写题干"),
     (r"must be a positive number", "请填写大于 0 的分值"),
     (r"estimated_time_s.*must be positive|^.* must be positive$", "请填写大于 0 的数"),
@@ -229,27 +342,12 @@ _PROBLEMS_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh
     (r"^item (\S+) is not yours to read",
      r"试题 \1 不在您的查阅范围内：命题专家只看自己的试题，审题专家只看分配给自己的试题，验收委员只看所在批次的试题（附件12 第9条）"),
     (r"^(\S+) may not read the items of (.+?): only", r"\1 无权查阅 \2 的试题（附件12 第9条）"),
-    (r"^no page (\S+)$", r"没有这个页面：\1"),
-    (r"security token does not match", "表单安全校验未通过（页面可能已过期）：请刷新页面后重试"),
 ]]
 
 
-def zh_problem(message: str) -> str:
-    for pattern, zh in _PROBLEMS_ZH:
+def legacy_zh(message: str) -> str:
+    for pattern, zh in _LEGACY_ZH:
         m = pattern.search(message)
         if m:
             return m.expand(zh)
     return message
-
-
-def field_errors(problems: Iterable[str], *, known: Iterable[str]) -> dict[str, list[str]]:
-    """``{"field": [messages]}`` from "field: message" problems; the rest under ``"_form"``."""
-    names = set(known)
-    out: dict[str, list[str]] = defaultdict(list)
-    for p in problems:
-        m = _FIELD_RE.match(p)
-        if m and m.group(1) in names:
-            out[m.group(1)].append(zh_problem(m.group(2)))
-        else:
-            out["_form"].append(zh_problem(p))
-    return dict(out)

@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -35,7 +35,7 @@ from itembank import accounts
 from itembank.accounts import User
 from itembank.domain import Actor, Role
 from itembank.errors import AuthenticationError, ItemBankError, ValidationError
-from itembank.i18n import Message
+from itembank.i18n import Message, N_, Text, gettext
 from itembank.textcheck import text_problem
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,12 @@ CSRF_HEADER = "X-CSRF-Token"
 
 
 class LoginRequired(Exception):
-    """No valid session: the page redirects to the login form."""
+    """No valid session: the page redirects to the login form. ``expired``: there was a
+    session cookie, but its session has ended (expired, revoked, or the account changed)."""
+
+    def __init__(self, *, expired: bool = False) -> None:
+        super().__init__("login required")
+        self.expired = expired
 
 
 class CsrfError(ItemBankError):
@@ -87,7 +92,7 @@ def page_context(request: Request, session: SessionDep) -> PageContext:
     try:
         user = accounts.user_for_token(session, token=token)
     except AuthenticationError as e:
-        raise LoginRequired() from e
+        raise LoginRequired(expired=True) from e
     ctx = PageContext(user=user, actor=user.actor(), token=token)
     request.state.page = ctx
     return ctx
@@ -139,7 +144,8 @@ async def checked_form(request: Request, ctx: PageDep) -> FormData:
     form = await request.form()
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
     if not hmac.compare_digest(sent, ctx.csrf):
-        raise CsrfError("the form's security token does not match your session; reload the page and try again")
+        raise CsrfError(Message("The form's security token does not match your session (the page may be out of "
+                                "date): reload the page and try again."))
     return _storable(form)
 
 
@@ -160,23 +166,44 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
-def login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
+def login_redirect(request: Request, *, expired: bool = False) -> Response:
+    """To the login form, back here afterwards. A form posted (or an htmx request sent) after
+    the session ended is not lost silently: the answer is the login form itself (401) saying
+    登录已过期, leading back to the page the form was on, where the browser keeps what was typed
+    (``static/pages.js`` restores it)."""
+    if request.method == "GET" and request.headers.get("HX-Request") != "true":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        flag = "&expired=1" if expired else ""
+        return RedirectResponse(f"/ui/login?next={quote(target, safe='')}{flag}", status_code=303)
+    from api.web.pages_home import login_page
+
+    return login_page(request, next_url=_referring_page(request), expired=True, status=401)
+
+
+def _referring_page(request: Request) -> str:
+    """The path of the page the request came from, when it is a page of this site."""
+    referer = request.headers.get("referer") or ""
+    parsed = urlparse(referer)
+    if parsed.netloc and parsed.netloc != request.url.netloc:
+        return "/"
+    path = parsed.path or "/"
+    return path + (f"?{parsed.query}" if parsed.query else "") if path.startswith("/") else "/"
 
 
 ERROR_TITLES = {
-    401: "请先登录", 403: "无权访问", 404: "未找到", 409: "当前状态不允许此操作", 422: "输入有误", 429: "尝试次数过多",
+    401: N_("Please log in"), 403: N_("Not allowed"), 404: N_("Not found"),
+    409: N_("Not possible in the current state"), 422: N_("Please check your input"), 429: N_("Too many attempts"),
 }
 
 
-def error_page(request: Request, status: int, message: str, errors: list[str] | None = None) -> Response:
-    from api.web.render import PAGE_HEADERS, templates, zh_problem
+def error_page(request: Request, status: int, message: Text, errors: list[Text] | None = None) -> Response:
+    from api.web.render import PAGE_HEADERS, problem_text, templates
 
     return templates.TemplateResponse(
         request, "error.html",
-        {"status": status, "title": ERROR_TITLES.get(status, "操作未完成"), "message": zh_problem(message),
-         "errors": [zh_problem(e) for e in errors or []], "page": getattr(request.state, "page", None)},
+        {"status": status, "title": gettext(ERROR_TITLES.get(status, N_("The action was not completed"))),
+         "message": problem_text(message), "errors": [problem_text(e) for e in errors or []],
+         "page": getattr(request.state, "page", None)},
         status_code=status, headers=PAGE_HEADERS)
 
 
@@ -190,16 +217,16 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except LoginRequired:
-                return login_redirect(request)
+            except LoginRequired as exc:
+                return login_redirect(request, expired=exc.expired)
             except ItemBankError as exc:
                 status = status_for(exc)
-                listed = [str(x) for x in getattr(exc, "errors", None) or []]
-                return error_page(request, status, exc.message.split("\n")[0], listed)
+                listed = list(getattr(exc, "errors", None) or [])
+                return error_page(request, status, exc.head.split("\n")[0], listed)
             except RequestValidationError as exc:
                 errors = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x not in ('query', 'path', 'body'))}: "
                           f"{e.get('msg', '')}" for e in exc.errors()]
-                return error_page(request, 422, "地址或参数无效", errors)
+                return error_page(request, 422, Message("The address or its parameters are not valid."), errors)
 
         return page_handler
 

@@ -151,6 +151,11 @@ def test_rejection_sends_items_back(api: Api) -> None:
     r = api.client.post(f"/banks/{api.bank_id}/batches", headers=h["mgr"],
                         json={"codes": ["Q0001"], "members": MEMBERS, "batch_code": "YS-T-1"})
     assert r.status_code == 201
+    # a member's refusal is a vote; the batch is decided once every member has voted
     r = api.client.post("/batches/YS-T-1/reject", headers=h["cm3"], json={"reason": "答案有歧义"})
-    assert r.status_code == 200 and r.json()["state"] == "rejected" and r.json()["returned"] == ["Q0001"]
+    assert r.status_code == 200 and r.json()["state"] == "open" and r.json()["unsigned"] == ["cm1", "cm2", "cm4", "cm5"]
+    for member in ("cm1", "cm2", "cm4", "cm5"):
+        r = api.client.post("/batches/YS-T-1/signatures", headers=h[member], json={"opinion": "同意"})
+        assert r.status_code == 201, r.text
+    assert r.json()["state"] == "rejected" and r.json()["returned"] == ["Q0001"]
     assert api.client.get(f"/banks/{api.bank_id}/items/Q0001", headers=h["wr1"]).json()["state"] == "changes_requested"

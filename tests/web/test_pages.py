@@ -140,3 +140,17 @@ def test_a_refused_import_lists_every_problem_by_row_and_column(api: Api) -> Non
                                                          "dry_run": "1"},
                files={"file": ("items.csv", f"{header}\n{example}\n".encode(), "text/csv")})
     assert r.status_code == 200 and "检查通过" in r.text, r.text[-2000:]
+
+
+def test_templates_hold_no_chinese_outside_the_catalog() -> None:
+    """Every word a template shows goes through ``_()`` (issue 14): Chinese in a template is only
+    inside a msgid (the regulation's citations) or a comment."""
+    from pathlib import Path
+
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    literal = re.compile(r"""_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+    for path in sorted((Path(__file__).parents[2] / "api" / "web" / "templates").glob("*.html")):
+        text = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)
+        rest = literal.sub("_()", text)
+        found = [line for line in rest.splitlines() if cjk.search(line)]
+        assert not found, f"{path.name}: Chinese outside _(): {found[:3]}"

@@ -24,8 +24,10 @@ from itembank.pool import load_pool
 from itembank.usage import mark_compromised
 from itembank.workflow import (
     ALLOWED_TRANSITIONS,
+    AcceptanceRule,
     BatchState,
     ReviewDecision,
+    ReviewKind,
     acceptance_of,
     assign_reviewer,
     assigned_items,
@@ -44,6 +46,7 @@ from itembank.workflow import (
     sign_batch,
     start_review,
     submit,
+    vote_batch,
 )
 from tests.itembank.conftest import practical_task, single_choice
 
@@ -189,15 +192,64 @@ def test_rejected_batch_returns_the_named_items_and_frees_the_others(session: Se
         reject_batch(session, actor=COMMITTEE[1], batch_code=batch.code, reason="x", return_codes=["Q9"])
     with pytest.raises(ValidationError, match="say why"):
         reject_batch(session, actor=COMMITTEE[1], batch_code=batch.code, reason=" ")
+    # one member's refusal is a vote: the batch stays open until every member has voted
     out = reject_batch(session, actor=COMMITTEE[1], batch_code=batch.code, reason="Q2 评分标准不完整",
                        return_codes=["Q2"])
-    assert out.state is BatchState.REJECTED and out.returned == ("Q2",) and out.close_reason
+    assert out.state is BatchState.OPEN and [r.member for r in out.refusals] == [COMMITTEE[1].username]
+    assert out.unsigned == tuple(m.username for m in COMMITTEE[2:5])
+    assert _state(session, b, "Q1") is S.APPROVED and _state(session, b, "Q2") is S.APPROVED
+    for a in COMMITTEE[2:5]:
+        out = sign_batch(session, actor=a, batch_code=batch.code, opinion="同意")
+    # all voted, 4 of 5 accept: not unanimous (the default rule), so not accepted
+    assert out.state is BatchState.REJECTED and out.returned == ("Q2",) and "评分标准不完整" in out.close_reason
     assert _state(session, b, "Q1") is S.APPROVED and _state(session, b, "Q2") is S.CHANGES_REQUESTED
+    # the refusal's reason reaches the writer's review record
+    record = reviews_of(session, bank=b, code="Q2")
+    assert record[-1].kind is ReviewKind.COMMITTEE and record[-1].batch_code == batch.code
+    assert "Q2 评分标准不完整" in record[-1].comment
     with pytest.raises(WorkflowError, match="rejected; it can no longer be signed"):
         sign_batch(session, actor=COMMITTEE[2], batch_code=batch.code)
     code = _accept(session, b, ["Q1"])
     assert get_batch(session, batch_code=code).state is BatchState.ACCEPTED
     assert _state(session, b, "Q1") is S.ACCEPTED
+
+
+def test_a_batch_is_decided_by_its_rule_once_every_member_has_voted(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    for code in ("Q1", "Q2", "Q3"):
+        approved(session, b, code)
+    # majority: 3 of 5 accept -> accepted, although two refused
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS),
+                                    rule=AcceptanceRule.MAJORITY)
+    for i, a in enumerate(COMMITTEE[:5]):
+        if i < 2:
+            out = vote_batch(session, actor=a, batch_code=batch.code, accept=False, opinion="题干表述不清")
+        else:
+            out = vote_batch(session, actor=a, batch_code=batch.code, accept=True, opinion="同意")
+        assert (out.state is BatchState.OPEN) == (i < 4)
+    assert out.state is BatchState.ACCEPTED and out.rule is AcceptanceRule.MAJORITY
+    assert _state(session, b, "Q1") is S.ACCEPTED
+    # two thirds: 3 of 5 is below 2/3 -> not accepted; every refused item goes back
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q2", "Q3"], members=list(MEMBERS),
+                                    rule="two_thirds")
+    for i, a in enumerate(COMMITTEE[:5]):
+        out = vote_batch(session, actor=a, batch_code=batch.code, accept=i >= 2, opinion="意见" if i < 2 else "")
+    assert out.state is BatchState.REJECTED and out.returned == ("Q2", "Q3")
+    assert [r.member for r in out.refusals] == [COMMITTEE[0].username, COMMITTEE[1].username]
+    assert _state(session, b, "Q2") is S.CHANGES_REQUESTED and _state(session, b, "Q3") is S.CHANGES_REQUESTED
+    assert AcceptanceRule.UNANIMOUS.accepts(5, 5) and not AcceptanceRule.UNANIMOUS.accepts(4, 5)
+    assert AcceptanceRule.TWO_THIRDS.accepts(4, 6) and not AcceptanceRule.TWO_THIRDS.accepts(3, 5)
+    assert AcceptanceRule.MAJORITY.accepts(3, 5) and not AcceptanceRule.MAJORITY.accepts(3, 6)
+
+
+def test_a_bank_manager_withdraws_a_batch_at_once(session: Session, cast: Cast) -> None:
+    b = cast.bank
+    approved(session, b, "Q1")
+    batch = create_acceptance_batch(session, actor=MANAGER, bank=b, codes=["Q1"], members=list(MEMBERS))
+    sign_batch(session, actor=COMMITTEE[0], batch_code=batch.code)
+    out = reject_batch(session, actor=MANAGER, batch_code=batch.code, reason="批次建立有误，撤回")
+    assert out.state is BatchState.REJECTED and out.returned == ("Q1",)
+    assert _state(session, b, "Q1") is S.CHANGES_REQUESTED
 
 
 def test_retirement_by_a_bank_manager_with_a_reason(session: Session, cast: Cast) -> None:
