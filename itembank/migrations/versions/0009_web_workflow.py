@@ -8,7 +8,7 @@ refusals in the review record, and imports staged for confirmation
 - staged_imports: a file that passed a trial import, waiting for "confirm import".
 
 Revision ID: 0009_web_workflow
-Revises: 0008
+Revises: 0009_psy_calibration_method
 Create Date: 2026-12-01 09:00:00
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_web_workflow'
-down_revision = '0008'
+down_revision = '0009_psy_calibration_method'
 branch_labels = None
 depends_on = None
 
