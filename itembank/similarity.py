@@ -32,6 +32,7 @@ brute-force baseline.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -47,7 +48,8 @@ IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "DEFAULT_CONFIG", "Evidence", "Facet", "Match", "MatchKind", "SimilarityConfig", "SimilarityIndex",
-    "build_index", "find_matches", "item_facets", "match_items", "normalize",
+    "build_index", "find_matches", "item_facets", "match_items", "match_within", "near_duplicate_pairs", "normalize",
+    "statement_length", "whole_text",
 ]
 
 
@@ -65,7 +67,7 @@ class SimilarityConfig:
     """
 
     near_duplicate: float = 0.6
-    cueing: float = 0.75
+    cueing: float = 0.6
     min_statement_chars: int = 8
 
     def __post_init__(self) -> None:
@@ -148,35 +150,52 @@ class Match:
 # Text
 
 
-def _drop_table() -> dict[int, None]:
-    """Punctuation, separators and control characters of the BMP: dropped by ``normalize``."""
-    drop = {}
+@functools.cache
+def _table() -> dict[int, str | None]:
+    """``str.translate`` table of the BMP: each character to its NFKC form in lower case, with
+    punctuation, separators and control characters dropped (built once, on first use)."""
+    table: dict[int, str | None] = {}
+    category, decomposition, nfkc = unicodedata.category, unicodedata.decomposition, unicodedata.normalize
     for cp in range(0x10000):
-        cat = unicodedata.category(chr(cp))
-        if cat[0] in "PZC":
-            drop[cp] = None
-    return drop
+        ch = chr(cp)
+        if category(ch)[0] in "PZC":
+            table[cp] = None
+        elif decomposition(ch) or ch.lower() != ch:
+            t = "".join(c for c in nfkc("NFKC", ch).lower() if category(c)[0] not in "PZC")
+            if t != ch:
+                table[cp] = t or None
+    return table
 
 
-_DROP = _drop_table()
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_UNITS = re.compile(r"[a-z]+|\d+(?:\.\d+)?|.")
+_DIGITS = re.compile(r"\d+")
+_UNITS = re.compile(r"[a-z]+|\d+|.")
 _BLANK = re.compile(r"[（(][\s\u3000]*[）)]|_{2,}|＿{2,}")
 
 
 def normalize(text: str, *, fold_digits: bool = False) -> str:
     """NFKC, lower case, without punctuation, spaces and blanks; digit runs become ``#``
-    when ``fold_digits``. ``"TN-S系统中，保护线（PE）…。"`` -> ``"tns系统中保护线pe…"``."""
-    t = unicodedata.normalize("NFKC", text).lower()
-    if fold_digits:
-        t = _DIGITS.sub("#", t)
-    return t.translate(_DROP)
+    when ``fold_digits``. ``"TN-S系统中，保护线（PE）…。"`` -> ``"tns系统中保护线pe"``."""
+    t = text.translate(_table())
+    return _DIGITS.sub("#", t) if fold_digits else t
 
 
 def statement_length(normalized: str) -> int:
     """Length of a normalised text in reading units: a Chinese character, a Latin word or a
     number each count one (``continue`` and ``10100000`` are one unit, not eight)."""
     return len(_UNITS.findall(normalized))
+
+
+def _statement_lengths(texts: Sequence[str]) -> IntArray:
+    """``statement_length`` of many normalised texts at once (vectorised)."""
+    lengths = np.fromiter((len(s) for s in texts), dtype=np.int64, count=len(texts))
+    if lengths.sum() == 0:
+        return lengths
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    text_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    letter = (cps >= 97) & (cps <= 122)
+    digit = (cps >= 48) & (cps <= 57)
+    cont = ((letter[1:] & letter[:-1]) | (digit[1:] & digit[:-1])) & (text_of[1:] == text_of[:-1])
+    return lengths - np.bincount(text_of[1:][cont], minlength=len(texts))
 
 
 def _is_true(key: Sequence[str]) -> bool:
@@ -230,40 +249,49 @@ def whole_text(content: ItemContent) -> str:
 # Token sets
 
 
-_BIG = np.int64(1 << 21)
+_SHIFT = np.int64(1 << 21)  # code points are below 2**21: three of them fit an int64 exactly
+SHINGLE = 3  # characters per shingle
 
 
-def _bigram_codes(texts: Sequence[str]) -> tuple[IntArray, IntArray]:
-    """(doc index, bigram code) of every character bigram of every text; a one-character text
-    is its single character. Codes are exact (two code points), not hashes."""
+def _shingle_codes(texts: Sequence[str], n: int = SHINGLE) -> tuple[IntArray, IntArray]:
+    """(text index, shingle code) of every character n-gram of every text; a text shorter
+    than ``n`` is one shingle of itself. Codes are exact (the code points), not hashes."""
     lengths = np.fromiter((len(s) for s in texts), dtype=np.int64, count=len(texts))
     if lengths.sum() == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    doc_of_char = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    # a bigram at position i when i + 1 is still in the same text
-    ok = doc_of_char[:-1] == doc_of_char[1:]
-    docs = doc_of_char[:-1][ok]
-    codes = cps[:-1][ok] * _BIG + cps[1:][ok] + 1
-    single = np.flatnonzero(lengths == 1)
-    if single.size:
-        docs = np.concatenate([docs, single])
-        codes = np.concatenate([codes, cps[starts[single]] * _BIG])
+    starts = np.cumsum(lengths) - lengths
+    text_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    m = cps.size - n + 1
+    if m > 0:
+        ok = text_of[:m] == text_of[n - 1:]  # the n-gram at i stays inside its text
+        codes = np.zeros(m, dtype=np.int64)
+        for k in range(n):
+            codes = codes * _SHIFT + cps[k:k + m]
+        docs, codes = text_of[:m][ok], codes[ok] + 1
+    else:
+        docs, codes = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    if short.size:
+        extra = np.zeros(short.size, dtype=np.int64)
+        for k in range(n - 1):  # pad with zeros: a code no full n-gram has (full ones are + 1)
+            take = lengths[short] > k
+            extra = extra * _SHIFT + np.where(take, cps[np.minimum(starts[short] + k, cps.size - 1)], 0)
+        docs = np.concatenate([docs, short])
+        codes = np.concatenate([codes, -extra - 1])
     return docs, codes
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _SetJoin:
-    """Token sets of many texts with a prefix-filter index for one Jaccard threshold.
+    """Shingle sets of many texts with a prefix-filter index for one Jaccard threshold.
 
-    Equal token sets are stored once (``rep_of`` maps every text to its representative;
-    ``members`` lists each representative's texts). ``A`` (n_reps x n_tokens) holds the sets,
-    ``P`` only each set's prefix (csc: posting lists); ``rank`` orders tokens rarest first."""
+    Equal sets are stored once (``rep_of`` maps every text to its representative; ``members``
+    lists each representative's texts). ``A`` (n_reps x n_tokens) holds the sets, ``P`` only
+    each set's prefix (csc: posting lists); ``rank`` orders tokens rarest first."""
 
     threshold: float
-    vocab: IntArray  # sorted bigram codes
+    vocab: IntArray  # sorted shingle codes
     rank: IntArray  # (n_tokens,) position of each token in the global order
     sizes: IntArray  # (n_reps,)
     A: sp.csr_matrix
@@ -276,27 +304,74 @@ class _SetJoin:
         return self.member_order[self.member_starts[rep]:self.member_starts[rep + 1]]
 
 
+N_HASHES = 64
+_HASH_A = np.random.default_rng(20261128).integers(1, 1 << 63, size=N_HASHES, dtype=np.uint64) | np.uint64(1)
+_HASH_B = np.random.default_rng(20261129).integers(0, 1 << 63, size=N_HASHES, dtype=np.uint64)
+# candidates whose MinHash estimate lies this far below the threshold are dropped unchecked: the
+# estimate's standard error is at most 0.5 / sqrt(64) = 0.0625, so 0.25 is four of them
+_SCREEN_MARGIN = 0.25
+
+
+def _signatures(A: sp.csr_matrix) -> npt.NDArray[np.uint8]:
+    """b-bit MinHash signatures (Broder 1997; Li & König 2010, b = 8) of the rows of ``A``:
+    (n_rows, N_HASHES), per column the lowest 8 bits of the minimum over the row's token ids x of
+    a multiply-shift hash ``(a x + b) >> 32`` (Dietzfelbinger et al. 1997; arithmetic mod 2**64)."""
+    n = A.shape[0]
+    sig = np.zeros((n, N_HASHES), dtype=np.uint8)
+    nz = np.flatnonzero(np.diff(A.indptr) > 0)
+    if nz.size == 0:
+        return sig
+    tok = A.indices.astype(np.uint64)
+    starts = A.indptr[nz]
+    for k in range(N_HASHES):
+        h = (_HASH_A[k] * tok + _HASH_B[k]) >> np.uint64(32)
+        sig[nz, k] = (np.minimum.reduceat(h, starts) & np.uint64(0xFF)).astype(np.uint8)
+    return sig
+
+
 def _prefix_length(sizes: IntArray, t: float) -> IntArray:
     return sizes - np.ceil(t * sizes - 1e-9).astype(np.int64) + 1
 
 
+def _factorize(values: IntArray) -> tuple[IntArray, IntArray]:
+    """(sorted distinct values, index of each value among them): ``np.unique(values,
+    return_inverse=True)`` by one stable sort (faster on millions of int64)."""
+    if values.size == 0:
+        return values, np.zeros(0, np.int64)
+    order = np.argsort(values)
+    v = values[order]
+    new = np.empty(v.size, dtype=bool)
+    new[0] = True
+    np.not_equal(v[1:], v[:-1], out=new[1:])
+    ids = np.cumsum(new) - 1
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = ids
+    return v[new], inverse
+
+
 def _build_join(texts: Sequence[str], threshold: float) -> _SetJoin:
     n = len(texts)
-    docs, codes = _bigram_codes(texts)
-    vocab, tok = np.unique(codes, return_inverse=True)
+    docs, codes = _shingle_codes(texts)
+    vocab, tok = _factorize(codes)
     V = max(int(vocab.size), 1)
-    key = np.unique(docs * V + tok.astype(np.int64))
+    key = np.sort(docs * V + tok)
+    if key.size:
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # each shingle once per text
     docs, tok = key // V, key % V
     sizes_all = np.bincount(docs, minlength=n).astype(np.int64)
-    # equal sets once: a random 64-bit value per token, summed per text, with the size
+    # equal sets once: a random 64-bit value per token, summed per text, mixed with the size
     rnd = np.random.default_rng(0x51A).integers(0, np.iinfo(np.int64).max, size=V, dtype=np.int64)
     h = np.zeros(n, dtype=np.int64)
+    nonempty = np.flatnonzero(sizes_all)
     with np.errstate(over="ignore"):
-        np.add.at(h, docs, rnd[tok])
-    sig = np.stack([h, sizes_all], axis=1)
-    _, first, rep_of = np.unique(sig, axis=0, return_index=True, return_inverse=True)
-    rep_of = rep_of.reshape(-1).astype(np.int64)
-    n_reps = first.size
+        if nonempty.size:  # docs are sorted: one sum per text's run
+            h[nonempty] = np.add.reduceat(rnd[tok], (np.cumsum(sizes_all) - sizes_all)[nonempty])
+        h = h * np.int64(1_000_003) + sizes_all
+    _, rep_of = _factorize(h)
+    n_reps = int(rep_of.max()) + 1 if n else 0
+    member_order = np.argsort(rep_of, kind="stable").astype(np.int64)
+    member_starts = np.concatenate([[0], np.cumsum(np.bincount(rep_of, minlength=n_reps))]).astype(np.int64)
+    first = member_order[member_starts[:-1]]  # the first text of each set
     keep = docs == first[rep_of[docs]]  # the tokens of the first text of each set
     r_docs, r_tok = rep_of[docs[keep]], tok[keep]
     sizes = np.bincount(r_docs, minlength=n_reps).astype(np.int64)
@@ -307,23 +382,40 @@ def _build_join(texts: Sequence[str], threshold: float) -> _SetJoin:
     rank = np.empty(V, dtype=np.int64)
     rank[order] = np.arange(V, dtype=np.int64)
     # each set's prefix: its first s - ceil(t s) + 1 tokens in that order
-    by = np.lexsort((rank[r_tok], r_docs))
+    by = np.argsort(r_docs * V + rank[r_tok])
     sd, st = r_docs[by], r_tok[by]
     starts = np.concatenate([[0], np.cumsum(sizes)])[:-1]
     pos = np.arange(sd.size, dtype=np.int64) - starts[sd]
     pre = pos < _prefix_length(sizes, threshold)[sd]
     P = sp.csc_matrix((np.ones(int(pre.sum()), dtype=np.float32), (sd[pre], st[pre])), shape=(n_reps, V))
-    member_order = np.argsort(rep_of, kind="stable").astype(np.int64)
-    member_starts = np.concatenate([[0], np.cumsum(np.bincount(rep_of, minlength=n_reps))]).astype(np.int64)
     return _SetJoin(threshold, vocab, rank, sizes, A, P, rep_of, member_order, member_starts)
 
 
 def _overlaps(A: sp.csr_matrix, I: IntArray, J: IntArray, chunk: int = 200_000) -> IntArray:
+    """Exact |row I ∩ row J| for each pair."""
     out = np.empty(I.size, dtype=np.int64)
     for s in range(0, I.size, chunk):
         a, b = A[I[s:s + chunk]], A[J[s:s + chunk]]
         out[s:s + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.int64)
     return out
+
+
+def _screen(A: sp.csr_matrix, I: IntArray, J: IntArray, threshold: float, chunk: int = 250_000) -> npt.NDArray[np.bool_]:
+    """Candidates whose MinHash estimate comes within ``_SCREEN_MARGIN`` of the threshold
+    (signatures only of the rows that occur)."""
+    keep = np.ones(I.size, dtype=bool)
+    if I.size < 5_000:  # few: the exact check is cheaper than signatures
+        return keep
+    rows, inv = np.unique(np.concatenate([I, J]), return_inverse=True)
+    sig = _signatures(A[rows])
+    si, sj = inv[:I.size], inv[I.size:]
+    # with b bits two different minima agree by chance with probability 2**-b: the matching
+    # share m estimates J + (1 - J) / 256, i.e. J = (m - 1/256) / (1 - 1/256) <= m
+    floor = threshold - _SCREEN_MARGIN
+    for s in range(0, I.size, chunk):
+        matches = (sig[si[s:s + chunk]] == sig[sj[s:s + chunk]]).sum(axis=1)
+        keep[s:s + chunk] = matches >= floor * N_HASHES
+    return keep
 
 
 def _self_join(j: _SetJoin, *, eligible: npt.NDArray[np.bool_] | None = None) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
@@ -334,10 +426,14 @@ def _self_join(j: _SetJoin, *, eligible: npt.NDArray[np.bool_] | None = None) ->
         P = sp.diags(eligible.astype(np.float32)) @ P
     C = sp.triu(P @ P.T, k=1).tocoo()
     I, J = C.row.astype(np.int64), C.col.astype(np.int64)
+    del C
     si, sj = j.sizes[I], j.sizes[J]
     t = j.threshold
-    ok = (np.minimum(si, sj) >= t * np.maximum(si, sj) - 1e-9)
-    I, J, si, sj = I[ok], J[ok], si[ok], sj[ok]
+    ok = (np.minimum(si, sj) >= t * np.maximum(si, sj) - 1e-9)  # the size filter
+    I, J = I[ok], J[ok]
+    ok = _screen(j.A, I, J, t)
+    I, J = I[ok], J[ok]
+    si, sj = j.sizes[I], j.sizes[J]
     o = _overlaps(j.A, I, J)
     score = o / np.maximum(si + sj - o, 1)
     ok = score >= t - 1e-9
@@ -345,8 +441,8 @@ def _self_join(j: _SetJoin, *, eligible: npt.NDArray[np.bool_] | None = None) ->
 
 
 def _query(j: _SetJoin, text: str, *, eligible: npt.NDArray[np.bool_] | None = None) -> tuple[IntArray, npt.NDArray[np.float64]]:
-    """Representatives with Jaccard >= threshold to ``text`` (already normalised)."""
-    _, codes = _bigram_codes([text])
+    """Representatives with Jaccard >= threshold to ``text`` (already normalised); exact."""
+    _, codes = _shingle_codes([text])
     codes = np.unique(codes)
     if codes.size == 0 or j.vocab.size == 0:
         return np.zeros(0, np.int64), np.zeros(0)
@@ -354,10 +450,9 @@ def _query(j: _SetJoin, text: str, *, eligible: npt.NDArray[np.bool_] | None = N
     pos = np.minimum(pos, j.vocab.size - 1)
     known = j.vocab[pos] == codes
     s = codes.size
-    # unknown tokens first (they are in no indexed set), then the index's order
-    ranks = np.where(known, j.rank[pos], -1 - np.arange(s))
+    # unknown tokens first in the order (they are in no indexed set), then the index's order
     p = int(_prefix_length(np.array([s]), j.threshold)[0])
-    prefix = pos[known][np.argsort(ranks[known])][: max(0, p - int((~known).sum()))]
+    prefix = pos[known][np.argsort(j.rank[pos[known]])][: max(0, p - int((~known).sum()))]
     if prefix.size == 0:
         return np.zeros(0, np.int64), np.zeros(0)
     cands = np.unique(j.P[:, prefix].tocoo().row.astype(np.int64))
@@ -430,8 +525,7 @@ def build_index(items: Iterable[tuple[str, ItemContent]], config: SimilarityConf
     whole = _build_join([normalize(w, fold_digits=True) for w in wholes], config.near_duplicate)
     normal = [normalize(f.text) for f in facets]
     parts = _build_join(normal, config.cueing)
-    long_enough = np.fromiter((statement_length(s) >= config.min_statement_chars for s in normal), dtype=bool,
-                              count=len(normal))
+    long_enough = _statement_lengths(normal) >= config.min_statement_chars
     eligible = np.zeros(parts.sizes.size, dtype=bool)
     eligible[parts.rep_of[long_enough]] = True
     return SimilarityIndex(
@@ -492,27 +586,25 @@ def _facet_evidence(index: SimilarityIndex, f: int, g: int, score: float) -> Evi
     return Evidence(a.place, a.label, a.text, b.place, b.label, b.text, round(float(score), 4))
 
 
-def find_matches(index: SimilarityIndex) -> list[Match]:
-    """Every pair of indexed items that are near duplicates or cue each other, strongest first.
-
-    Cost: one sparse product over the prefix index and an exact check of its candidates;
-    ``bench/similarity.py`` gives the figures for 100,000 items."""
-    col = _Collector()
-    # near duplicates: whole texts
+def near_duplicate_pairs(index: SimilarityIndex) -> list[tuple[int, int, float]]:
+    """(item, item, Jaccard) of every pair of indexed items whose whole texts are at least
+    ``config.near_duplicate`` alike (item indices into ``index.codes``, first < second)."""
     w = index.whole
+    out: list[tuple[int, int, float]] = []
     I, J, S = _self_join(w)
     for r, s_, sc in zip(I.tolist(), J.tolist(), S.tolist()):
         for x in w.members(r).tolist():
             for y in w.members(s_).tolist():
-                _add_whole(index, col, x, y, sc)
-    for r in range(w.sizes.size):
-        m = w.members(r)
-        if m.size > 1 and w.sizes[r] > 0:
-            ml = m.tolist()
-            for i, x in enumerate(ml):
-                for y in ml[i + 1:]:
-                    _add_whole(index, col, x, y, 1.0)
-    # cueing: statements against answers and options
+                out.append((min(x, y), max(x, y), sc))
+    for r in np.flatnonzero((np.diff(w.member_starts) > 1) & (w.sizes > 0)).tolist():
+        ml = sorted(w.members(r).tolist())
+        out += [(x, y, 1.0) for i, x in enumerate(ml) for y in ml[i + 1:]]
+    return out
+
+
+def _facet_pairs(index: SimilarityIndex) -> list[tuple[int, int, float]]:
+    """(facet, facet, Jaccard) of every pair of comparable facets at least ``config.cueing``
+    alike."""
     p = index.parts
     long_ = index.facet_long
 
@@ -520,20 +612,26 @@ def find_matches(index: SimilarityIndex) -> list[Match]:
         m = p.members(rep)
         return m[long_[m]].tolist()
 
+    out: list[tuple[int, int, float]] = []
     I, J, S = _self_join(p, eligible=index.part_eligible)
-    pairs: list[tuple[int, int, float]] = []
     for r, s_, sc in zip(I.tolist(), J.tolist(), S.tolist()):
-        for f in members(r):
-            for g in members(s_):
-                pairs.append((f, g, sc))
-    for r in np.flatnonzero(index.part_eligible).tolist():
+        out += [(f, g, sc) for f in members(r) for g in members(s_)]
+    for r in np.flatnonzero(index.part_eligible & (np.diff(p.member_starts) > 1)).tolist():
         ml = members(r)
-        if len(ml) > 1:
-            for i, f in enumerate(ml):
-                for g in ml[i + 1:]:
-                    pairs.append((f, g, 1.0))
+        out += [(f, g, 1.0) for i, f in enumerate(ml) for g in ml[i + 1:]]
+    return out
+
+
+def find_matches(index: SimilarityIndex) -> list[Match]:
+    """Every pair of indexed items that are near duplicates or cue each other, strongest first.
+
+    Cost: one sparse product over each prefix index, a MinHash screen and an exact check of the
+    candidates left; ``bench/similarity.py`` gives the figures for 100,000 items."""
+    col = _Collector()
+    for x, y, sc in near_duplicate_pairs(index):
+        _add_whole(index, col, x, y, sc)
     items, roles = index.facet_item, index.facet_roles
-    for f, g, sc in pairs:
+    for f, g, sc in _facet_pairs(index):
         x, y = int(items[f]), int(items[g])
         if x == y:
             continue
