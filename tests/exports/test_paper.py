@@ -225,18 +225,19 @@ def test_answer_sheet_mode_changes_the_instructions_only() -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        ([], "has no items"),
-        ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("S1", ItemType.SINGLE_CHOICE)], "S1 appears twice"),
+        ([], "试题"),
+        ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("S1", ItemType.SINGLE_CHOICE)], "试题 S1 出现两次"),
         ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("P1", ItemType.PRACTICAL_TASK)], "P1"),
         ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("T2", ItemType.TRUE_FALSE),
-          make_item("S3", ItemType.SINGLE_CHOICE)], "S3: 单项选择题 items are not together"),
-        ([make_item("S1", ItemType.SINGLE_CHOICE, points=0.0)], "worth 0 points"),
+          make_item("S3", ItemType.SINGLE_CHOICE)], "试题 S3：单项选择题"),
+        ([make_item("S1", ItemType.SINGLE_CHOICE, points=0.0)], "S1 的分值为 0"),
     ],
 )
 def test_papers_that_cannot_be_printed_are_refused_with_the_item_named(items, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PaperLayoutError) as e:
         render_theory_paper(make_paper(items))
-    assert message in e.value.message
+    assert message in e.value.message  # the Chinese rendering (zh_CN is the default locale)
+    assert "T-2026-01-A" in e.value.message
 
 
 def test_practical_paper_is_not_a_theory_paper(practical_paper) -> None:  # type: ignore[no-untyped-def]

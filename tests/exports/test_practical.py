@@ -59,8 +59,9 @@ def test_scoring_sheet_has_every_rubric_point_and_signatures(practical_paper) ->
 def test_more_examiners_and_too_few(practical_paper) -> None:  # type: ignore[no-untyped-def]
     d = open_docx(render_scoring_sheet(practical_paper, n_examiners=5))
     assert sum("考评员" in p.text and "（签字）" in p.text for p in d.paragraphs) == 5
-    with pytest.raises(ExportError, match="at least 3 examiners"):
+    with pytest.raises(ExportError) as e:
         render_scoring_sheet(practical_paper, n_examiners=2)
+    assert e.value.text.params == {"n": 2, "minimum": 3}
 
 
 def test_defence_topics_and_their_scoring(defence_paper) -> None:  # type: ignore[no-untyped-def]
@@ -74,8 +75,9 @@ def test_defence_topics_and_their_scoring(defence_paper) -> None:  # type: ignor
     summary = next(rows for rows in table_texts(s) if rows[0][0] == "试\u3000题")
     assert float(next(r for r in summary if r[0] == "合\u3000计")[1]) == 100.0
     low = make_paper([make_item("D1", ItemType.DEFENCE_TOPIC)], part=Part.DEFENCE, level=Level.L5)
-    with pytest.raises(ExportError, match="二级 and 一级"):
+    with pytest.raises(ExportError) as e:
         render_defence_topics(low)
+    assert "二级和一级" in e.value.message
 
 
 def test_task_sheet_refuses_a_theory_paper(theory_paper) -> None:  # type: ignore[no-untyped-def]
