@@ -11,6 +11,7 @@ the bank (附件1 第14条, 附件11 第21条); a bank below its minimums only g
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
@@ -31,8 +32,10 @@ from itembank.domain import (
     PaperKind,
     Part,
 )
+from itembank.config import Settings
 from itembank.elements import load_element_table
 from itembank.errors import ConflictError, NotFoundError, ValidationError
+from itembank.i18n import Message
 from itembank.items import item_from_records
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -50,9 +53,10 @@ from itembank.readiness import require_ready
 log = logging.getLogger(__name__)
 
 DICHOTOMOUS_MODELS = {IrtModel.RASCH, IrtModel.ONE_PL, IrtModel.TWO_PL, IrtModel.THREE_PL}
-# printed order of sections (theory: objective first, as Chinese theory papers are laid out)
+# printed order of sections: the national template's (一、单项选择题 二、多项选择题 三、判断题,
+# objective first); a centre may set its own (``Settings.section_order``)
 SECTION_ORDER = [
-    ItemType.TRUE_FALSE, ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE, ItemType.FILL_IN,
+    ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE, ItemType.TRUE_FALSE, ItemType.FILL_IN,
     ItemType.SHORT_ANSWER, ItemType.CALCULATION, ItemType.ESSAY, ItemType.PRACTICAL_TASK,
     ItemType.DEFENCE_TOPIC,
 ]
@@ -506,9 +510,47 @@ def _row(r: asm.RowCheck) -> dict[str, Any]:
             "lo": r.lo, "hi": r.hi, "ok": r.ok}
 
 
+def section_order(setting: str | None = None) -> list[ItemType]:
+    """The centre's order of sections: the item types ``setting`` names (default: the
+    ``section_order`` setting), then the others in the national template's order."""
+    text = Settings().section_order if setting is None else setting
+    named: list[ItemType] = []
+    for raw in (s.strip() for s in text.split(",")):
+        if not raw:
+            continue
+        try:
+            t = ItemType(raw)
+        except ValueError:
+            raise ValidationError(Message("section order: {value} is not an item type; use {types}", value=raw,
+                                          types=[x.value for x in SECTION_ORDER]), field="section_order") from None
+        if t not in named:
+            named.append(t)
+    return named + [t for t in SECTION_ORDER if t not in named]
+
+
 def _printed_order(codes: Sequence[str], items: dict[str, Item]) -> list[str]:
-    rank = {t: i for i, t in enumerate(SECTION_ORDER)}
-    return sorted(codes, key=lambda c: (rank[items[c].item_type], codes.index(c)))
+    rank = {t: i for i, t in enumerate(section_order())}
+    position = {c: i for i, c in enumerate(codes)}
+    return sorted(codes, key=lambda c: (rank[items[c].item_type], position[c]))
+
+
+def _time_allowed(part: Part, params: RunParams, items: Sequence[Item]) -> int:
+    """The paper's time allowed: the run's fixed time if it sets one; for a practical paper
+    what its tasks take together (附件2: each task has its time); else the part's default."""
+    if params.time_allowed_min is not None:
+        return params.time_allowed_min
+    times = [it.content.time_limit_min for it in items]
+    if part is Part.PRACTICAL and times and all(t is not None and t > 0 for t in times):
+        return int(math.ceil(sum(times) - 1e-9))  # type: ignore[arg-type]
+    return DEFAULT_TIME_ALLOWED[part]
+
+
+def _sibling_time(part: Part, sibling_min: int, items: Sequence[Item]) -> int:
+    """A backup's time allowed: its sibling's; a practical backup never less than its own
+    tasks take (the export refuses a paper that allows less)."""
+    if part is not Part.PRACTICAL:
+        return sibling_min
+    return max(sibling_min, _time_allowed(part, RunParams(), items))
 
 
 def form_labels(n_forms: int, n_backups: int) -> list[tuple[PaperKind, str]]:
@@ -536,7 +578,8 @@ def _record_papers(
         paper = PaperRecord(
             code=_paper_code(bank, part, rec.id, label), bank_id=bank.id, part=part, run_id=rec.id,
             blueprint_id=stored.id, kind=kind, form_label=label, status=PaperStatus.ASSEMBLED,
-            practice=params.practice, time_allowed_min=params.time_allowed_min or DEFAULT_TIME_ALLOWED[part],
+            practice=params.practice,
+            time_allowed_min=_time_allowed(part, params, [bp_pool.items[c] for c in codes]),
             checks={"rows": per_paper.get(index, [])}, created_by=rec.requested_by,
         )
         ordered = _printed_order(list(codes), bp_pool.items)
@@ -732,7 +775,8 @@ def replace_leaked_paper(
         new_paper = PaperRecord(
             code=_paper_code(bank, Part(leaked.part), run.id, label), bank_id=bank.id, part=leaked.part,
             run_id=run.id, blueprint_id=stored.id, kind=PaperKind.BACKUP, form_label=label,
-            status=PaperStatus.ASSEMBLED, practice=leaked.practice, time_allowed_min=leaked.time_allowed_min,
+            status=PaperStatus.ASSEMBLED, practice=leaked.practice,
+            time_allowed_min=_sibling_time(Part(leaked.part), leaked.time_allowed_min, [bp_pool.items[c] for c in codes]),
             replaces_paper_id=leaked.id, created_by=actor,
             checks={"rows": (run.report.get("checks") or {}).get("papers", [{}] * (index + 1))[index].get("rows", [])},
         )
@@ -793,7 +837,9 @@ def assemble_backups(
                 code=_paper_code(bank, Part(base.part), run.id, label), bank_id=bank.id, part=base.part,
                 run_id=run.id, blueprint_id=stored.id, kind=PaperKind.BACKUP, form_label=label,
                 status=PaperStatus.ASSEMBLED, practice=base.practice,
-                time_allowed_min=siblings[0].time_allowed_min, created_by=actor,
+                time_allowed_min=_sibling_time(Part(base.part), siblings[0].time_allowed_min,
+                                               [bp_pool.items[c] for c in result.forms[form_index]]),
+                created_by=actor,
                 checks={"rows": checks[form_index]["rows"] if form_index < len(checks) else []},
             )
             ordered = _printed_order(list(result.forms[form_index]), bp_pool.items)

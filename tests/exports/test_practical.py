@@ -83,3 +83,31 @@ def test_defence_topics_and_their_scoring(defence_paper) -> None:  # type: ignor
 def test_task_sheet_refuses_a_theory_paper(theory_paper) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ExportError, match="理论知识"):
         render_task_sheet(theory_paper)
+
+
+def test_a_practical_paper_that_allows_less_than_its_tasks_take_is_refused() -> None:
+    from exports import PaperLayoutError
+
+    tasks = [make_item(f"P{i}", ItemType.PRACTICAL_TASK, points=p, time_limit_min=t)
+             for i, (p, t) in enumerate(((30.0, 90.0), (40.0, 60.0), (30.0, 90.0)), start=1)]
+    ok = make_paper(tasks, part=Part.PRACTICAL, time_allowed_min=240)
+    assert render_task_sheet(ok)
+    short = make_paper(tasks, part=Part.PRACTICAL, time_allowed_min=120)
+    with pytest.raises(PaperLayoutError) as e:
+        render_task_sheet(short)
+    assert "240" in e.value.message and "120" in e.value.message
+
+
+def test_a_rule_that_deducts_more_than_its_row_is_refused() -> None:
+    from exports import PaperLayoutError
+    from itembank.domain import RubricPoint
+
+    rubric = (RubricPoint("安装接线", 9.0, "二次不成功扣10分"), RubricPoint("通电试验", 21.0, "每错一处扣2分"))
+    bad = make_paper([make_item("P1", ItemType.PRACTICAL_TASK, points=30.0, rubric=rubric)], part=Part.PRACTICAL)
+    for render in (render_task_sheet, render_scoring_sheet):
+        with pytest.raises(PaperLayoutError) as e:
+            render(bad)
+        assert "安装接线" in e.value.message and "10" in e.value.message and "9" in e.value.message
+    fixed = (RubricPoint("安装接线", 9.0, "二次不成功扣9分"), rubric[1])
+    good = make_paper([make_item("P1", ItemType.PRACTICAL_TASK, points=30.0, rubric=fixed)], part=Part.PRACTICAL)
+    assert render_scoring_sheet(good)
