@@ -24,6 +24,9 @@ from itembank.i18n import Message, _, render
 
 THETAS = np.linspace(-3.0, 3.0, 61)
 _STATUS = {"optimal": "optimal", "feasible": "feasible", "infeasible": "infeasible"}
+_CUEING = {"statement_is_key": Message("one states the other's answer"),
+           "near_duplicate": Message("the same question twice"),
+           "statement_is_option": Message("one states an option of the other")}
 _BANDS = {"easy": Message("easy"), "medium": Message("medium"), "hard": Message("hard")}
 
 
@@ -135,9 +138,10 @@ def report_data(run: RunView, papers: Sequence[PaperView], *, title: str,
             notes.append(_("{code}: {n} items without IRT parameters are not in its curves", code=view.paper.code,
                            n=pa.n_items - pa.n_calibrated))
         for m in view.checks.get("cueing", []):
-            notes.append(_("{code}: items {a} and {b} give each other away ({kind}); the paper was withdrawn",
+            notes.append(_("{code}: items {a} and {b} give each other away ({kind}); confirm them as enemies and "
+                           "assemble again",
                            code=view.paper.code, a=m.get("code_a", ""), b=m.get("code_b", ""),
-                           kind=m.get("kind", "")))
+                           kind=_CUEING.get(str(m.get("kind", "")), str(m.get("kind", "")))))
         out.append(pa)
     solver = SolverReport(
         solver=str(report.get("solver", "")), status=status, time_s=float(report.get("time_s", 0.0)),

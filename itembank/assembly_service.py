@@ -49,6 +49,7 @@ from itembank.orm_assembly import (
 )
 from itembank.pool import load_pool
 from itembank.readiness import require_ready
+from itembank.similarity_service import match_to_data, paper_cueing
 
 log = logging.getLogger(__name__)
 
@@ -545,6 +546,13 @@ def _time_allowed(part: Part, params: RunParams, items: Sequence[Item]) -> int:
     return DEFAULT_TIME_ALLOWED[part]
 
 
+def _checks(rows: list[dict[str, Any]], items: Sequence[Item]) -> dict[str, Any]:
+    """A paper's stored checks: the blueprint rows, and the pairs of its items that give each
+    other away or repeat each other (``itembank.similarity_service.paper_cueing``: none when
+    the bank's confirmed pairs are enemies)."""
+    return {"rows": rows, "cueing": [match_to_data(m) for m in paper_cueing(items)]}
+
+
 def _sibling_time(part: Part, sibling_min: int, items: Sequence[Item]) -> int:
     """A backup's time allowed: its sibling's; a practical backup never less than its own
     tasks take (the export refuses a paper that allows less)."""
@@ -580,7 +588,7 @@ def _record_papers(
             blueprint_id=stored.id, kind=kind, form_label=label, status=PaperStatus.ASSEMBLED,
             practice=params.practice,
             time_allowed_min=_time_allowed(part, params, [bp_pool.items[c] for c in codes]),
-            checks={"rows": per_paper.get(index, [])}, created_by=rec.requested_by,
+            checks=_checks(per_paper.get(index, []), [bp_pool.items[c] for c in codes]), created_by=rec.requested_by,
         )
         ordered = _printed_order(list(codes), bp_pool.items)
         paper.items = [
@@ -778,7 +786,8 @@ def replace_leaked_paper(
             status=PaperStatus.ASSEMBLED, practice=leaked.practice,
             time_allowed_min=_sibling_time(Part(leaked.part), leaked.time_allowed_min, [bp_pool.items[c] for c in codes]),
             replaces_paper_id=leaked.id, created_by=actor,
-            checks={"rows": (run.report.get("checks") or {}).get("papers", [{}] * (index + 1))[index].get("rows", [])},
+            checks=_checks((run.report.get("checks") or {}).get("papers", [{}] * (index + 1))[index].get("rows", []),
+                           [bp_pool.items[c] for c in codes]),
         )
         ordered = _printed_order(list(codes), bp_pool.items)
         new_paper.items = [PaperItemRecord(position=i, item_id=bp_pool.items[c].id,
@@ -840,7 +849,8 @@ def assemble_backups(
                 time_allowed_min=_sibling_time(Part(base.part), siblings[0].time_allowed_min,
                                                [bp_pool.items[c] for c in result.forms[form_index]]),
                 created_by=actor,
-                checks={"rows": checks[form_index]["rows"] if form_index < len(checks) else []},
+                checks=_checks(checks[form_index]["rows"] if form_index < len(checks) else [],
+                               [bp_pool.items[c] for c in result.forms[form_index]]),
             )
             ordered = _printed_order(list(result.forms[form_index]), bp_pool.items)
             paper.items = [PaperItemRecord(position=i, item_id=bp_pool.items[c].id,
