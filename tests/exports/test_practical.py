@@ -24,7 +24,9 @@ def test_task_sheet_gives_every_task_without_its_rubric(practical_paper) -> None
     tables = table_texts(d)
     texts = [p.text for p in d.paragraphs]
     assert texts[2] == "电工（五级/初级工）实际操作试题"
-    assert "考核时间：240分钟。" in "".join(texts)
+    total = sum(it.content.time_limit_min for it in practical_paper.items)
+    assert total == practical_paper.time_allowed_min
+    assert f"考核时间：{total:g}分钟。" in "".join(texts)
     for number, it in enumerate(practical_paper.items, start=1):
         heads = [t for t in texts if t.startswith(f"试题{number}（")]
         assert heads == [f"试题{number}（本题{it.points:g}分，考核时间{it.content.time_limit_min:g}分钟）"]
