@@ -11,7 +11,8 @@ Public API (see each module for details):
 - ``text_manifest``, ``document_text`` (for the sealing step)
 - services: ``export_paper``, ``export_element_table``, ``export_readiness``,
   ``export_assembly_report``, ``sealing_manifest``, ``paper_document_kinds``
-- ``docx_to_pdf`` (LibreOffice, optional)
+- ``docx_to_pdf``, ``pdf_of``, ``with_pdfs``: the printable PDF beside each Word document
+  (LibreOffice; Simplified Chinese serif and sans faces embedded)
 """
 
 from exports.answer_sheet import render_answer_sheet
@@ -45,7 +46,9 @@ from exports.service import (
     export_paper,
     export_readiness,
     paper_document_kinds,
+    pdf_of,
     sealing_manifest,
+    with_pdfs,
 )
 
 # Stored text XML cannot hold never makes an export fail (exports/safe_text.py).
@@ -73,5 +76,5 @@ __all__ = [
     "export_element_table", "export_paper", "export_readiness", "paper_document_kinds", "plot_curves",
     "render_answer_key", "render_answer_sheet", "render_assembly_report", "render_defence_topics",
     "render_element_table", "render_readiness_report", "render_scoring_sheet", "render_task_sheet",
-    "render_theory_paper", "sealing_manifest", "text_manifest",
+    "render_theory_paper", "sealing_manifest", "text_manifest", "pdf_of", "with_pdfs",
 ]

@@ -13,21 +13,23 @@ from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 
 from itembank.domain import ItemType, Paper, Part
+from itembank.i18n import N_, Message, _, gettext
 
 from exports import layout as L
 from exports.errors import PaperLayoutError
-from exports.paper import title_block
+from exports.paper import NOTES_HEADING, title_block
 from exports.sections import NumberedItem, Section, paper_sections, validate_paper
 from exports.wording import form_label_zh
 
-SHEET_TITLE = "答题卡"
+SHEET_TITLE = N_("Answer sheet")
 _COLS = 4
 _ROWS_PER_BLOCK = 5
 _INSTRUCTIONS = (
-    "答题前，考生务必将自己的姓名、准考证号、单位名称填写清楚。",
-    "客观题用2B铅笔将对应题号的选项方框涂黑（正确填涂示例：■），修改时用橡皮擦干净。",
-    "主观题在试卷规定位置作答，在本答题卡上作答无效。",
-    "保持答题卡清洁，不要折叠、弄破。",
+    N_("Before answering, write your name, admission ticket number and employer clearly."),
+    N_("Blacken the box of your choice for each objective question with a 2B pencil (like this: ■); rub out "
+       "a change cleanly."),
+    N_("Answer the other questions where the paper asks; answers written on this sheet do not count."),
+    N_("Keep the sheet clean; do not fold or tear it."),
 )
 
 
@@ -44,9 +46,9 @@ def _candidate_box(doc: DocxDocument) -> None:
     widths = (2.2, 4.9, 2.2, 6.5)
     t = L.table(doc, 2, widths)
     r0, r1 = t.rows[0].cells, t.rows[1].cells
-    L.cell_text(r0[0], "姓\u3000\u3000名", east_asia=L.HEI)
-    L.cell_text(r0[2], "准考证号", east_asia=L.HEI)
-    L.cell_text(r1[0], "单位名称", east_asia=L.HEI)
+    L.cell_text(r0[0], _("Name"), east_asia=L.HEI)
+    L.cell_text(r0[2], _("Admission ticket No."), east_asia=L.HEI)
+    L.cell_text(r1[0], _("Employer"), east_asia=L.HEI)
     r1[1].merge(r1[3])
     L.row_height(t, 0, 0.9)
     L.row_height(t, 1, 0.9)
@@ -80,23 +82,25 @@ def build_answer_sheet(paper: Paper) -> DocxDocument:
     validate_paper(paper, parts=(Part.THEORY,))
     sections = [s for s in paper_sections(paper) if s.item_type.is_objective]
     if not sections:
-        raise PaperLayoutError(f"paper {paper.code} has no objective items: it needs no answer sheet",
-                               field="items")
+        raise PaperLayoutError(Message("paper {code} has no objective items: it needs no answer sheet",
+                                       code=paper.code), field="items")
+    sheet_title = gettext(SHEET_TITLE)
+    code_line = _("Paper code: {code}", code=paper.code)
     doc = L.new_document(L.DocumentInfo(
-        title=f"{paper.title} {SHEET_TITLE}", subject=f"试卷编号 {paper.code} 答题卡", author=paper.centre_name,
-        keywords=f"{paper.code};{form_label_zh(paper)};答题卡", created=paper.created_at,
+        title=f"{paper.title} {sheet_title}", subject=f"{code_line} {sheet_title}", author=paper.centre_name,
+        keywords=f"{paper.code};{form_label_zh(paper)};{sheet_title}", created=paper.created_at,
     ))
     sec = doc.sections[0]
-    L.running_header(sec, left=f"{paper.title} {SHEET_TITLE}", right=f"试卷编号：{paper.code}")
+    L.running_header(sec, left=f"{paper.title} {sheet_title}", right=code_line)
     L.page_footer(sec)
-    title_block(doc, paper, title=paper.title, confidential=None)
-    L.para(doc, SHEET_TITLE, L.S_SUBTITLE)
+    title_block(doc, paper, title=paper.title, confidential="")
+    L.para(doc, sheet_title, L.S_SUBTITLE)
     _candidate_box(doc)
-    L.para(doc, "注\u3000意\u3000事\u3000项", L.S_NOTES_HEADING)
+    L.para(doc, gettext(NOTES_HEADING), L.S_NOTES_HEADING)
     for i, note in enumerate(_INSTRUCTIONS, start=1):
-        L.para(doc, f"{i}．{note}", L.S_NOTE)
+        L.para(doc, f"{i}．{gettext(note)}", L.S_NOTE)
     for section in sections:
-        L.para(doc, f"{section.short_heading()}　第{section.first}～{section.last}题", L.S_SECTION)
+        L.para(doc, f"{section.short_heading()}\u3000{section.span()}", L.S_SECTION)
         _section_grid(doc, section)
     return doc
 

@@ -41,6 +41,8 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from itembank.i18n import N_, gettext
+
 # --------------------------------------------------------------------------------------
 # Fonts and sizes
 
@@ -259,7 +261,9 @@ def _add_styles(doc: DocxDocument, text_w_cm: float) -> None:
     _paragraph_style(doc, S_SECTION, size=PT_XIAO_SI, east_asia=HEI, align=L, before=4, after=4,
                      line=1.25, keep_next=True)
     _paragraph_style(doc, S_HEADING, size=PT_SI, east_asia=HEI, align=L, before=10, after=4, keep_next=True)
-    _paragraph_style(doc, S_STEM, size=PT_WU, line=1.25, before=3, keep_next=True)
+    # not kept with the next paragraph by style: the paper sets it per paragraph (a stem with
+    # its options), so that a section of one-paragraph items never forms one long chain
+    _paragraph_style(doc, S_STEM, size=PT_WU, line=1.25, before=3, keep_next=False)
     _paragraph_style(doc, S_ANSWER_SPACE, size=PT_WU, line=1.6)
     _paragraph_style(doc, S_BODY, size=PT_WU, line=1.35, first_indent_cm=2 * CJK_CHAR_CM, after=2)
     _paragraph_style(doc, S_CELL, size=PT_WU, align=C)
@@ -610,6 +614,27 @@ def keep_with_next(t: Table, *, last_row: bool = True) -> None:
                 p.paragraph_format.keep_with_next = True
 
 
+def keep_together(t: Table) -> None:
+    """Keep a whole table on one page: no row split, every row kept with the next."""
+    keep_rows_together(t)
+    keep_with_next(t, last_row=False)
+
+
+def keep_paragraphs_with_next(paragraphs: Sequence[Paragraph]) -> None:
+    """Chain paragraphs onto one page (each kept with the next; the last one is not)."""
+    for p in paragraphs[:-1]:
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_together = True
+    if paragraphs:
+        paragraphs[-1].paragraph_format.keep_together = True
+
+
+def no_wrap(cell: _Cell) -> None:
+    """The cell's text is not wrapped (the column is made wide enough for it)."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    insert_ordered(tc_pr, OxmlElement("w:noWrap"), TCPR_ORDER)
+
+
 def keep_rows_together(t: Table) -> None:
     """Don't split a row across pages."""
     for r in t.rows:
@@ -624,7 +649,8 @@ def keep_rows_together(t: Table) -> None:
 # to read bottom-to-top, with the blanks for name, admission ticket number and unit and the
 # line candidates must not write beyond.
 
-SEAL_WARNING = "考生答题不准超过此线"
+SEAL_WARNING = N_("Candidates must not write beyond this line")
+SEAL_LINE = N_("SEALING LINE")
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
@@ -648,10 +674,17 @@ def _xml_escape(text: str) -> str:
 
 
 def seal_line_text(n: int = 16) -> str:
-    """The dotted 密封线 with its three characters spaced along it (``4n + 3`` full-width
-    characters: 67 at 小五, about 21 cm of the 25 cm strip)."""
+    """The dotted 密封线 with its characters spaced along it (``4n + 3`` full-width characters
+    for 密封线: 67 at 小五, about 21 cm of the 25 cm strip)."""
     dots = "…" * n
-    return f"{dots}密{dots}封{dots}线{dots}"
+    words = gettext(SEAL_LINE)
+    chars = list(words) if len(words) <= 4 else [words]
+    return dots + dots.join(chars) + dots
+
+
+def _spaced(text: str) -> str:
+    """Chinese characters spaced by full-width spaces (考　生　答　题 …); other text as it is."""
+    return "\u3000".join(text) if all(ord(c) > 0x2E80 for c in text) else text
 
 
 def sealing_strip(header, *, fields: Sequence[tuple[str, int]], shape_id: int = 1) -> None:  # type: ignore[no-untyped-def]
@@ -674,7 +707,7 @@ def sealing_strip(header, *, fields: Sequence[tuple[str, int]], shape_id: int = 
     paragraphs = (
         _seal_paragraph_xml(field_runs)
         + _seal_paragraph_xml([(seal_line_text(), False)], size_half_pt=18)
-        + _seal_paragraph_xml([("\u3000".join(SEAL_WARNING), False)], size_half_pt=18, east_asia=HEI)
+        + _seal_paragraph_xml([(_spaced(gettext(SEAL_WARNING)), False)], size_half_pt=18, east_asia=HEI)
     )
     xml = (
         f'<w:r xmlns:w="{_W_NS}"'

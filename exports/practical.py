@@ -2,9 +2,12 @@
 (评分表), and the topic list of defence / technical review papers (levels 二级 and 一级).
 
 Practical tasks are scored by rubric by a group of at least three examiners (附件2 第9条):
-each examiner scores every rubric point independently (deductions by the 评分标准), the
-final score is their mean, and all examiners and the group leader sign. The candidates'
-sheet gives each task's requirements, equipment, time and points, never the rubric.
+each examiner scores every rubric point independently (deductions by the 评分标准, never more
+than the row's points: 扣完为止), the final score is their mean, and all examiners and the
+group leader sign. The candidates' sheet gives each task's requirements, equipment, time and
+points, never the rubric. The paper's 考核时间 is what its tasks take together (or the
+blueprint's fixed total, which assembly holds every paper and backup to); a paper that allows
+less than its tasks take is refused (``exports.sections.validate_paper``).
 """
 
 from __future__ import annotations
@@ -12,41 +15,43 @@ from __future__ import annotations
 from docx.document import Document as DocxDocument
 
 from itembank.domain import Paper, Part
+from itembank.i18n import _
 
 from exports import layout as L
 from exports import pictures as P
 from exports.errors import ExportError
-from exports.paper import SEAL_FIELDS, title_block
-from exports.sections import validate_paper
-from exports.wording import PRACTICAL_NOTES, fmt_points, form_label_zh
+from exports.paper import NOTES_HEADING, seal_fields, title_block
+from exports.sections import task_minutes, validate_paper
+from exports.wording import fmt_points, form_label_zh, minutes, practical_notes
+from itembank.i18n import Message, gettext
 
 MIN_EXAMINERS = 3  # 附件2 第9条: a group of at least three examiners scores a practical task
 
 
-def _title(paper: Paper, what: str) -> str:
-    return f"{paper.occupation.label}（{paper.level.title_zh}）{what}"
-
-
 def task_sheet_title(paper: Paper) -> str:
-    return _title(paper, "实际操作试题" if paper.part is Part.PRACTICAL else "论文答辩/技术评审题目")
+    if paper.part is Part.PRACTICAL:
+        return _("{occupation} ({level}) practical tasks", occupation=paper.occupation.label, level=paper.level)
+    return _("{occupation} ({level}) defence / technical review topics", occupation=paper.occupation.label,
+             level=paper.level)
 
 
 def _new(paper: Paper, title: str, what: str, *, seal: bool) -> DocxDocument:
+    code_line = _("Paper code: {code}", code=paper.code)
     doc = L.new_document(L.DocumentInfo(
-        title=title, subject=f"试卷编号 {paper.code} {what}", author=paper.centre_name,
+        title=title, subject=f"{code_line} {what}", author=paper.centre_name,
         keywords=f"{paper.code};{form_label_zh(paper)};{what}", created=paper.created_at,
     ))
     sec = doc.sections[0]
     if seal:
         sec.different_first_page_header_footer = True
-        L.sealing_strip(sec.first_page_header, fields=SEAL_FIELDS)
-    L.running_header(sec, left=title, right=f"试卷编号：{paper.code}", first_page_too=not seal)
+        L.sealing_strip(sec.first_page_header, fields=seal_fields())
+    L.running_header(sec, left=title, right=code_line, first_page_too=not seal)
     L.page_footer(sec)
     return doc
 
 
-def _minutes(x: float | None) -> str:
-    return f"{fmt_points(x)}分钟" if x else "按考场规定"
+def _task_time(x: float | None) -> str:
+    return minutes(x) if x else _("as the test room sets")
 
 
 _TASK_W = (3.2, L.TEXT_W_CM - 3.2)
@@ -55,39 +60,44 @@ _TASK_W = (3.2, L.TEXT_W_CM - 3.2)
 def build_task_sheet(paper: Paper) -> DocxDocument:
     validate_paper(paper, parts=(Part.PRACTICAL,))
     title = task_sheet_title(paper)
-    doc = _new(paper, title, "实际操作试题", seal=True)
+    doc = _new(paper, title, _("practical tasks"), seal=True)
     title_block(doc, paper, title=title)
-    L.para(doc, "注\u3000意\u3000事\u3000项", L.S_NOTES_HEADING)
-    notes = [f"考核时间：{paper.time_allowed_min}分钟。", *PRACTICAL_NOTES]
-    for i, note in enumerate(notes, start=1):
+    L.para(doc, gettext(NOTES_HEADING), L.S_NOTES_HEADING)
+    for i, note in enumerate(practical_notes(paper), start=1):
         L.para(doc, f"{i}．{note}", L.S_NOTE)
+    total = task_minutes(paper)
+    if total is not None:
+        times = " + ".join(fmt_points(it.content.time_limit_min or 0) for it in paper.items)
+        L.para(doc, _("The tasks take {times} = {total} min; the time allowed is {allowed}.", times=times,
+                      total=fmt_points(total), allowed=minutes(paper.time_allowed_min)), L.S_NOTE)
     L.para(doc, "")
     # score table: 题号 试题1 … 总分 / 得分
     n = len(paper.items)
     col_w = min(1.8, (L.TEXT_W_CM - 3.6) / max(n, 1))
     widths = [1.8] + [col_w] * n + [1.8]
     t = L.table(doc, 2, widths)
-    for c, text in zip(t.rows[0].cells, ["题\u3000号", *(f"试题{i}" for i in range(1, n + 1)), "总\u3000分"]):
+    head = [_("Question"), *(_("Task {number}", number=i) for i in range(1, n + 1)), _("Total")]
+    for c, text in zip(t.rows[0].cells, head):
         c.paragraphs[0].add_run(text)
-    t.rows[1].cells[0].paragraphs[0].add_run("得\u3000分")
+    t.rows[1].cells[0].paragraphs[0].add_run(_("Score"))
     L.row_height(t, 1, 0.9)
+    L.keep_together(t)
     L.para(doc, "")
     for number, it in enumerate(paper.items, start=1):
         c = it.content
-        L.para(doc, f"试题{number}（本题{fmt_points(it.points)}分，考核时间{_minutes(c.time_limit_min)}）",
-               L.S_SECTION)
-        rows = [("考核内容与要求", c.stem.strip()),
-                ("设备、工具和材料", c.equipment.strip() or "由考场统一提供"),
-                ("考核时间", _minutes(c.time_limit_min)),
-                ("配\u3000\u3000分", f"{fmt_points(it.points)}分")]
+        L.para(doc, _("Task {number} ({points} points, time allowed {time})", number=number,
+                      points=fmt_points(it.points), time=_task_time(c.time_limit_min)), L.S_SECTION)
+        rows = [(_("What to do"), c.stem.strip()),
+                (_("Equipment, tools and materials"), c.equipment.strip() or _("provided by the test room")),
+                (_("Time allowed"), _task_time(c.time_limit_min)),
+                (_("Points allotted"), _("{points} points", points=fmt_points(it.points)))]
         t = L.table(doc, len(rows), _TASK_W, cell_style=L.S_CELL_LEFT)
         for i, (r, (label, text)) in enumerate(zip(t.rows, rows)):
             L.cell_text(r.cells[0], label, east_asia=L.HEI, style=L.S_CELL)
             P.write_cell(r.cells[1], text, paper.pictures, where=f"item {it.ref}",
                          max_width_cm=_TASK_W[1] - 0.4)
             L.row_height(t, i, 0.8)
-        L.keep_rows_together(t)
-        L.keep_with_next(t, last_row=False)
+        L.keep_together(t)
         L.para(doc, "")
     return doc
 
@@ -103,89 +113,101 @@ _SCORE_W = (0.9, 4.6, 1.1, 5.4, 1.2, 1.2, 1.4)
 
 def _examiners(n: int) -> int:
     if n < MIN_EXAMINERS:
-        raise ExportError(
-            f"n_examiners is {n}: a practical task is scored by at least {MIN_EXAMINERS} examiners (附件2 第9条)",
-            field="n_examiners",
-        )
+        raise ExportError(Message("n_examiners is {n}: a practical task is scored by at least {minimum} examiners "
+                                  "(附件2 第9条)", n=n, minimum=MIN_EXAMINERS), field="n_examiners")
     return n
 
 
 def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> DocxDocument:
     validate_paper(paper, parts=(Part.PRACTICAL, Part.DEFENCE))
     n_examiners = _examiners(n_examiners)
-    what = "实际操作考核评分表" if paper.part is Part.PRACTICAL else "论文答辩/技术评审评分表"
-    title = _title(paper, what)
+    practical = paper.part is Part.PRACTICAL
+    what = _("practical scoring sheet") if practical else _("defence / technical review scoring sheet")
+    title = (_("{occupation} ({level}) practical scoring sheet", occupation=paper.occupation.label, level=paper.level)
+             if practical else
+             _("{occupation} ({level}) defence / technical review scoring sheet", occupation=paper.occupation.label,
+               level=paper.level))
     doc = _new(paper, title, what, seal=False)
-    title_block(doc, paper, title=title, confidential="考评员用　评分后随考核记录一并归档")
+    title_block(doc, paper, title=title,
+                confidential=_("For examiners; filed with the test records after scoring"))
     widths = (2.2, 4.3, 2.2, 3.3, 1.9, 1.9)
     t = L.table(doc, 2, widths)
-    for r, labels in enumerate((("考生姓名", "", "准考证号", "", "考核日期", ""),
-                                ("单位名称", "", "开始时间", "", "结束时间", ""))):
+    for r, labels in enumerate(((_("Candidate"), "", _("Admission ticket No."), "", _("Test date"), ""),
+                                (_("Employer"), "", _("Started"), "", _("Finished"), ""))):
         for c, text in enumerate(labels):
             if text:
                 L.cell_text(t.rows[r].cells[c], text, east_asia=L.HEI)
         L.row_height(t, r, 0.85)
+    L.keep_together(t)
     L.para(doc, "")
-    chosen = "考生选答一题，按所选题目的评分标准评分；" if paper.part is Part.DEFENCE else ""
-    L.para(doc, f"评分说明：{chosen}考评小组由{n_examiners}名考评员组成，各考评员按评分标准独立评分，"
-                "逐项填写扣分和得分；得分为各考评员评分的平均值。", L.S_BODY)
+    chosen = _("The candidate answers one topic, scored by that topic's standard. ") if not practical else ""
+    L.para(doc, _("Scoring: {chosen}a group of {n} examiners scores each point independently by the standard, "
+                  "writing the deduction and the score; no point loses more than it is worth. The score is the "
+                  "examiners' mean.", chosen=chosen, n=n_examiners), L.S_BODY)
     for number, it in enumerate(paper.items, start=1):
         c = it.content
-        head = f"试题{number}：{c.stem.strip()}"
-        tail = f"（配分{fmt_points(it.points)}分" + (
-            f"，考核时间{_minutes(c.time_limit_min)}）" if c.time_limit_min else "）")
-        P.write_text(doc, P.append_to_text(head, tail), L.S_SECTION, paper.pictures, where=f"item {it.ref}")
+        head = _("Task {number}: {task} ({points} points{time})", number=number, task=c.stem.strip(),
+                 points=fmt_points(it.points),
+                 time=_(", time allowed {time}", time=_task_time(c.time_limit_min)) if c.time_limit_min else "")
+        P.write_text(doc, head, L.S_SECTION, paper.pictures, where=f"item {it.ref}")
         t = L.table(doc, 1, _SCORE_W, cell_style=L.S_CELL_SMALL)
-        for cell, text in zip(t.rows[0].cells, ("序号", "考核要点", "配分", "评分标准", "扣分", "得分", "备注")):
+        for cell, text in zip(t.rows[0].cells, (_("No."), _("Scoring point"), _("Points"), _("Standard"),
+                                                _("Deducted"), _("Points scored"), _("Remarks"))):
             L.cell_text(cell, text, east_asia=L.HEI)
         for i, rp in enumerate(c.rubric, start=1):
             cells = L.add_row(t, _SCORE_W, style=L.S_CELL_SMALL)
             cells[0].paragraphs[0].add_run(str(i))
             L.cell_text(cells[1], rp.description, style=L.S_CELL_LEFT)
             cells[2].paragraphs[0].add_run(fmt_points(rp.points))
-            L.cell_text(cells[3], rp.criteria or "按要点酌情扣分", style=L.S_CELL_LEFT)
+            L.cell_text(cells[3], rp.criteria or _("deduct as the point is missed"), style=L.S_CELL_LEFT)
         cells = L.add_row(t, _SCORE_W, style=L.S_CELL_SMALL)
-        cells[1].paragraphs[0].add_run("合\u3000计")
+        cells[1].paragraphs[0].add_run(_("Sum"))
         cells[2].paragraphs[0].add_run(fmt_points(sum(rp.points for rp in c.rubric) if c.rubric else it.points))
         L.repeat_header(t)
         L.keep_rows_together(t)
         L.keep_with_next(t, last_row=False)
         L.para(doc, "")
-    # 成绩汇总: every examiner's score per task, the mean, and the signatures
-    L.para(doc, "成绩汇总", L.S_SECTION)
+    # 成绩汇总: every examiner's score per task, the mean, and the signatures: one block
+    block = [L.para(doc, _("Summary of scores"), L.S_SECTION)]
     ex_w = min(2.0, (L.TEXT_W_CM - 4.0 - 1.4 - 2.0) / n_examiners)
     widths = [4.0, 1.4] + [ex_w] * n_examiners + [2.0]
     t = L.table(doc, 1, widths, cell_style=L.S_CELL_SMALL)
-    for cell, text in zip(t.rows[0].cells, ["试\u3000题", "配分", *(f"考评员{i}" for i in range(1, n_examiners + 1)),
-                                            "平均得分"]):
+    for cell, text in zip(t.rows[0].cells, [_("Task"), _("Points"),
+                                            *(_("Examiner {number}", number=i) for i in range(1, n_examiners + 1)),
+                                            _("Mean score")]):
         L.cell_text(cell, text, east_asia=L.HEI)
-    if paper.part is Part.DEFENCE:
+    if not practical:
         # the candidate defends one topic of the list: one row for the topic chosen
         full = max(it.points for it in paper.items)
-        summary = [("所选题目：第\u3000\u3000题", full)]
+        summary = [(_("Topic chosen: No. ____"), full)]
     else:
         full = paper.total_points
-        summary = [(f"试题{number}", it.points) for number, it in enumerate(paper.items, start=1)]
+        summary = [(_("Task {number}", number=number), it.points) for number, it in enumerate(paper.items, start=1)]
     for label, points in summary:
         cells = L.add_row(t, widths, style=L.S_CELL_SMALL)
         cells[0].paragraphs[0].add_run(label)
         cells[1].paragraphs[0].add_run(fmt_points(points))
-    for label in ("合\u3000计", "考评员签字"):
+    for k, label in enumerate((_("Sum"), _("Examiners' signatures"))):
         cells = L.add_row(t, widths, style=L.S_CELL_SMALL)
         L.cell_text(cells[0], label, east_asia=L.HEI)
-        if label.startswith("合"):
+        if k == 0:
             cells[1].paragraphs[0].add_run(fmt_points(full))
     for i in range(len(t.rows)):
         L.row_height(t, i, 0.75)
-    L.para(doc, "")
+    L.keep_rows_together(t)
+    L.keep_with_next(t)  # the whole table, last row included, stays with the signatures
+    block.append(L.para(doc, ""))
     for i in range(1, n_examiners + 1):
-        p = L.para(doc, f"考评员{i}（签字）：", L.S_SIGN)
+        p = L.para(doc, _("Examiner {number} (signature): ", number=i), L.S_SIGN)
         L.blank_field(p, 10)
-        L.run(p, "\u3000\u3000考评员证号：")
+        L.run(p, "\u3000\u3000" + _("Examiner card No.: "))
         L.blank_field(p, 12)
-    p = L.para(doc, "考评组长（签字）：", L.S_SIGN)
+        block.append(p)
+    p = L.para(doc, _("Group leader (signature): "), L.S_SIGN)
     L.blank_field(p, 10)
-    L.run(p, "\u3000\u3000日期：\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日")
+    L.run(p, "\u3000\u3000" + _("Date: ____ (year) __ (month) __ (day)"))
+    block.append(p)
+    L.keep_paragraphs_with_next(block)
     return doc
 
 
@@ -193,14 +215,15 @@ def render_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> b
     """评分表 for the examiners of a practical (or defence) paper: per task each rubric point
     with its points, deduction rule and boxes for the deduction and the score; a summary of
     every examiner's score and the mean; signature lines for ``n_examiners`` (>= 3) examiners
-    and the group leader (附件2 第9条).
+    and the group leader (附件2 第9条), kept on one page with the summary.
 
     Raises
     ------
     ExportError
         ``n_examiners`` < 3.
     PaperLayoutError
-        ``paper`` is not a valid practical or defence paper.
+        ``paper`` is not a valid practical or defence paper (a deduction above its row's
+        points, tasks longer than the time allowed ...).
     """
     return L.save(build_scoring_sheet(paper, n_examiners=n_examiners))
 
@@ -208,19 +231,20 @@ def render_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> b
 def build_defence_topics(paper: Paper) -> DocxDocument:
     validate_paper(paper, parts=(Part.DEFENCE,))
     if not paper.level.has_defence:
-        raise ExportError(f"paper {paper.code}: defence topics are for levels 二级 and 一级 only, "
-                          f"not {paper.level.title_zh} (附件1 第23条)", field="level")
+        raise ExportError(Message("paper {code}: defence topics are for levels 二级 and 一级 only, not {level} "
+                                  "(附件1 第23条)", code=paper.code, level=paper.level), field="level")
     title = task_sheet_title(paper)
-    doc = _new(paper, title, "论文答辩/技术评审题目", seal=False)
+    doc = _new(paper, title, _("defence / technical review topics"), seal=False)
     title_block(doc, paper, title=title)
-    L.para(doc, "说\u3000\u3000明", L.S_NOTES_HEADING)
+    L.para(doc, _("EXPLANATION"), L.S_NOTES_HEADING)
     for i, note in enumerate((
-        "考生从下列题目中选定一题，结合本人工作实际撰写论文或技术总结，并参加答辩（技术评审）。",
-        f"答辩时间：{paper.time_allowed_min}分钟（含陈述与回答问题）。",
-        "论文（技术总结）须为本人独立完成，内容真实，不得抄袭。",
+        _("Choose one of the topics below, write a paper or technical summary from your own work, and defend it "
+          "(technical review)."),
+        _("Defence time: {time} (presentation and questions).", time=minutes(paper.time_allowed_min)),
+        _("The paper (technical summary) must be your own work, truthful and not copied."),
     ), start=1):
         L.para(doc, f"{i}．{note}", L.S_NOTE)
-    L.para(doc, "题\u3000\u3000目", L.S_SECTION)
+    L.para(doc, _("TOPICS"), L.S_SECTION)
     for number, it in enumerate(paper.items, start=1):
         P.write_text(doc, f"{number}．{it.content.stem.strip()}", L.S_STEM, paper.pictures,
                      where=f"item {it.ref}")

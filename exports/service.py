@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from itembank.domain import ElementTable, Occupation, Paper, Part
+from itembank.i18n import N_, Message, gettext
 from itembank.readiness import BankReadiness
 
 from exports.answer_sheet import render_answer_sheet
@@ -27,12 +28,14 @@ from exports.errors import UnknownDocumentError
 from exports.key import KeyOptions, render_answer_key
 from exports.manifest import MANIFEST_VERSION, text_manifest
 from exports.paper import PaperOptions, render_theory_paper
+from exports.pdf import docx_to_pdf
 from exports.practical import MIN_EXAMINERS, render_defence_topics, render_scoring_sheet, render_task_sheet
 from exports.readiness import render_readiness_report
 
 log = logging.getLogger(__name__)
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_MEDIA_TYPE = "application/pdf"
 PNG_MEDIA_TYPE = "image/png"
 SVG_MEDIA_TYPE = "image/svg+xml"
 
@@ -52,7 +55,8 @@ class DocumentKind(str, enum.Enum):
 
     @property
     def zh(self) -> str:
-        return _KIND_ZH[self]
+        """The document's name in the reader's locale (试卷, 评分表 …)."""
+        return gettext(_KIND_ZH[self])
 
     @property
     def for_candidates(self) -> bool:
@@ -62,11 +66,12 @@ class DocumentKind(str, enum.Enum):
 
 
 _KIND_ZH = {
-    DocumentKind.PAPER: "试卷", DocumentKind.ANSWER_KEY: "标准答案及评分标准", DocumentKind.ANSWER_SHEET: "答题卡",
-    DocumentKind.TASK_SHEET: "实际操作试题", DocumentKind.SCORING_SHEET: "评分表",
-    DocumentKind.DEFENCE_TOPICS: "论文答辩/技术评审题目", DocumentKind.ELEMENT_TABLE: "认定要素细目表",
-    DocumentKind.READINESS: "题库达标情况报告", DocumentKind.ASSEMBLY_REPORT: "组卷报告",
-    DocumentKind.CURVES_PNG: "信息函数与特征曲线（PNG）", DocumentKind.CURVES_SVG: "信息函数与特征曲线（SVG）",
+    DocumentKind.PAPER: N_("paper"), DocumentKind.ANSWER_KEY: N_("Answer key and scoring standard"),
+    DocumentKind.ANSWER_SHEET: N_("Answer sheet"), DocumentKind.TASK_SHEET: N_("practical tasks"),
+    DocumentKind.SCORING_SHEET: N_("scoring sheet"), DocumentKind.DEFENCE_TOPICS: N_("defence / technical review topics"),
+    DocumentKind.ELEMENT_TABLE: N_("element specification table"), DocumentKind.READINESS: N_("bank readiness report"),
+    DocumentKind.ASSEMBLY_REPORT: N_("Assembly report"), DocumentKind.CURVES_PNG: N_("information and characteristic curves (PNG)"),
+    DocumentKind.CURVES_SVG: N_("information and characteristic curves (SVG)"),
 }
 
 _SUFFIX = {
@@ -146,9 +151,10 @@ def export_paper(
         DocumentKind(k) for k in kinds)
     for k in wanted:
         if k not in available:
-            raise UnknownDocumentError(
-                f"paper {paper.code} is a {paper.part.zh} paper: it has no {k.zh} ({k.value}); "
-                f"choose from {', '.join(a.value for a in available)}", field="kinds")
+            raise UnknownDocumentError(Message(
+                "paper {code} is a {part} paper: it has no {kind} ({value}); choose from {available}",
+                code=paper.code, part=paper.part, kind=k.zh, value=k.value, available=[a.value for a in available]),
+                field="kinds")
     options = paper_options or PaperOptions(answer_sheet=answer_sheet)
     renderers: dict[DocumentKind, Callable[[], bytes]] = {
         DocumentKind.PAPER: lambda: render_theory_paper(paper, options=options),
@@ -161,6 +167,26 @@ def export_paper(
     out = tuple(_docx(k, paper.code, renderers[k]()) for k in available if k in wanted)
     log.info("exported paper %s: %s", paper.code, ", ".join(d.filename for d in out))
     return out
+
+
+def pdf_of(document: ExportedDocument) -> ExportedDocument:
+    """The printable PDF of a Word document (LibreOffice; see ``exports.pdf``), same name with
+    .pdf. ``text_sha256`` stays the Word text's: the PDF prints the same words."""
+    if document.media_type != DOCX_MEDIA_TYPE:
+        raise UnknownDocumentError(Message("{file} is not a Word document; only Word documents have a PDF",
+                                           file=document.filename), field="kinds")
+    return ExportedDocument(document.kind, document.filename.removesuffix(".docx") + ".pdf",
+                            docx_to_pdf(document.content), PDF_MEDIA_TYPE, document.text_sha256)
+
+
+def with_pdfs(documents: Sequence[ExportedDocument]) -> tuple[ExportedDocument, ...]:
+    """Each Word document followed by its PDF (other files as they are)."""
+    out: list[ExportedDocument] = []
+    for d in documents:
+        out.append(d)
+        if d.media_type == DOCX_MEDIA_TYPE:
+            out.append(pdf_of(d))
+    return tuple(out)
 
 
 def export_element_table(table: ElementTable, *, occupation: Occupation | None = None,

@@ -11,6 +11,7 @@ the bank (附件1 第14条, 附件11 第21条); a bank below its minimums only g
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from itembank.domain import (
     PaperKind,
     Part,
 )
+from itembank.config import Settings
 from itembank.elements import load_element_table
 from itembank.db import run_transaction
 from itembank.errors import ConflictError, ItemBankError, NotFoundError, ValidationError
@@ -50,14 +52,16 @@ from itembank.orm_assembly import (
 )
 from itembank.pool import load_pool
 from itembank.readiness import require_ready
+from itembank.similarity_service import match_to_data, paper_cueing
 from itembank.solver_process import SolveJob, run_solver
 
 log = logging.getLogger(__name__)
 
 DICHOTOMOUS_MODELS = {IrtModel.RASCH, IrtModel.ONE_PL, IrtModel.TWO_PL, IrtModel.THREE_PL}
-# printed order of sections (theory: objective first, as Chinese theory papers are laid out)
+# printed order of sections: the national template's (一、单项选择题 二、多项选择题 三、判断题,
+# objective first); a centre may set its own (``Settings.section_order``)
 SECTION_ORDER = [
-    ItemType.TRUE_FALSE, ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE, ItemType.FILL_IN,
+    ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE, ItemType.TRUE_FALSE, ItemType.FILL_IN,
     ItemType.SHORT_ANSWER, ItemType.CALCULATION, ItemType.ESSAY, ItemType.PRACTICAL_TASK,
     ItemType.DEFENCE_TOPIC,
 ]
@@ -757,9 +761,35 @@ def _row(r: asm.RowCheck) -> dict[str, Any]:
             "achieved": r.achieved, "lo": r.lo, "hi": r.hi, "ok": r.ok}
 
 
+def section_order(setting: str | None = None) -> list[ItemType]:
+    """The centre's order of sections: the item types ``setting`` names (default: the
+    ``section_order`` setting), then the others in the national template's order."""
+    text = Settings().section_order if setting is None else setting
+    named: list[ItemType] = []
+    for raw in (s.strip() for s in text.split(",")):
+        if not raw:
+            continue
+        try:
+            t = ItemType(raw)
+        except ValueError:
+            raise ValidationError(Message("section order: {value} is not an item type; use {types}", value=raw,
+                                          types=[x.value for x in SECTION_ORDER]), field="section_order") from None
+        if t not in named:
+            named.append(t)
+    return named + [t for t in SECTION_ORDER if t not in named]
+
+
 def _printed_order(codes: Sequence[str], items: dict[str, Item]) -> list[str]:
-    rank = {t: i for i, t in enumerate(SECTION_ORDER)}
-    return sorted(codes, key=lambda c: (rank[items[c].item_type], codes.index(c)))
+    rank = {t: i for i, t in enumerate(section_order())}
+    position = {c: i for i, c in enumerate(codes)}
+    return sorted(codes, key=lambda c: (rank[items[c].item_type], position[c]))
+
+
+def _checks(rows: list[dict[str, Any]], items: Sequence[Item]) -> dict[str, Any]:
+    """A paper's stored checks: the blueprint rows, and the pairs of its items that give each
+    other away or repeat each other (``itembank.similarity_service.paper_cueing``: none when
+    the bank's confirmed pairs are enemies)."""
+    return {"rows": rows, "cueing": [match_to_data(m) for m in paper_cueing(items)]}
 
 
 def form_labels(n_forms: int, n_backups: int) -> list[tuple[PaperKind, str]]:
@@ -790,7 +820,7 @@ def _record_papers(
             practice=params.practice,
             time_allowed_min=params.time_allowed_min or time_allowed_min(
                 stored.blueprint, codes, bp_pool.items, default=DEFAULT_TIME_ALLOWED[part]),
-            checks={"rows": per_paper.get(index, [])}, created_by=rec.requested_by,
+            checks=_checks(per_paper.get(index, []), [bp_pool.items[c] for c in codes]), created_by=rec.requested_by,
         )
         ordered = _printed_order(list(codes), bp_pool.items)
         paper.items = [
@@ -1034,22 +1064,26 @@ def _new_paper_record(session: Session, *, bank: BankRef, part: Part, run: Assem
 def time_allowed_min(blueprint: asm.Blueprint, codes: Sequence[str], items: dict[str, Item], *,
                      default: int) -> int:
     """考核时间 of a paper: the blueprint's fixed total when it sets one; for practical papers
-    otherwise the sum of the tasks' times (rounded up to whole minutes); else ``default``."""
+    otherwise what its tasks take together (附件2: each task has its time allowed; where a task
+    has none, its estimated time), rounded up to whole minutes; else ``default``."""
     if blueprint.time_total_s is not None:
         return max(1, int(-(-blueprint.time_total_s // 60)))
     if blueprint.part == Part.PRACTICAL.value and codes:
-        total = sum(items[c].content.estimated_time_s for c in codes)
-        return max(1, int(-(-total // 60)))
+        total_s = sum(items[c].content.time_limit_min * 60 if items[c].content.time_limit_min
+                      else items[c].content.estimated_time_s for c in codes)
+        return max(1, int(math.ceil(total_s / 60 - 1e-9)))
     return default
 
 
-def _paper_checks(report: dict[str, Any], index: int, compared: Sequence[str]) -> dict[str, Any]:
-    """A new paper's stored checks: its blueprint rows and its parallelism to the papers in use
-    (``compared``: their codes, in the order the engine was given them)."""
+def _paper_checks(report: dict[str, Any], index: int, compared: Sequence[str],
+                  items: Sequence[Item]) -> dict[str, Any]:
+    """A new paper's stored checks: its blueprint rows, the pairs of its items that give each
+    other away (:func:`_checks`) and its parallelism to the papers in use (``compared``: their
+    codes, in the order the engine was given them)."""
     papers = (report.get("checks") or {}).get("papers", [])
     rows = papers[index]["rows"] if index < len(papers) else []
     parallel = [p for p in report.get("parallelism", []) if p.get("paper") == index]
-    out: dict[str, Any] = {"rows": rows}
+    out: dict[str, Any] = _checks(rows, items)
     if parallel:
         out["parallelism"] = {**parallel[0], "compared_with": [compared[k] for k in parallel[0]["compared_with"]]}
     return out
@@ -1117,7 +1151,8 @@ def replace_leaked_paper(
         new_paper = _new_paper_record(session, bank=bank, part=part, run=run, stored=stored, codes=codes,
                                       bp_pool=bp_pool, label=label, practice=leaked.practice,
                                       time_allowed_min=minutes, actor=actor,
-                                      checks=_paper_checks(run.report, index, run.params["papers_in_use"]),
+                                      checks=_paper_checks(run.report, index, run.params["papers_in_use"],
+                                                           [bp_pool.items[c] for c in codes]),
                                       replaces=leaked)
     session.flush()
     ledger.append(session, actor=actor, action="assembly.leak_replacement", object_type="paper", object_id=code,
@@ -1181,7 +1216,8 @@ def assemble_backups(
                                        default=in_use.family[0].time_allowed_min)
             _new_paper_record(session, bank=bank, part=part, run=run, stored=stored, codes=codes, bp_pool=bp_pool,
                               label=f"备用{labels_taken + k}", practice=base.practice, time_allowed_min=minutes,
-                              actor=actor, checks=_paper_checks(run.report, form_index, run.params["papers_in_use"]))
+                              actor=actor, checks=_paper_checks(run.report, form_index, run.params["papers_in_use"],
+                                                                [bp_pool.items[c] for c in codes]))
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0

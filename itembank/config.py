@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     centre_name: str = "职业技能等级认定中心"
     """Printed on papers and reports."""
 
+    section_order: str = ""
+    """The centre's order of a paper's sections, item types separated by commas
+    (``single_choice,true_false,...``); types it leaves out follow in the national template's
+    order (一、单项选择题 二、多项选择题 三、判断题 …), which is the default."""
+
     default_locale: str = "zh_CN"
     """The language of pages, errors, documents and the CLI when a request or the
     environment asks for none: ``zh_CN`` (default) or ``en``."""

@@ -6,6 +6,14 @@ Two occupations with element tables: 电工 (technical-skill) with banks at leve
 Items carry plausible Chinese stems, options, keys, element tags, expert ratings, classical
 statistics and 3PL parameters; a usage history of past sessions, a few compromised items,
 enemy pairs and item sets make assembly realistic. An unfiled occupation is registered too.
+
+Items are distinct: every statement, completion, calculation and task of
+``itembank.demo_content`` becomes at most one item of a bank, so no statement is printed twice
+and no item gives another's answer away. Calculations of one generator differ only in their
+numbers; the bank's own similarity check (``itembank.similarity``) finds them, with anything
+else it finds, and the demo records those pairs as enemies, as a bank manager confirming the
+similarity report would. Practical tasks get the scoring rubric of their kind (installation,
+measurement, fault finding, programming, debugging), each row's deductions within its points.
 """
 
 from __future__ import annotations
@@ -13,8 +21,9 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -41,12 +50,14 @@ from itembank.elements import save_element_table
 from itembank.items import NewItem, add_enemies, add_items
 from itembank.occupations import create_bank, create_occupation
 from itembank.pool import load_pool
+from itembank.similarity import build_index, find_matches
 from itembank.usage import mark_compromised, record_usage
 
 log = logging.getLogger(__name__)
 
 DEMO_ACTOR = "demo"
 LABELS = "ABCDE"
+FAMILY_SIZE = 11  # at most this many calculations of one generator in a bank
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,170 +81,23 @@ class DemoOccupation:
     theory_table: list
     practical_table: list
     defence_table: list | None
-    facts: dict
-    tasks: dict
-    numeric: dict[str, list[Callable[[random.Random], tuple[str, str, list[str]]]]]
+    content: dict[str, str]
+    tasks: dict[str, list[tuple[str, str, str]]]
+    numeric: dict[str, list[dc.Numeric]]
 
-
-# --------------------------------------------------------------------------------------
-# Numeric question generators: (stem, correct answer, distractors)
-
-
-def _fmt(x: float) -> str:
-    if abs(x - round(x)) < 1e-9:
-        return str(int(round(x)))
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
-def _distinct(correct: float, cands: list[float]) -> list[str]:
-    out: list[str] = []
-    for c in cands:
-        s = _fmt(c)
-        if s != _fmt(correct) and s not in out and c > 0:
-            out.append(s)
-    return out
-
-
-def _ohm(r: random.Random) -> tuple[str, str, list[str]]:
-    res = r.choice([2, 4, 5, 8, 10, 11, 20, 22, 40, 44, 55, 110])
-    u = r.choice([6, 12, 24, 36, 110, 220, 380])
-    i = u / res
-    return (f"某电阻为{res}Ω，两端电压为{u}V，则通过该电阻的电流为（　）A。",
-            _fmt(i), _distinct(i, [u * res, res / u, i * 2, i / 2, u / (res + 1)]))
-
-
-def _series(r: random.Random) -> tuple[str, str, list[str]]:
-    r1, r2 = r.sample([2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 40, 60], 2)
-    tot = r1 + r2
-    par = r1 * r2 / (r1 + r2)
-    if r.random() < 0.5:
-        return (f"电阻R1={r1}Ω与R2={r2}Ω串联，其等效电阻为（　）Ω。", _fmt(tot),
-                _distinct(tot, [par, abs(r1 - r2), r1 * r2, tot * 2]))
-    return (f"电阻R1={r1}Ω与R2={r2}Ω并联，其等效电阻为（　）Ω。", _fmt(par),
-            _distinct(par, [tot, abs(r1 - r2), (r1 + r2) / 4, par * 2]))
-
-
-def _power(r: random.Random) -> tuple[str, str, list[str]]:
-    p = r.choice([100, 220, 440, 660, 880, 1100, 1320, 1760, 2200])
-    i = p / 220
-    return (f"额定电压220V、额定功率{p}W的电热器，正常工作时的电流为（　）A。", _fmt(i),
-            _distinct(i, [p * 220 / 1000, i * 2, i / 2, 220 / p * 10]))
-
-
-def _energy(r: random.Random) -> tuple[str, str, list[str]]:
-    p = r.choice([40, 60, 100, 200, 500, 800, 1000, 1500, 2000])
-    t = r.choice([2, 4, 5, 8, 10, 12, 20, 25])
-    e = p * t / 1000
-    return (f"功率为{p}W的用电设备连续工作{t}h，消耗的电能为（　）kW·h。", _fmt(e),
-            _distinct(e, [p * t, e * 10, e / 10, p / t]))
-
-
-def _wire(r: random.Random) -> tuple[str, str, list[str]]:
-    length = r.choice([50, 100, 200, 400, 500, 1000])
-    s = r.choice([1.5, 2.5, 4, 6, 10])
-    res = 0.0175 * length / s
-    return (f"长{length}m、截面积{_fmt(s)}mm²的铜导线（ρ=0.0175Ω·mm²/m），其电阻约为（　）Ω。",
-            _fmt(round(res, 2)), _distinct(round(res, 2), [round(res * 2, 2), round(res / 2, 2),
-                                                           round(0.0175 * s / length * 1000, 2),
-                                                           round(res * 10, 2)]))
-
-
-def _rms(r: random.Random) -> tuple[str, str, list[str]]:
-    um = r.choice([14.1, 28.3, 141, 155.5, 311, 537])
-    u = um / math.sqrt(2)
-    return (f"正弦交流电压的最大值为{_fmt(um)}V，其有效值约为（　）V。", _fmt(round(u)),
-            _distinct(round(u), [um, round(um * math.sqrt(2)), round(um / 2), round(u * 1.732)]))
-
-
-def _line_voltage(r: random.Random) -> tuple[str, str, list[str]]:
-    uph = r.choice([127, 220, 380, 3464, 6062])
-    ul = round(uph * math.sqrt(3))
-    return (f"三相对称电源星形连接，相电压为{uph}V，则线电压约为（　）V。", _fmt(ul),
-            _distinct(ul, [uph, round(uph / math.sqrt(3)), uph * 3, uph * 2]))
-
-
-def _period(r: random.Random) -> tuple[str, str, list[str]]:
-    f = r.choice([25, 40, 50, 60, 100, 200, 400, 500])
-    t = 1000 / f
-    return (f"频率为{f}Hz的交流电，其周期为（　）ms。", _fmt(t),
-            _distinct(t, [f / 10, t * 2, t / 2, 1 / f]))
-
-
-def _sync_speed(r: random.Random) -> tuple[str, str, list[str]]:
-    pairs = r.choice([1, 2, 3, 4, 5, 6])
-    f = r.choice([50, 60])
-    n1 = 60 * f / pairs
-    return (f"电源频率为{f}Hz、磁极对数为{pairs}的三相异步电动机，其同步转速为（　）r/min。", _fmt(n1),
-            _distinct(n1, [n1 * 2, n1 / 2, 60 * f * pairs, n1 * 0.96]))
-
-
-def _slip(r: random.Random) -> tuple[str, str, list[str]]:
-    n1 = r.choice([3000, 1500, 1000, 750])
-    s = r.choice([0.02, 0.03, 0.04, 0.05, 0.06])
-    n = round(n1 * (1 - s))
-    return (f"某三相异步电动机同步转速为{n1}r/min，额定转速为{n}r/min，其额定转差率约为（　）。",
-            _fmt(round(s, 2)), _distinct(round(s, 2), [round(1 - s, 2), round(s * 10, 2), round(s / 2, 3), round(s * 2, 2)]))
-
-
-def _binary(r: random.Random) -> tuple[str, str, list[str]]:
-    n = r.randint(5, 250)
-    b = format(n, "b")
-    return (f"二进制数{b}转换为十进制数是（　）。", str(n),
-            _distinct(n, [n + 1, n - 1, int(b, 8) if all(c in "01234567" for c in b) else n * 2, n * 2]))
-
-
-def _hex(r: random.Random) -> tuple[str, str, list[str]]:
-    n = r.randint(17, 4000)
-    h = format(n, "X")
-    return (f"十六进制数{h}转换为十进制数是（　）。", str(n),
-            _distinct(n, [n + 16, n - 16, n * 2, n + 1]))
-
-
-def _loop_count(r: random.Random) -> tuple[str, str, list[str]]:
-    start = r.randint(0, 10)
-    stop = start + r.randint(5, 60)
-    step = r.choice([1, 2, 3, 4, 5])
-    n = len(range(start, stop, step))
-    return (f"循环语句 for (i = {start}; i < {stop}; i += {step}) 的循环体共执行（　）次。", str(n),
-            _distinct(n, [n + 1, n - 1, (stop - start), n * 2]))
-
-
-def _binary_search(r: random.Random) -> tuple[str, str, list[str]]:
-    size = r.choice([7, 15, 16, 31, 50, 63, 100, 127, 200, 255, 500, 1000, 1023, 2000])
-    n = int(math.floor(math.log2(size))) + 1
-    return (f"在长度为{size}的有序数组中进行二分查找，最多需要比较（　）次。", str(n),
-            _distinct(n, [n + 1, n - 1, size // 2, n * 2]))
-
-
-def _array_address(r: random.Random) -> tuple[str, str, list[str]]:
-    base = r.choice([1000, 2000, 4096, 1200, 3000])
-    size = r.choice([2, 4, 8])
-    i = r.randint(3, 40)
-    addr = base + i * size
-    return (f"一维数组首地址为{base}，每个元素占{size}个字节，则下标为{i}的元素地址为（　）。",
-            str(addr), _distinct(addr, [base + (i + 1) * size, base + i, base + (i - 1) * size, addr + size * 2]))
-
-
-ELECTRICIAN_NUMERIC = {
-    "A-02-01": [_ohm, _series, _power, _energy, _wire],
-    "A-02-02": [_rms, _line_voltage, _period],
-    "B-05-01": [_sync_speed, _slip],
-}
-PROGRAMMER_NUMERIC = {"A-02-01": [_binary, _hex], "B-01-01": [_loop_count],
-                      "B-01-02": [_binary_search, _array_address]}
 
 OCCUPATIONS = {
     "electrician": DemoOccupation(
         code="6-31-01-03", name="电工", category=OccupationCategory.TECHNICAL_SKILL, prefix="DG",
         theory_table=dc.ELECTRICIAN_TABLE, practical_table=dc.ELECTRICIAN_PRACTICAL_TABLE,
-        defence_table=dc.ELECTRICIAN_DEFENCE_TABLE, facts=dc.ELECTRICIAN_FACTS,
-        tasks=dc.ELECTRICIAN_TASKS, numeric=ELECTRICIAN_NUMERIC,
+        defence_table=dc.ELECTRICIAN_DEFENCE_TABLE, content=dc.ELECTRICIAN_CONTENT,
+        tasks=dc.ELECTRICIAN_TASKS, numeric=dc.ELECTRICIAN_NUMERIC,
     ),
     "programmer": DemoOccupation(
         code="4-04-05-01", name="计算机程序设计员", category=OccupationCategory.KNOWLEDGE_SKILL,
         prefix="CX", theory_table=dc.PROGRAMMER_TABLE, practical_table=dc.PROGRAMMER_PRACTICAL_TABLE,
-        defence_table=None, facts=dc.PROGRAMMER_FACTS, tasks=dc.PROGRAMMER_TASKS,
-        numeric=PROGRAMMER_NUMERIC,
+        defence_table=None, content=dc.PROGRAMMER_CONTENT, tasks=dc.PROGRAMMER_TASKS,
+        numeric=dc.PROGRAMMER_NUMERIC,
     ),
 }
 
@@ -241,12 +105,14 @@ DEFAULT_SPECS: tuple[DemoBankSpec, ...] = (
     DemoBankSpec("electrician", Level.L5, n_theory=1230, n_practical=24),
     DemoBankSpec("electrician", Level.L4, n_theory=1230, n_practical=22),
     DemoBankSpec("electrician", Level.L3, n_theory=1230, n_practical=22),
-    DemoBankSpec("electrician", Level.L2, n_theory=1230, n_practical=20, n_defence=12, subjective_share=0.2),
+    DemoBankSpec("electrician", Level.L2, n_theory=1230, n_practical=20, n_defence=12, subjective_share=0.05),
     DemoBankSpec("programmer", Level.L4, n_theory=400, n_practical=30, n_past_sessions=2, n_compromised=0),
 )
 
 # Level shifts the expert difficulty rating: higher levels, harder items.
 LEVEL_SHIFT = {Level.L5: -0.6, Level.L4: -0.2, Level.L3: 0.2, Level.L2: 0.5, Level.L1: 0.8}
+# the share of each objective type a bank aims at (what a paper of the level asks for, and more)
+TYPE_SHARES = {ItemType.TRUE_FALSE: 0.24, ItemType.MULTIPLE_CHOICE: 0.14, ItemType.SINGLE_CHOICE: 0.62}
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,19 +134,40 @@ def _leaves(rows: list) -> list[tuple[str, str, float, str]]:
     return [(c, n, float(w), imp) for c, p, n, w, imp in rows if c not in parents]
 
 
-def _allocate(total: int, weights: list[float]) -> list[int]:
-    """Largest-remainder split of ``total`` by ``weights``."""
-    raw = [total * w / sum(weights) for w in weights]
-    base = [int(math.floor(x)) for x in raw]
-    rest = total - sum(base)
-    order = sorted(range(len(raw)), key=lambda i: (raw[i] - base[i], -i), reverse=True)
-    for i in order[:rest]:
-        base[i] += 1
-    return base
+def _allocate(total: int, weights: Sequence[float], capacity: Sequence[int] | None = None) -> list[int]:
+    """Split ``total`` by ``weights`` (largest remainder), no share above its ``capacity``:
+    what a share cannot take goes to the others by their weights.
+
+    Raises
+    ------
+    ValueError
+        The capacities add up to less than ``total``.
+    """
+    n = len(weights)
+    cap = list(capacity) if capacity is not None else [total] * n
+    if sum(cap) < total:
+        raise ValueError(f"{total} wanted, at most {sum(cap)} available")
+    out = [0] * n
+    left = total
+    open_ = [i for i in range(n) if cap[i] > 0]
+    while left > 0 and open_:
+        w = [weights[i] if weights[i] > 0 else 1e-6 for i in open_]
+        raw = [left * x / sum(w) for x in w]
+        base = [int(math.floor(x)) for x in raw]
+        rest = left - sum(base)
+        order = sorted(range(len(raw)), key=lambda k: (raw[k] - base[k], -k), reverse=True)
+        for k in order[:rest]:
+            base[k] += 1
+        for k, i in enumerate(open_):
+            take = min(base[k], cap[i] - out[i])
+            out[i] += take
+            left -= take
+        open_ = [i for i in open_ if out[i] < cap[i]]
+    return out
 
 
 # --------------------------------------------------------------------------------------
-# Item writing
+# What items are written from
 
 
 @dataclass
@@ -292,99 +179,143 @@ class _Draft:
     rubric: tuple[RubricPoint, ...] = ()
     analysis: str = ""
     hardness: float = 0.0  # added to the rating
-    cue: str = ""  # the statement the key rests on: items sharing a cue are enemies
-    set_code: str | None = None
+    family: str = ""  # calculations of one generator: never two on one paper
+    numeric: bool = False
 
 
-def _choice(rng: random.Random, stem: str, correct: str, wrong: list[str], hardness: float, cue: str) -> _Draft:
-    opts = [correct] + wrong[:3]
+_ENTRY = re.compile(r"^([TFCMQE])\s+(.+)$")
+
+
+def parse_content(element: str, block: str) -> list[tuple[str, list[str]]]:
+    """The entries of one element's block: (kind, fields). See ``itembank.demo_content``.
+
+    Raises
+    ------
+    ValueError
+        A line that is not an entry, or an entry with the wrong number of fields, named by
+        element and line.
+    """
+    out: list[tuple[str, list[str]]] = []
+    for n, line in enumerate(block.strip().splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        m = _ENTRY.match(line)
+        if not m:
+            raise ValueError(f"demo content {element} line {n}: {line!r} is not 'T|F|C|M|Q|E text'")
+        kind, body = m.groups()
+        fields = [f.strip() for f in body.split("|")]
+        want = {"T": 1, "F": 1, "C": 5, "M": 3, "Q": 5, "E": 6}[kind]
+        if len(fields) != want or any(not f for f in fields):
+            raise ValueError(f"demo content {element} line {n}: {kind} takes {want} non-empty field(s), "
+                             f"got {len(fields)}: {line!r}")
+        if kind in "CM" and "（　）" not in fields[0]:
+            raise ValueError(f"demo content {element} line {n}: the stem has no blank （　）")
+        if kind == "M":
+            right, wrong = fields[1].split(";"), fields[2].split(";")
+            if not (2 <= len(right) <= 4 and len(right) + len(wrong) == 5):
+                raise ValueError(f"demo content {element} line {n}: a multiple choice item takes 2-4 right "
+                                 f"and 5 options in all, got {len(right)} + {len(wrong)}")
+        out.append((kind, fields))
+    return out
+
+
+def _choice(rng: random.Random, stem: str, correct: str, wrong: Sequence[str], **kw) -> _Draft:  # type: ignore[no-untyped-def]
+    opts = [correct, *wrong[:3]]
     rng.shuffle(opts)
     options = tuple(Option(LABELS[i], t) for i, t in enumerate(opts))
-    key = LABELS[opts.index(correct)]
-    return _Draft(ItemType.SINGLE_CHOICE, stem, options, (key,), hardness=hardness, cue=cue)
+    return _Draft(ItemType.SINGLE_CHOICE, stem, options, (LABELS[opts.index(correct)],), **kw)
 
 
-def _candidates(occ: DemoOccupation, code: str, name: str, rng: random.Random) -> dict[ItemType, list[_Draft]]:
-    """Every distinct objective item the facts of one element allow, shuffled."""
-    trues, falses = occ.facts.get(code, ([], []))
-    single: list[_Draft] = []
-    multiple: list[_Draft] = []
-    tf: list[_Draft] = []
-    for t in trues:
-        for i in range(len(falses)):
-            for j in range(i + 1, len(falses)):
-                for k in range(j + 1, len(falses)):
-                    single.append(_choice(rng, f"下列关于{name}的说法中，正确的是（　）。", t,
-                                          [falses[i], falses[j], falses[k]], 0.0, t))
-    for f in falses:
-        for i in range(len(trues)):
-            for j in range(i + 1, len(trues)):
-                for k in range(j + 1, len(trues)):
-                    single.append(_choice(rng, f"下列关于{name}的说法中，错误的是（　）。", f,
-                                          [trues[i], trues[j], trues[k]], 0.5, f))
-    if len(trues) >= 3 and len(falses) >= 2:
-        for n_true in (2, 3):
-            for _ in range(40):
-                picked_t = rng.sample(trues, n_true)
-                picked_f = rng.sample(falses, 5 - n_true)
-                opts = picked_t + picked_f
-                rng.shuffle(opts)
-                key = tuple(LABELS[i] for i, o in enumerate(opts) if o in picked_t)
-                multiple.append(_Draft(ItemType.MULTIPLE_CHOICE, f"下列关于{name}的说法中，正确的有（　）。",
-                                       tuple(Option(LABELS[i], o) for i, o in enumerate(opts)), key,
-                                       hardness=1.0, cue="|".join(sorted(picked_t))))
-    for s in trues:
-        tf.append(_Draft(ItemType.TRUE_FALSE, f"{s}。", key=("T",), hardness=-0.5, cue=s))
-    for s in falses:
-        tf.append(_Draft(ItemType.TRUE_FALSE, f"{s}。", key=("F",), hardness=-0.3, cue=s))
-    seen: set[str] = set()
+def _drafts(occ: DemoOccupation, code: str, rng: random.Random) -> dict[str, list[_Draft]]:
+    """Every item one element's content allows, by kind: "tf", "single", "multi", "subjective"."""
+    out: dict[str, list[_Draft]] = {"tf": [], "single": [], "multi": [], "subjective": []}
+    for kind, f in parse_content(code, occ.content.get(code, "")):
+        if kind in "TF":
+            out["tf"].append(_Draft(ItemType.TRUE_FALSE, f[0] + "。", key=("T" if kind == "T" else "F",),
+                                    hardness=-0.1 if kind == "T" else 0.1))
+        elif kind == "C":
+            out["single"].append(_choice(rng, f[0], f[1], f[2:], hardness=0.4))
+        elif kind == "M":
+            right, wrong = f[1].split(";"), f[2].split(";")
+            opts = right + wrong
+            rng.shuffle(opts)
+            key = tuple(LABELS[i] for i, o in enumerate(opts) if o in right)
+            out["multi"].append(_Draft(ItemType.MULTIPLE_CHOICE, f[0], tuple(Option(LABELS[i], o)
+                                                                              for i, o in enumerate(opts)),
+                                       key, hardness=1.1))
+        else:
+            points = f[1:]
+            essay = kind == "E"
+            # house standard (assembly presets): short answer 5 points, essay 10 points
+            weights = [2.0] * 5 if essay else [2.0, 1.0, 1.0, 1.0]
+            out["subjective"].append(_Draft(
+                ItemType.ESSAY if essay else ItemType.SHORT_ANSWER, f[0],
+                rubric=tuple(RubricPoint(p, w, "答出要点得满分，答不全酌情给分") for p, w in zip(points, weights)),
+                analysis="参考要点：" + "；".join(points) + "。", hardness=1.2))
     for gen in occ.numeric.get(code, []):
-        for _ in range(60):
+        family = f"{code}:{gen.__name__.strip('_')}"
+        seen: set[str] = set()
+        variants = []
+        for _ in range(12 * FAMILY_SIZE):
             stem, correct, wrong = gen(rng)
             if stem in seen or len(wrong) < 3:
                 continue
             seen.add(stem)
-            single.append(_choice(rng, stem, correct, wrong, 0.8, stem))
-            if rng.random() < 0.35:
-                shown = correct if rng.random() < 0.5 else wrong[0]
-                tf.append(_Draft(ItemType.TRUE_FALSE, stem.replace("（　）", shown) ,
-                                 key=("T" if shown == correct else "F",), hardness=0.2, cue=stem))
-    for lst in (single, multiple, tf):
+            variants.append((stem, correct, wrong))
+            if len(variants) == FAMILY_SIZE:
+                break
+        for k, (stem, correct, wrong) in enumerate(variants):
+            if k == len(variants) - 1 and k >= 2:  # the last one: a calculation (levels 二级, 一级)
+                out["subjective"].append(_Draft(
+                    ItemType.CALCULATION, stem.replace("（　）", "多少").rstrip("。") + "？写出计算过程。",
+                    rubric=(RubricPoint("写出正确的计算公式", 2.0, "公式错误不得分"),
+                            RubricPoint("代入数据正确", 2.0, "代入错误扣2分"),
+                            RubricPoint(f"计算结果正确：{correct}", 1.0, "结果错误不得分；单位错误扣0.5分")),
+                    analysis=f"答案：{correct}", hardness=1.4, family=family, numeric=True))
+            elif k % 4 == 2:  # a true/false statement with a right or a wrong value
+                shown = correct if (k // 4) % 2 == 0 else wrong[0]
+                out["tf"].append(_Draft(ItemType.TRUE_FALSE, stem.replace("（　）", shown),
+                                        key=("T" if shown == correct else "F",), hardness=0.5, family=family,
+                                        numeric=True))
+            else:
+                out["single"].append(_choice(rng, stem, correct, wrong, hardness=0.9, family=family, numeric=True))
+    for lst in out.values():
         rng.shuffle(lst)
-    # drop repeated option sets among multiple choice items
-    uniq: dict[tuple, _Draft] = {}
-    for d in multiple:
-        uniq.setdefault(tuple(sorted(o.text for o in d.options)), d)
-    return {ItemType.SINGLE_CHOICE: single, ItemType.MULTIPLE_CHOICE: list(uniq.values()),
-            ItemType.TRUE_FALSE: tf}
+    # calculations of one generator spread out: one of each family before the second of any
+    out["single"] = _spread(out["single"])
+    out["tf"] = _spread(out["tf"])
+    return out
 
 
-def _subjective(occ: DemoOccupation, code: str, name: str, rng: random.Random, n: int) -> list[_Draft]:
-    trues, _ = occ.facts.get(code, ([], []))
+def _spread(drafts: list[_Draft]) -> list[_Draft]:
+    """Authored items first (mixed with one calculation of each family), then further members
+    of each family round by round."""
+    rounds: dict[str, int] = {}
+    keyed = []
+    for i, d in enumerate(drafts):
+        r = rounds.get(d.family, 0) if d.family else 0
+        if d.family:
+            rounds[d.family] = r + 1
+        keyed.append((r, i, d))
+    return [d for _, _, d in sorted(keyed, key=lambda x: (x[0], x[1]))]
+
+
+def _pick(lists: dict[str, list[_Draft]], n: int) -> list[_Draft]:
+    """``n`` objective drafts of one element, the types near ``TYPE_SHARES`` as far as the
+    content allows."""
+    by_type = {ItemType.TRUE_FALSE: list(lists["tf"]), ItemType.MULTIPLE_CHOICE: list(lists["multi"]),
+               ItemType.SINGLE_CHOICE: list(lists["single"])}
+    taken = {t: 0 for t in by_type}
     out: list[_Draft] = []
-    forms = [("简述{name}的主要要点。", ItemType.SHORT_ANSWER),
-             ("结合工作实际，说明{name}在生产中的应用及注意事项。", ItemType.SHORT_ANSWER),
-             ("试论述{name}对安全生产和产品质量的影响。", ItemType.ESSAY)]
-    for i in range(n):
-        tmpl, t = forms[i % len(forms)]
-        pts = rng.sample(trues, min(len(trues), 4 if t is ItemType.SHORT_ANSWER else 5))
-        # house standard (assembly presets): short answer 5 points, essay 10 points
-        weights = [2.0, 1.0, 1.0, 1.0] if t is ItemType.SHORT_ANSWER else [2.0] * 5
-        weights = weights[: len(pts)]
-        stem = tmpl.format(name=name) if i < len(forms) else f"{tmpl.format(name=name)}（第{i // len(forms) + 1}组）"
-        out.append(_Draft(t, stem, rubric=tuple(RubricPoint(p, w, "答出要点即得分") for p, w in zip(pts, weights)),
-                          analysis="答出以下要点：" + "；".join(pts) + "。", hardness=1.2, cue=f"subj:{stem}"))
-    for gen in occ.numeric.get(code, []):
-        for _ in range(3):
-            stem, correct, _w = gen(rng)
-            stem = stem.replace("（　）", "多少") + "写出计算过程。"
-            out.append(_Draft(ItemType.CALCULATION, stem,
-                              rubric=(RubricPoint("写出正确的公式", 2.0, "公式错误不得分"),
-                                      RubricPoint("代入数据正确", 2.0, "代入错误扣2分"),
-                                      RubricPoint(f"计算结果正确：{correct}", 1.0, "单位错误扣0.5分")),
-                              analysis=f"答案：{correct}", hardness=1.4, cue=stem))
-    rng.shuffle(out)
-    return out[:n]
+    while len(out) < n:
+        avail = [t for t in by_type if by_type[t]]
+        if not avail:
+            break
+        t = min(avail, key=lambda t: (taken[t] + 1) / TYPE_SHARES[t])
+        out.append(by_type[t].pop(0))
+        taken[t] += 1
+    return out
 
 
 def _rating(rng: random.Random, hardness: float, level: Level) -> int:
@@ -418,49 +349,49 @@ def _irt_and_stats(
     )
 
 
-def _theory_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random, nrng: np.random.Generator) -> tuple[list[NewItem], list[tuple[str, str]]]:
+_POINTS = {ItemType.SINGLE_CHOICE: 1.0, ItemType.TRUE_FALSE: 1.0, ItemType.MULTIPLE_CHOICE: 2.0}
+_TIME_S = {ItemType.SINGLE_CHOICE: 60.0, ItemType.TRUE_FALSE: 30.0, ItemType.MULTIPLE_CHOICE: 90.0,
+           ItemType.SHORT_ANSWER: 420.0, ItemType.CALCULATION: 480.0, ItemType.ESSAY: 900.0}
+
+
+def _theory_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random,
+                  nrng: np.random.Generator) -> tuple[list[NewItem], dict[str, str]]:
+    """The bank's theory items, and each calculation's family by item code."""
     leaves = _leaves(occ.theory_table)
-    counts = _allocate(spec.n_theory, [w for _, _, w, _ in leaves])
+    drafts = {code: _drafts(occ, code, rng) for code, *_ in leaves}
+    weights = [w for _, _, w, _ in leaves]
+    n_subj = int(round(spec.n_theory * spec.subjective_share))
+    subj_cap = [len(drafts[c]["subjective"]) for c, *_ in leaves]
+    obj_cap = [len(drafts[c]["tf"]) + len(drafts[c]["single"]) + len(drafts[c]["multi"]) for c, *_ in leaves]
+    try:
+        subj = _allocate(n_subj, weights, subj_cap)
+        obj = _allocate(spec.n_theory - n_subj, weights, obj_cap)
+    except ValueError as e:
+        raise ValueError(f"demo content of {occ.name} cannot fill a bank of {spec.n_theory} theory items "
+                         f"({n_subj} subjective): {e}") from None
     items: list[NewItem] = []
-    cues: dict[str, list[str]] = {}
+    families: dict[str, str] = {}
     seq = 0
     lvl = int(spec.level)
-    for (code, name, _w, _imp), n in zip(leaves, counts):
-        cands = _candidates(occ, code, name, rng)
-        n_subj = int(round(n * spec.subjective_share))
-        n_obj = n - n_subj
-        n_tf = min(len(cands[ItemType.TRUE_FALSE]), int(round(n_obj * 0.2)))
-        n_multi = min(len(cands[ItemType.MULTIPLE_CHOICE]), int(round(n_obj * 0.1)))
-        n_single = n_obj - n_tf - n_multi
-        if n_single > len(cands[ItemType.SINGLE_CHOICE]):
-            raise RuntimeError(f"demo content of element {code} supports only "
-                               f"{len(cands[ItemType.SINGLE_CHOICE])} single choice items, {n_single} wanted")
-        drafts = (cands[ItemType.SINGLE_CHOICE][:n_single] + cands[ItemType.MULTIPLE_CHOICE][:n_multi]
-                  + cands[ItemType.TRUE_FALSE][:n_tf])
-        if n_subj:
-            drafts += _subjective(occ, code, name, rng, n_subj)
-        for d in drafts:
+    for (code, _name, _w, _imp), n_obj, n_sub in zip(leaves, obj, subj):
+        # written questions (short answer, essay) before calculations: a level 二级 paper asks for them
+        subjective = sorted(drafts[code]["subjective"], key=lambda d: d.item_type is ItemType.CALCULATION)
+        chosen = _pick(drafts[code], n_obj) + subjective[:n_sub]
+        for d in chosen:
             seq += 1
             item_code = f"{occ.prefix}{lvl}-T-{seq:04d}"
             rating = _rating(rng, d.hardness, spec.level)
-            points = {ItemType.SINGLE_CHOICE: 1.0, ItemType.TRUE_FALSE: 1.0, ItemType.MULTIPLE_CHOICE: 2.0}.get(
-                d.item_type, float(sum(r.points for r in d.rubric)) or 5.0)
-            est = {ItemType.SINGLE_CHOICE: 60.0, ItemType.TRUE_FALSE: 30.0, ItemType.MULTIPLE_CHOICE: 90.0,
-                   ItemType.SHORT_ANSWER: 420.0, ItemType.CALCULATION: 480.0, ItemType.ESSAY: 900.0}[d.item_type]
+            points = _POINTS.get(d.item_type, float(sum(r.points for r in d.rubric)) or 5.0)
             irt, stats = _irt_and_stats(nrng, d.item_type, rating, calibrated=rng.random() < 0.85)
             content = ItemContent(
                 item_type=d.item_type, stem=d.stem, points=points, element_codes=(code,),
-                options=d.options, key=d.key, rubric=d.rubric,
-                analysis=d.analysis or _analysis(d), estimated_time_s=est, difficulty_rating=rating,
+                options=d.options, key=d.key, rubric=d.rubric, analysis=d.analysis or _analysis(d),
+                estimated_time_s=_TIME_S[d.item_type], difficulty_rating=rating,
             )
-            items.append(NewItem(item_code, content, set_code=d.set_code, classical=stats, irt=irt))
-            cues.setdefault(d.cue, []).append(item_code)
-    # items resting on the same statement cue each other: enemies
-    pairs: list[tuple[str, str]] = []
-    for codes in cues.values():
-        if len(codes) > 1:
-            pairs += [(codes[0], c) for c in codes[1:3]]
-    return items, pairs
+            items.append(NewItem(item_code, content, classical=stats, irt=irt))
+            if d.family:
+                families[item_code] = d.family
+    return items, families
 
 
 def _analysis(d: _Draft) -> str:
@@ -469,45 +400,116 @@ def _analysis(d: _Draft) -> str:
     return f"正确答案为{''.join(d.key)}。"
 
 
+def similar_pairs(items: Sequence[NewItem]) -> list[tuple[str, str]]:
+    """The pairs the bank's similarity check finds among ``items`` (near duplicates and
+    cueing): what a bank manager confirms as enemies."""
+    index = build_index([(it.code, it.content) for it in items])
+    return [m.pair for m in find_matches(index)]
+
+
+# --------------------------------------------------------------------------------------
+# Practical tasks: one rubric per kind of task. Each row: (scoring point, share of the task's
+# points, deduction rule). A rule's "{a}" is filled with a deduction of about that share of
+# the row's points (never more than the row), "{row}" with the row's points.
+
+RUBRICS: dict[str, tuple[tuple[str, float, str], ...]] = {
+    dc.INSTALL: (
+        ("元件检查与选用", 0.10, "元件漏检或错检每只扣{a:0.2}分，扣完为止"),
+        ("元件安装", 0.15, "元件安装不牢固每只扣{a:0.2}分；布置不合理扣{a:0.3}分，扣完为止"),
+        ("布线与接线", 0.35, "不按图接线每处扣{a:0.3}分；布线不规范、压线松动每处扣{a:0.1}分；"
+                            "损伤导线绝缘每处扣{a:0.1}分，扣完为止"),
+        ("通电试验", 0.25, "第一次试验不成功扣{a:0.5}分，第二次试验不成功扣{row}分"),
+        ("安全文明生产", 0.10, "违反安全操作规程每次扣{a:0.5}分；工位不整洁扣{a:0.2}分；发生触电或设备事故本题记0分"),
+        ("考核时间", 0.05, "在规定时间内完成；每超时5分钟扣{a:0.5}分，扣完为止"),
+    ),
+    dc.MEASURE: (
+        ("仪表选择", 0.15, "仪表或量程选择错误每次扣{a:0.3}分，扣完为止"),
+        ("使用前检查与调零", 0.15, "未检查仪表或未调零每项扣{a:0.5}分"),
+        ("测量接线与操作", 0.35, "接线方法错误每处扣{a:0.3}分；操作不规范每次扣{a:0.1}分，扣完为止"),
+        ("读数与记录", 0.20, "读数错误每处扣{a:0.3}分；记录不完整扣{a:0.2}分，扣完为止"),
+        ("结果分析", 0.10, "结论错误扣{row}分；结论不完整扣{a:0.5}分"),
+        ("安全文明生产", 0.05, "违反安全操作规程扣{row}分；损坏仪表本题记0分"),
+    ),
+    dc.FAULT: (
+        ("故障现象观察", 0.15, "未通电观察故障现象扣{a:0.5}分；现象描述错误扣{a:0.5}分"),
+        ("故障分析", 0.20, "故障范围判断错误每处扣{a:0.5}分"),
+        ("故障查找", 0.25, "查找方法不正确扣{a:0.4}分；每少查出一处故障扣{a:0.5}分"),
+        ("故障排除", 0.25, "每少排除一处故障扣{a:0.5}分；排除中扩大故障每处扣{a:0.5}分"),
+        ("通电试验", 0.05, "排除后通电试验不成功扣{row}分"),
+        ("安全文明生产", 0.10, "带电查找故障未采取安全措施扣{a:0.5}分；发生触电或设备事故本题记0分"),
+    ),
+    dc.PROGRAM: (
+        ("需求分析与程序设计", 0.20, "算法设计不合理扣{a:0.5}分；数据结构选择不当扣{a:0.3}分"),
+        ("代码编写", 0.35, "每缺少一项功能扣{a:0.3}分；代码存在明显逻辑错误每处扣{a:0.2}分，扣完为止"),
+        ("编译与运行", 0.20, "不能编译运行扣{row}分；运行结果错误每处扣{a:0.3}分，扣完为止"),
+        ("代码规范与注释", 0.15, "命名不规范扣{a:0.3}分；缺少必要注释扣{a:0.3}分"),
+        ("提交与说明", 0.10, "未按要求提交源程序扣{a:0.5}分；缺少运行说明扣{a:0.5}分"),
+    ),
+    dc.DEBUG: (
+        ("错误定位", 0.30, "每少找出一处错误扣{a:0.33}分"),
+        ("错误修正", 0.30, "每少修正一处错误扣{a:0.33}分；修正引入新错误每处扣{a:0.2}分，扣完为止"),
+        ("测试用例设计与执行", 0.25, "测试用例未覆盖主要情况扣{a:0.4}分；未执行测试扣{a:0.6}分"),
+        ("调试与测试记录", 0.15, "记录不完整扣{a:0.5}分；缺少结论扣{a:0.5}分"),
+    ),
+}
+
+_RULE_FIELD = re.compile(r"\{(a:[0-9.]+|row)\}")
+
+
+def rubric_for(kind: str, points: float) -> tuple[RubricPoint, ...]:
+    """The scoring rubric of a practical task of ``kind`` worth ``points``: rows add up to
+    ``points`` (halves), and no deduction named in a row exceeds the row's points."""
+    rows = RUBRICS[kind]
+    raw = [points * share for _, share, _ in rows]
+    row_points = [max(0.5, round(x * 2) / 2) for x in raw]
+    row_points[int(np.argmax(row_points))] += points - sum(row_points)  # the rounding goes to the largest row
+
+    def fill(rule: str, row: float) -> str:
+        def one(m: re.Match[str]) -> str:
+            if m.group(1) == "row":
+                return _fmt_points(row)
+            share = float(m.group(1)[2:])
+            return _fmt_points(min(row, max(0.5, round(row * share * 2) / 2)))
+
+        return _RULE_FIELD.sub(one, rule)
+
+    return tuple(RubricPoint(desc, p, fill(rule, p)) for (desc, _s, rule), p in zip(rows, row_points))
+
+
+def _fmt_points(x: float) -> str:
+    return str(int(x)) if abs(x - round(x)) < 1e-9 else f"{x:g}"
+
+
 def _practical_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random) -> list[NewItem]:
     leaves = _leaves(occ.practical_table)
-    counts = _allocate(spec.n_practical, [w for _, _, w, _ in leaves])
+    caps = [len(occ.tasks.get(code, [])) for code, *_ in leaves]
+    try:
+        counts = _allocate(spec.n_practical, [w for _, _, w, _ in leaves], caps)
+    except ValueError as e:
+        raise ValueError(f"demo content of {occ.name} cannot fill {spec.n_practical} practical tasks: {e}") from None
     scope_points = {c: w for c, p, n, w, imp in occ.practical_table if p == occ.practical_table[0][0]}
     parent_of = {c: p for c, p, *_ in occ.practical_table}
     items: list[NewItem] = []
     seq = 0
-    variants = ["", "（A型设备）", "（B型设备）", "（C型设备）", "（D型设备）", "（E型设备）", "（F型设备）",
-                "（G型设备）", "（H型设备）", "（I型设备）"]
     lvl = int(spec.level)
-    for (code, name, _w, _imp), n in zip(leaves, counts):
-        tasks = occ.tasks.get(code, [(f"完成{name}操作", "按考场提供")])
+    for (code, _name, _w, _imp), n in zip(leaves, counts):
+        tasks = list(occ.tasks.get(code, []))
+        rng.shuffle(tasks)
         scope = parent_of[code] if parent_of[code] in scope_points else code
         # papers of 3 tasks (levels 5, 4) take one task per scope, worth the scope's weight;
         # papers of 4 tasks (levels 3-1) take tasks of 25 points (house standard, 100 in all)
         points = float(scope_points.get(scope, 30.0)) if spec.level in (Level.L5, Level.L4) else 25.0
-        for k in range(n):
-            title, materials = tasks[k % len(tasks)]
-            title = title + variants[(k // len(tasks)) % len(variants)]
+        for title, materials, kind in tasks[:n]:
             minutes = rng.choice([60, 90]) if spec.level in (Level.L5, Level.L4) else rng.choice([45, 60])
             seq += 1
-            shares = [0.2, 0.3, 0.3, 0.1, 0.1]
-            pts = [round(points * s, 1) for s in shares]
-            pts[-1] = round(points - sum(pts[:-1]), 1)
-            rubric = (
-                RubricPoint("工具、仪表及材料准备齐全，检查元件", pts[0], "漏检一只元件扣1分"),
-                RubricPoint("按图接线，布线合理、规范", pts[1], "接线错误每处扣2分；布线不规范每处扣1分"),
-                RubricPoint("通电试验一次成功，功能符合要求", pts[2], "一次不成功扣5分，二次不成功扣10分"),
-                RubricPoint("安全文明生产", pts[3], "违反安全规程酌情扣分，发生事故本题0分"),
-                RubricPoint("在规定时间内完成", pts[4], "每超时5分钟扣1分"),
-            )
             content = ItemContent(
                 item_type=ItemType.PRACTICAL_TASK,
-                stem=f"{title}。要求：按考场提供的图纸和元件完成操作，操作过程符合安全规范。",
-                points=points, element_codes=(code,), rubric=rubric,
+                stem=f"{title}。要求：按考场提供的图纸和资料完成，操作过程符合安全规范。",
+                points=points, element_codes=(code,), rubric=rubric_for(kind, points),
                 time_limit_min=float(minutes), equipment=materials,
                 estimated_time_s=float(minutes * 60),
                 difficulty_rating=_rating(rng, 0.5, spec.level),
-                analysis="评分时由3名以上考评员独立评分，取平均分。",
+                analysis="评分时由3名以上考评员按评分标准独立评分，取平均分。",
             )
             items.append(NewItem(f"{occ.prefix}{lvl}-P-{seq:03d}", content))
     return items
@@ -516,15 +518,17 @@ def _practical_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random
 def _defence_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random) -> list[NewItem]:
     assert occ.defence_table is not None
     leaves = _leaves(occ.defence_table)
-    counts = _allocate(spec.n_defence, [w for _, _, w, _ in leaves])
+    caps = [len(dc.ELECTRICIAN_DEFENCE_TOPICS.get(code, [])) for code, *_ in leaves]
+    try:
+        counts = _allocate(spec.n_defence, [w for _, _, w, _ in leaves], caps)
+    except ValueError as e:
+        raise ValueError(f"demo content of {occ.name} cannot fill {spec.n_defence} defence topics: {e}") from None
     items: list[NewItem] = []
     seq = 0
     lvl = int(spec.level)
     for (code, _name, _w, _imp), n in zip(leaves, counts):
-        topics = dc.ELECTRICIAN_DEFENCE_TOPICS.get(code, [])
-        for k in range(n):
+        for topic in dc.ELECTRICIAN_DEFENCE_TOPICS[code][:n]:
             seq += 1
-            topic = topics[k % len(topics)] + ("" if k < len(topics) else f"（选题{k // len(topics) + 1}）")
             rubric = (
                 RubricPoint("选题具有实用价值和技术先进性", 20.0),
                 RubricPoint("技术方案正确、论证充分", 40.0),
@@ -538,8 +542,9 @@ def _defence_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random) 
     return items
 
 
-def _add_sets(items: list[NewItem], rng: random.Random, n_sets: int) -> list[NewItem]:
-    """Group numeric single-choice items of one element into sets taken whole (a case)."""
+def _add_sets(items: list[NewItem], rng: random.Random, n_sets: int, enemies: set[tuple[str, str]]) -> list[NewItem]:
+    """Group hard single-choice items of one element, no two enemies, into sets of three taken
+    whole (a case)."""
     by_elem: dict[str, list[int]] = {}
     for i, it in enumerate(items):
         if it.content.item_type is ItemType.SINGLE_CHOICE and it.content.difficulty_rating >= 3:
@@ -549,14 +554,22 @@ def _add_sets(items: list[NewItem], rng: random.Random, n_sets: int) -> list[New
     for elem in sorted(by_elem):
         idx = by_elem[elem]
         rng.shuffle(idx)
-        for g in range(0, len(idx) - 2, 3):
+        group: list[int] = []
+        k = 0
+        for i in idx:
             if made >= n_sets:
                 return out
-            set_code = f"SET-{elem}-{g // 3 + 1:02d}"
-            for i in idx[g : g + 3]:
-                it = out[i]
-                out[i] = NewItem(it.code, it.content, set_code=set_code, classical=it.classical, irt=it.irt)
-            made += 1
+            if any(tuple(sorted((out[i].code, out[j].code))) in enemies for j in group):
+                continue
+            group.append(i)
+            if len(group) == 3:
+                k += 1
+                set_code = f"SET-{elem}-{k:02d}"
+                for j in group:
+                    it = out[j]
+                    out[j] = NewItem(it.code, it.content, set_code=set_code, classical=it.classical, irt=it.irt)
+                made += 1
+                group = []
     return out
 
 
@@ -569,17 +582,21 @@ def build_demo(
     today: date | None = None,
 ) -> DemoSummary:
     """Create the demo occupations, element tables, banks, items, usage history. Deterministic
-    for a given seed (and ``today``, which dates the past sessions)."""
+    for a given seed (and ``today``, which dates the past sessions).
+
+    Raises
+    ------
+    ValueError
+        A spec asks for more items than the demo content holds distinct ones.
+    """
     today = today or date(2026, 11, 1)
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
-    occ_done: set[str] = set()
     banks: list[BankRef] = []
     n_items = 0
     for key in sorted({s.occupation for s in specs}):
         occ = OCCUPATIONS[key]
         create_occupation(session, code=occ.code, name=occ.name, category=occ.category)
-        occ_done.add(key)
     # an occupation the centre has not filed: it may not get a bank
     create_occupation(session, code="6-31-01-10", name="智能楼宇管理员",
                       category=OccupationCategory.COMPOSITE_SKILL, filed=False)
@@ -591,9 +608,13 @@ def build_demo(
                            note="演示数据：依据国家职业技能标准编写", actor=DEMO_ACTOR)
         save_element_table(session, bank=bank, part=Part.PRACTICAL, nodes=element_nodes(occ.practical_table),
                            note="演示数据", actor=DEMO_ACTOR)
-        theory, enemy_pairs = _theory_items(occ, spec, rng, nrng)
-        theory = _add_sets(theory, rng, n_sets=12)
-        new = theory + _practical_items(occ, spec, rng)
+        theory, _families = _theory_items(occ, spec, rng, nrng)
+        practical = _practical_items(occ, spec, rng)
+        # what the bank's similarity check finds, confirmed: enemies (calculations of one
+        # generator and anything else alike)
+        pairs = similar_pairs(theory) + similar_pairs(practical)
+        theory = _add_sets(theory, rng, n_sets=12, enemies=set(pairs))
+        new = theory + practical
         if spec.n_defence and occ.defence_table:
             save_element_table(session, bank=bank, part=Part.DEFENCE, nodes=element_nodes(occ.defence_table),
                                note="演示数据", actor=DEMO_ACTOR)
@@ -601,10 +622,9 @@ def build_demo(
         add_items(session, bank=bank, items=new, actor=DEMO_ACTOR, state=VersionState.ACCEPTED,
                   reason="demo data: legacy bank accepted by committee")
         n_items += len(new)
-        # enemies never include an item paired with a set member of another set: keep it simple
-        set_codes = {it.code for it in theory if it.set_code}
-        add_enemies(session, bank=bank, pairs=[p for p in enemy_pairs if not set(p) & set_codes][:200],
-                    actor=DEMO_ACTOR, reason="demo: items resting on the same statement")
+        if pairs:
+            add_enemies(session, bank=bank, pairs=pairs, actor=DEMO_ACTOR,
+                        reason="演示：相似题检测发现的题对，已确认为互斥题")
         _usage_history(session, bank=bank, spec=spec, rng=rng, today=today)
     return DemoSummary(banks=tuple(banks), n_items=n_items)
 

@@ -167,7 +167,13 @@ def write_run_documents(session, *, run, papers, out_dir: Path, actor: str, cent
                       details={"run": run.id, "out": str(out_dir)})
     p0 = papers[0].paper
     title = f"{p0.occupation.label}（{p0.level.title_zh}）{p0.part.zh} 组卷任务 #{run.id}"
-    for d in export_assembly_report(report_data(run, papers, title=title, centre_name=centre_name)):
+    from itembank.elements import load_element_table
+    from itembank.occupations import get_bank_by_id
+
+    table = load_element_table(session, bank=get_bank_by_id(session, run.bank_id), part=p0.part)
+    names = {n.code: n.name for n in table.nodes}
+    for d in export_assembly_report(report_data(run, papers, title=title, centre_name=centre_name,
+                                                element_names=names)):
         path = out_dir / d.filename
         write_private(path, d.content, exclusive=False)
         written.append(path)
@@ -225,11 +231,12 @@ def papers_recheck(settings: Settings, code: str) -> None:
 @click.argument("code")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
 @click.option("--answer-sheet", is_flag=True)
+@click.option("--pdf", is_flag=True, help="A printable PDF beside each Word document (LibreOffice).")
 @click.option("--actor", default="cli", show_default=True)
 @click.pass_obj
-def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bool, actor: str) -> None:
+def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bool, pdf: bool, actor: str) -> None:
     """Write a stored paper's documents (paper, key, sheets) with a manifest of their hashes."""
-    from exports import export_paper, sealing_manifest
+    from exports import ExportError, export_paper, sealing_manifest, with_pdfs
     from itembank import assembly_service as svc
     from itembank import ledger
     from itembank.db import transaction
@@ -239,9 +246,11 @@ def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bo
         with transaction(open_engine(settings)) as session:
             view = svc.get_paper(session, code=code, centre_name=settings.centre_name)
             docs = export_paper(view.paper, answer_sheet=answer_sheet)
+            if pdf:
+                docs = list(with_pdfs(docs))
             ledger.append(session, actor=actor, action="paper.exported", object_type="paper", object_id=code,
                           details={"documents": [[d.filename, d.sha256] for d in docs]})
-    except ItemBankError as e:
+    except (ItemBankError, ExportError) as e:
         fail(e.message)
     from itembank.keys import write_private
 

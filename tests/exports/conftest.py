@@ -178,8 +178,10 @@ def mixed_paper(demo: DemoData) -> Paper:
 @pytest.fixture(scope="session")
 def practical_paper(demo: DemoData) -> Paper:
     tasks = [it for it in demo.pool5 if it.item_type is ItemType.PRACTICAL_TASK]
-    return make_paper((tasks[0], tasks[7], tasks[14]), part=Part.PRACTICAL, code="DG5-2026-03-P",
-                      occupation=demo.l5.occupation, time_allowed_min=240)
+    chosen = (tasks[0], tasks[7], tasks[14])
+    minutes = int(sum(it.content.time_limit_min or 0 for it in chosen))  # 考核时间: what the tasks take
+    return make_paper(chosen, part=Part.PRACTICAL, code="DG5-2026-03-P",
+                      occupation=demo.l5.occupation, time_allowed_min=minutes)
 
 
 @pytest.fixture(scope="session")

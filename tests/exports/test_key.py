@@ -57,7 +57,7 @@ def test_key_prints_scoring_points_of_subjective_items(mixed_paper) -> None:  # 
             assert any(r[1] == rp.description and float(r[2]) == rp.points
                        and r[3] == (rp.criteria or "答出要点得分") for r in rubric_rows), rp
         assert any(t.startswith("参考答案：") for t in texts)
-    totals = [float(r[2]) for rows in tables for r in rows if r[0] == "合计" and len(r) == 4]
+    totals = [float(r[2]) for rows in tables for r in rows if r[0] == "合\u3000计" and len(r) == 4]
     subjective = [it for it in mixed_paper.items if not it.item_type.is_objective]
     assert totals == [it.points for it in subjective]
 
@@ -100,5 +100,7 @@ def test_answer_sheet_has_a_box_row_for_every_objective_item_and_no_answers(mixe
 
 def test_answer_sheet_needs_objective_items() -> None:
     paper = make_paper([make_item("Q1", ItemType.SHORT_ANSWER), make_item("Q2", ItemType.ESSAY)])
-    with pytest.raises(PaperLayoutError, match="no objective items"):
+    with pytest.raises(PaperLayoutError) as e:
         render_answer_sheet(paper)
+    assert e.value.text.msgid == "paper {code} has no objective items: it needs no answer sheet"
+    assert e.value.text.params["code"] == paper.code

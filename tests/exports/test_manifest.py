@@ -71,8 +71,10 @@ def test_export_paper_by_part(theory_paper, practical_paper, defence_paper) -> N
     assert [d.kind for d in export_paper(practical_paper)] == [DocumentKind.TASK_SHEET, DocumentKind.SCORING_SHEET]
     assert [d.kind for d in export_paper(defence_paper)] == [DocumentKind.DEFENCE_TOPICS, DocumentKind.SCORING_SHEET]
     assert [d.kind for d in export_paper(theory_paper, kinds=["answer_key"])] == [DocumentKind.ANSWER_KEY]
-    with pytest.raises(UnknownDocumentError, match="no 评分表"):
+    with pytest.raises(UnknownDocumentError) as e:
         export_paper(theory_paper, kinds=[DocumentKind.SCORING_SHEET])
+    assert e.value.text.params["value"] == "scoring_sheet"
+    assert e.value.text.params["available"] == ["paper", "answer_key", "answer_sheet"]
     manifest = sealing_manifest(docs)
     assert json.loads(json.dumps(manifest))["documents"][1]["sha256"] == docs[1].sha256
     assert [d.kind.for_candidates for d in docs] == [True, False, True]

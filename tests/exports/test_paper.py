@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exports import PaperLayoutError, PaperOptions, render_theory_paper, text_manifest
-from exports.layout import HEI, SONG, style_id
+from exports.layout import HEI, SONG, TEXT_W_CM, style_id
 from exports.paper import option_columns
 from exports.wording import chinese_numeral, fmt_points
 from itembank.domain import ItemType, Option, PaperKind
@@ -225,18 +225,19 @@ def test_answer_sheet_mode_changes_the_instructions_only() -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        ([], "has no items"),
-        ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("S1", ItemType.SINGLE_CHOICE)], "S1 appears twice"),
+        ([], "试题"),
+        ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("S1", ItemType.SINGLE_CHOICE)], "试题 S1 出现两次"),
         ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("P1", ItemType.PRACTICAL_TASK)], "P1"),
         ([make_item("S1", ItemType.SINGLE_CHOICE), make_item("T2", ItemType.TRUE_FALSE),
-          make_item("S3", ItemType.SINGLE_CHOICE)], "S3: 单项选择题 items are not together"),
-        ([make_item("S1", ItemType.SINGLE_CHOICE, points=0.0)], "worth 0 points"),
+          make_item("S3", ItemType.SINGLE_CHOICE)], "试题 S3：单项选择题"),
+        ([make_item("S1", ItemType.SINGLE_CHOICE, points=0.0)], "S1 的分值为 0"),
     ],
 )
 def test_papers_that_cannot_be_printed_are_refused_with_the_item_named(items, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PaperLayoutError) as e:
         render_theory_paper(make_paper(items))
-    assert message in e.value.message
+    assert message in e.value.message  # the Chinese rendering (zh_CN is the default locale)
+    assert "T-2026-01-A" in e.value.message
 
 
 def test_practical_paper_is_not_a_theory_paper(practical_paper) -> None:  # type: ignore[no-untyped-def]
@@ -276,3 +277,48 @@ def test_any_paper_numbers_continuously_and_its_sections_add_up(sections) -> Non
     info = " ".join(c for row in table_texts(d)[0] for c in row)
     assert f"满分：{fmt_points(paper.total_points)}分" in info
 
+
+
+def _keeps_with_next(p) -> bool:  # type: ignore[no-untyped-def]
+    """A paragraph's keep-with-next as Word reads it: its own setting, else its style's chain."""
+    if p.paragraph_format.keep_with_next is not None:
+        return bool(p.paragraph_format.keep_with_next)
+    style = p.style
+    while style is not None:
+        if style.paragraph_format.keep_with_next is not None:
+            return bool(style.paragraph_format.keep_with_next)
+        style = style.base_style
+    return False
+
+
+def test_no_section_is_one_long_keep_with_next_chain(demo) -> None:  # type: ignore[no-untyped-def]
+    """A chain of paragraphs each kept with the next moves to the next page whole; a chain
+    longer than a page leaves the heading before it alone (the issue's backup X2). The longest
+    chain is one item: its stem and its option lines."""
+    single = [it for it in demo.pool5 if it.item_type is ItemType.SINGLE_CHOICE][:30]
+    tf = [it for it in demo.pool5 if it.item_type is ItemType.TRUE_FALSE][:40]
+    d = open_docx(render_theory_paper(make_paper(single + tf, occupation=demo.l5.occupation)))
+    body = d.element.body
+    longest = run = 0
+    for child in body.iterchildren():
+        if child.tag.endswith("}p"):
+            p = next(p for p in d.paragraphs if p._p is child)
+            run = run + 1 if _keeps_with_next(p) else 0
+            longest = max(longest, run)
+        else:
+            run = 0
+    assert longest <= 4, longest  # a stem and at most three option lines (4 options in one column)
+
+
+@given(codes=st.lists(st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-", min_size=4, max_size=40),
+                      min_size=1, max_size=3))
+def test_cover_cells_are_never_narrower_than_their_text(codes) -> None:  # type: ignore[no-untyped-def]
+    from exports.paper import cell_width_cm, layout_info
+
+    cells = ["职业：电工", "工种：——", "等级：五级/初级工", *(f"试卷编号：{c}" for c in codes), "满分：100分"]
+    widths, rows = layout_info(cells)
+    assert [c for r in rows for c in r if c] == cells
+    for r in rows:
+        for w, text in zip(widths, r):
+            assert w + 1e-9 >= cell_width_cm(text)
+    assert sum(widths) <= TEXT_W_CM + 1e-6

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -29,6 +30,18 @@ def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch
     code = papers[0].name.removesuffix("_paper.docx")
     re = CliRunner().invoke(main, ["--database-url", url, "papers", "recheck", code])
     assert re.exit_code == 0 and "paper meets its blueprint" in re.output
+    # the report names the elements beside their codes
+    assert "B-01-02 万用表的使用" in report
+    # the practical papers allow the time their tasks take
+    tasks = "".join(document_text((tmp_path / "itembank-demo-out" / "practical" / practical[0]).read_bytes()))
+    minutes = [int(m) for m in __import__("re").findall(r"考核时间(\d+)分钟）", tasks)]
+    assert minutes and f"考核时间：{sum(minutes)}分钟" in tasks
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        out = tmp_path / "pdf"
+        pdf = CliRunner().invoke(main, ["--database-url", url, "papers", "export", code, "--pdf", "--out", str(out)])
+        assert pdf.exit_code == 0, pdf.output
+        assert (out / f"{code}_paper.pdf").read_bytes().startswith(b"%PDF")
+        assert (out / f"{code}_key.pdf").read_bytes().startswith(b"%PDF")
     listing = CliRunner().invoke(main, ["--database-url", url, "papers", "list", "--occupation", "6-31-01-03", "--level", "5"])
     assert "4 paper(s)" in listing.output
     again = CliRunner().invoke(main, ["--database-url", url, "assemble", "--occupation", "4-04-05-01", "--level", "4"])

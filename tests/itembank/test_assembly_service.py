@@ -64,9 +64,9 @@ def test_a_run_records_papers_with_their_versions_and_rechecks_clean(session: Se
     assert [v.paper.form_label for v in views] == ["A", "B", "备用1"]
     all_items = [it.code for v in views for it in v.paper.items]
     assert len(all_items) == len(set(all_items)) == 60, "disjoint by default"
-    # printed order groups types: true/false first, then single choice
+    # printed order groups types in the national template's order: 一、单项选择题 二、判断题
     types = [it.item_type.value for it in views[0].paper.items]
-    assert types == ["true_false"] * 4 + ["single_choice"] * 16
+    assert types == ["single_choice"] * 16 + ["true_false"] * 4
     for v in views:
         assert svc.recheck_paper(session, code=v.paper.code).ok
         assert all(r["ok"] is not False for r in v.checks["rows"])
@@ -170,3 +170,33 @@ def test_leak_replacement_excludes_the_leaked_items(session: Session) -> None:
     other = svc.get_paper(session, code=run.paper_codes[1])
     assert not {it.code for it in new.paper.items} & {it.code for it in other.paper.items}
     assert svc.get_paper(session, code=run.paper_codes[1]).status is PaperStatus.ASSEMBLED, "sealed papers unchanged"
+
+
+def test_a_centre_sets_its_section_order(session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    bank = _bank(session)
+    stored = _mini(session, bank)
+    monkeypatch.setenv("ITEMBANK_SECTION_ORDER", "true_false")
+    run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
+                           params=svc.RunParams(n_forms=1, n_backups=0, seed=3, time_limit_s=60))
+    types = [it.item_type.value for it in svc.get_paper(session, code=run.paper_codes[0]).paper.items]
+    assert types == ["true_false"] * 4 + ["single_choice"] * 16
+    monkeypatch.setenv("ITEMBANK_SECTION_ORDER", "true_false,no_such_type")
+    with pytest.raises(ValidationError) as e:
+        svc.run_assembly(session, bank=bank, blueprint=stored, actor="m", params=svc.RunParams(n_forms=1, n_backups=0))
+    assert e.value.text.params["value"] == "no_such_type"
+
+
+def test_practical_papers_allow_the_time_their_tasks_take(session: Session) -> None:
+    """考核时间 of every practical paper and backup is the sum of its tasks' times."""
+    bank = _bank(session)
+    stored = svc.derive_standard_blueprint(session, bank=bank, part=Part.PRACTICAL, actor="m")
+    run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
+                           params=svc.RunParams(n_forms=1, n_backups=1, seed=3, time_limit_s=60))
+    assert len(run.paper_codes) == 2
+    for code in run.paper_codes:
+        paper = svc.get_paper(session, code=code).paper
+        total = sum(it.content.time_limit_min for it in paper.items)  # type: ignore[misc]
+        assert paper.time_allowed_min == total
+    fixed = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
+                             params=svc.RunParams(n_forms=1, n_backups=0, seed=4, time_allowed_min=300))
+    assert svc.get_paper(session, code=fixed.paper_codes[0]).paper.time_allowed_min == 300

@@ -43,7 +43,9 @@ def test_small_demo_content_is_plausible(session: Session) -> None:
     assert len({it.content.stem + "".join(o.text for o in it.content.options) for it in pool}) == len(pool)
     singles = [it for it in pool if it.item_type is ItemType.SINGLE_CHOICE]
     assert all(len(it.content.options) == 4 and it.content.key[0] in "ABCD" for it in singles)
-    assert all("\u4e00" <= it.content.stem[0] <= "\u9fff" or it.content.stem[0].isascii() for it in pool)
+    # a stem starts with a Chinese character, ASCII, or Chinese punctuation (“干一行…”, 《劳动法》)
+    assert all("\u4e00" <= it.content.stem[0] <= "\u9fff" or it.content.stem[0].isascii()
+               or it.content.stem[0] in "“‘《（【" for it in pool)
     assert sum(it.usage.compromised for it in pool) == 2
     assert sum(1 for it in pool if it.set_code) % 3 == 0 and any(it.set_code for it in pool)
     assert any(it.enemies for it in pool)
