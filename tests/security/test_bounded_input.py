@@ -175,19 +175,22 @@ def test_member_count_is_refused_before_the_directory_is_parsed(monkeypatch: pyt
         raise AssertionError("the directory was parsed")
 
     monkeypatch.setattr(archive.zipfile, "ZipFile", no_zipfile)
-    with pytest.raises(ArchiveLimitError, match="12 members"):
+    with pytest.raises(ArchiveLimitError) as refused:
         SafeZip(data, limits=ArchiveLimits(max_members=10, max_member_bytes=2**20, max_total_bytes=2**20),
                 source="many.zip")
+    assert "members" in refused.value.text.msgid and refused.value.text.params["n"] == 12
 
 
 def test_compression_ratio_and_total_are_checked_on_the_declared_sizes() -> None:
     data = _zip({"a.xml": b"0" * (3 * 2**20)})
-    with pytest.raises(ArchiveLimitError, match="compressed"):
+    with pytest.raises(ArchiveLimitError) as refused:
         SafeZip(data, limits=archive.QTI_LIMITS, source="ratio.zip")
+    assert "decompression bomb" in refused.value.text.msgid and refused.value.text.params["ratio"] > 100
     spread = _zip({f"p{i}.bin": bytes(range(256)) * 4096 for i in range(3)})  # 1 MiB each, incompressible
-    with pytest.raises(ArchiveLimitError, match="unpack to"):
+    with pytest.raises(ArchiveLimitError) as refused:
         SafeZip(spread, limits=ArchiveLimits(max_members=10, max_member_bytes=2 * 2**20,
                                              max_total_bytes=2 * 2**20), source="total.zip")
+    assert "would unpack to" in refused.value.text.msgid
 
 
 def _workbook_with(member: str, xml: bytes) -> bytes:
@@ -229,8 +232,9 @@ def test_rows_and_cells_are_counted_while_unpacking() -> None:
     sheet = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + rows + \
         b"</sheetData></worksheet>"
     data = _workbook_with("xl/worksheets/sheet1.xml", sheet)
-    with pytest.raises(ArchiveLimitError, match="rows"):
+    with pytest.raises(ArchiveLimitError) as refused:
         check_workbook(data, source="rows.xlsx", counts=WorkbookLimits(max_rows=1000))
+    assert "rows" in refused.value.text.msgid and refused.value.text.params["limit"] == 1000
     check_workbook(data, source="rows.xlsx", counts=WorkbookLimits(max_rows=5000))  # under the limit: fine
 
 
@@ -310,7 +314,7 @@ def test_exports_survive_text_already_stored(api: Api) -> None:
     bp = api.client.post(f"/banks/{api.bank_id}/blueprints", headers=mgr, json={"spec": _blueprint_spec()}).json()
     run = api.client.post(f"/banks/{api.bank_id}/assembly-runs", headers=mgr,
                           json={"blueprint_id": bp["id"], "n_forms": 1, "n_backups": 0}).json()
-    api.client.app.state.jobs.wait(run["id"], timeout=120)  # type: ignore[attr-defined]
+    # the API tests' app runs jobs inline (api.jobs.InlineJobs): the run is recorded on return
     code = api.client.get(f"/assembly-runs/{run['id']}", headers=mgr).json()["paper_codes"][0]
     doc = api.client.get(f"/papers/{code}/documents/paper", headers=mgr)
     assert doc.status_code == 200
