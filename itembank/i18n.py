@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from analysis.messages import Message, N_, Text, install_renderer, render_with
+from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, field_label, install_renderer,
+                               register_field_labels, render_with)
 
 __all__ = [
-    "DEFAULT_LOCALE", "LOCALES", "Message", "N_", "Text", "configure", "current_locale", "format_date",
+    "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label",
+    "register_field_labels", "current_locale", "format_date",
     "format_datetime", "format_time", "gettext", "locale_from_accept_language", "locale_from_env",
     "render", "set_locale", "use_locale", "_",
 ]
@@ -236,6 +238,8 @@ def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
     sep = ", " if locale == "en" else "、"
 
     def fmt(value: Any) -> Any:
+        if isinstance(value, Sentences):
+            return ("; " if locale == "en" else "；").join(str(v) for v in value)
         if isinstance(value, list):
             return sep.join(str(v) for v in value)
         if isinstance(value, datetime):
@@ -249,8 +253,10 @@ def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
     return fmt
 
 
-def render(message: Text, locale: str | None = None) -> str:
+def render(message: Text | FieldMessage, locale: str | None = None) -> str:
     """``message`` in ``locale`` (default: the current one); a plain string is returned as is."""
+    if isinstance(message, FieldMessage):
+        message = message.as_message()
     if not isinstance(message, Message):
         return str(message)
     loc = locale or current_locale()

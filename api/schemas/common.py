@@ -132,11 +132,22 @@ class Problem(BaseModel):
     message: str
 
 
+class FieldProblem(BaseModel):
+    """One listed problem with the request field it concerns (null when none)."""
+
+    field: str | None = None
+    message: str
+
+
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Machine-readable kind, e.g. not_found, permission_denied, import_invalid.")
-    message: str = Field(description="What went wrong, in words.")
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, bank_not_found, "
+                                  "permission_denied, import_invalid.")
+    message: str = Field(description="What went wrong, in words, in the request's language "
+                                     "(Accept-Language; default zh-CN).")
     field: str | None = Field(None, description="The request field concerned, when there is one.")
+    params: dict[str, Any] = Field({}, description="The parameters of the message (names, numbers, limits).")
     errors: list[str] = Field([], description="Every problem found, one sentence each.")
+    details: list[FieldProblem] = Field([], description="The same problems, each with its field.")
     problems: list[Problem] = Field([], description="Uploaded files: every problem with its sheet, row and column.")
 
 

@@ -8,7 +8,7 @@ from itembank.domain import Role
 from .conftest import Api
 from .test_items import ITEM
 
-KEYS = {"code", "message", "field", "errors", "problems"}
+KEYS = {"code", "message", "field", "params", "errors", "details", "problems"}
 
 
 def test_every_error_has_the_same_body(api: Api) -> None:
@@ -26,7 +26,8 @@ def test_every_error_has_the_same_body(api: Api) -> None:
     for r in cases:
         assert set(r.json()["error"]) == KEYS, r.text
     assert cases[1].json()["error"]["code"] == "role_required"
-    assert {e.split(":")[0] for e in cases[5].json()["error"]["errors"]} == {"occupation_code", "level"}
+    assert {d["field"] for d in cases[5].json()["error"]["details"]} == {"occupation_code", "level"}
+    assert cases[5].json()["error"]["errors"] == [d["message"] for d in cases[5].json()["error"]["details"]]
 
 
 def test_unstorable_text_is_refused(api: Api) -> None:
