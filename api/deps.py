@@ -16,6 +16,7 @@ from itembank.accounts import User, user_for_token
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 from itembank.errors import AuthenticationError, ItemBankError, PermissionDeniedError
+from itembank.i18n import Message
 from lifecycle.config import LifecycleSettings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -74,7 +75,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
     if not lock.acquire(timeout=TURN_TIMEOUT_S):
         session.close()
-        raise BusyError(f"the database was busy for {TURN_TIMEOUT_S:g} s (a long import or export?); try again")
+        raise BusyError(Message("The database was busy for {seconds:g} seconds (a long import or export?); try again "
+                                "in a moment.", seconds=TURN_TIMEOUT_S))
     event.listen(session, "after_commit", give_back)
     event.listen(session, "after_rollback", give_back)
     try:
@@ -100,7 +102,7 @@ PagingDep = Annotated[Paging, Depends(get_paging)]
 
 def get_current_user(session: SessionDep, token: TokenDep) -> User:
     if not token:
-        raise AuthenticationError("log in first: send 'Authorization: Bearer <token>' (POST /auth/token)")
+        raise AuthenticationError(Message("Log in first: send 'Authorization: Bearer <token>' (POST /auth/token)."))
     return user_for_token(session, token=token)
 
 
@@ -119,8 +121,8 @@ def check_roles(actor: Actor, *roles: Role) -> Actor:
     The one role check of the API and the web pages."""
     if Role.ADMIN in actor.roles or actor.roles & set(roles):
         return actor
-    names = "、".join(r.zh for r in roles)
-    raise RoleRequiredError(f"{actor.username} may not do this; it needs the role {names}")
+    raise RoleRequiredError(Message("{user} may not do this: it needs one of the roles {roles}.", user=actor.username,
+                                    roles=list(roles)))
 
 
 def require(*roles: Role):  # type: ignore[no-untyped-def]
@@ -139,5 +141,6 @@ def check_scope(actor: Actor, occupation_code: str, *roles: Role) -> None:
     if any(actor.has(r, occupation_code=occupation_code) for r in roles):
         return
     raise PermissionDeniedError(
-        f"{actor.username} has no role for occupation {occupation_code}; ask an administrator"
+        Message("{user} has no role for occupation {occupation}; ask an administrator.", user=actor.username,
+                occupation=occupation_code)
     )

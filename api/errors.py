@@ -31,7 +31,7 @@ import assembly as asm
 from exports import errors as x
 from itembank import errors as e
 from itembank import i18n
-from itembank.i18n import FieldMessage, Message, N_, Text, field_label, render
+from itembank.i18n import FieldMessage, Message, N_, Text, render
 from api.deps import BusyError
 from lifecycle.errors import IneligibleError
 
@@ -194,7 +194,7 @@ def install(app: FastAPI) -> None:
 
 def _params(text: object) -> dict[str, Any]:
     if isinstance(text, Message):
-        return Message("", **text.params).to_data()["params"]
+        return dict(text.to_data()["params"])
     return {}
 
 

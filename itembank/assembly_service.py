@@ -10,6 +10,7 @@ the bank (附件1 第14条, 附件11 第21条); a bank below its minimums only g
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from itembank.domain import (
 )
 from itembank.elements import load_element_table
 from itembank.errors import ConflictError, NotFoundError, ValidationError
+from itembank.i18n import FieldMessage, Message, N_, Text, _, from_storable, to_storable
 from itembank.items import item_from_records
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -153,14 +155,17 @@ def save_blueprint(
     try:
         bp = asm.blueprint_from_dict(blueprint) if isinstance(blueprint, dict) else asm.validate_blueprint(blueprint)
     except asm.AssemblyError as e:
-        raise ValidationError(f"blueprint refused: {e}", field="blueprint") from e
+        raise ValidationError(Message("The blueprint was refused: {reason}", reason=_error_text(e)),
+                              field=getattr(e, "field", None) or "blueprint") from e
     try:
         part = Part(bp.part)
     except ValueError as e:
-        raise ValidationError(f"blueprint part {bp.part!r} is not theory, practical or defence", field="part") from e
+        raise ValidationError(Message("The part of the blueprint, '{value}', is not theory, practical or defence.",
+                                      value=bp.part), field="part") from e
     if bp.level is not None and int(bp.level) != int(bank.level):
         raise ValidationError(
-            f"blueprint {bp.name} is for level {bp.level}, the bank {bank.label} is level {int(bank.level)}",
+            Message("Blueprint {name} is for level {level}, but the bank {bank} is level {bank_level}.", name=bp.name,
+                    level=Level(int(bp.level)), bank=bank.label, bank_level=Level(bank.level)),
             field="level")
     latest = session.scalar(
         select(func.max(BlueprintRecord.version)).where(
@@ -196,11 +201,12 @@ def derive_standard_blueprint(
         bp = asm.standard_blueprint(int(bank.level), rows, part=part.value, name=name, max_overlap=max_overlap,
                                     objective=objective)
     except asm.AssemblyError as e:
-        raise ValidationError(f"{bank.label} {part.zh}: no standard blueprint: {e}", field="part") from e
+        raise ValidationError(Message("No standard blueprint for {bank} {part}: {reason}", bank=bank.label, part=part,
+                                      reason=_error_text(e)), field="part") from e
     if not save:
         return bp
     return save_blueprint(session, bank=bank, blueprint=bp, actor=actor, element_table_version=table_version,
-                          note=f"derived from element table v{table_version}")
+                          note=_(N_("derived from element table version {version}"), version=table_version))
 
 
 def load_blueprint(
@@ -214,16 +220,23 @@ def load_blueprint(
         q = q.where(BlueprintRecord.version == version)
     rec = session.scalar(q.order_by(BlueprintRecord.id.desc()).limit(1))
     if rec is None:
-        what = f"blueprint {name}" + (f" v{version}" if version else "") if name else "blueprint"
-        raise NotFoundError(f"{bank.label} {Part(part).zh} has no {what}; derive one first "
-                            "(itembank blueprint derive)", field="blueprint")
+        if name and version:
+            text = Message("{bank} {part} has no blueprint {name} version {version}.", bank=bank.label,
+                           part=Part(part), name=name, version=version)
+        elif name:
+            text = Message("{bank} {part} has no blueprint {name}.", bank=bank.label, part=Part(part), name=name)
+        else:
+            text = Message("{bank} {part} has no blueprint yet; derive the standard blueprint first.",
+                           bank=bank.label, part=Part(part))
+        raise NotFoundError(text, field="blueprint", code="blueprint_not_found")
     return _stored(rec)
 
 
 def get_blueprint(session: Session, blueprint_id: int) -> StoredBlueprint:
     rec = session.get(BlueprintRecord, blueprint_id)
     if rec is None:
-        raise NotFoundError(f"no blueprint with id {blueprint_id}", field="blueprint_id")
+        raise NotFoundError(Message("There is no blueprint number {id}.", id=blueprint_id), field="blueprint_id",
+                            code="blueprint_not_found")
     return _stored(rec)
 
 
@@ -265,9 +278,9 @@ class RunView:
     state: RunState
     outcome: str
     progress: float
-    message: str
+    message: Text
     params: dict[str, Any]
-    report: dict[str, Any]
+    report: dict[str, Any]  # messages in it are Message objects again (i18n.from_storable)
     paper_codes: tuple[str, ...]
     practice: bool
     requested_by: str
@@ -280,28 +293,35 @@ def _run_view(session: Session, rec: AssemblyRunRecord) -> RunView:
     codes = tuple(session.scalars(select(PaperRecord.code).where(PaperRecord.run_id == rec.id)
                                   .order_by(PaperRecord.id)))
     return RunView(id=rec.id, bank_id=rec.bank_id, part=Part(rec.part), blueprint_id=rec.blueprint_id,
-                   state=RunState(rec.state), outcome=rec.outcome, progress=rec.progress, message=rec.message,
-                   params=dict(rec.params or {}), report=dict(rec.report or {}), paper_codes=codes,
+                   state=RunState(rec.state), outcome=rec.outcome, progress=rec.progress,
+                   message=message_from_column(rec.message), params=dict(rec.params or {}),
+                   report=from_storable(dict(rec.report or {})), paper_codes=codes,
                    practice=rec.practice, requested_by=rec.requested_by, requested_at=rec.requested_at,
                    started_at=rec.started_at, finished_at=rec.finished_at)
 
 
-def _validate_params(params: RunParams) -> list[str]:
+def _validate_params(params: RunParams) -> list[FieldMessage]:
     errors = []
     if not 1 <= params.n_forms <= 20:
-        errors.append(f"n_forms: {params.n_forms}; between 1 and 20 main papers")
+        errors.append(FieldMessage("n_forms", Message("{value}: make between 1 and 20 main papers", value=params.n_forms)))
     if not 0 <= params.n_backups <= 10:
-        errors.append(f"n_backups: {params.n_backups}; between 0 and 10 backup papers")
+        errors.append(FieldMessage("n_backups", Message("{value}: make between 0 and 10 backup papers",
+                                                        value=params.n_backups)))
     if params.solver not in asm.SOLVERS:
-        errors.append(f"solver: {params.solver!r}; choose {' or '.join(asm.SOLVERS)}")
+        errors.append(FieldMessage("solver", Message("'{value}' is not a solver; choose {solvers}", value=params.solver,
+                                                     solvers=list(asm.SOLVERS))))
     if not 1 <= params.time_limit_s <= 3600:
-        errors.append(f"time_limit_s: {params.time_limit_s}; between 1 and 3600 seconds")
+        errors.append(FieldMessage("time_limit_s", Message("{value}: give between 1 and 3600 seconds",
+                                                           value=params.time_limit_s)))
     if not 0 <= params.rel_gap < 1:
-        errors.append(f"rel_gap: {params.rel_gap}; a fraction such as 0.01")
+        errors.append(FieldMessage("rel_gap", Message("{value}: give a fraction such as 0.01", value=params.rel_gap)))
     if params.formulation not in asm.FORMULATIONS:
-        errors.append(f"formulation: {params.formulation!r}; one of {', '.join(asm.FORMULATIONS)}")
+        errors.append(FieldMessage("formulation", Message("'{value}' is not a formulation; choose {formulations}",
+                                                          value=params.formulation,
+                                                          formulations=list(asm.FORMULATIONS))))
     if params.time_allowed_min is not None and not 10 <= params.time_allowed_min <= 600:
-        errors.append(f"time_allowed_min: {params.time_allowed_min}; between 10 and 600 minutes")
+        errors.append(FieldMessage("time_allowed_min", Message("{value}: give between 10 and 600 minutes",
+                                                               value=params.time_allowed_min)))
     return errors
 
 
@@ -312,15 +332,15 @@ def request_run(
     (the override is ledgered)."""
     errors = _validate_params(params)
     if errors:
-        raise ValidationError("the assembly run was not started", errors=errors)
+        raise ValidationError(Message("The assembly run was not started."), errors=errors)
     if blueprint.bank_id != bank.id:
-        raise ValidationError(f"blueprint {blueprint.name} v{blueprint.version} belongs to another bank",
-                              field="blueprint")
+        raise ValidationError(Message("Blueprint {name} version {version} belongs to another bank.", name=blueprint.name,
+                                      version=blueprint.version), field="blueprint")
     require_ready(session, bank=bank, parts=[blueprint.part], practice=params.practice, actor=actor,
-                  purpose="practice paper" if params.practice else "official paper")
+                  purpose=Message("a practice paper") if params.practice else Message("an official paper"))
     rec = AssemblyRunRecord(bank_id=bank.id, part=blueprint.part, blueprint_id=blueprint.id,
                             state=RunState.QUEUED, params=params.to_dict(), practice=params.practice,
-                            requested_by=actor, message="queued")
+                            requested_by=actor, message=message_column(Message("queued")))
     session.add(rec)
     session.flush()
     ledger.append(session, actor=actor, action="assembly.request", object_type="assembly_run", object_id=rec.id,
@@ -332,26 +352,46 @@ def request_run(
 def mark_running(session: Session, *, run_id: int) -> None:
     rec = _run_record(session, run_id)
     if rec.state is not RunState.QUEUED:
-        raise ConflictError(f"assembly run {run_id} is {rec.state.value}, not queued")
+        raise ConflictError(Message("Assembly run {run} is {state}, not queued.", run=run_id, state=rec.state),
+                            code="run_not_queued")
     rec.state = RunState.RUNNING
     rec.started_at = datetime.now(timezone.utc)
     rec.progress = 0.05
-    rec.message = "loading the pool"
+    rec.message = message_column(Message("loading the pool"))
     session.flush()
 
 
-def mark_failed(session: Session, *, run_id: int, message: str) -> None:
+def mark_failed(session: Session, *, run_id: int, message: Text) -> None:
     rec = _run_record(session, run_id)
     rec.state = RunState.FAILED
     rec.finished_at = datetime.now(timezone.utc)
-    rec.message = message
+    rec.message = message_column(message)
     session.flush()
+
+
+def message_column(text: Text) -> str:
+    """A run's message as its text column stores it: a message as JSON (shown later in the
+    reader's locale), a final string as it is."""
+    if isinstance(text, Message):
+        return json.dumps(text.to_data(), ensure_ascii=False, separators=(",", ":"))
+    return str(text)
+
+
+def message_from_column(value: str | None) -> Text:
+    """The inverse of :func:`message_column` (older rows hold plain strings)."""
+    if value and value.startswith('{"msgid"'):
+        try:
+            return Message.from_data(json.loads(value))
+        except (ValueError, KeyError, TypeError):
+            return value
+    return value or ""
 
 
 def _run_record(session: Session, run_id: int) -> AssemblyRunRecord:
     rec = session.get(AssemblyRunRecord, run_id)
     if rec is None:
-        raise NotFoundError(f"no assembly run {run_id}", field="run_id")
+        raise NotFoundError(Message("There is no assembly run number {run}.", run=run_id), field="run_id",
+                            code="run_not_found")
     return rec
 
 
@@ -383,7 +423,8 @@ def prepare_run(session: Session, *, run_id: int) -> PreparedRun:
     if rec.state is RunState.QUEUED:
         mark_running(session, run_id=run_id)
     elif rec.state is not RunState.RUNNING:
-        raise ConflictError(f"assembly run {run_id} is {RunState(rec.state).value}; it cannot run again")
+        raise ConflictError(Message("Assembly run {run} is {state}; it cannot run again.", run=run_id,
+                                    state=RunState(rec.state)), code="run_not_queued")
     bank = get_bank_by_id(session, rec.bank_id)
     return PreparedRun(run_id=run_id, bank=bank, blueprint=get_blueprint(session, rec.blueprint_id),
                        params=RunParams(**rec.params), bank_pool=load_bank_pool(session, bank=bank, part=Part(rec.part)))
@@ -412,7 +453,7 @@ def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.As
     rec.state = RunState.FINISHED
     rec.progress = 1.0
     rec.finished_at = datetime.now(timezone.utc)
-    rec.message = _outcome_words(result)
+    rec.message = message_column(_outcome_words(result))
     session.flush()
     ledger.append(session, actor=rec.requested_by, action="assembly.finish", object_type="assembly_run",
                   object_id=rec.id, details={"outcome": result.status, "papers": [p.code for p in papers],
@@ -435,13 +476,37 @@ def execute_run(session: Session, *, run_id: int) -> RunView:
     return record_run_result(session, prepared=prepared, result=solve_run(prepared))
 
 
-def _outcome_words(result: asm.AssemblyResult) -> str:
+STATUS_WORDS = {  # the solver's outcome as a bank manager says it
+    "optimal": N_("optimal solution"),
+    "feasible": N_("feasible solution (not proven optimal)"),
+    "infeasible": N_("no solution: the blueprint cannot be met from this bank"),
+    "time_limit": N_("stopped at the time limit"),
+}
+
+
+def status_words(status: str) -> Message:
+    """The solver's outcome (``optimal`` ...) in words."""
+    return Message(STATUS_WORDS.get(status, N_("unknown outcome")))
+
+
+def _outcome_words(result: asm.AssemblyResult) -> Message:
     r = result.report
     if result.forms:
-        gap = f", gap {r.rel_gap:.2%}" if r.rel_gap is not None else ""
-        return f"{result.status}: {len(result.forms)} papers in {r.time_s:.1f} s{gap}"
-    reasons = "; ".join(result.diagnosis[:3])
-    return f"{result.status}: no papers. {reasons}".strip()
+        if r.rel_gap is not None:
+            return Message("{status}: {n} papers in {seconds:.1f} s, gap {gap:.2%}", status=status_words(result.status),
+                           n=len(result.forms), seconds=r.time_s, gap=r.rel_gap)
+        return Message("{status}: {n} papers in {seconds:.1f} s", status=status_words(result.status),
+                       n=len(result.forms), seconds=r.time_s)
+    if result.diagnosis:
+        return Message("{status}: no papers. {reasons}", status=status_words(result.status),
+                       reasons=list(result.diagnosis[:3]))
+    return Message("{status}: no papers.", status=status_words(result.status))
+
+
+def _error_text(exc: Exception) -> Text:
+    """The message an error of the assembly core carries (a message, rendered when read)."""
+    arg = exc.args[0] if exc.args else ""
+    return arg if isinstance(arg, (Message, str)) else str(exc)
 
 
 def run_assembly(
@@ -478,7 +543,7 @@ def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
                 "mean_rating_spread": c.parallelism.mean_rating_spread,
                 "max_overlap": c.parallelism.max_overlap,
             },
-            "violations": list(c.violations),
+            "violations": to_storable(list(c.violations)),
         }
     return {
         "status": result.status,
@@ -487,22 +552,22 @@ def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
         "n_backups": result.n_backups,
         "report": report(result.report),
         "checks": checks,
-        "diagnosis": list(result.diagnosis),
+        "diagnosis": to_storable(list(result.diagnosis)),
         "relaxations": [
             {"name": x.name, "family": x.family, "key": x.key, "bound": x.bound, "target": x.target,
-             "needed": x.needed, "shortfall": x.shortfall, "message": x.message}
+             "needed": x.needed, "shortfall": x.shortfall, "message": to_storable(x.message)}
             for x in result.relaxations
         ],
         "seed": result.seed,
         "blueprint_name": result.blueprint_name,
         "blueprint_version": result.blueprint_version,
         "pool_fingerprint": result.pool_fingerprint,
-        "notes": list(result.notes),
+        "notes": to_storable(list(result.notes)),
     }
 
 
 def _row(r: asm.RowCheck) -> dict[str, Any]:
-    return {"name": r.name, "family": r.family, "key": r.key, "label": r.label, "achieved": r.achieved,
+    return {"name": r.name, "family": r.family, "key": r.key, "label": to_storable(r.label), "achieved": r.achieved,
             "lo": r.lo, "hi": r.hi, "ok": r.ok}
 
 
@@ -571,7 +636,8 @@ class PaperView:
 def _paper_record(session: Session, code: str) -> PaperRecord:
     rec = session.scalar(select(PaperRecord).where(PaperRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no paper {code}", field="paper_code")
+        raise NotFoundError(Message("There is no paper {code}.", code=code), field="paper_code",
+                            code="paper_not_found")
     return rec
 
 
@@ -659,7 +725,8 @@ def recheck_paper(session: Session, *, code: str) -> asm.CheckReport:
     assembled from, independently of the solver."""
     rec = _paper_record(session, code)
     if rec.run_id is None or rec.blueprint_id is None:
-        raise ConflictError(f"paper {code} was not assembled by a recorded run; nothing to re-check against")
+        raise ConflictError(Message("Paper {code} was not assembled by a recorded run; there is nothing to re-check it "
+                                    "against.", code=code), code="paper_without_run")
     run = _run_record(session, rec.run_id)
     bank = get_bank_by_id(session, rec.bank_id)
     bp_pool = _run_pool_snapshot(session, run, bank)
@@ -689,9 +756,11 @@ def replace_leaked_paper(
     """
     leaked = _paper_record(session, code)
     if leaked.status is not PaperStatus.LEAKED:
-        raise ConflictError(f"paper {code} is {PaperStatus(leaked.status).value}; mark it leaked first")
+        raise ConflictError(Message("Paper {code} is {status}; mark it leaked first.", code=code,
+                                    status=PaperStatus(leaked.status)), code="paper_not_leaked")
     if leaked.run_id is None or leaked.blueprint_id is None:
-        raise ConflictError(f"paper {code} was not assembled by a recorded run; assemble a new paper instead")
+        raise ConflictError(Message("Paper {code} was not assembled by a recorded run; assemble a new paper instead.",
+                                    code=code), code="paper_without_run")
     bank = get_bank_by_id(session, leaked.bank_id)
     stored = get_blueprint(session, leaked.blueprint_id)
     siblings = [p for p in _sibling_papers(session, leaked.run_id)
@@ -704,14 +773,14 @@ def replace_leaked_paper(
     for p in siblings:
         forms.append([code_of.get(pi.version_id) or by_item.get(pi.item_id) or "" for pi in p.items])
     if any("" in f for f in forms):
-        raise ConflictError(f"an item of a paper of run {leaked.run_id} is no longer in the bank; "
-                            "assemble a fresh set of papers instead")
+        raise ConflictError(Message("An item of a paper of assembly run {run} is no longer in the bank; assemble a "
+                                    "fresh set of papers instead.", run=leaked.run_id), code="run_items_gone")
     index = [p.id for p in siblings].index(leaked.id)
     params = RunParams(n_forms=len(siblings), n_backups=0, solver=solver, time_limit_s=time_limit_s, seed=seed,
                        practice=leaked.practice)
     run = AssemblyRunRecord(bank_id=bank.id, part=leaked.part, blueprint_id=stored.id, state=RunState.RUNNING,
                             params={**params.to_dict(), "replaces": code}, practice=leaked.practice,
-                            requested_by=actor, started_at=datetime.now(timezone.utc), message="leak re-assembly")
+                            requested_by=actor, started_at=datetime.now(timezone.utc), message=message_column(Message("re-assembly after a leak")))
     session.add(run)
     session.flush()
     result = asm.reassemble_after_leak(bp_pool.pool, stored.blueprint, forms, index,
@@ -724,7 +793,7 @@ def replace_leaked_paper(
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0
-    run.message = _outcome_words(result)
+    run.message = message_column(_outcome_words(result))
     new_paper = None
     if result.forms:
         codes = result.forms[index]
@@ -764,7 +833,8 @@ def assemble_backups(
     stored = get_blueprint(session, base.blueprint_id)
     siblings = [p for p in _sibling_papers(session, run_id) if p.status not in (PaperStatus.LEAKED, PaperStatus.VOID)]
     if not siblings:
-        raise ConflictError(f"assembly run {run_id} has no usable papers to add backups to")
+        raise ConflictError(Message("Assembly run {run} has no usable papers to add backups to.", run=run_id),
+                            code="run_without_papers")
     bp_pool = load_bank_pool(session, bank=bank, part=Part(base.part))
     by_item = {it.id: it.code for it in bp_pool.items.values()}
     fixed = [[by_item[pi.item_id] for pi in p.items if pi.item_id in by_item] for p in siblings]
@@ -772,10 +842,10 @@ def assemble_backups(
                        practice=base.practice)
     errors = _validate_params(params)
     if errors:
-        raise ValidationError("backups were not assembled", errors=errors)
+        raise ValidationError(Message("The backup papers were not assembled."), errors=errors)
     run = AssemblyRunRecord(bank_id=bank.id, part=base.part, blueprint_id=stored.id, state=RunState.RUNNING,
                             params={**params.to_dict(), "backups_for_run": run_id}, practice=base.practice,
-                            requested_by=actor, started_at=datetime.now(timezone.utc), message="backups")
+                            requested_by=actor, started_at=datetime.now(timezone.utc), message=message_column(Message("backup papers")))
     session.add(run)
     session.flush()
     result = asm.assemble_forms(bp_pool.pool, stored.blueprint, n_forms=len(fixed), n_backups=n_backups,
@@ -803,7 +873,7 @@ def assemble_backups(
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0
-    run.message = _outcome_words(result)
+    run.message = message_column(_outcome_words(result))
     session.flush()
     ledger.append(session, actor=actor, action="assembly.backups", object_type="assembly_run", object_id=run.id,
                   details={"for_run": run_id, "outcome": result.status})

@@ -29,14 +29,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, field_label, install_renderer,
-                               register_field_labels, render_with)
+from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, _value_from_data, _value_to_data,
+                               field_label, install_renderer, register_field_labels, render_with)
 
 __all__ = [
     "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label",
     "register_field_labels", "current_locale", "format_date",
-    "format_datetime", "format_time", "gettext", "locale_from_accept_language", "locale_from_env",
-    "render", "set_locale", "use_locale", "_",
+    "format_datetime", "format_time", "from_storable", "gettext", "locale_from_accept_language", "locale_from_env",
+    "render", "render_tree", "set_locale", "to_storable", "use_locale", "_",
 ]
 
 LOCALES = ("zh_CN", "en")
@@ -266,6 +266,45 @@ def render(message: Text | FieldMessage, locale: str | None = None) -> str:
 
 def render_all(messages: Sequence[Text], locale: str | None = None) -> list[str]:
     return [render(m, locale) for m in messages]
+
+
+# --------------------------------------------------------------------------------------
+# Messages inside stored JSON (reports, ledger details, run results)
+
+
+def to_storable(value: Any) -> Any:
+    """``value`` (dicts, lists, messages, plain values) as JSON: each message becomes
+    ``{"$message": {...}}`` so that :func:`from_storable` gives it back and it is rendered in
+    the reader's locale when shown."""
+    if isinstance(value, (Message, FieldMessage)):
+        return _value_to_data(value)
+    if isinstance(value, dict):
+        return {str(k): to_storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_storable(v) for v in value]
+    return value
+
+
+def from_storable(value: Any) -> Any:
+    """The inverse of :func:`to_storable`: stored messages become :class:`Message` again."""
+    if isinstance(value, dict):
+        if len(value) == 1 and ("$message" in value or "$field_message" in value):
+            return _value_from_data(value)
+        return {k: from_storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_storable(v) for v in value]
+    return value
+
+
+def render_tree(value: Any, locale: str | None = None) -> Any:
+    """``value`` with every message rendered in ``locale`` (JSON answers of the API)."""
+    if isinstance(value, (Message, FieldMessage)):
+        return render(value, locale)
+    if isinstance(value, dict):
+        return {k: render_tree(v, locale) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [render_tree(v, locale) for v in value]
+    return value
 
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[:!][^{}]*)?\}(?!\})")

@@ -30,6 +30,10 @@ class RunState(str, enum.Enum):
     FINISHED = "finished"  # the solver ran; the outcome says whether papers came out
     FAILED = "failed"  # an error stopped the run (bad blueprint, bank not ready ...)
 
+    @property
+    def zh(self) -> str:
+        return {"queued": "排队中", "running": "进行中", "finished": "已完成", "failed": "失败"}[self.value]
+
 
 class PaperStatus(str, enum.Enum):
     ASSEMBLED = "assembled"
@@ -37,6 +41,11 @@ class PaperStatus(str, enum.Enum):
     ISSUED = "issued"  # opened / used in a session
     LEAKED = "leaked"  # void: leaked (附件16)
     VOID = "void"  # void for another reason (damaged, missing, withdrawn)
+
+    @property
+    def zh(self) -> str:
+        return {"assembled": "已组卷", "sealed": "已封存", "issued": "已启用", "leaked": "已泄密",
+                "void": "已作废"}[self.value]
 
 
 class BlueprintRecord(Base):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itembank.domain import Actor, BankRef, Role
+from itembank.i18n import Message
 from itembank.errors import PermissionDeniedError
 from itembank.orm import ItemRecord
 from itembank.orm_workflow import (
@@ -74,8 +75,9 @@ def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVis
     member = actor.has(Role.COMMITTEE_MEMBER, occupation_code=occ)
     if not (writer or reviewer or member):
         raise PermissionDeniedError(
-            f"{actor.username} may not read the items of {bank.label}: only its bank managers, writers "
-            "(own items), reviewers (assigned items) and committee members (their batches) may (附件12 第9条)")
+            Message("{user} may not read the items of {bank}: only its bank managers, the writers (their own items), "
+                    "the reviewers (the items assigned to them) and the committee members (the items of their "
+                    "batches) may (附件12 第9条).", user=actor.username, bank=bank.label))
     if writer and not (reviewer or member):
         return ItemVisibility(False, created_by=actor.username)
     codes: set[str] = set()
@@ -103,5 +105,5 @@ def require_item_access(session: Session, *, actor: Actor, bank: BankRef, code: 
     elif vis.codes is not None and code in vis.codes:
         return
     raise PermissionDeniedError(
-        f"item {code} is not yours to read: writers see their own items, reviewers the items assigned "
-        "to them, committee members the items of their batches (附件12 第9条)")
+        Message("Item {code} is not yours to read: writers see their own items, reviewers the items assigned to "
+                "them, committee members the items of their batches (附件12 第9条).", code=code))

@@ -57,6 +57,7 @@ from itembank.orm_sealing import (
 from itembank.usage import mark_compromised, record_usage
 from lifecycle.config import LifecycleSettings
 from lifecycle.keys import master_key
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 log = logging.getLogger(__name__)
 
@@ -165,15 +166,17 @@ def _view(session: Session, rec: SealedPaperRecord, settings: LifecycleSettings)
 def _exam_session(session: Session, code: str) -> ExamSessionRecord:
     rec = session.scalar(select(ExamSessionRecord).where(ExamSessionRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no exam session {code}", field="exam_session_code")
+        raise NotFoundError(Message("There is no exam session {session}.", session=code), field="exam_session_code",
+                            code="session_not_found")
     return rec
 
 
 def _require_office(actor: Actor, bank: BankRef) -> None:
     if not actor.has(Role.EXAM_OFFICE, occupation_code=bank.occupation.code):
         raise PermissionDeniedError(
-            f"{actor.username} is not exam office (考务) for {bank.occupation.code}; "
-            "sealed papers are handled by the exam office only (附件12)")
+            Message("{user} does not hold the role {role} for occupation {occupation}; only the exam office handles "
+                    "sealed papers (附件12).", user=actor.username, role=Role.EXAM_OFFICE,
+                    occupation=bank.occupation.code))
 
 
 # --------------------------------------------------------------------------------------
@@ -220,13 +223,13 @@ def seal_papers(
     _require_office(actor, bank)
     part = Part(srec.part)
     if not 0 <= n_backups <= 5:
-        raise ValidationError(f"n_backups: {n_backups}; between 0 and 5", field="n_backups")
+        raise ValidationError(Message("The number of backup papers must be between 0 and 5, not {n}.", n=n_backups), field="n_backups")
     live = session.scalar(select(func.count()).select_from(SealedPaperRecord).where(
         SealedPaperRecord.exam_session_id == srec.id, SealedPaperRecord.role == SealRole.MAIN,
         SealedPaperRecord.state.in_([SealState.SEALED, SealState.OPENED])))
     if live:
-        raise ConflictError(f"exam session {exam_session_code} already has a sealed paper; report an incident "
-                            "to replace it", field="exam_session_code")
+        raise ConflictError(Message("Exam session {session} already has a sealed paper; report an incident to replace it.",
+                                    session=exam_session_code), field="exam_session_code", code="already_sealed")
     run_id = None
     mains = _claim(session, bank_id=bank.id or 0, part=part, kind=PaperKind.FORM, run_id=None, limit=1)
     backups = _claim(session, bank_id=bank.id or 0, part=part, kind=PaperKind.BACKUP,
@@ -238,8 +241,9 @@ def seal_papers(
     if not mains or len(backups) < n_backups:
         if not assemble_if_needed:
             raise ConflictError(
-                f"{bank.label} {part.zh}: not enough assembled papers for session {exam_session_code} "
-                f"(need 1 paper and {n_backups} backup(s)); assemble papers first", field="exam_session_code")
+                Message("{bank} {part}: not enough assembled papers for exam session {session} (1 paper and {n} "
+                        "backup(s) are needed); assemble papers first.", bank=bank.label, part=part,
+                        session=exam_session_code, n=n_backups), field="exam_session_code", code="no_papers")
         mains, backups, run_id = _assemble_for(session, bank=bank, part=part, n_backups=n_backups, actor=actor,
                                                solver=solver, time_limit_s=time_limit_s)
     master = master_key(settings)
@@ -263,7 +267,8 @@ def _assemble_for(session: Session, *, bank: BankRef, part: Part, n_backups: int
                             params=asvc.RunParams(n_forms=1, n_backups=n_backups, solver=solver,
                                                   time_limit_s=time_limit_s), actor=actor.username)
     if not run.paper_codes:
-        raise ConflictError(f"{bank.label} {part.zh}: no paper could be assembled for this session — {run.message}")
+        raise ConflictError(Message("{bank} {part}: no paper could be assembled for this exam session: {reason}",
+                                    bank=bank.label, part=part, reason=run.message), code="no_papers")
     recs = {p.code: p for p in session.scalars(select(PaperRecord).where(PaperRecord.code.in_(run.paper_codes)))}
     mains = [recs[c] for c in run.paper_codes if recs[c].kind is PaperKind.FORM]
     backups = [recs[c] for c in run.paper_codes if recs[c].kind is PaperKind.BACKUP]
@@ -336,7 +341,8 @@ def _sealed(session: Session, *, exam_session_code: str, paper_code: str) -> tup
         select(SealedPaperRecord).join(PaperRecord, PaperRecord.id == SealedPaperRecord.paper_id)
         .where(SealedPaperRecord.exam_session_id == srec.id, PaperRecord.code == paper_code))
     if rec is None:
-        raise NotFoundError(f"paper {paper_code} is not sealed for exam session {exam_session_code}",
+        raise NotFoundError(Message("Paper {paper_code} is not sealed for exam session {session}.", paper_code=paper_code,
+                                    session=exam_session_code),
                             field="paper_code")
     return rec, srec
 
@@ -355,21 +361,24 @@ def confirm_opening(
     if state is SealState.OPENED:
         return _view(session, rec, settings)
     if state is SealState.VOID:
-        raise OpeningRefusedError(f"paper {paper_code} is void ({rec.state_reason}); it can never be opened")
+        raise OpeningRefusedError(Message("Paper {paper_code} is void ({reason}); it can never be opened.", paper_code=paper_code,
+                                          reason=rec.state_reason), code="paper_void")
     if state is SealState.STANDBY:
-        raise OpeningRefusedError(f"backup paper {paper_code} is not activated; a backup is opened only after an "
-                                  "incident report activates it (附件16)")
+        raise OpeningRefusedError(Message("Backup paper {paper_code} is not activated; a backup paper is opened only after an "
+                                          "incident report activates it (附件16).", paper_code=paper_code),
+                                  code="backup_not_activated")
     if now < opens:
         raise OpeningRefusedError(
-            f"too early: paper {paper_code} of session {exam_session_code} may be opened from "
-            f"{opens.isoformat(timespec='minutes')} ({settings.opening_lead_min} minutes before the start, 附件7)")
+            Message("Too early: paper {paper_code} of exam session {session} may be opened from {opens} ({minutes} "
+                    "minutes before the start, 附件7).", paper_code=paper_code, session=exam_session_code, opens=opens,
+                    minutes=settings.opening_lead_min), code="too_early")
     if now > closes:
-        raise OpeningRefusedError(f"the window of session {exam_session_code} closed at "
-                                  f"{closes.isoformat(timespec='minutes')}; the paper stays sealed")
+        raise OpeningRefusedError(Message("The opening window of exam session {session} closed at {closes}; the paper stays sealed.",
+                                          session=exam_session_code, closes=closes), code="too_late")
     if any(c.username == actor.username for c in rec.confirmations):
         raise OpeningRefusedError(
-            f"{actor.username} has already confirmed; a second, different exam-office user must confirm "
-            "(two-person rule, 附件12 第4条)")
+            Message("{user} has already confirmed; a second, different user of the exam office must confirm "
+                    "(two people together, 附件12 第4条).", user=actor.username), code="same_person")
     rec.confirmations.append(OpeningConfirmationRecord(username=actor.username, at=now))
     session.flush()
     opened = len({c.username for c in rec.confirmations}) >= OPENERS_REQUIRED
@@ -397,12 +406,14 @@ def open_document(
     _require_office(actor, bank)
     if SealState(rec.state) is not SealState.OPENED:
         raise OpeningRefusedError(
-            f"paper {paper_code} is {SealState(rec.state).value}: documents are released only after two "
-            "exam-office users have confirmed the opening within the session's window")
+            Message("Paper {paper_code} is {state}: its documents are released only after two users of the exam office "
+                    "have confirmed the opening within the opening window.", paper_code=paper_code,
+                    state=SealState(rec.state)), code="not_opened")
     doc = next((d for d in rec.documents if d.name == name), None)
     if doc is None:
-        raise NotFoundError(f"paper {paper_code} has no document {name!r} "
-                            f"(documents: {', '.join(d.name for d in rec.documents)})", field="name")
+        raise NotFoundError(Message("Paper {paper_code} has no document '{name}' (its documents: {names}).",
+                                    paper_code=paper_code, name=name, names=[d.name for d in rec.documents]),
+                            field="name", code="document_not_found")
     content = _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code, master=master_key(settings))
     ledger.append(session, actor=actor.username, action="paper.download", object_type="paper", object_id=paper_code,
                   details={"exam_session": exam_session_code, "document": name, "sha256": doc.sha256})
@@ -412,33 +423,36 @@ def open_document(
 def _decrypt(rec: SealedPaperRecord, doc: SealedDocumentRecord, *, paper_code: str, session_code: str,
              master: bytes) -> bytes:
     if rec.key_id != key_id(master):
-        raise ConflictError(f"paper {paper_code} was sealed with master key {rec.key_id}; the configured key is "
-                            f"{key_id(master)} — configure the key it was sealed with")
+        raise ConflictError(Message("Paper {paper_code} was sealed with master key {sealed_with}, but the configured key is "
+                                    "{configured}; configure the key it was sealed with.", paper_code=paper_code,
+                                    sealed_with=rec.key_id, configured=key_id(master)), code="wrong_master_key")
     paper_key = _unwrap(master, rec.wrapped_key, f"seal:{paper_code}:{session_code}".encode())
     content = AESGCM(paper_key).decrypt(doc.nonce, doc.ciphertext, f"{paper_code}:{session_code}:{doc.name}".encode())
     if hashlib.sha256(content).hexdigest() != doc.sha256:
-        raise ConflictError(f"document {doc.name} of paper {paper_code} does not match its manifest hash")
+        raise ConflictError(Message("Document {name} of paper {paper_code} does not match the hash in its manifest.",
+                                    name=doc.name, paper_code=paper_code), code="manifest_mismatch")
     return content
 
 
 def verify_sealed(session: Session, *, exam_session_code: str, paper_code: str,
-                  settings: LifecycleSettings) -> list[str]:
+                  settings: LifecycleSettings) -> list[Message]:
     """Integrity check without releasing anything: every document decrypts and matches the
     manifest; the manifest matches its hash. Returns the problems (empty when intact)."""
     rec, srec = _sealed(session, exam_session_code=exam_session_code, paper_code=paper_code)
     problems = []
     manifest_bytes = json.dumps(rec.manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     if hashlib.sha256(manifest_bytes).hexdigest() != rec.manifest_sha256:
-        problems.append("the manifest was changed after sealing")
+        problems.append(Message("the manifest was changed after sealing"))
     listed = {d["name"]: d["sha256"] for d in rec.manifest.get("documents", [])}
     master = master_key(settings)
     for doc in rec.documents:
         if listed.get(doc.name) != doc.sha256:
-            problems.append(f"document {doc.name} is not in the manifest as stored")
+            problems.append(Message("document {name} is not in the manifest as it was stored", name=doc.name))
         try:
             _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code, master=master)
         except Exception as e:  # noqa: BLE001 - any failure is a finding, reported in words
-            problems.append(f"document {doc.name}: {e.__class__.__name__} {e}".strip())
+            problems.append(Message("document {name}: {reason}", name=doc.name,
+                                    reason=f"{e.__class__.__name__} {e}".strip()))
     return problems
 
 
@@ -468,13 +482,14 @@ def report_incident(
     """
     kind = IncidentKind(kind)
     if not (description or "").strip():
-        raise ValidationError("describe what happened (附件16: the first report within 10 minutes)",
+        raise ValidationError(Message("Describe what happened (附件16: the first report within 10 minutes)."),
                               field="description")
     rec, srec = _sealed(session, exam_session_code=exam_session_code, paper_code=paper_code)
     bank = get_bank_by_id(session, srec.bank_id)
     _require_office(actor, bank)
     if rec.role is SealRole.BACKUP and SealState(rec.state) is SealState.STANDBY and kind is not IncidentKind.LEAK:
-        raise ConflictError(f"{paper_code} is a standby backup; report the incident on the paper in use")
+        raise ConflictError(Message("{paper_code} is a backup paper on standby; report the incident on the paper in use.",
+                                    paper_code=paper_code))
     paper = session.get(PaperRecord, rec.paper_id)
     assert paper is not None
     n = session.scalar(select(func.count()).select_from(IncidentRecord)) or 0

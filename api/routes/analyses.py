@@ -14,6 +14,7 @@ from itembank import analysis_service as ana
 from itembank import occupations
 from itembank.domain import Actor, Part, Role
 from itembank.errors import ValidationError
+from itembank.i18n import Message
 
 router = APIRouter(tags=["analyses"])
 ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
@@ -45,7 +46,7 @@ def analyse(body: AnalysisIn, session: SessionDep, actor: ManagerDep) -> dict[st
     items carry calibrated parameters), stored per item version with the calibration; the
     answer lists the items needing review with reasons."""
     if (body.session_code is None) == (body.paper_codes is None):
-        raise ValidationError("give session_code or paper_codes", field="session_code")
+        raise ValidationError(Message("Give either the exam session or the papers, not both."), field="session_code")
     report = ana.analyse_session(session, session_code=body.session_code, paper_codes=body.paper_codes,
                                  model=body.model, polytomous_model=body.polytomous_model, D=body.D,
                                  anchor=body.anchor, actor=actor.username, note=body.note)

@@ -20,6 +20,7 @@ from itembank.domain import Actor, Item, ItemType, Part, Role, VersionState
 from itembank.errors import PermissionDeniedError
 from itembank.pool import page_items
 from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access
+from itembank.i18n import Message
 
 router = APIRouter(prefix="/banks/{bank_id}/items", tags=["items"])
 ReaderDep = Annotated[Actor, require(*CONTENT_ROLES)]
@@ -104,7 +105,7 @@ def revise_item(bank_id: IdPath, code: CodePath, body: ItemRevisionIn, session: 
     Writers revise their own items; a version under review or awaiting acceptance is frozen."""
     bank = occupations.get_bank_by_id(session, bank_id)
     if Role.ADMIN not in actor.roles and item_service.item_writer(session, bank=bank, code=code) != actor.username:
-        raise PermissionDeniedError(f"item {code} is not yours; writers revise only their own items (附件12)")
+        raise PermissionDeniedError(Message("Item {code} is not yours; writers revise only their own items (附件12).", code=code))
     item = workflow.revise(session, actor=actor, bank=bank, code=code, content=body.content.to_domain(),
                            reason=body.reason)
     session.commit()

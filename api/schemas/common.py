@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from itembank.i18n import FieldMessage, Message
+
 T = TypeVar("T")
 
 MAX_ID = 2_147_483_647  # PostgreSQL ``integer``; larger ids cannot exist and overflow SQLite/PG parameters
@@ -20,15 +22,15 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2200, 12, 31)  # date arithmetic (working days, anniversaries) must not reach year 9999
 
 
-def bad_text_reason(value: str) -> str | None:
+def bad_text_reason(value: str) -> Message | None:
     """Why ``value`` cannot be stored (PostgreSQL refuses NUL; no database encodes a lone
     surrogate), or None."""
     if "\x00" in value:
-        return "contains a NUL character (\\u0000)"
+        return Message("contains a NUL character (\\u0000)")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "contains a character that is not valid Unicode (a lone surrogate)"
+        return Message("contains a character that is not valid Unicode (a lone surrogate)")
     return None
 
 
@@ -39,10 +41,10 @@ def _clean_text(value: str) -> str:
     return value
 
 
-def _walk(value: Any, path: str) -> str | None:
+def _walk(value: Any, path: str) -> FieldMessage | None:
     if isinstance(value, str):
         reason = bad_text_reason(value)
-        return f"{path or 'body'}: {reason}" if reason else None
+        return FieldMessage(path or "body", reason) if reason else None
     if isinstance(value, dict):
         for k, v in value.items():
             found = _walk(k, path) if isinstance(k, str) else None
@@ -89,7 +91,8 @@ Amount = Annotated[float, Field(ge=0, le=1_000_000)]
 
 def _moment(v: datetime) -> datetime:
     if not FIRST_DAY <= v.date() <= LAST_DAY:
-        raise ValueError(f"{v.isoformat()} is outside {FIRST_DAY.year}–{LAST_DAY.year}")
+        raise ValueError(Message("{value} is outside the years {first}–{last}", value=v.isoformat(),
+                                 first=str(FIRST_DAY.year), last=str(LAST_DAY.year)))
     return v
 
 
