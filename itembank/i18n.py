@@ -315,4 +315,59 @@ def placeholders(template: str) -> set[str]:
     return set(_PLACEHOLDER.findall(template))
 
 
+# --------------------------------------------------------------------------------------
+# Field labels: how a problem about an input field names the field (FieldMessage), in the
+# reader's locale. Request fields of the API, item content, forms and element tables.
+
+FIELD_LABELS = {
+    "request": N_("request"), "body": N_("request body"), "url": N_("address"), "file": N_("file"),
+    "D": N_("scaling constant D"), "analysis": N_("analysis / scoring standard"), "anchor": N_("anchor items"),
+    "answer_sheet": N_("answer sheet"), "application_id": N_("application number"), "applied_on": N_("date of application"),
+    "assemble_if_needed": N_("assemble when needed"), "bank_id": N_("bank"), "batch_code": N_("batch code"),
+    "batch_ref": N_("committee batch reference"), "blueprint": N_("blueprint"), "blueprint_id": N_("blueprint"),
+    "candidate_id": N_("candidate number"), "capacities": N_("capacities"), "capacity": N_("capacity"),
+    "category": N_("occupation category"), "certificate_level": N_("certificate level"),
+    "certificate_no": N_("certificate number"), "chief_staff_id": N_("chief proctor"), "clause": N_("clause"),
+    "code": N_("code"), "codes": N_("codes"), "comment": N_("comment"), "completed_on": N_("date completed"),
+    "content": N_("item content"), "criteria": N_("scoring criteria"), "decision": N_("decision"),
+    "declaration": N_("declaration"), "deputy_staff_id": N_("deputy proctor"), "description": N_("description"),
+    "difficulty_rating": N_("difficulty"), "documents": N_("supporting documents"), "dry_run": N_("check only"),
+    "education": N_("education"), "education_related": N_("related speciality"), "element_codes": N_("elements"),
+    "email": N_("e-mail"), "employer": N_("employer"), "ends_at": N_("end time"), "equipment": N_("equipment"),
+    "estimated_time_s": N_("estimated time (seconds)"), "exam_session_code": N_("exam session"),
+    "formulation": N_("formulation"), "grade": N_("grade"), "holder_name": N_("holder's name"),
+    "id_number": N_("document number"), "id_type": N_("type of identity document"), "importance": N_("importance"),
+    "issued_on": N_("date of issue"), "item_type": N_("item type"), "items": N_("items"), "key": N_("key"),
+    "kind": N_("kind"), "leader_staff_id": N_("group leader"), "level": N_("level"), "limit": N_("page size"),
+    "location": N_("location"), "max_overlap": N_("maximum overlap"), "meeting": N_("meeting"),
+    "member_staff_ids": N_("group members"), "members": N_("committee members"), "minimum": N_("minimum"),
+    "mode": N_("import mode"), "model": N_("model"), "n_backups": N_("number of backup papers"),
+    "n_forms": N_("number of papers"), "name": N_("name"), "nodes": N_("element table rows"), "note": N_("note"),
+    "number": N_("number"), "objective": N_("objective"), "occupation": N_("occupation"),
+    "occupation_code": N_("occupation code"), "offset": N_("start position"), "opinion": N_("opinion"),
+    "options": N_("options"), "organisation": N_("organisation"), "paper_code": N_("paper code"),
+    "paper_codes": N_("papers"), "parent_code": N_("parent code"), "part": N_("part"), "passed": N_("passed"),
+    "password": N_("password"), "phone": N_("phone"), "place": N_("place"), "plan_code": N_("exam plan"),
+    "points": N_("points"), "polytomous_model": N_("polytomous model"), "practice": N_("practice paper"),
+    "prior_certificate": N_("prior certificate"), "prior_certificate_related": N_("related occupation"),
+    "raised_by": N_("raised by"), "raised_on": N_("date raised"), "reason": N_("reason"),
+    "recipient": N_("recipient"), "rel_gap": N_("relative gap"), "resolution": N_("answer"),
+    "responses": N_("answers"), "return_codes": N_("items to return"), "reviewer": N_("reviewer"),
+    "role": N_("role"), "roles": N_("roles"), "room_code": N_("room"), "rubric": N_("scoring points"),
+    "rubric_scores": N_("scores per scoring point"), "run_id": N_("assembly run"), "score": N_("score"),
+    "seed": N_("random seed"), "session_code": N_("exam session"), "set_code": N_("set code"),
+    "solver": N_("solver"), "spec": N_("specification"), "staff_id": N_("staff member"),
+    "starts_at": N_("start time"), "starts_on": N_("start date"), "state": N_("state"), "status": N_("status"),
+    "stem": N_("question text"), "text": N_("text"), "time_allowed_min": N_("time allowed (minutes)"),
+    "time_limit_min": N_("time limit (minutes)"), "time_limit_s": N_("solver time limit (seconds)"),
+    "title": N_("title"), "title_name": N_("professional title"), "title_rank": N_("professional title rank"),
+    "training_completed": N_("training completed"), "username": N_("user name"), "version": N_("version"),
+    "version_id": N_("item version"), "version_ids": N_("item versions"), "weight": N_("weight"),
+    "work_type": N_("work type"), "year": N_("year"), "years_in_occupation": N_("years in the occupation"),
+    "years_of_work": N_("years of work"), "years_since_prior": N_("years since the prior certificate"),
+    "writer": N_("writer"), "q": N_("search text"),
+}
+register_field_labels(FIELD_LABELS)
+
+
 install_renderer(lambda message, locale: render(message, locale))

@@ -452,7 +452,7 @@ def verify_sealed(session: Session, *, exam_session_code: str, paper_code: str,
             _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code, master=master)
         except Exception as e:  # noqa: BLE001 - any failure is a finding, reported in words
             problems.append(Message("document {name}: {reason}", name=doc.name,
-                                    reason=f"{e.__class__.__name__} {e}".strip()))
+                                    reason=" ".join((e.__class__.__name__, str(e))).strip()))
     return problems
 
 
