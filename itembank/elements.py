@@ -48,7 +48,7 @@ def validate_element_nodes(nodes: Sequence[ElementNode]) -> list[FieldMessage]:
             continue
         by_code[n.code] = n
         if not (n.name or "").strip():
-            errors.append(FieldMessage("name", Message("the name is empty"), where=where))
+            errors.append(FieldMessage("name", Message("the name of the scope or element is empty"), where=where))
         if not isinstance(n.weight, (int, float)) or not math.isfinite(n.weight) or n.weight <= 0:
             errors.append(FieldMessage("weight", Message("{weight} is not a positive percentage", weight=n.weight),
                                        where=where))

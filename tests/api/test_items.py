@@ -33,7 +33,7 @@ def test_writer_creates_revises_and_sees_only_own_items(api: Api) -> None:
     mine = api.client.get(base, headers=w1).json()
     assert [i["code"] for i in mine["items"]] == ["Q0001"] and mine["total"] == 1
     r = api.client.get(f"{base}/Q0002", headers=w1)
-    assert r.status_code == 403 and "not yours" in r.json()["error"]["message"]
+    assert r.status_code == 403 and "您无权查阅试题" in r.json()["error"]["message"]
 
     revised = {"content": {**ITEM["content"], "stem": "下列电压中不属于安全电压额定值的是（　）。"}, "reason": "措辞"}
     r = api.client.put(f"{base}/Q0001", headers=w1, json=revised)
@@ -70,14 +70,15 @@ def test_bad_items_are_refused_with_every_error_named(api: Api) -> None:
     r = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json=bad)
     assert r.status_code == 422
     errors = r.json()["error"]["errors"]
-    assert any("key: E not among the options ABCD" in e for e in errors)
+    assert any("答案：答案 E 不在选项 ABCD 中" in e for e in errors)
     assert any("Z-9" in e for e in errors)
+    assert {d["field"] for d in r.json()["error"]["details"]} == {"key", "element_codes"}
     missing = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json={"code": "X"})
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "content"
     dup = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json=ITEM)
     assert dup.status_code == 201
     again = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json=ITEM)
-    assert again.status_code == 422 and "already used" in again.json()["error"]["errors"][0]
+    assert again.status_code == 422 and "编号已在" in again.json()["error"]["errors"][0]
 
 
 def test_not_found_is_404_with_words(api: Api) -> None:
@@ -97,7 +98,7 @@ def test_readiness_and_element_tables(api: Api) -> None:
     assert t["version"] == 1 and [n["code"] for n in t["nodes"]][:2] == ["A", "A-01"]
     bad_nodes = [{**n, "weight": 1} if n["code"] == "A-01" else n for n in t["nodes"]]
     r = api.client.post(f"/banks/{api.bank_id}/element-tables/theory", headers=mgr, json={"nodes": bad_nodes})
-    assert r.status_code == 422 and any("children's weights" in e for e in r.json()["error"]["errors"])
+    assert r.status_code == 422 and any("下级比重合计" in e for e in r.json()["error"]["errors"])
     r = api.client.post(f"/banks/{api.bank_id}/element-tables/theory", headers=mgr, json={"nodes": t["nodes"]})
     assert r.status_code == 201 and r.json()["version"] == 2
 
