@@ -114,27 +114,33 @@ class FieldMessage:
     the row or item. Renders as ``where: label: message`` in the reader's locale, so that
     pages can put the message beside the field and lists can show it whole."""
 
-    __slots__ = ("field", "message", "where")
+    __slots__ = ("field", "message", "where", "labelled")
 
     field: str | None
     message: "Text"
     where: "Text | None"
+    labelled: bool
 
-    def __init__(self, field: str | None, message: "Text", *, where: "Text | None" = None) -> None:
+    def __init__(self, field: str | None, message: "Text", *, where: "Text | None" = None,
+                 labelled: bool = True) -> None:
+        """``labelled=False``: the text does not repeat the field's label (the message names
+        it already); the field stays as data for the page."""
         object.__setattr__(self, "field", field)
         object.__setattr__(self, "message", message)
         object.__setattr__(self, "where", where)
+        object.__setattr__(self, "labelled", labelled)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FieldMessage is immutable")
 
     def as_message(self) -> Message:
         """The whole text as one message (where, field label and message)."""
-        if self.field and self.where is not None:
-            return Message("{where}: {field}: {message}", where=self.where, field=field_label(self.field),
+        field = self.field if self.labelled else None
+        if field and self.where is not None:
+            return Message("{where}: {field}: {message}", where=self.where, field=field_label(field),
                            message=self.message)
-        if self.field:
-            return Message("{field}: {message}", field=field_label(self.field), message=self.message)
+        if field:
+            return Message("{field}: {message}", field=field_label(field), message=self.message)
         if self.where is not None:
             return Message("{where}: {message}", where=self.where, message=self.message)
         return self.message if isinstance(self.message, Message) else Message("{message}", message=self.message)
@@ -146,21 +152,23 @@ class FieldMessage:
         return f"FieldMessage({self.field!r}, {self.message!r}, where={self.where!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, FieldMessage) and (self.field, self.message, self.where) == (
-            other.field, other.message, other.where)
+        return isinstance(other, FieldMessage) and (self.field, self.message, self.where, self.labelled) == (
+            other.field, other.message, other.where, other.labelled)
 
     def __hash__(self) -> int:
-        return hash((self.field, self.message, self.where))
+        return hash((self.field, self.message, self.where, self.labelled))
 
     def english(self) -> str:
         return self.as_message().english()
 
     def to_data(self) -> dict[str, Any]:
-        return {"field": self.field, "message": _value_to_data(self.message), "where": _value_to_data(self.where)}
+        return {"field": self.field, "message": _value_to_data(self.message), "where": _value_to_data(self.where),
+                "labelled": self.labelled}
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> "FieldMessage":
-        return cls(data.get("field"), _value_from_data(data.get("message")), where=_value_from_data(data.get("where")))
+        return cls(data.get("field"), _value_from_data(data.get("message")), where=_value_from_data(data.get("where")),
+                   labelled=bool(data.get("labelled", True)))
 
 
 # --------------------------------------------------------------------------------------

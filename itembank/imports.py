@@ -269,8 +269,12 @@ def raise_problems(source: str, problems: Sequence[ImportProblem]) -> NoReturn:
     """Refuse the file: ``ImportFileError`` with every problem, sorted by sheet and row."""
     ordered = sorted_problems(source, problems)
     rows = {(p.sheet, p.row) for p in ordered if p.row is not None}
-    raise ImportFileError(Message("{source}: {n} problem(s) in {rows} row(s); nothing was imported.", source=source,
-                                  n=len(ordered), rows=len(rows)), problems=ordered)
+    if rows:
+        text = Message("{source}: {n} problem(s) in {rows} row(s); nothing was imported.", source=source,
+                       n=len(ordered), rows=len(rows))
+    else:
+        text = Message("{source}: {n} problem(s); nothing was imported.", source=source, n=len(ordered))
+    raise ImportFileError(text, problems=ordered)
 
 
 def _reason(exc: Exception) -> str:
@@ -447,6 +451,7 @@ def _item_from_record(t: _Table, row: int, rec: dict[str, object], part: Part | 
         t.problem(row, "item_type", Message(
             "a {item_type} belongs to {part}, not to sheet {sheet}; move the row to sheet {target}",
             item_type=item_type, part=item_type.part, sheet=t.sheet, target=_sheet_of(item_type.part)))
+        item_type = None  # the item's rules would be checked against the wrong type: only the cells are
     stem = _text(rec.get("stem"))
     options: list[Option] = []
     gap: str | None = None

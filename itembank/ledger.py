@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from itembank.i18n import to_storable
 from itembank.orm import LedgerEntryRecord
 
 GENESIS_HASH = "0" * 64
@@ -100,7 +101,8 @@ def append(
     # microsecond precision, UTC: what both SQLite and PostgreSQL give back unchanged
     at = _utc_naive(at or datetime.now(timezone.utc))
     # round-trip the details through JSON so the hash is over what the database returns
-    clean = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
+    # messages in the details are kept as data (rendered in the reader's locale when shown)
+    clean = json.loads(json.dumps(to_storable(details or {}), ensure_ascii=False, default=str))
     h = entry_hash(
         prev_hash=prev_hash,
         at=at,
@@ -151,7 +153,7 @@ def append_many(
     at = _utc_naive(at or datetime.now(timezone.utc))
     rows = []
     for e in entries:
-        clean = json.loads(json.dumps(e.details or {}, ensure_ascii=False, default=str))
+        clean = json.loads(json.dumps(to_storable(e.details or {}), ensure_ascii=False, default=str))
         h = entry_hash(prev_hash=prev_hash, at=at, actor=actor, action=e.action,
                        object_type=e.object_type, object_id=str(e.object_id), details=clean)
         rows.append({"at": at.replace(tzinfo=timezone.utc), "actor": actor, "action": e.action,

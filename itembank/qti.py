@@ -52,7 +52,7 @@ from itembank.domain import (
     VersionState,
 )
 from itembank.errors import ImportFileError, PermissionDeniedError, ValidationError
-from itembank.i18n import Message
+from itembank.i18n import Message, field_label
 from itembank.imports import ImportMode, ImportProblem, ImportReport, ParsedItem, _check_items, apply_items
 from itembank.pool import load_pool
 
@@ -105,7 +105,7 @@ def _check_text(code: str, name: str, text: str) -> None:
     if m:
         raise ValidationError(Message(
             "Item {code}: {field} holds the control character U+{char}, which XML cannot carry; remove it before "
-            "exporting.", code=code, field=name, char=format(ord(m.group()), "04X")), field=name)
+            "exporting.", code=code, field=field_label(name), char=format(ord(m.group()), "04X")), field=name)
 
 
 def _t(text: str) -> str:
@@ -187,7 +187,7 @@ def item_to_qti(item: Item) -> bytes:
     """One ``qti-assessment-item`` document (UTF-8) for one item version."""
     c = item.content
     fields = (("stem", c.stem), ("analysis", c.analysis), ("equipment", c.equipment), ("code", item.code),
-              *((f"option {o.label}", o.text) for o in c.options), *(("key", k) for k in c.key),
+              *((f"options[{o.label}]", o.text) for o in c.options), *(("key", k) for k in c.key),
               *(("rubric", r.description + r.criteria) for r in c.rubric))
     for name, text in fields:
         _check_text(item.code, name, text)
@@ -546,6 +546,9 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
     if not elements:
         bad("metadata", Message("item {code}: the package metadata holds no element codes; import with default "
                                 "element codes", code=code))
+        unreadable = frozenset({"element_codes"})
+    else:
+        unreadable = frozenset()
     content = ItemContent(
         item_type=item_type, stem=stem, points=maxscore if maxscore is not None else 1.0,
         element_codes=elements, options=tuple(options), key=key, rubric=tuple(rubric),
@@ -558,7 +561,7 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
                "analysis": "qti-rubric-block", "item_type": "interaction", "code": "identifier",
                "difficulty_rating": "metadata", "estimated_time_s": "metadata", "time_limit_min": "metadata"}
     return ParsedItem(sheet=where, row=None, code=code, content=content, set_code=meta.set_code, writer="",
-                      columns=columns)
+                      columns=columns, unreadable=unreadable)
 
 
 def read_package(

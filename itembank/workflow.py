@@ -573,7 +573,7 @@ def create_acceptance_batch(
         .execution_options(populate_existing=True)
     ).all()
     by_code = {r.code: r for r in recs}
-    problems += [FieldMessage("items", Message("{bank} has no item {code}", bank=bank.label, code=c))
+    problems += [FieldMessage("items", Message("{bank} has no item {code}", bank=bank.label, code=c), labelled=False)
                  for c in sorted(set(codes) - set(by_code))]
     open_versions = set(session.scalars(
         select(AcceptanceItemRecord.version_id)
@@ -586,18 +586,21 @@ def create_acceptance_batch(
         v = _version(rec, None)
         where = Message("item {code} version {version}", code=code, version=v.version_no)
         if v.state is not S.APPROVED:
-            problems.append(FieldMessage("items", Message("is {state}, not approved", state=S(v.state)), where=where))
+            problems.append(FieldMessage("items", Message("is {state}, not approved", state=S(v.state)), where=where,
+                                         labelled=False))
         elif _approvals(session, v.id) < MIN_APPROVALS:
-            problems.append(FieldMessage("items", Message("has no approving review"), where=where))
+            problems.append(FieldMessage("items", Message("has no approving review"), where=where, labelled=False))
         if v.id in open_versions:
-            problems.append(FieldMessage("items", Message("is already in an open acceptance batch"), where=where))
+            problems.append(FieldMessage("items", Message("is already in an open acceptance batch"), where=where,
+                                         labelled=False))
         if rec.compromised:
             problems.append(FieldMessage("items", Message(
-                "is compromised (leaked) and may never be accepted (附件16)"), where=where))
+                "is compromised (leaked) and may never be accepted (附件16)"), where=where, labelled=False))
         writers = sorted(_authors(rec) & set(members))
         if writers:
             problems.append(FieldMessage("members", Message(
-                "{writers} wrote it and may not sit on its acceptance committee", writers=writers), where=where))
+                "{writers} wrote it and may not sit on its acceptance committee", writers=writers), where=where,
+                labelled=False))
         chosen.append((rec, v))
     n = (session.scalar(select(func.count()).select_from(AcceptanceBatchRecord)
                         .where(AcceptanceBatchRecord.bank_id == bank.id)) or 0) + 1

@@ -270,7 +270,7 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
     r = api.client.post(f"/certificates/{code}/revoke", headers=office, json={"reason": "证书持有人以欺骗手段取得"})
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     after = api.client.get("/public/certificates/verify", params=fields).json()
-    assert after["valid"] is False and "revoked" in after["message"] and "欺骗" not in after["message"]
+    assert after["valid"] is False and "已撤回" in after["message"] and "欺骗" not in after["message"]
 
     # retention: the plan closed on release; kept two years
     ret = api.client.get("/retention", headers=aud, params={"on": "2027-01-01"}).json()
