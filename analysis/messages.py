@@ -295,7 +295,9 @@ def _value_to_data(value: Any) -> Any:
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, enum.Enum):
-        return value.value
+        # kept with its class, so that it renders as the enum again (a level as 五级/初级工)
+        cls = type(value)
+        return {"$enum": f"{cls.__module__}:{cls.__qualname__}", "value": value.value}
     if isinstance(value, (list, tuple)):
         return [_value_to_data(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
@@ -303,6 +305,26 @@ def _value_to_data(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return str(value)
+
+
+_ENUM_PACKAGES = ("analysis.", "assembly.", "itembank.", "lifecycle.", "exports.", "api.")
+
+
+def _enum_from_data(name: str, raw: Any) -> Any:
+    """The enum member stored as ``module:Class`` and its value; the plain value when the class
+    is not one of the project's (or no longer exists)."""
+    import importlib
+
+    module, _, qualname = name.partition(":")
+    if not module.startswith(_ENUM_PACKAGES):
+        return raw
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        return obj(raw)
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return raw
 
 
 def _value_from_data(value: Any) -> Any:
@@ -315,6 +337,8 @@ def _value_from_data(value: Any) -> Any:
             return datetime.fromisoformat(value["$datetime"])
         if "$date" in value:
             return date.fromisoformat(value["$date"])
+        if "$enum" in value:
+            return _enum_from_data(str(value["$enum"]), value.get("value"))
     if isinstance(value, list):
         return [_value_from_data(v) for v in value]
     return value

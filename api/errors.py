@@ -193,9 +193,7 @@ def install(app: FastAPI) -> None:
 
 
 def _params(text: object) -> dict[str, Any]:
-    if isinstance(text, Message):
-        return dict(text.to_data()["params"])
-    return {}
+    return i18n.plain_params(text)
 
 
 def http_message(status: int, detail: object, request: Request | None = None) -> Text:

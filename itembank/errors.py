@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import itembank.i18n  # noqa: F401  (installs the catalog's renderer: errors render in the reader's locale)
-from analysis.messages import FieldMessage, Message, Text, _value_to_data, render
+from analysis.messages import FieldMessage, Message, Text, render
+from itembank.i18n import plain_params  # (importing it installs the catalog's renderer)
 
 Listed = Text | FieldMessage
 """One listed problem: a message, a message about one field, or a final string."""
@@ -66,9 +66,9 @@ class ItemBankError(Exception):
 
     @property
     def params(self) -> dict[str, Any]:
-        """The message's parameters (JSON-safe: messages as ``{"$message": ...}``, times in ISO)."""
-        text = self.head_text
-        return {k: _value_to_data(v) for k, v in text.params.items()} if isinstance(text, Message) else {}
+        """The message's parameters as plain JSON (nested messages rendered in the current
+        locale, enums as their values, times in ISO 8601)."""
+        return plain_params(self.head_text)
 
     def listed(self) -> list[str]:
         """Every listed problem in the current locale."""

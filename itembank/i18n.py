@@ -35,7 +35,7 @@ from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, _valu
 __all__ = [
     "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label",
     "register_field_labels", "current_locale", "format_date",
-    "format_datetime", "format_time", "from_storable", "gettext", "locale_from_accept_language", "locale_from_env",
+    "format_datetime", "format_time", "from_storable", "plain_params", "gettext", "locale_from_accept_language", "locale_from_env",
     "render", "render_tree", "set_locale", "to_storable", "use_locale", "_",
 ]
 
@@ -294,6 +294,28 @@ def from_storable(value: Any) -> Any:
     if isinstance(value, list):
         return [from_storable(v) for v in value]
     return value
+
+
+def plain_params(message: Any, locale: str | None = None) -> dict[str, Any]:
+    """The parameters of ``message`` as plain JSON for programs (the API's ``error.params``):
+    nested messages rendered in ``locale``, enums as their values, times in ISO 8601."""
+    if not isinstance(message, Message):
+        return {}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (Message, FieldMessage)):
+            return render(value, locale)
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return value
+        return value.item() if hasattr(value, "item") else str(value)
+
+    return {k: plain(v) for k, v in message.params.items()}
 
 
 def render_tree(value: Any, locale: str | None = None) -> Any:

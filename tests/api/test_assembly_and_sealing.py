@@ -154,7 +154,7 @@ def test_sealed_papers_two_person_opening_and_leak(api: Api) -> None:
                             headers=office1)
     assert early.status_code == 409 and early.json()["error"]["code"] == "too_early"
     # the opening time is shown in the centre's time zone, as the page shows it (2026年12月6日 08:30)
-    opens = datetime.fromisoformat(early.json()["error"]["params"]["opens"]["$datetime"])
+    opens = datetime.fromisoformat(early.json()["error"]["params"]["opens"])
     assert opens.tzinfo is not None
     message = early.json()["error"]["message"]
     assert message.startswith("时间未到：") and f"须于 {i18n.format_datetime(opens)} 起方可启封" in message
