@@ -80,7 +80,7 @@ def test_seating_is_all_or_nothing_when_rooms_are_too_small(session: Session, oc
     add_room(session, session_code="S", code="T02", capacity=2, actor="o")
     with pytest.raises(CapacityError, match="需安排 5 名考生，2 个考场仅剩 4 个空座，还需增加 1 个座位"):
         assign_seats(session, session_code="S", actor="o")
-    assert "5 ticket holder(s) have no seat" in check_staffing(session, session_code="S")
+    assert "有 5 名持准考证的考生没有安排座位" in [str(p) for p in check_staffing(session, session_code="S")]
     add_room(session, session_code="S", code="T03", capacity=2, actor="o")
     assert assign_seats(session, session_code="S", actor="o") == 5
     assert assign_seats(session, session_code="S", actor="o") == 0
