@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,7 +28,13 @@ from itembank.errors import (
     TooManyAttemptsError,
     ValidationError,
 )
-from itembank.orm_accounts import ApiTokenRecord, LoginFailureRecord, UserRecord, UserRoleRecord
+from itembank.i18n import FieldMessage, Message
+from itembank.orm_accounts import (
+    ApiTokenRecord,
+    LoginFailureRecord,
+    UserRecord,
+    UserRoleRecord,
+)
 
 TOKEN_LIFETIME = timedelta(hours=8)
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -85,24 +91,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def password_problems(password: str, *, username: str = "") -> list[str]:
+def password_problems(password: str, *, username: str = "") -> list[FieldMessage]:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+        problems.append(FieldMessage("password", Message("needs at least {n} characters", n=MIN_PASSWORD_LENGTH)))
     classes = sum(bool(re.search(p, password)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
     if classes < 2:
-        problems.append("password: mix at least two of letters, digits and other characters")
+        problems.append(FieldMessage("password", Message(
+            "must mix at least two of: letters, digits, other characters")))
     if username and username.lower() in password.lower():
-        problems.append("password: must not contain the username")
+        problems.append(FieldMessage("password", Message("must not contain the user name")))
     return problems
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def create_user(
@@ -117,20 +124,23 @@ def create_user(
     """Create a user with roles, each for every occupation (None) or one occupation code."""
     errors = []
     if not USERNAME_RE.match(username or ""):
-        errors.append(f"username: {username!r}; use 3-64 letters, digits, '.', '_' or '-'")
+        errors.append(FieldMessage("username", Message(
+            "'{username}' is not allowed; use 3-64 letters, digits, '.', '_' or '-'", username=username)))
     errors += password_problems(password, username=username)
     parsed: list[tuple[Role, str | None]] = []
     for role, code in roles:
         try:
             parsed.append((Role(role), code or None))
         except ValueError:
-            errors.append(f"roles: {role!r} is not one of {', '.join(r.value for r in Role)}")
+            errors.append(FieldMessage("roles", Message("'{role}' is not a role; use one of {roles}", role=str(role),
+                                                        roles=[r.value for r in Role])))
     if not parsed and not errors:
-        errors.append("roles: give the user at least one role")
+        errors.append(FieldMessage("roles", Message("give the user at least one role")))
     if errors:
-        raise ValidationError(f"user {username} was not created", errors=errors)
+        raise ValidationError(Message("The user {username} was not created.", username=username), errors=errors)
     if session.scalar(select(UserRecord.id).where(UserRecord.username == username)) is not None:
-        raise ConflictError(f"user {username} already exists", field="username")
+        raise ConflictError(Message("The user {username} already exists; choose another user name.",
+                                    username=username), field="username")
     rec = UserRecord(username=username, display_name=display_name, password_hash=_hasher.hash(password))
     rec.roles = [UserRoleRecord(role=r, occupation_code=c or "") for r, c in dict.fromkeys(parsed)]
     session.add(rec)
@@ -143,7 +153,7 @@ def create_user(
 def get_user(session: Session, *, username: str) -> User:
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     return _user(rec)
 
 
@@ -154,11 +164,13 @@ def list_users(session: Session) -> list[User]:
 def set_roles(session: Session, *, username: str, roles: Sequence[tuple[Role | str, str | None]], actor: str) -> User:
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     try:
         parsed = [(Role(r), c or None) for r, c in roles]
     except ValueError as e:
-        raise ValidationError(f"roles: {e}", field="roles") from e
+        raise ValidationError(Message("{role_list} contains a role that does not exist; use one of {roles}",
+                                      role_list=[str(r) for r, _c in roles], roles=[r.value for r in Role]),
+                              field="roles") from e
     rec.roles.clear()
     session.flush()
     rec.roles.extend(UserRoleRecord(role=r, occupation_code=c or "") for r, c in dict.fromkeys(parsed))
@@ -171,7 +183,7 @@ def set_roles(session: Session, *, username: str, roles: Sequence[tuple[Role | s
 def set_active(session: Session, *, username: str, active: bool, actor: str) -> User:
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     rec.active = active
     if not active:
         _revoke_all(session, user_id=rec.id)
@@ -185,10 +197,11 @@ def change_password(session: Session, *, username: str, new_password: str, actor
     """Set a new password; every token of the user is revoked."""
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     problems = password_problems(new_password, username=username)
     if problems:
-        raise ValidationError("the password was not changed", errors=problems, field="password")
+        raise ValidationError(Message("The password of {username} was not changed.", username=username),
+                              errors=problems, field="password")
     rec.password_hash = _hasher.hash(new_password)
     rec.password_changed_at = _now()
     _revoke_all(session, user_id=rec.id)
@@ -216,9 +229,12 @@ def check_rate_limit(session: Session, *, username: str, client: str, now: datet
         .where(LoginFailureRecord.client == client, LoginFailureRecord.at >= since)
     ) or 0 if client else 0
     if by_user >= MAX_FAILURES_PER_USER or by_client >= MAX_FAILURES_PER_CLIENT:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
         raise TooManyAttemptsError(
-            f"too many failed logins for {username if by_user >= MAX_FAILURES_PER_USER else 'this address'}; "
-            f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes or ask an administrator",
+            Message("Too many failed logins for {username}; wait {minutes} minutes or ask an administrator.",
+                    username=username, minutes=minutes) if by_user >= MAX_FAILURES_PER_USER else
+            Message("Too many failed logins from this address; wait {minutes} minutes or ask an administrator.",
+                    minutes=minutes),
             retry_after_s=int(FAILURE_WINDOW.total_seconds()),
         )
 
@@ -242,9 +258,10 @@ def authenticate(session: Session, *, username: str, password: str, client: str 
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or rec is None:
-        raise AuthenticationError("wrong username or password", field="password")
+        raise AuthenticationError(Message("Wrong user name or password."), field="password")
     if not rec.active:
-        raise AuthenticationError(f"the account {username} is disabled; ask an administrator", field="username")
+        raise AuthenticationError(Message("The account {username} is disabled; ask an administrator.",
+                                          username=username), field="username")
     if _hasher.check_needs_rehash(rec.password_hash):
         rec.password_hash = _hasher.hash(password)
     session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.username == username))
@@ -266,14 +283,14 @@ def user_for_token(session: Session, *, token: str, now: datetime | None = None)
     now = now or _now()
     rec = session.scalar(select(ApiTokenRecord).where(ApiTokenRecord.token_hash == hash_token(token)))
     if rec is None:
-        raise AuthenticationError("unknown token; log in again")
+        raise AuthenticationError(Message("This login is not known; log in again."))
     if rec.revoked_at is not None:
-        raise AuthenticationError("this token was revoked (logged out); log in again")
+        raise AuthenticationError(Message("You have logged out; log in again."))
     if _aware(rec.expires_at) <= now:
-        raise AuthenticationError("this token has expired; log in again")
+        raise AuthenticationError(Message("Your login has expired; log in again."))
     user = session.get(UserRecord, rec.user_id)
     if user is None or not user.active:
-        raise AuthenticationError("the account is disabled; ask an administrator")
+        raise AuthenticationError(Message("The account is disabled; ask an administrator."))
     return _user(user)
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from itembank.i18n import to_storable
+from itembank.i18n import Message, to_storable
 from itembank.orm import LedgerEntryRecord
 
 GENESIS_HASH = "0" * 64
@@ -44,12 +44,12 @@ class LedgerVerification:
     ok: bool
     n_entries: int
     head_hash: str
-    problems: tuple[str, ...]
+    problems: tuple[Message, ...]  # each names the entry and what was done to it
 
 
 def _utc_naive(at: datetime) -> datetime:
     if at.tzinfo is not None:
-        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+        at = at.astimezone(UTC).replace(tzinfo=None)
     return at
 
 
@@ -99,7 +99,7 @@ def append(
     )
     prev_hash = prev or GENESIS_HASH
     # microsecond precision, UTC: what both SQLite and PostgreSQL give back unchanged
-    at = _utc_naive(at or datetime.now(timezone.utc))
+    at = _utc_naive(at or datetime.now(UTC))
     # round-trip the details through JSON so the hash is over what the database returns
     # messages in the details are kept as data (rendered in the reader's locale when shown)
     clean = json.loads(json.dumps(to_storable(details or {}), ensure_ascii=False, default=str))
@@ -113,7 +113,7 @@ def append(
         details=clean,
     )
     rec = LedgerEntryRecord(
-        at=at.replace(tzinfo=timezone.utc),
+        at=at.replace(tzinfo=UTC),
         actor=actor,
         action=action,
         object_type=object_type,
@@ -150,13 +150,13 @@ def append_many(
     prev_hash = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
     ) or GENESIS_HASH
-    at = _utc_naive(at or datetime.now(timezone.utc))
+    at = _utc_naive(at or datetime.now(UTC))
     rows = []
     for e in entries:
         clean = json.loads(json.dumps(to_storable(e.details or {}), ensure_ascii=False, default=str))
         h = entry_hash(prev_hash=prev_hash, at=at, actor=actor, action=e.action,
                        object_type=e.object_type, object_id=str(e.object_id), details=clean)
-        rows.append({"at": at.replace(tzinfo=timezone.utc), "actor": actor, "action": e.action,
+        rows.append({"at": at.replace(tzinfo=UTC), "actor": actor, "action": e.action,
                      "object_type": e.object_type, "object_id": str(e.object_id),
                      "details": clean, "prev_hash": prev_hash, "hash": h})
         prev_hash = h
@@ -218,7 +218,7 @@ def verify_ledger(
     session: Session, *, expect_head: str | None = None, batch_size: int = 5000
 ) -> LedgerVerification:
     """Recompute the chain; report every broken link in words."""
-    problems: list[str] = []
+    problems: list[Message] = []
     prev_hash = GENESIS_HASH
     n = 0
     last_id = 0
@@ -244,10 +244,10 @@ def verify_ledger(
         for r in rows:
             n += 1
             if r.prev_hash != prev_hash:
-                problems.append(
-                    f"entry {r.id} ({r.action} {r.object_type} {r.object_id}): its link to the "
-                    "previous entry is broken — an entry before it was deleted, inserted or changed"
-                )
+                problems.append(Message(
+                    "Entry {id} ({action}, {object_type} {object_id}): its link to the previous entry is "
+                    "broken; an entry before it was deleted, inserted or changed.", id=r.id, action=r.action,
+                    object_type=r.object_type, object_id=r.object_id))
             expected = entry_hash(
                 prev_hash=r.prev_hash,
                 at=r.at,
@@ -258,17 +258,16 @@ def verify_ledger(
                 details=r.details or {},
             )
             if expected != r.hash:
-                problems.append(
-                    f"entry {r.id} ({r.action} {r.object_type} {r.object_id}, by {r.actor}): "
-                    "its content does not match its hash — it was edited after it was written"
-                )
+                problems.append(Message(
+                    "Entry {id} ({action}, {object_type} {object_id}, by {actor}): its content does not match "
+                    "its hash; it was edited after it was written.", id=r.id, action=r.action,
+                    object_type=r.object_type, object_id=r.object_id, actor=r.actor))
             prev_hash = r.hash
             last_id = r.id
     if expect_head is not None and expect_head != prev_hash:
-        problems.append(
-            f"the newest entry's hash is {prev_hash[:16]}…, not the expected {expect_head[:16]}… "
-            "— entries at the end were deleted or added"
-        )
+        problems.append(Message(
+            "The newest entry's hash is {head}…, not the expected {expected}…; entries at the end were deleted "
+            "or added.", head=prev_hash[:16], expected=expect_head[:16]))
     return LedgerVerification(
         ok=not problems, n_entries=n, head_hash=prev_hash, problems=tuple(problems)
     )

@@ -6,7 +6,9 @@ import sys
 
 import click
 
+from api.cli.common import fail
 from itembank.config import Settings
+from itembank.i18n import _
 
 
 @click.command()
@@ -47,7 +49,7 @@ def create_admin(settings: Settings, username: str, display_name: str, password_
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("password"), hide_input=True, confirmation_prompt=True)
     engine = make_engine(settings)
     upgrade(engine)
     try:
@@ -55,9 +57,8 @@ def create_admin(settings: Settings, username: str, display_name: str, password_
             accounts.create_user(session, username=username, password=password, display_name=display_name,
                                  roles=[(Role.ADMIN, None)], actor="cli")
     except ItemBankError as e:
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(2)
-    click.echo(f"administrator {username} created")
+        fail(e)
+    click.echo(_("administrator {username} created", username=username))
 
 
 @users.command("add")
@@ -75,7 +76,7 @@ def add_user(settings: Settings, username: str, roles: tuple[str, ...], display_
     from itembank.errors import ItemBankError
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
-        "password", hide_input=True, confirmation_prompt=True)
+        _("password"), hide_input=True, confirmation_prompt=True)
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else None) for r in roles]
     engine = make_engine(settings)
     upgrade(engine)
@@ -84,6 +85,5 @@ def add_user(settings: Settings, username: str, roles: tuple[str, ...], display_
             accounts.create_user(session, username=username, password=password, display_name=display_name,
                                  roles=parsed, actor="cli")
     except ItemBankError as e:
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(2)
-    click.echo(f"user {username} created")
+        fail(e)
+    click.echo(_("user {username} created", username=username))

@@ -12,14 +12,21 @@ from api.deps import PagingDep, SessionDep, require
 from api.schemas.common import Moment, Page, Text
 from itembank.domain import Actor, Role
 from itembank.ledger import count_ledger, query_ledger, verify_ledger
+from itembank.ledger_text import describe_entries
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 AuditorDep = Annotated[Actor, require(Role.AUDITOR)]
 
 
 class LedgerEntryOut(BaseModel):
+    """One entry: what happened in words (``text``, in the reader's locale, with the people's
+    display names) and the stored record unchanged (codes, details, hashes) for auditors."""
+
     id: int
     at: datetime
+    text: str
+    action_label: str
+    actor_name: str
     actor: str
     action: str
     object_type: str
@@ -48,9 +55,13 @@ def list_entries(
     """Ledger entries by object, actor, action and time, oldest first."""
     filters = dict(object_type=object_type, object_id=object_id, actor=by, action=action, since=since, until=until)
     entries = query_ledger(session, **filters, limit=paging.limit, offset=paging.offset)  # type: ignore[arg-type]
-    return paging.page([LedgerEntryOut(id=e.id, at=e.at, actor=e.actor, action=e.action, object_type=e.object_type,
-                                       object_id=e.object_id, details=e.details, prev_hash=e.prev_hash, hash=e.hash)
-                        for e in entries], count_ledger(session, **filters))  # type: ignore[arg-type]
+    texts = describe_entries(session, entries)
+    return paging.page([LedgerEntryOut(id=e.id, at=e.at, text=str(t.sentence), action_label=str(t.action),
+                                       actor_name=t.actor, actor=e.actor, action=e.action,
+                                       object_type=e.object_type, object_id=e.object_id, details=e.details,
+                                       prev_hash=e.prev_hash, hash=e.hash)
+                        for e, t in zip(entries, texts, strict=True)],
+                       count_ledger(session, **filters))  # type: ignore[arg-type]
 
 
 @router.get("/verify", response_model=VerificationOut, summary="Check the ledger's hash chain")
@@ -59,4 +70,4 @@ def verify(session: SessionDep, actor: AuditorDep,
     """Recompute every hash: finds any entry edited, inserted or deleted; compare the head
     hash with one noted earlier to find entries deleted at the end."""
     v = verify_ledger(session, expect_head=expect_head)
-    return VerificationOut(ok=v.ok, n_entries=v.n_entries, head_hash=v.head_hash, problems=list(v.problems))
+    return VerificationOut(ok=v.ok, n_entries=v.n_entries, head_hash=v.head_hash, problems=[str(p) for p in v.problems])

@@ -108,4 +108,11 @@ def test_auditor_reads_the_ledger_but_no_items(api: Api) -> None:
     assert api.client.get(f"/banks/{api.bank_id}/items", headers=aud).status_code == 403
     entries = api.client.get("/ledger", headers=aud, params={"action": "auth.login"}).json()["items"]
     assert any(e["actor"] == "auditor1" for e in entries)
+    mine = next(e for e in entries if e["actor"] == "auditor1")
+    assert mine["text"] == "auditor1 登录系统" and mine["action_label"] == "登录" and mine["hash"]
+    api.add_user("writer_li", Role.ITEM_WRITER)  # an expert: the register's name is shown
+    entries = api.client.get("/ledger", headers={**aud, "Accept-Language": "en"},
+                             params={"action": "auth.login", "actor": "writer_li"}).json()["items"]
+    assert [e["text"] for e in entries] == ["专家writer_li（writer_li） logged in"]
+    assert entries[0]["actor_name"] == "专家writer_li（writer_li）" and entries[0]["action_label"] == "Login"
     assert api.client.get("/ledger/verify", headers=aud).json()["ok"] is True
