@@ -77,6 +77,7 @@ from analysis import (
 from itembank import ledger
 from itembank.domain import BankRef, ClassicalStats, IrtModel, IrtParams, ItemType, Part, VersionState
 from itembank.errors import NotFoundError, ValidationError
+from itembank.i18n import FieldMessage, Message
 from itembank.items import set_version_statistics
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -596,7 +597,7 @@ def get_calibration(session: Session, calibration_id: int) -> AnalysisReport:
     """A stored calibration with the statistics of every item version it covered."""
     cal = session.get(CalibrationRecord, calibration_id)
     if cal is None:
-        raise NotFoundError(f"no calibration with id {calibration_id}", field="calibration_id")
+        raise NotFoundError(Message("There is no calibration number {id}.", id=calibration_id), field="calibration_id")
     bank = get_bank_by_id(session, cal.bank_id)
     rows = session.execute(
         select(ItemStatisticsRecord, ItemRecord.code, ItemVersionRecord.version_no,
@@ -616,7 +617,7 @@ def calibration_history(session: Session, *, bank: BankRef, code: str) -> list[H
         select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code)
     )
     if item is None:
-        raise NotFoundError(f"{bank.label}: no item {code}", field="code")
+        raise NotFoundError(Message("{bank} has no item {code}.", bank=bank.label, code=code), field="code")
     rows = session.execute(
         select(ItemStatisticsRecord, CalibrationRecord, ItemVersionRecord.version_no,
                ItemVersionRecord.item_type, ItemVersionRecord.calibration_id)
@@ -684,27 +685,32 @@ def items_needing_review(
 
 
 def _check_arguments(session_code, paper_codes, model, polytomous_model, D, anchor, rules, actor) -> None:  # type: ignore[no-untyped-def]
-    errors: list[str] = []
+    errors: list[FieldMessage] = []
     if session_code is None and not paper_codes:
-        errors.append("session_code / paper_codes: give the session or the papers to analyse")
+        errors.append(FieldMessage("session_code", Message("give the exam session or the papers to analyse")))
     if paper_codes is not None and isinstance(paper_codes, str):
-        errors.append("paper_codes: give a list of paper codes, not one string")
+        errors.append(FieldMessage("paper_codes", Message("give a list of paper codes, not one text")))
     if model not in DICHOTOMOUS_MODELS:
-        errors.append(f"model: {model!r} is not one of {', '.join(DICHOTOMOUS_MODELS)}")
+        errors.append(FieldMessage("model", Message("'{value}' is not one of {allowed}", value=str(model),
+                                                    allowed=list(DICHOTOMOUS_MODELS))))
     if polytomous_model not in POLYTOMOUS_MODELS:
-        errors.append(
-            f"polytomous_model: {polytomous_model!r} is not one of {', '.join(POLYTOMOUS_MODELS)}"
-        )
+        errors.append(FieldMessage("polytomous_model", Message("'{value}' is not one of {allowed}",
+                                                               value=str(polytomous_model),
+                                                               allowed=list(POLYTOMOUS_MODELS))))
     if not (isinstance(D, (int, float)) and math.isfinite(D) and D > 0):
-        errors.append(f"D: {D!r} must be a positive number (1.0 logistic metric, 1.702 normal metric)")
+        errors.append(FieldMessage("D", Message(
+            "'{value}' must be a positive number (1.0 for the logistic metric, 1.702 for the normal metric)",
+            value=str(D))))
     if anchor not in ANCHOR_MODES:
-        errors.append(f"anchor: {anchor!r} is not one of {', '.join(ANCHOR_MODES)}")
+        errors.append(FieldMessage("anchor", Message("'{value}' is not one of {allowed}", value=str(anchor),
+                                                     allowed=list(ANCHOR_MODES))))
     if rules.min_responses < 2 or rules.max_categories < 2 or rules.min_anchors < 1:
-        errors.append("rules: min_responses and max_categories must be >= 2, min_anchors >= 1")
+        errors.append(FieldMessage("rules", Message(
+            "the minimum responses and the maximum categories must be at least 2, the minimum anchors at least 1")))
     if not (actor or "").strip():
-        errors.append("actor: say who runs the analysis (recorded in the ledger)")
+        errors.append(FieldMessage("actor", Message("say who runs the analysis (it is recorded in the ledger)")))
     if errors:
-        raise ValidationError("the analysis was not run", errors=errors)
+        raise ValidationError(Message("The analysis was not run."), errors=errors)
 
 
 def _session_codes_used(scope: _Scope, data: _Data) -> list[str]:
@@ -718,7 +724,7 @@ def _resolve_scope(
     if session_code is not None:
         srec = session.scalar(select(ExamSessionRecord).where(ExamSessionRecord.code == session_code))
         if srec is None:
-            raise NotFoundError(f"no exam session {session_code}", field="session_code")
+            raise NotFoundError(Message("There is no exam session {session}.", session=session_code), field="session_code")
         bank = get_bank_by_id(session, srec.bank_id)
         papers = None
         if paper_codes:
@@ -729,10 +735,8 @@ def _resolve_scope(
             ))
             missing = [p for p in papers if p not in found]
             if missing:
-                raise NotFoundError(
-                    f"session {session_code} has no responses on paper(s) {', '.join(missing)}",
-                    field="paper_codes",
-                )
+                raise NotFoundError(Message("Exam session {session} has no responses on the papers {papers}.",
+                                            session=session_code, papers=missing), field="paper_codes")
         return _Scope(bank, Part(srec.part), [srec.id], [srec.code], papers)
     assert paper_codes
     papers = sorted(set(paper_codes))
@@ -746,13 +750,13 @@ def _resolve_scope(
     found = {r[0] for r in rows}
     missing = [p for p in papers if p not in found]
     if missing:
-        raise NotFoundError(f"no responses recorded on paper(s) {', '.join(missing)}", field="paper_codes")
+        raise NotFoundError(Message("No responses are recorded on the papers {papers}.", papers=missing),
+                            field="paper_codes")
     banks = {(r[3], r[4]) for r in rows}
     if len(banks) > 1:
-        raise ValidationError(
-            "papers " + ", ".join(papers) + " were sat in sessions of different banks or parts; "
-            "analyse each bank and part separately", field="paper_codes",
-        )
+        raise ValidationError(Message("The papers {papers} were sat in sessions of different banks or parts; "
+                                      "analyse each bank and part separately.", papers=list(papers)),
+                              field="paper_codes")
     bank_id, part = banks.pop()
     sessions = sorted({(r[1], r[2]) for r in rows})
     return _Scope(get_bank_by_id(session, bank_id), Part(part), [s[0] for s in sessions],
@@ -779,10 +783,11 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
         rows = result.cursor.fetchall()
     finally:
         result.close()
-    where = (f"session {scope.session_codes[0]}" if scope.paper_codes is None
-             else "paper(s) " + ", ".join(scope.paper_codes))
+    where = (Message("exam session {session}", session=scope.session_codes[0]) if scope.paper_codes is None
+             else Message("the papers {papers}", papers=list(scope.paper_codes)))
     if not rows:
-        raise ValidationError(f"{where}: no responses are recorded; nothing to analyse", field="session_code")
+        raise ValidationError(Message("{where}: no responses are recorded; there is nothing to analyse.",
+                                      where=where), field="session_code")
     n = len(rows)
 
     def column(k: int) -> map:  # map(itemgetter) per column: zip(*rows) is ~10x slower here
@@ -823,10 +828,9 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
         drop |= hit
     keep_rows = ~drop[person]
     if not keep_rows.any():
-        raise ValidationError(
-            f"{where}: no sitting has every response scored (and is not voided); nothing to analyse",
-            field="session_code",
-        )
+        raise ValidationError(Message(
+            "{where}: no candidate has every response scored (and the paper not voided); there is nothing to "
+            "analyse.", where=where), field="session_code")
     kept_persons = np.flatnonzero(~drop)
     new_person = np.full(n_sittings, -1, dtype=np.int64)
     new_person[kept_persons] = np.arange(kept_persons.size)
@@ -850,10 +854,9 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
     first_paper[person] = paper_arr
     if np.any(first_paper[person] != paper_arr):
         p = int(person[np.flatnonzero(first_paper[person] != paper_arr)[0]])
-        raise ValidationError(
-            f"{where}: application {int(keys[kept_persons[p]] // span)} has responses on two papers "
-            "in one session; correct the responses first", field="session_code",
-        )
+        raise ValidationError(Message(
+            "{where}: application no. {application} has responses on two papers in one exam session; correct the "
+            "responses first.", where=where, application=int(keys[kept_persons[p]] // span)), field="session_code")
     return _Data(
         persons=person, items=item, papers=paper_arr, scores=score_arr,
         responses=texts_kept, version_ids=version_ids, max_points=max_points,
@@ -894,14 +897,14 @@ def _check_versions(scope: _Scope, data: _Data, versions: dict[int, _Version]) -
     for vid in data.version_ids.tolist():
         v = versions[vid]
         if v.bank_id != scope.bank.id:
-            errors.append(f"item {v.code} v{v.version_no} (version id {vid}) belongs to another bank")
+            errors.append(Message("item {code} version {version} (version id {id}) belongs to another bank",
+                                  code=v.code, version=v.version_no, id=vid))
         elif v.part is not scope.part:
-            errors.append(f"item {v.code} v{v.version_no} is a {v.part.zh} item, the data is {scope.part.zh}")
+            errors.append(Message("item {code} version {version} is a {item_part} item; the data is {part}",
+                                  code=v.code, version=v.version_no, item_part=v.part, part=scope.part))
     if errors:
-        raise ValidationError(
-            f"{scope.bank.label}: responses to items outside the bank or part; nothing was analysed",
-            errors=errors,
-        )
+        raise ValidationError(Message("{bank}: there are responses to items outside the bank or part; nothing was "
+                                      "analysed.", bank=scope.bank.label), errors=errors)
 
 
 # --------------------------------------------------------------------------------------
@@ -1319,7 +1322,8 @@ def _irt(
         )
     except AnalysisError as e:
         msg = re.sub(r"item (\d+)", lambda m: f"item {codes[in_cal[int(m.group(1))]]}", str(e))
-        raise ValidationError(f"the calibration could not use this data: {msg}", field="model") from e
+        raise ValidationError(Message("The calibration could not use this data: {reason}", reason=msg),
+                              field="model") from e
 
     anchors = [(int(data.version_ids[j]), int(versions[int(data.version_ids[j])].irt["calibration_id"]))  # type: ignore[index]
                for j in in_cal if roles[j] == "anchor"]

@@ -387,7 +387,8 @@ FIELD_LABELS = {
     "version_id": N_("item version"), "version_ids": N_("item versions"), "weight": N_("weight"),
     "work_type": N_("work type"), "year": N_("year"), "years_in_occupation": N_("years in the occupation"),
     "years_of_work": N_("years of work"), "years_since_prior": N_("years since the prior certificate"),
-    "writer": N_("writer"), "q": N_("search text"),
+    "writer": N_("writer"), "q": N_("search text"), "rules": N_("analysis rules"), "actor": N_("who acts"),
+    "calibration_id": N_("calibration"),
 }
 register_field_labels(FIELD_LABELS)
 

@@ -84,7 +84,7 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     assert "D=1.702" in r.output and "D=1 " in r.output
     r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", "NOPE", "--json"])
-    assert r.exit_code == 2 and "no item NOPE" in r.output
+    assert r.exit_code == 2 and "中没有试题 NOPE" in r.output
 
     r = run.invoke(main, ["--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
     assert r.exit_code == 0, r.output
