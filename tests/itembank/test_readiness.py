@@ -67,7 +67,7 @@ def _fill(session: Session, bank, n_theory: int, n_practical: int) -> None:
 
 def test_readiness_counts_and_verdict(session: Session, bank) -> None:
     set_minimum_rule(session, part=Part.THEORY, minimum=40, actor="admin")
-    set_minimum_rule(session, part=Part.PRACTICAL, minimum=4, actor="admin")
+    practical_rule = set_minimum_rule(session, part=Part.PRACTICAL, minimum=4, actor="admin")
     _fill(session, bank, n_theory=40, n_practical=3)
     r = bank_readiness(session, bank=bank)
     assert not r.ready
@@ -78,7 +78,7 @@ def test_readiness_counts_and_verdict(session: Session, bank) -> None:
     assert [e.code for e in theory.elements if e.short] == []
     assert not practical.ready
     assert [str(s) for s in r.shortfalls] == [
-        f"{bank.label} 实际操作：已验收可用试题 3 道，最低要求 4 道，还差 1 道［本中心第 2 号规定（全部题库）］",
+        f"{bank.label} 实际操作：已验收可用试题 3 道，最低要求 4 道，还差 1 道［本中心第 {practical_rule.id} 号规定（全部题库）］",
     ]
     assert str(r.verdict) == "未达标：有 1 项不足，补足之前不得组正式试卷"
     with pytest.raises(BankNotReadyError) as exc:
