@@ -151,7 +151,7 @@ async def get_current_user(request: Request, token: TokenDep) -> User:
     """The user of the bearer token: from the brief cache (``TOKEN_CACHE_S``, no database, no
     thread hop), else checked in a short session of its own."""
     if not token:
-        raise AuthenticationError("log in first: send 'Authorization: Bearer <token>' (POST /auth/token)")
+        raise AuthenticationError(Message("Log in first: send 'Authorization: Bearer <token>' (POST /auth/token)."))
     key = hash_token(token)
     user = tokens.get(key)
     if user is None:
@@ -176,9 +176,8 @@ def check_roles(actor: Actor, *roles: Role) -> Actor:
     occupation of the object is checked next (``check_scope``), pair by pair."""
     if actor.has_role(*roles):
         return actor
-    names = "、".join(r.zh for r in roles)
-    raise RoleRequiredError(Message("{user} may not do this; it needs the role {roles}", user=actor.username,
-                                    roles=names))
+    raise RoleRequiredError(Message("{user} may not do this: it needs one of the roles {roles}.", user=actor.username,
+                                    roles=list(roles)))
 
 
 def require(*roles: Role):  # type: ignore[no-untyped-def]
@@ -213,7 +212,7 @@ def check_scope(actor: Actor, occupation_code: str, *roles: Role) -> None:
         return
     raise PermissionDeniedError(Message(
         "{user} holds no role {roles} for occupation {occupation}; ask an administrator",
-        user=actor.username, roles="、".join(r.zh for r in roles), occupation=occupation_code))
+        user=actor.username, roles=list(roles), occupation=occupation_code))
 
 
 def check_centre_wide(actor: Actor, *roles: Role) -> None:
@@ -223,4 +222,4 @@ def check_centre_wide(actor: Actor, *roles: Role) -> None:
         return
     raise PermissionDeniedError(Message(
         "{user} may not read or change this centre-wide register: it needs the role {roles} for every "
-        "occupation, not for some", user=actor.username, roles="、".join(r.zh for r in roles)))
+        "occupation, not for some", user=actor.username, roles=list(roles)))

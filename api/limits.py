@@ -36,7 +36,7 @@ class BodyTooLarge(HTTPException):
     """Raised while a body is read past its limit (propagates through FastAPI's parsing)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=str(_too_large(limit)))
+        super().__init__(status_code=413, detail=_too_large(limit))
         self.limit = limit
 
 

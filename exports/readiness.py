@@ -73,7 +73,7 @@ def build_readiness_report(reports: Sequence[BankReadiness], *, as_of: date | No
             L.cell_text(c, text, east_asia=L.HEI)
         for p in r.parts:
             cells = L.add_row(pt, pw, style=L.S_CELL_SMALL)
-            for i, text in enumerate((p.part.zh, str(p.minimum), p.minimum_source, str(p.accepted),
+            for i, text in enumerate((p.part.zh, str(p.minimum), str(p.minimum_source), str(p.accepted),
                                       str(p.compromised), str(p.usable),
                                       f"第{p.element_table_version}版" if p.element_table_version else "无",
                                       "达标" if p.ready else "未达标")):

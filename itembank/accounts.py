@@ -28,7 +28,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import Actor, Grant, Role
-from itembank.i18n import Message
 from itembank.errors import (
     AuthenticationError,
     ConflictError,
@@ -45,6 +44,7 @@ from itembank.errors import (
     TooManyAttemptsError,
     ValidationError,
 )
+from itembank.i18n import FieldMessage, Message
 from itembank.orm_accounts import ApiTokenRecord, KnownAddressRecord, LoginFailureRecord, UserRecord, UserRoleRecord
 from itembank.passwords import password_problems
 
@@ -96,12 +96,13 @@ def _parse_roles(roles: Sequence[tuple[Role | str, str | None]]) -> tuple[list[t
         try:
             r = Role(role)
         except ValueError:
-            errors.append(Message("roles: {role} is not one of {roles}", role=str(role),
-                                  roles=[x.value for x in Role]))
+            errors.append(FieldMessage("roles", Message("'{role}' is not a role; use one of {roles}", role=str(role),
+                                                        roles=[x.value for x in Role])))
             continue
         if r is Role.ADMIN and code:
-            errors.append(Message("roles: the administrator role is for every occupation; leave the occupation of "
-                                  "admin empty (not {occupation})", occupation=code))
+            errors.append(FieldMessage("roles", Message(
+                "the administrator role is for every occupation; leave the occupation of admin empty (not "
+                "{occupation})", occupation=code)))
             continue
         parsed.append((r, code or None))
     return parsed, errors
@@ -122,11 +123,11 @@ def hash_token(token: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def create_user(
@@ -141,16 +142,18 @@ def create_user(
     """Create a user with roles, each for every occupation (None) or one occupation code."""
     errors = []
     if not USERNAME_RE.match(username or ""):
-        errors.append(f"username: {username!r}; use 3-64 letters, digits, '.', '_' or '-'")
+        errors.append(FieldMessage("username", Message(
+            "'{username}' is not allowed; use 3-64 letters, digits, '.', '_' or '-'", username=username)))
     errors += password_problems(password, username=username, display_name=display_name)
     parsed, role_errors = _parse_roles(roles)
     errors += role_errors
     if not parsed and not errors:
-        errors.append("roles: give the user at least one role")
+        errors.append(FieldMessage("roles", Message("give the user at least one role")))
     if errors:
-        raise ValidationError(f"user {username} was not created", errors=errors)
+        raise ValidationError(Message("The user {username} was not created.", username=username), errors=errors)
     if session.scalar(select(UserRecord.id).where(UserRecord.username == username)) is not None:
-        raise ConflictError(f"user {username} already exists", field="username")
+        raise ConflictError(Message("The user {username} already exists; choose another user name.",
+                                    username=username), field="username")
     rec = UserRecord(username=username, display_name=display_name, password_hash=_hasher.hash(password))
     rec.roles = [UserRoleRecord(role=r, occupation_code=c or "") for r, c in dict.fromkeys(parsed)]
     session.add(rec)
@@ -163,7 +166,7 @@ def create_user(
 def get_user(session: Session, *, username: str) -> User:
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     return _user(rec)
 
 
@@ -195,7 +198,7 @@ def _keep_an_admin(session: Session, rec: UserRecord) -> None:
 def set_roles(session: Session, *, username: str, roles: Sequence[tuple[Role | str, str | None]], actor: str) -> User:
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username).with_for_update())
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     parsed, errors = _parse_roles(roles)
     if errors:
         raise ValidationError(Message("the roles of {user} were not changed", user=username), errors=errors,
@@ -216,7 +219,7 @@ def set_active(session: Session, *, username: str, active: bool, actor: str) -> 
     administrator cannot be disabled."""
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username).with_for_update())
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     if not active and rec.active and any(_is_admin_row(r) for r in rec.roles):
         _keep_an_admin(session, rec)
     rec.active = active
@@ -232,10 +235,11 @@ def change_password(session: Session, *, username: str, new_password: str, actor
     """Set a new password; every token of the user is revoked."""
     rec = session.scalar(select(UserRecord).where(UserRecord.username == username))
     if rec is None:
-        raise NotFoundError(f"no user {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     problems = password_problems(new_password, username=username, display_name=rec.display_name)
     if problems:
-        raise ValidationError(Message("the password was not changed"), errors=problems, field="password")
+        raise ValidationError(Message("The password of {username} was not changed.", username=username),
+                              errors=problems, field="password")
     rec.password_hash = _hasher.hash(new_password)
     rec.password_changed_at = _now()
     _revoke_all(session, user_id=rec.id)
@@ -353,7 +357,7 @@ def authenticate(session: Session, *, username: str, password: str, client: str 
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or rec is None or not rec.active:
-        raise AuthenticationError(Message("wrong username or password"), field="password")
+        raise AuthenticationError(Message("Wrong user name or password."), field="password")
     if _hasher.check_needs_rehash(rec.password_hash):
         rec.password_hash = _hasher.hash(password)
     _record_success(session, username=username, client=client, now=now)
@@ -375,14 +379,14 @@ def user_for_token(session: Session, *, token: str, now: datetime | None = None)
     now = now or _now()
     rec = session.scalar(select(ApiTokenRecord).where(ApiTokenRecord.token_hash == hash_token(token)))
     if rec is None:
-        raise AuthenticationError("unknown token; log in again")
+        raise AuthenticationError(Message("This login is not known; log in again."))
     if rec.revoked_at is not None:
-        raise AuthenticationError("this token was revoked (logged out); log in again")
+        raise AuthenticationError(Message("You have logged out; log in again."))
     if _aware(rec.expires_at) <= now:
-        raise AuthenticationError("this token has expired; log in again")
+        raise AuthenticationError(Message("Your login has expired; log in again."))
     user = session.get(UserRecord, rec.user_id)
     if user is None or not user.active:
-        raise AuthenticationError("the account is disabled; ask an administrator")
+        raise AuthenticationError(Message("The account is disabled; ask an administrator."))
     return _user(user)
 
 

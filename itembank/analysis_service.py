@@ -87,7 +87,7 @@ from analysis.errors import with_items
 from itembank import ledger
 from itembank.domain import BankRef, ClassicalStats, IrtModel, IrtParams, ItemType, Part, VersionState
 from itembank.errors import NotFoundError, ValidationError
-from itembank.i18n import Message, N_, Text
+from itembank.i18n import FieldMessage, Message, N_, Text
 from itembank.items import set_version_statistics
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -714,7 +714,7 @@ def get_calibration(session: Session, calibration_id: int) -> AnalysisReport:
     """A stored calibration with the statistics of every item version it covered."""
     cal = session.get(CalibrationRecord, calibration_id)
     if cal is None:
-        raise NotFoundError(Message("no calibration with id {id}", id=calibration_id), field="calibration_id")
+        raise NotFoundError(Message("There is no calibration number {id}.", id=calibration_id), field="calibration_id")
     bank = get_bank_by_id(session, cal.bank_id)
     rows = session.execute(
         select(ItemStatisticsRecord, ItemRecord.code, ItemVersionRecord.version_no,
@@ -734,7 +734,7 @@ def calibration_history(session: Session, *, bank: BankRef, code: str) -> list[H
         select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code)
     )
     if item is None:
-        raise NotFoundError(Message("{bank}: no item {code}", bank=bank.label, code=code), field="code")
+        raise NotFoundError(Message("{bank} has no item {code}.", bank=bank.label, code=code), field="code")
     rows = session.execute(
         select(ItemStatisticsRecord, CalibrationRecord, ItemVersionRecord.version_no,
                ItemVersionRecord.item_type, ItemVersionRecord.calibration_id)
@@ -806,36 +806,40 @@ def items_needing_review(
 
 
 def _check_arguments(session_code, paper_codes, model, polytomous_model, method, D, anchor, rules, actor) -> None:  # type: ignore[no-untyped-def]
-    errors: list[Text] = []
+    errors: list[Text | FieldMessage] = []
     if session_code is None and not paper_codes:
-        errors.append(Message("session_code / paper_codes: give the session or the papers to analyse"))
+        errors.append(FieldMessage("session_code", Message("give the exam session or the papers to analyse")))
     if paper_codes is not None and isinstance(paper_codes, str):
-        errors.append(Message("paper_codes: give a list of paper codes, not one string"))
+        errors.append(FieldMessage("paper_codes", Message("give a list of paper codes, not one text")))
     if model is not None and model not in DICHOTOMOUS_MODELS:
-        errors.append(Message("model: {value} is not one of {allowed}", value=model,
-                              allowed=", ".join(DICHOTOMOUS_MODELS)))
+        errors.append(FieldMessage("model", Message("'{value}' is not one of {allowed}", value=str(model),
+                                                    allowed=list(DICHOTOMOUS_MODELS))))
     if polytomous_model is not None and polytomous_model not in POLYTOMOUS_MODELS:
-        errors.append(Message("polytomous_model: {value} is not one of {allowed}", value=polytomous_model,
-                              allowed=", ".join(POLYTOMOUS_MODELS)))
+        errors.append(FieldMessage("polytomous_model", Message("'{value}' is not one of {allowed}",
+                                                               value=str(polytomous_model),
+                                                               allowed=list(POLYTOMOUS_MODELS))))
     if method is not None and method not in METHODS:
-        errors.append(Message("method: {value} is not one of {allowed}", value=method, allowed=", ".join(METHODS)))
+        errors.append(FieldMessage("method", Message("'{value}' is not one of {allowed}", value=str(method),
+                                                     allowed=list(METHODS))))
     elif method == "cml" and ((model is not None and model not in RASCH_FAMILY)
                               or (polytomous_model is not None and polytomous_model not in RASCH_FAMILY)):
-        errors.append(Message(
-            "method: conditional ML (cml) exists only for the Rasch family (rasch or 1pl with pcm); use mml "
-            "for {model}", model=", ".join(m for m in (model, polytomous_model) if m and m not in RASCH_FAMILY)))
+        errors.append(FieldMessage("method", Message(
+            "conditional ML (cml) exists only for the Rasch family (rasch or 1pl with pcm); use mml for {model}",
+            model=[m for m in (model, polytomous_model) if m and m not in RASCH_FAMILY])))
     if not (isinstance(D, (int, float)) and math.isfinite(D) and D > 0):
-        errors.append(Message("D: {value} must be a positive number (1.0 logistic metric, 1.702 normal metric)",
-                              value=str(D)))
+        errors.append(FieldMessage("D", Message(
+            "'{value}' must be a positive number (1.0 for the logistic metric, 1.702 for the normal metric)",
+            value=str(D))))
     if anchor not in ANCHOR_MODES:
-        errors.append(Message("anchor: {value} is not one of {allowed}", value=str(anchor),
-                              allowed=", ".join(ANCHOR_MODES)))
+        errors.append(FieldMessage("anchor", Message("'{value}' is not one of {allowed}", value=str(anchor),
+                                                     allowed=list(ANCHOR_MODES))))
     if rules.min_responses < 2 or rules.max_categories < 2 or rules.min_anchors < 1:
-        errors.append(Message("rules: min_responses and max_categories must be >= 2, min_anchors >= 1"))
+        errors.append(FieldMessage("rules", Message(
+            "the minimum responses and the maximum categories must be at least 2, the minimum anchors at least 1")))
     if not (actor or "").strip():
-        errors.append(Message("actor: say who runs the analysis (recorded in the ledger)"))
+        errors.append(FieldMessage("actor", Message("say who runs the analysis (it is recorded in the ledger)")))
     if errors:
-        raise ValidationError(Message("the analysis was not run"), errors=errors)
+        raise ValidationError(Message("The analysis was not run."), errors=errors)
 
 
 def _choose_model(session: Session, scope: _Scope, *, model: str | None, polytomous_model: str | None,
@@ -874,7 +878,7 @@ def _resolve_scope(
     if session_code is not None:
         srec = session.scalar(select(ExamSessionRecord).where(ExamSessionRecord.code == session_code))
         if srec is None:
-            raise NotFoundError(Message("no exam session {code}", code=session_code), field="session_code")
+            raise NotFoundError(Message("There is no exam session {session}.", session=session_code), field="session_code")
         bank = get_bank_by_id(session, srec.bank_id)
         papers = None
         if paper_codes:
@@ -885,11 +889,8 @@ def _resolve_scope(
             ))
             missing = [p for p in papers if p not in found]
             if missing:
-                raise NotFoundError(
-                    Message("session {code} has no responses on paper(s) {papers}", code=session_code,
-                            papers=missing),
-                    field="paper_codes",
-                )
+                raise NotFoundError(Message("Exam session {session} has no responses on the papers {papers}.",
+                                            session=session_code, papers=missing), field="paper_codes")
         return _Scope(bank, Part(srec.part), [srec.id], [srec.code], papers)
     assert paper_codes
     papers = sorted(set(paper_codes))
@@ -903,14 +904,13 @@ def _resolve_scope(
     found = {r[0] for r in rows}
     missing = [p for p in papers if p not in found]
     if missing:
-        raise NotFoundError(Message("no responses recorded on paper(s) {papers}", papers=missing),
+        raise NotFoundError(Message("No responses are recorded on the papers {papers}.", papers=missing),
                             field="paper_codes")
     banks = {(r[3], r[4]) for r in rows}
     if len(banks) > 1:
-        raise ValidationError(
-            Message("papers {papers} were sat in sessions of different banks or parts; analyse each bank and "
-                    "part separately", papers=papers), field="paper_codes",
-        )
+        raise ValidationError(Message("The papers {papers} were sat in sessions of different banks or parts; "
+                                      "analyse each bank and part separately.", papers=list(papers)),
+                              field="paper_codes")
     bank_id, part = banks.pop()
     sessions = sorted({(r[1], r[2]) for r in rows})
     return _Scope(get_bank_by_id(session, bank_id), Part(part), [s[0] for s in sessions],
@@ -937,11 +937,11 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
         rows = result.cursor.fetchall()
     finally:
         result.close()
-    where = (Message("session {code}", code=scope.session_codes[0]) if scope.paper_codes is None
-             else Message("paper(s) {papers}", papers=list(scope.paper_codes)))
+    where = (Message("exam session {session}", session=scope.session_codes[0]) if scope.paper_codes is None
+             else Message("the papers {papers}", papers=list(scope.paper_codes)))
     if not rows:
-        raise ValidationError(Message("{where}: no responses are recorded; nothing to analyse", where=where),
-                              field="session_code")
+        raise ValidationError(Message("{where}: no responses are recorded; there is nothing to analyse.",
+                                      where=where), field="session_code")
     n = len(rows)
 
     def column(k: int) -> map:  # map(itemgetter) per column: zip(*rows) is ~10x slower here
@@ -982,10 +982,9 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
         drop |= hit
     keep_rows = ~drop[person]
     if not keep_rows.any():
-        raise ValidationError(
-            Message("{where}: no sitting has every response scored (and is not voided); nothing to analyse",
-                    where=where), field="session_code",
-        )
+        raise ValidationError(Message(
+            "{where}: no candidate has every response scored (and the paper not voided); there is nothing to "
+            "analyse.", where=where), field="session_code")
     kept_persons = np.flatnonzero(~drop)
     new_person = np.full(n_sittings, -1, dtype=np.int64)
     new_person[kept_persons] = np.arange(kept_persons.size)
@@ -1009,11 +1008,9 @@ def _load_responses(session: Session, scope: _Scope) -> _Data:
     first_paper[person] = paper_arr
     if np.any(first_paper[person] != paper_arr):
         p = int(person[np.flatnonzero(first_paper[person] != paper_arr)[0]])
-        raise ValidationError(
-            Message("{where}: application {application} has responses on two papers in one session; correct "
-                    "the responses first", where=where, application=int(keys[kept_persons[p]] // span)),
-            field="session_code",
-        )
+        raise ValidationError(Message(
+            "{where}: application no. {application} has responses on two papers in one exam session; correct the "
+            "responses first.", where=where, application=int(keys[kept_persons[p]] // span)), field="session_code")
     return _Data(
         persons=person, items=item, papers=paper_arr, scores=score_arr,
         responses=texts_kept, version_ids=version_ids, max_points=max_points,
@@ -1054,17 +1051,14 @@ def _check_versions(scope: _Scope, data: _Data, versions: dict[int, _Version]) -
     for vid in data.version_ids.tolist():
         v = versions[vid]
         if v.bank_id != scope.bank.id:
-            errors.append(Message("item {code} v{version} (version id {id}) belongs to another bank",
+            errors.append(Message("item {code} version {version} (version id {id}) belongs to another bank",
                                   code=v.code, version=v.version_no, id=vid))
         elif v.part is not scope.part:
-            errors.append(Message("item {code} v{version} is a {part} item, the data is {data_part}",
-                                  code=v.code, version=v.version_no, part=v.part, data_part=scope.part))
+            errors.append(Message("item {code} version {version} is a {item_part} item; the data is {part}",
+                                  code=v.code, version=v.version_no, item_part=v.part, part=scope.part))
     if errors:
-        raise ValidationError(
-            Message("{bank}: responses to items outside the bank or part; nothing was analysed",
-                    bank=scope.bank.label),
-            errors=errors,
-        )
+        raise ValidationError(Message("{bank}: there are responses to items outside the bank or part; nothing was "
+                                      "analysed.", bank=scope.bank.label), errors=errors)
 
 
 # --------------------------------------------------------------------------------------
@@ -1491,7 +1485,7 @@ def _irt(
                 fixed_params=fixed,
             )
         except AnalysisError as e:
-            raise ValidationError(Message("the calibration could not use this data: {reason}",
+            raise ValidationError(Message("The calibration could not use this data: {reason}",
                                           reason=with_items(e.text, code_of)), field="model") from e
 
     result = run(method)

@@ -10,6 +10,7 @@ the bank (附件1 第14条, 附件11 第21条); a bank below its minimums only g
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -38,7 +39,7 @@ from itembank.config import Settings
 from itembank.elements import load_element_table
 from itembank.db import run_transaction
 from itembank.errors import ConflictError, ItemBankError, NotFoundError, ValidationError
-from itembank.i18n import Message
+from itembank.i18n import FieldMessage, Message, N_, Sentences, Text, _, from_storable, to_storable
 from itembank.items import item_from_records
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -167,14 +168,17 @@ def save_blueprint(
     try:
         bp = asm.blueprint_from_dict(blueprint) if isinstance(blueprint, dict) else asm.validate_blueprint(blueprint)
     except asm.AssemblyError as e:
-        raise ValidationError(f"blueprint refused: {e}", field="blueprint") from e
+        raise ValidationError(Message("The blueprint was refused: {reason}", reason=_error_text(e)),
+                              field=getattr(e, "field", None) or "blueprint") from e
     try:
         part = Part(bp.part)
     except ValueError as e:
-        raise ValidationError(f"blueprint part {bp.part!r} is not theory, practical or defence", field="part") from e
+        raise ValidationError(Message("The part of the blueprint, '{value}', is not theory, practical or defence.",
+                                      value=bp.part), field="part") from e
     if bp.level is not None and int(bp.level) != int(bank.level):
         raise ValidationError(
-            f"blueprint {bp.name} is for level {bp.level}, the bank {bank.label} is level {int(bank.level)}",
+            Message("Blueprint {name} is for level {level}, but the bank {bank} is level {bank_level}.", name=bp.name,
+                    level=Level(int(bp.level)), bank=bank.label, bank_level=Level(bank.level)),
             field="level")
     latest = session.scalar(
         select(func.max(BlueprintRecord.version)).where(
@@ -210,11 +214,12 @@ def derive_standard_blueprint(
         bp = asm.standard_blueprint(int(bank.level), rows, part=part.value, name=name, max_overlap=max_overlap,
                                     objective=objective)
     except asm.AssemblyError as e:
-        raise ValidationError(f"{bank.label} {part.zh}: no standard blueprint: {e}", field="part") from e
+        raise ValidationError(Message("No standard blueprint for {bank} {part}: {reason}", bank=bank.label, part=part,
+                                      reason=_error_text(e)), field="part") from e
     if not save:
         return bp
     return save_blueprint(session, bank=bank, blueprint=bp, actor=actor, element_table_version=table_version,
-                          note=f"derived from element table v{table_version}")
+                          note=_(N_("derived from element table version {version}"), version=table_version))
 
 
 def load_blueprint(
@@ -228,16 +233,23 @@ def load_blueprint(
         q = q.where(BlueprintRecord.version == version)
     rec = session.scalar(q.order_by(BlueprintRecord.id.desc()).limit(1))
     if rec is None:
-        what = f"blueprint {name}" + (f" v{version}" if version else "") if name else "blueprint"
-        raise NotFoundError(f"{bank.label} {Part(part).zh} has no {what}; derive one first "
-                            "(itembank blueprint derive)", field="blueprint")
+        if name and version:
+            text = Message("{bank} {part} has no blueprint {name} version {version}.", bank=bank.label,
+                           part=Part(part), name=name, version=version)
+        elif name:
+            text = Message("{bank} {part} has no blueprint {name}.", bank=bank.label, part=Part(part), name=name)
+        else:
+            text = Message("{bank} {part} has no blueprint yet; derive the standard blueprint first.",
+                           bank=bank.label, part=Part(part))
+        raise NotFoundError(text, field="blueprint", code="blueprint_not_found")
     return _stored(rec)
 
 
 def get_blueprint(session: Session, blueprint_id: int) -> StoredBlueprint:
     rec = session.get(BlueprintRecord, blueprint_id)
     if rec is None:
-        raise NotFoundError(f"no blueprint with id {blueprint_id}", field="blueprint_id")
+        raise NotFoundError(Message("There is no blueprint number {id}.", id=blueprint_id), field="blueprint_id",
+                            code="blueprint_not_found")
     return _stored(rec)
 
 
@@ -279,9 +291,9 @@ class RunView:
     state: RunState
     outcome: str
     progress: float
-    message: str
+    message: Text
     params: dict[str, Any]
-    report: dict[str, Any]
+    report: dict[str, Any]  # messages in it are Message objects again (i18n.from_storable)
     paper_codes: tuple[str, ...]
     practice: bool
     requested_by: str
@@ -301,29 +313,36 @@ def _run_view(session: Session, rec: AssemblyRunRecord) -> RunView:
     codes = tuple(session.scalars(select(PaperRecord.code).where(PaperRecord.run_id == rec.id)
                                   .order_by(PaperRecord.id)))
     return RunView(id=rec.id, bank_id=rec.bank_id, part=Part(rec.part), blueprint_id=rec.blueprint_id,
-                   state=RunState(rec.state), outcome=rec.outcome, progress=rec.progress, message=rec.message,
-                   params=dict(rec.params or {}), report=dict(rec.report or {}), paper_codes=codes,
+                   state=RunState(rec.state), outcome=rec.outcome, progress=rec.progress,
+                   message=message_from_column(rec.message), params=dict(rec.params or {}),
+                   report=from_storable(dict(rec.report or {})), paper_codes=codes,
                    practice=rec.practice, requested_by=rec.requested_by, requested_at=rec.requested_at,
                    started_at=rec.started_at, finished_at=rec.finished_at, live=dict(rec.live or {}),
                    cancel_requested=bool(rec.cancel_requested), queue_job_id=rec.queue_job_id)
 
 
-def _validate_params(params: RunParams) -> list[str]:
+def _validate_params(params: RunParams) -> list[FieldMessage]:
     errors = []
     if not 1 <= params.n_forms <= 20:
-        errors.append(f"n_forms: {params.n_forms}; between 1 and 20 main papers")
+        errors.append(FieldMessage("n_forms", Message("{value}: make between 1 and 20 main papers", value=params.n_forms)))
     if not 0 <= params.n_backups <= 10:
-        errors.append(f"n_backups: {params.n_backups}; between 0 and 10 backup papers")
+        errors.append(FieldMessage("n_backups", Message("{value}: make between 0 and 10 backup papers",
+                                                        value=params.n_backups)))
     if params.solver not in asm.SOLVERS:
-        errors.append(f"solver: {params.solver!r}; choose {' or '.join(asm.SOLVERS)}")
+        errors.append(FieldMessage("solver", Message("'{value}' is not a solver; choose {solvers}", value=params.solver,
+                                                     solvers=list(asm.SOLVERS))))
     if not 1 <= params.time_limit_s <= 3600:
-        errors.append(f"time_limit_s: {params.time_limit_s}; between 1 and 3600 seconds")
+        errors.append(FieldMessage("time_limit_s", Message("{value}: give between 1 and 3600 seconds",
+                                                           value=params.time_limit_s)))
     if not 0 <= params.rel_gap < 1:
-        errors.append(f"rel_gap: {params.rel_gap}; a fraction such as 0.01")
+        errors.append(FieldMessage("rel_gap", Message("{value}: give a fraction such as 0.01", value=params.rel_gap)))
     if params.formulation not in asm.FORMULATIONS:
-        errors.append(f"formulation: {params.formulation!r}; one of {', '.join(asm.FORMULATIONS)}")
+        errors.append(FieldMessage("formulation", Message("'{value}' is not a formulation; choose {formulations}",
+                                                          value=params.formulation,
+                                                          formulations=list(asm.FORMULATIONS))))
     if params.time_allowed_min is not None and not 10 <= params.time_allowed_min <= 600:
-        errors.append(f"time_allowed_min: {params.time_allowed_min}; between 10 and 600 minutes")
+        errors.append(FieldMessage("time_allowed_min", Message("{value}: give between 10 and 600 minutes",
+                                                               value=params.time_allowed_min)))
     return errors
 
 
@@ -334,15 +353,15 @@ def request_run(
     (the override is ledgered)."""
     errors = _validate_params(params)
     if errors:
-        raise ValidationError("the assembly run was not started", errors=errors)
+        raise ValidationError(Message("The assembly run was not started."), errors=errors)
     if blueprint.bank_id != bank.id:
-        raise ValidationError(f"blueprint {blueprint.name} v{blueprint.version} belongs to another bank",
-                              field="blueprint")
+        raise ValidationError(Message("Blueprint {name} version {version} belongs to another bank.", name=blueprint.name,
+                                      version=blueprint.version), field="blueprint")
     require_ready(session, bank=bank, parts=[blueprint.part], practice=params.practice, actor=actor,
-                  purpose="practice paper" if params.practice else "official paper")
+                  purpose=Message("a practice paper") if params.practice else Message("an official paper"))
     rec = AssemblyRunRecord(bank_id=bank.id, part=blueprint.part, blueprint_id=blueprint.id,
                             state=RunState.QUEUED, params=params.to_dict(), practice=params.practice,
-                            requested_by=actor, message="queued")
+                            requested_by=actor, message=message_column(Message("queued")))
     session.add(rec)
     session.flush()
     ledger.append(session, actor=actor, action="assembly.request", object_type="assembly_run", object_id=rec.id,
@@ -354,26 +373,46 @@ def request_run(
 def mark_running(session: Session, *, run_id: int) -> None:
     rec = _run_record(session, run_id)
     if rec.state is not RunState.QUEUED:
-        raise ConflictError(f"assembly run {run_id} is {rec.state.value}, not queued")
+        raise ConflictError(Message("Assembly run {run} is {state}, not queued.", run=run_id, state=rec.state),
+                            code="run_not_queued")
     rec.state = RunState.RUNNING
     rec.started_at = datetime.now(timezone.utc)
     rec.progress = 0.05
-    rec.message = "loading the pool"
+    rec.message = message_column(Message("loading the pool"))
     session.flush()
 
 
-def mark_failed(session: Session, *, run_id: int, message: str) -> None:
+def mark_failed(session: Session, *, run_id: int, message: Text) -> None:
     rec = _run_record(session, run_id)
     rec.state = RunState.FAILED
     rec.finished_at = datetime.now(timezone.utc)
-    rec.message = message
+    rec.message = message_column(message)
     session.flush()
+
+
+def message_column(text: Text) -> str:
+    """A run's message as its text column stores it: a message as JSON (shown later in the
+    reader's locale), a final string as it is."""
+    if isinstance(text, Message):
+        return json.dumps(text.to_data(), ensure_ascii=False, separators=(",", ":"))
+    return str(text)
+
+
+def message_from_column(value: str | None) -> Text:
+    """The inverse of :func:`message_column` (older rows hold plain strings)."""
+    if value and value.startswith('{"msgid"'):
+        try:
+            return Message.from_data(json.loads(value))
+        except (ValueError, KeyError, TypeError):
+            return value
+    return value or ""
 
 
 def _run_record(session: Session, run_id: int) -> AssemblyRunRecord:
     rec = session.get(AssemblyRunRecord, run_id)
     if rec is None:
-        raise NotFoundError(f"no assembly run {run_id}", field="run_id")
+        raise NotFoundError(Message("There is no assembly run number {run}.", run=run_id), field="run_id",
+                            code="run_not_found")
     return rec
 
 
@@ -405,7 +444,8 @@ def prepare_run(session: Session, *, run_id: int) -> PreparedRun:
     if rec.state is RunState.QUEUED:
         mark_running(session, run_id=run_id)
     elif rec.state is not RunState.RUNNING:
-        raise ConflictError(f"assembly run {run_id} is {RunState(rec.state).value}; it cannot run again")
+        raise ConflictError(Message("Assembly run {run} is {state}; it cannot run again.", run=run_id,
+                                    state=RunState(rec.state)), code="run_not_queued")
     bank = get_bank_by_id(session, rec.bank_id)
     return PreparedRun(run_id=run_id, bank=bank, blueprint=get_blueprint(session, rec.blueprint_id),
                        params=RunParams(**rec.params), bank_pool=load_bank_pool(session, bank=bank, part=Part(rec.part)))
@@ -434,12 +474,12 @@ def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.As
     rec.state = RunState.FINISHED
     rec.progress = 1.0
     rec.finished_at = datetime.now(timezone.utc)
-    rec.message = _outcome_words(result)
+    rec.message = message_column(outcome_message(result))
     rec.live = {**{k: v for k, v in dict(rec.live or {}).items() if k != "best_forms"}, "stage": "finished",
                 "fraction": 1.0, "elapsed_s": round(result.report.time_s, 2),
                 "incumbent": _plain_number(result.report.objective), "bound": _plain_number(result.report.best_bound),
                 "gap": _plain_number(result.report.rel_gap),
-                "stage_text": Message("Finished: {outcome}", outcome=result.status).to_data()}
+                "stage_text": Message("Finished: {outcome}", outcome=status_words(result.status)).to_data()}
     session.flush()
     ledger.append(session, actor=rec.requested_by, action="assembly.finish", object_type="assembly_run",
                   object_id=rec.id, details={"outcome": result.status, "papers": [p.code for p in papers],
@@ -447,10 +487,10 @@ def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.As
     return _run_view(session, rec)
 
 
-def set_progress(session: Session, *, run_id: int, progress: float, message: str) -> None:
+def set_progress(session: Session, *, run_id: int, progress: float, message: Text) -> None:
     rec = _run_record(session, run_id)
     rec.progress = max(0.0, min(1.0, progress))
-    rec.message = message
+    rec.message = message_column(message)
     session.flush()
 
 
@@ -512,7 +552,7 @@ def _cancelled(rec: AssemblyRunRecord, *, actor: str, elapsed_s: float | None = 
     rec.state = RunState.CANCELLED
     rec.outcome = "cancelled"
     rec.finished_at = datetime.now(timezone.utc)
-    rec.message = f"cancelled by {actor}"
+    rec.message = message_column(Message("cancelled by {user}", user=actor))
     rec.live = {**dict(rec.live or {}), "stage": "cancelled",
                 "stage_text": Message("Cancelled by {user}", user=actor).to_data(),
                 **({"elapsed_s": round(elapsed_s, 2)} if elapsed_s is not None else {})}
@@ -534,7 +574,7 @@ def requeue_run(session: Session, *, run_id: int, reason: Message) -> None:
     if rec.state is RunState.RUNNING:
         rec.state = RunState.QUEUED
         rec.progress = 0.0
-        rec.message = "queued again"
+        rec.message = message_column(Message("queued again"))
         rec.live = {"stage": "queued", "stage_text": reason.to_data()}
         session.flush()
 
@@ -559,11 +599,14 @@ def stopped_result(prepared: PreparedRun, progress: Any, *, elapsed_s: float) ->
     pool, bp = prepared.bank_pool.pool, prepared.blueprint.blueprint
     forms = tuple(tuple(f) for f in (getattr(progress, "best_forms", None) or ()))
     checks = asm.check_forms(pool, bp, [list(f) for f in forms]) if forms else None
-    diagnosis = [f"stopped at the time limit of {p.time_limit_s:g} s (the solver was ended after "
-                 f"{elapsed_s:.1f} s)" + ("; the best papers found so far are kept" if forms else "; no papers found")]
+    diagnosis: list[Message] = [
+        Message("stopped at the time limit of {limit:g} s (the solver was ended after {seconds:.1f} s); the best "
+                "papers found so far are kept", limit=p.time_limit_s, seconds=elapsed_s) if forms else
+        Message("stopped at the time limit of {limit:g} s (the solver was ended after {seconds:.1f} s); no papers "
+                "found", limit=p.time_limit_s, seconds=elapsed_s)]
     if checks is not None and not checks.ok:
-        diagnosis.append("the best papers reported fail the blueprint check and are not kept: "
-                         + "; ".join(checks.violations[:5]))
+        diagnosis.append(Message("the best papers reported fail the blueprint check and are not kept: {problems}",
+                                 problems=Sentences(checks.violations[:5])))
         forms, checks = (), None
     incumbent, bound = getattr(progress, "incumbent", None), getattr(progress, "bound", None)
     report = asm.SolveReport(solver=p.solver, status="time_limit", objective=incumbent, best_bound=bound,
@@ -599,7 +642,8 @@ def execute_run_job(maker: Callable[[], Session], *, run_id: int,
     try:
         prepared = run_transaction(maker, lambda s: prepare_run(s, run_id=run_id))
     except ItemBankError as exc:
-        run_transaction(maker, lambda s: mark_failed(s, run_id=run_id, message=exc.message))
+        failure: Text = exc.text if isinstance(exc.text, (str, Message)) else exc.message  # a message, kept as data
+        run_transaction(maker, lambda s: mark_failed(s, run_id=run_id, message=failure))
         return run_transaction(maker, lambda s: get_run(s, run_id=run_id))
     if run_transaction(maker, lambda s: cancel_wanted(s, run_id=run_id)):
         run_transaction(maker, lambda s: mark_cancelled(s, run_id=run_id))
@@ -632,8 +676,8 @@ def execute_run_job(maker: Callable[[], Session], *, run_id: int,
     if outcome.status == "stopped":
         run_transaction(maker, lambda s: mark_cancelled(s, run_id=run_id, elapsed_s=outcome.elapsed_s))
     elif outcome.status == "error":
-        message = (f"the run was refused: {outcome.error}" if outcome.error_kind == "input"
-                   else f"the solver failed: {outcome.error}")
+        message = (Message("The run was refused: {reason}", reason=outcome.error) if outcome.error_kind == "input"
+                   else Message("The solver failed: {reason}", reason=outcome.error))
         run_transaction(maker, lambda s: mark_failed(s, run_id=run_id, message=message))
     else:
         result = outcome.result if outcome.status == "done" else stopped_result(
@@ -651,23 +695,38 @@ def execute_run(session: Session, *, run_id: int) -> RunView:
     return record_run_result(session, prepared=prepared, result=solve_run(prepared))
 
 
+STATUS_WORDS = {  # the solver's outcome as a bank manager says it
+    "optimal": N_("optimal solution"),
+    "feasible": N_("feasible solution (not proven optimal)"),
+    "infeasible": N_("no solution: the blueprint cannot be met from this bank"),
+    "time_limit": N_("stopped at the time limit"),
+}
+
+
+def status_words(status: str) -> Message:
+    """The solver's outcome (``optimal`` ...) in words."""
+    return Message(STATUS_WORDS.get(status, N_("unknown outcome")))
+
+
 def outcome_message(result: asm.AssemblyResult) -> Message:
-    """One line on a run's outcome: "最优：4 份试卷，用时 3.2 秒，差距 0.40%" / the first reasons."""
+    """One line on a run's outcome: "最优解：4 份试卷，用时 3.2 秒，差距 0.40%" / the first reasons."""
     r = result.report
     if result.forms:
         if r.rel_gap is not None:
-            return Message("{status}: {n} papers in {seconds:.1f} s, gap {gap:.2%}",
-                           status=result.status_text, n=len(result.forms), seconds=r.time_s,
-                           gap=r.rel_gap)
-        return Message("{status}: {n} papers in {seconds:.1f} s", status=result.status_text,
+            return Message("{status}: {n} papers in {seconds:.1f} s, gap {gap:.2%}", status=status_words(result.status),
+                           n=len(result.forms), seconds=r.time_s, gap=r.rel_gap)
+        return Message("{status}: {n} papers in {seconds:.1f} s", status=status_words(result.status),
                        n=len(result.forms), seconds=r.time_s)
-    return Message("{status}: no papers. {reasons}", status=result.status_text,
-                   reasons=list(result.diagnosis[:3]))
+    if result.diagnosis:
+        return Message("{status}: no papers. {reasons}", status=status_words(result.status),
+                       reasons=list(result.diagnosis[:3]))
+    return Message("{status}: no papers.", status=status_words(result.status))
 
 
-def _outcome_words(result: asm.AssemblyResult) -> str:
-    # the run record's message column holds text; the stored report keeps the message as data
-    return outcome_message(result).english()
+def _error_text(exc: Exception) -> Text:
+    """The message an error of the assembly core carries (a message, rendered when read)."""
+    arg = exc.args[0] if exc.args else ""
+    return arg if isinstance(arg, (Message, str)) else str(exc)
 
 
 def run_assembly(
@@ -678,18 +737,17 @@ def run_assembly(
     return execute_run(session, run_id=view.id)
 
 
-def _data(message: Message | str | None) -> Any:
-    """A message in its stored form (rendered in the reader's locale when shown)."""
-    if message is None:
-        return None
-    return message.to_data() if isinstance(message, Message) else message
+def _data(message: Any) -> Any:
+    """A message (or a list of them) in its stored form (``i18n.to_storable``: rendered in the
+    reader's locale when shown; ``RunView.report`` holds it as a message again)."""
+    return to_storable(message)
 
 
 def result_to_dict(result: asm.AssemblyResult) -> dict[str, Any]:
     """Plain data of an assembly result: kept with the run so it can be shown and re-checked.
 
-    Every text is stored as message data (``Message.to_data()``: msgid and parameters), so
-    that it is shown in the reader's locale (``Message.from_data`` at display time)."""
+    Every text is stored as message data (``i18n.to_storable``), so that it is shown in the
+    reader's locale (``RunView.report`` holds the messages again: ``i18n.from_storable``)."""
     def report(r: asm.SolveReport) -> dict[str, Any]:
         return {
             "solver": r.solver, "status": r.status, "status_text": _data(r.status_text),
@@ -854,7 +912,8 @@ class PaperView:
 def _paper_record(session: Session, code: str) -> PaperRecord:
     rec = session.scalar(select(PaperRecord).where(PaperRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no paper {code}", field="paper_code")
+        raise NotFoundError(Message("There is no paper {code}.", code=code), field="paper_code",
+                            code="paper_not_found")
     return rec
 
 
@@ -942,7 +1001,8 @@ def recheck_paper(session: Session, *, code: str) -> asm.CheckReport:
     assembled from, independently of the solver."""
     rec = _paper_record(session, code)
     if rec.run_id is None or rec.blueprint_id is None:
-        raise ConflictError(f"paper {code} was not assembled by a recorded run; nothing to re-check against")
+        raise ConflictError(Message("Paper {code} was not assembled by a recorded run; there is nothing to re-check it "
+                                    "against.", code=code), code="paper_without_run")
     run = _run_record(session, rec.run_id)
     bank = get_bank_by_id(session, rec.bank_id)
     bp_pool = _run_pool_snapshot(session, run, bank)
@@ -1106,9 +1166,11 @@ def replace_leaked_paper(
     """
     leaked = _paper_record(session, code)
     if leaked.status is not PaperStatus.LEAKED:
-        raise ConflictError(f"paper {code} is {PaperStatus(leaked.status).value}; mark it leaked first")
+        raise ConflictError(Message("Paper {code} is {status}; mark it leaked first.", code=code,
+                                    status=PaperStatus(leaked.status)), code="paper_not_leaked")
     if leaked.run_id is None or leaked.blueprint_id is None:
-        raise ConflictError(f"paper {code} was not assembled by a recorded run; assemble a new paper instead")
+        raise ConflictError(Message("Paper {code} was not assembled by a recorded run; assemble a new paper instead.",
+                                    code=code), code="paper_without_run")
     bank = get_bank_by_id(session, leaked.bank_id)
     part = Part(leaked.part)
     stored = get_blueprint(session, leaked.blueprint_id)
@@ -1127,7 +1189,7 @@ def replace_leaked_paper(
                                     + [p.code for p in in_use.others],
                                     "leaked_before": [p.code for p in history]},
                             practice=leaked.practice, requested_by=actor, started_at=datetime.now(timezone.utc),
-                            message="leak re-assembly")
+                            message=message_column(Message("re-assembly after a leak")))
     session.add(run)
     session.flush()
     result = asm.reassemble_after_leak(
@@ -1142,7 +1204,7 @@ def replace_leaked_paper(
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0
-    run.message = _outcome_words(result)
+    run.message = message_column(outcome_message(result))
     new_paper = None
     if result.forms:
         codes = result.forms[index]
@@ -1183,7 +1245,8 @@ def assemble_backups(
     stored = get_blueprint(session, base.blueprint_id)
     in_use = papers_in_use(session, bank_id=bank.id, part=part, run_id=run_id)
     if not in_use.family:
-        raise ConflictError(f"assembly run {run_id} has no usable papers to add backups to")
+        raise ConflictError(Message("Assembly run {run} has no usable papers to add backups to.", run=run_id),
+                            code="run_without_papers")
     bp_pool, by_item = _pool_for_papers(session, bank=bank, part=part,
                                         papers=list(in_use.family) + list(in_use.others) + list(in_use.leaked))
     fixed = [_codes(p, by_item) for p in in_use.family]
@@ -1192,12 +1255,12 @@ def assemble_backups(
                        seed=seed, practice=base.practice)
     errors = _validate_params(replace(params, n_forms=max(1, min(20, len(fixed)))))
     if errors:
-        raise ValidationError("backups were not assembled", errors=errors)
+        raise ValidationError(Message("The backup papers were not assembled."), errors=errors)
     run = AssemblyRunRecord(bank_id=bank.id, part=base.part, blueprint_id=stored.id, state=RunState.RUNNING,
                             params={**params.to_dict(), "backups_for_run": run_id,
                                     "papers_in_use": [p.code for p in in_use.family + in_use.others]},
                             practice=base.practice, requested_by=actor, started_at=datetime.now(timezone.utc),
-                            message="backups")
+                            message=message_column(Message("backup papers")))
     session.add(run)
     session.flush()
     result = asm.assemble_forms(
@@ -1221,7 +1284,7 @@ def assemble_backups(
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0
-    run.message = _outcome_words(result)
+    run.message = message_column(outcome_message(result))
     session.flush()
     ledger.append(session, actor=actor, action="assembly.backups", object_type="assembly_run", object_id=run.id,
                   details={"for_run": run_id, "outcome": result.status,

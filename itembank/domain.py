@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from analysis.messages import Message
+
 NO_WORK_TYPE = "——"  # printed where an occupation has no work type (附件3 第12条)
 
 
@@ -51,9 +53,8 @@ class Level(enum.IntEnum):
         for lvl in cls:
             if text in (_LEVEL_ZH[lvl], f"{_LEVEL_NUMERAL[lvl]}级", lvl.title_zh):
                 return lvl
-        raise ValueError(
-            f"unknown level {value!r}: use 5, 4, 3, 2 or 1 (五级/初级工 … 一级/高级技师)"
-        )
+        raise ValueError(Message(
+            "unknown level '{value}': use 5, 4, 3, 2 or 1 (五级/初级工 … 一级/高级技师)", value=value))
 
 
 _LEVEL_ZH = {
@@ -167,6 +168,12 @@ class VersionState(str, enum.Enum):
     ACCEPTED = "accepted"
     SUPERSEDED = "superseded"
     RETIRED = "retired"
+
+    @property
+    def zh(self) -> str:
+        return {"draft": "草稿", "submitted": "已提交", "in_review": "审核中", "changes_requested": "退回修改",
+                "approved": "审核通过", "accepted": "已验收", "superseded": "已被新版本替代", "retired": "已停用",
+                }[self.value]
 
 
 class IrtModel(str, enum.Enum):
@@ -486,6 +493,10 @@ SYSTEM_ACTOR = Actor("system", frozenset({Role.ADMIN}))
 class PaperKind(str, enum.Enum):
     FORM = "form"  # a main parallel form (A卷, B卷 ...)
     BACKUP = "backup"  # 备用试卷 (附件16)
+
+    @property
+    def zh(self) -> str:
+        return {"form": "正式试卷", "backup": "备用试卷"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,40 +17,50 @@ from sqlalchemy.orm import Session
 
 from itembank.domain import BankRef, ElementNode, ElementTable, Importance, Level, Part
 from itembank.errors import ElementTableError, NotFoundError
+from itembank.i18n import FieldMessage, Message
 from itembank.orm import ElementNodeRecord, ElementTableRecord
 
 WEIGHT_TOLERANCE = 0.01  # percentage points
 MAX_CODE_LENGTH = 64
 
 
-def validate_element_nodes(nodes: Sequence[ElementNode]) -> list[str]:
-    """Every problem of a table, in words that name the code; empty when the table is valid."""
-    errors: list[str] = []
+def validate_element_nodes(nodes: Sequence[ElementNode]) -> list[FieldMessage]:
+    """Every problem of a table, each naming the row (``where``: ``row {row}``, counted from
+    1), the node's code and the field; empty when the table is valid."""
+    errors: list[FieldMessage] = []
     if not nodes:
-        return ["the table has no rows"]
+        return [FieldMessage(None, Message("the table has no rows"))]
     by_code: dict[str, ElementNode] = {}
+
+    def at(i: int, n: ElementNode) -> Message:
+        return Message("row {row} ({code})", row=i, code=n.code) if n.code else Message("row {row}", row=i)
+
     for i, n in enumerate(nodes, start=1):
-        where = f"row {i} ({n.code or 'no code'})"
+        where = at(i, n)
         if not n.code or not n.code.strip():
-            errors.append(f"row {i}: the code is empty")
+            errors.append(FieldMessage("code", Message("the code is empty"), where=where))
             continue
         if len(n.code) > MAX_CODE_LENGTH:
-            errors.append(f"{where}: code longer than {MAX_CODE_LENGTH} characters")
+            errors.append(FieldMessage("code", Message("longer than {limit} characters", limit=MAX_CODE_LENGTH),
+                                       where=where))
         if n.code in by_code:
-            errors.append(f"{where}: code {n.code} is used twice")
+            errors.append(FieldMessage("code", Message("code {code} is used twice", code=n.code), where=where))
             continue
         by_code[n.code] = n
         if not (n.name or "").strip():
-            errors.append(f"{where}: the name is empty")
+            errors.append(FieldMessage("name", Message("the name of the scope or element is empty"), where=where))
         if not isinstance(n.weight, (int, float)) or not math.isfinite(n.weight) or n.weight <= 0:
-            errors.append(f"{where}: weight {n.weight!r} must be a positive number of percent")
+            errors.append(FieldMessage("weight", Message("{weight} is not a positive percentage", weight=n.weight),
+                                       where=where))
         if n.parent_code is not None and n.parent_code == n.code:
-            errors.append(f"{where}: a node cannot be its own parent")
+            errors.append(FieldMessage("parent_code", Message("a node cannot be its own parent"), where=where))
 
+    rows = {n.code: i for i, n in enumerate(nodes, start=1) if n.code}
     children: dict[str | None, list[ElementNode]] = defaultdict(list)
     for n in by_code.values():
         if n.parent_code is not None and n.parent_code not in by_code:
-            errors.append(f"{n.code}: parent {n.parent_code} is not in the table")
+            errors.append(FieldMessage("parent_code", Message("the parent {parent} is not in the table",
+                                                              parent=n.parent_code), where=at(rows[n.code], n)))
             continue
         children[n.parent_code].append(n)
 
@@ -60,7 +70,8 @@ def validate_element_nodes(nodes: Sequence[ElementNode]) -> list[str]:
         parent = n.parent_code
         while parent is not None and parent in by_code:
             if parent in seen:
-                errors.append(f"{n.code}: the parent chain loops back to {parent}")
+                errors.append(FieldMessage("parent_code", Message("the parent chain loops back to {parent}",
+                                                                  parent=parent), where=at(rows[n.code], n)))
                 break
             seen.add(parent)
             parent = by_code[parent].parent_code
@@ -70,35 +81,33 @@ def validate_element_nodes(nodes: Sequence[ElementNode]) -> list[str]:
 
     top = children.get(None, [])
     if not top:
-        errors.append("the table has no top-level scope (a row without a parent)")
+        errors.append(FieldMessage(None, Message("the table has no top-level scope (a row without a parent)")))
     else:
         total = sum(_weight(n) for n in top)
         if abs(total - 100.0) > WEIGHT_TOLERANCE:
-            errors.append(
-                f"the top-level weights sum to {total:.2f}%, not 100% "
-                f"({', '.join(n.code for n in top)})"
-            )
+            errors.append(FieldMessage("weight", Message(
+                "the top-level weights ({codes}) sum to {total:.2f}%, not 100%", total=total,
+                codes=[n.code for n in top])))
     for code, kids in children.items():
         if code is None:
             continue
         parent = by_code[code]
         total = sum(_weight(k) for k in kids)
         if abs(total - _weight(parent)) > WEIGHT_TOLERANCE:
-            errors.append(
-                f"{code}: its children's weights sum to {total:.2f}%, "
-                f"but {code} has {_weight(parent):.2f}%"
-            )
+            errors.append(FieldMessage("weight", Message(
+                "the weights of its children sum to {total:.2f}%, but it has {weight:.2f}%", total=total,
+                weight=_weight(parent)), where=at(rows[code], parent)))
     for n in by_code.values():
         is_leaf = n.code not in children
         if is_leaf and n.importance is None:
-            errors.append(f"{n.code}: an element (leaf) needs an importance X, Y or Z")
+            errors.append(FieldMessage("importance", Message("an element (leaf) needs an importance X, Y or Z"),
+                                       where=at(rows[n.code], n)))
         if not is_leaf and n.importance is not None:
-            errors.append(
-                f"{n.code}: has importance {n.importance.value} but also children; "
-                "only elements (leaves) carry an importance"
-            )
+            errors.append(FieldMessage("importance", Message(
+                "importance {importance} on a node with children; only elements (leaves) carry one",
+                importance=n.importance.value), where=at(rows[n.code], n)))
     if by_code and all(n.code in children for n in by_code.values()):
-        errors.append("the table has no elements")
+        errors.append(FieldMessage(None, Message("the table has no elements")))
     return errors
 
 
@@ -119,7 +128,8 @@ def save_element_table(
     errors = validate_element_nodes(nodes)
     if errors:
         raise ElementTableError(
-            f"element table {bank.label} {part.zh} refused: {len(errors)} problem(s)",
+            Message("The {part} element table of {bank} was not saved: {n} problem(s).", bank=bank.label, part=part,
+                    n=len(errors)),
             errors=errors,
         )
     latest = session.scalar(
@@ -162,11 +172,11 @@ def load_element_table(
         query = query.where(ElementTableRecord.version == version)
     table = session.scalar(query)
     if table is None:
-        what = "any element table" if version is None else f"element table version {version}"
-        raise NotFoundError(
-            f"{bank.label} {part.zh} has no {what}; import or enter the 认定要素细目表 first",
-            field="part",
-        )
+        if version is None:
+            raise NotFoundError(Message("{bank} has no {part} element table yet; import or enter it first.",
+                                        bank=bank.label, part=part), field="part", code="element_table_not_found")
+        raise NotFoundError(Message("{bank} has no {part} element table version {version}.", bank=bank.label,
+                                    part=part, version=version), field="version", code="element_table_not_found")
     nodes = [
         ElementNode(
             code=r.code,

@@ -1,24 +1,25 @@
 """Errors of the item bank. Every message names the occupation, level, element, item, row or
 field concerned and says what to do; ``api/errors.py`` maps these to HTTP codes.
 
-Messages are :class:`~analysis.messages.Message` objects (an English template and its
-parameters, the key into the message catalog) or final strings. An error keeps them as data
-(``text``, and the listed problems in ``errors`` / ``shortfalls`` / ``missing`` ...);
-``message`` and ``str()`` render them in the current locale (``itembank.i18n``).
+Every error carries a stable ``code`` (the class's, or a finer one given where it is raised,
+e.g. ``bank_not_found``) and its message as data: a
+:class:`~analysis.messages.Message` (an English template and its parameters, the key into the
+message catalog) or a final string, in ``text``; ``params`` are the message's parameters.
+The problems an error lists (``errors``, and the same list under the names the subclasses
+use: ``shortfalls``, ``missing``, ``reasons``) are messages too. ``message`` and ``str()``
+render everything in the current locale (``itembank.i18n``), at the edge, when read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from analysis.messages import Message, Text, render
+from analysis.messages import FieldMessage, Message, Text, render
+from itembank.i18n import plain_params  # (importing it installs the catalog's renderer)
 
-
-def _listing(head: Text, items: Sequence[Text]) -> Text:
-    """``head`` followed by one indented line per item (rendered when read)."""
-    if not items:
-        return head
-    return _Listing(head, tuple(items))
+Listed = Text | FieldMessage
+"""One listed problem: a message, a message about one field, or a final string."""
 
 
 class _Listing:
@@ -26,7 +27,7 @@ class _Listing:
 
     __slots__ = ("head", "items")
 
-    def __init__(self, head: Text, items: tuple[Text, ...]) -> None:
+    def __init__(self, head: Text, items: tuple[Listed, ...]) -> None:
         self.head = head
         self.items = items
 
@@ -35,15 +36,23 @@ class _Listing:
 
 
 class ItemBankError(Exception):
-    """Base class. ``field`` names the offending input field where there is one; ``code`` is
-    the stable code of the error family (the API's ``error.code``)."""
+    """Base class.
+
+    ``code``: the stable code of the error (the API's ``error.code``); the class's unless a
+    finer one is given. ``field`` names the offending input field where there is one.
+    ``errors`` lists every problem found, not only the first (rendered under the message)."""
 
     code = "itembank_error"
 
-    def __init__(self, message: Text, *, field: str | None = None) -> None:
+    def __init__(self, message: Text, *, field: str | None = None, code: str | None = None,
+                 errors: Sequence[Listed] = ()) -> None:
         super().__init__(message)
-        self.text: Text | _Listing = message
+        if code is not None:
+            self.code = code
         self.field = field
+        self.errors: list[Listed] = list(errors)
+        self.head_text: Text = message
+        self.text: Text | _Listing = _Listing(message, tuple(self.errors)) if self.errors else message
 
     @property
     def message(self) -> str:
@@ -53,13 +62,17 @@ class ItemBankError(Exception):
     @property
     def head(self) -> str:
         """The first line: the message without its list."""
-        text = self.text.head if isinstance(self.text, _Listing) else self.text
-        return render(text)
+        return render(self.head_text)
 
     @property
-    def params(self) -> dict[str, object]:
-        text = self.text.head if isinstance(self.text, _Listing) else self.text
-        return dict(text.params) if isinstance(text, Message) else {}
+    def params(self) -> dict[str, Any]:
+        """The message's parameters as plain JSON (nested messages rendered in the current
+        locale, enums as their values, times in ISO 8601)."""
+        return plain_params(self.head_text)
+
+    def listed(self) -> list[str]:
+        """Every listed problem in the current locale."""
+        return [render(x) for x in self.errors]
 
     def __str__(self) -> str:
         return self.message
@@ -76,16 +89,16 @@ class ConflictError(ItemBankError):
 
 
 class ValidationError(ItemBankError):
-    """Bad input. ``errors`` lists every problem found, not only the first."""
+    """Bad input. ``errors`` lists every problem found, not only the first (the message itself
+    when there is no list)."""
 
     code = "validation_error"
 
-    def __init__(
-        self, message: Text, *, errors: Sequence[Text] = (), field: str | None = None
-    ) -> None:
-        self.errors = list(errors) or [message]
-        super().__init__(message, field=field)
-        self.text = _listing(message, list(errors))
+    def __init__(self, message: Text, *, errors: Sequence[Listed] = (), field: str | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, errors=errors, field=field, code=code)
+        if not self.errors:
+            self.errors = [message]
 
 
 class OccupationNotFiledError(ConflictError):
@@ -105,10 +118,12 @@ class BankNotReadyError(ConflictError):
 
     code = "bank_not_ready"
 
-    def __init__(self, message: Text, *, shortfalls: Sequence[Text] = ()) -> None:
-        self.shortfalls = list(shortfalls)
-        super().__init__(message)
-        self.text = _listing(message, self.shortfalls)
+    def __init__(self, message: Text, *, shortfalls: Sequence[Listed] = (), code: str | None = None) -> None:
+        super().__init__(message, errors=shortfalls, code=code)
+
+    @property
+    def shortfalls(self) -> list[Listed]:
+        return self.errors
 
 
 class PermissionDeniedError(ItemBankError):
@@ -124,8 +139,8 @@ class AuthenticationError(ItemBankError):
 class TooManyAttemptsError(ItemBankError):
     code = "too_many_attempts"
 
-    def __init__(self, message: str, *, retry_after_s: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: Text, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.retry_after_s = retry_after_s
 
 
@@ -140,10 +155,10 @@ class WorkflowError(ConflictError):
     code = "workflow_conflict"
 
     def __init__(
-        self, message: str, *, from_state: str | None = None, to_state: str | None = None,
-        field: str | None = None,
+        self, message: Text, *, from_state: str | None = None, to_state: str | None = None,
+        field: str | None = None, code: str | None = None, errors: Sequence[Listed] = (),
     ) -> None:
-        super().__init__(message, field=field)
+        super().__init__(message, field=field, code=code, errors=errors)
         self.from_state = from_state
         self.to_state = to_state
 
@@ -153,19 +168,24 @@ class NotQualifiedError(PermissionDeniedError):
 
     code = "not_qualified"
 
-    def __init__(self, message: Text, *, missing: Sequence[Text] = (), field: str | None = None) -> None:
-        self.missing = list(missing)
-        super().__init__(message, field=field)
-        self.text = _listing(message, self.missing)
+    def __init__(self, message: Text, *, missing: Sequence[Listed] = (), field: str | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, field=field, errors=missing, code=code)
+
+    @property
+    def missing(self) -> list[Listed]:
+        return self.errors
 
 
 class ImportFileError(ValidationError):
     """A file to import (xlsx, csv, QTI) has problems; nothing was written.
 
-    ``problems`` holds every problem with its sheet, row and column (``ImportProblem``)."""
+    ``problems`` holds every problem with its sheet, row and column (``ImportProblem``),
+    sorted by sheet and row."""
 
     code = "import_invalid"
 
-    def __init__(self, message: str, *, problems: Sequence[object] = ()) -> None:
+    def __init__(self, message: Text, *, problems: Sequence[Any] = (), code: str | None = None) -> None:
         self.problems = list(problems)
-        super().__init__(message, errors=[str(p) for p in problems])
+        super().__init__(message, errors=[p.as_message() if hasattr(p, "as_message") else p
+                                          for p in self.problems], code=code)

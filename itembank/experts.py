@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from itembank import ledger
 from itembank.domain import Actor, Level, Role
-from itembank.i18n import Message
 from itembank.errors import (
     ConflictError,
     NotFoundError,
@@ -28,6 +27,7 @@ from itembank.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from itembank.i18n import FieldMessage, Message
 from itembank.orm import OccupationRecord
 from itembank.orm_workflow import ExpertRecord, ExpertRole, ExpertScopeRecord, TitleRank
 
@@ -89,26 +89,26 @@ class Expert:
 
 def qualification_problems(
     *, years_in_occupation: int, certificate_level: Level | int | None, title_rank: TitleRank
-) -> list[str]:
+) -> list[Message]:
     """What an expert lacks under 附件11 第10条(一), in words; empty when qualified."""
-    problems: list[str] = []
+    problems: list[Message] = []
     if years_in_occupation < MIN_YEARS_IN_OCCUPATION:
-        problems.append(
-            f"{years_in_occupation} year(s) in the occupation; at least {MIN_YEARS_IN_OCCUPATION} "
-            "are required (附件11 第10条(一) 从事本职业5年以上)"
-        )
+        problems.append(Message(
+            "{years} year(s) in the occupation; at least {minimum} are required (附件11 第10条(一))",
+            years=years_in_occupation, minimum=MIN_YEARS_IN_OCCUPATION))
     cert_ok = certificate_level is not None and int(certificate_level) <= int(MIN_CERTIFICATE_LEVEL)
     title_ok = TitleRank(title_rank).rank >= MIN_TITLE_RANK.rank
     if not cert_ok and not title_ok:
-        held = (
-            f"holds {Level(certificate_level).title_zh}" if certificate_level is not None
-            else "holds no certificate in the occupation"
-        )
-        problems.append(
-            f"{held} and a {TitleRank(title_rank).zh} professional title; needs the 技师 (level 2) "
-            "certificate or higher, or an intermediate (中级) or higher professional title "
-            "(附件11 第10条(一))"
-        )
+        if certificate_level is not None:
+            problems.append(Message(
+                "holds a level {level} certificate and the professional title rank {title}; needs a level 2 "
+                "(技师) certificate or higher, or an intermediate or higher professional title (附件11 第10条(一))",
+                level=Level(certificate_level), title=TitleRank(title_rank)))
+        else:
+            problems.append(Message(
+                "holds no certificate in the occupation and the professional title rank {title}; needs a level 2 "
+                "(技师) certificate or higher, or an intermediate or higher professional title (附件11 第10条(一))",
+                title=TitleRank(title_rank)))
     return problems
 
 
@@ -146,9 +146,8 @@ def _record(session: Session, username: str) -> ExpertRecord:
     )
     if rec is None:
         raise NotFoundError(
-            f"{username} is not in the expert register (专家信息库); register them first "
-            "(itembank experts register)",
-            field="username",
+            Message("{username} is not in the expert register; register them first.", username=username),
+            field="username", code="expert_not_found",
         )
     return rec
 
@@ -159,10 +158,12 @@ def _require_manager(actor: Actor, *, occupation_code: str | None = None) -> Non
     ok = (actor.has_role(Role.BANK_MANAGER) if occupation_code is None
           else actor.has(Role.BANK_MANAGER, occupation_code=occupation_code))
     if not ok:
-        scope = f" for occupation {occupation_code}" if occupation_code else ""
         raise PermissionDeniedError(
-            f"{actor.username} may not change the expert register{scope}: it needs the "
-            f"{Role.BANK_MANAGER.zh} (bank_manager) or admin role"
+            Message("{user} may not change the expert register for occupation {occupation}: it needs the role "
+                    "{role}.", user=actor.username, occupation=occupation_code, role=Role.BANK_MANAGER)
+            if occupation_code else
+            Message("{user} may not change the expert register: it needs the role {role}.", user=actor.username,
+                    role=Role.BANK_MANAGER)
         )
 
 
@@ -202,20 +203,23 @@ def register_expert(
 ) -> Expert:
     """Add a person to the register (no occupation yet: see ``grant_scope``)."""
     _require_manager(actor)
-    errors: list[str] = []
+    errors: list[FieldMessage] = []
     if not USERNAME_RE.match(username or ""):
-        errors.append(f"username {username!r}: use 1-100 letters, digits, '.', '_', '-', '@'")
+        errors.append(FieldMessage("username", Message(
+            "'{username}': use 1-100 letters, digits, '.', '_', '-' or '@'", username=username)))
     if not (name or "").strip():
-        errors.append("name: the expert's name is empty")
+        errors.append(FieldMessage("name", Message("the expert's name is empty")))
     try:
         rank = TitleRank(title_rank)
     except ValueError:
-        errors.append(f"title_rank {title_rank!r}: one of {', '.join(t.value for t in TitleRank)}")
+        errors.append(FieldMessage("title_rank", Message("'{value}' is not a title rank; use one of {ranks}",
+                                                         value=title_rank, ranks=[t.value for t in TitleRank])))
         rank = TitleRank.NONE
     if errors:
-        raise ValidationError(f"expert {username} was not registered", errors=errors)
+        raise ValidationError(Message("Expert {username} was not registered.", username=username), errors=errors)
     if session.scalar(select(ExpertRecord.id).where(ExpertRecord.username == username)) is not None:
-        raise ConflictError(f"{username} is already in the expert register", field="username")
+        raise ConflictError(Message("{username} is already in the expert register.", username=username),
+                            field="username", code="expert_exists")
     rec = ExpertRecord(username=username, name=name.strip(), organisation=organisation.strip(),
                        title_rank=rank, title_name=title_name.strip(), suspended_reason="",
                        created_by=actor.username)
@@ -248,19 +252,21 @@ def grant_scope(
     role = ExpertRole(role)
     rec = _record(session, username)
     if session.scalar(select(OccupationRecord.id).where(OccupationRecord.code == occupation_code).limit(1)) is None:
-        raise NotFoundError(f"no occupation {occupation_code}; register it first", field="occupation_code")
+        raise NotFoundError(Message("There is no occupation {code}; register it first.", code=occupation_code),
+                            field="occupation_code", code="occupation_not_found")
     if not isinstance(years_in_occupation, int) or years_in_occupation < 0:
-        raise ValidationError(f"years_in_occupation {years_in_occupation!r} must be a whole number >= 0",
-                              field="years_in_occupation")
+        raise ValidationError(Message("The years in the occupation must be a whole number of 0 or more, not "
+                                      "{value}.", value=years_in_occupation), field="years_in_occupation")
     level = Level.parse(certificate_level) if certificate_level is not None else None
     missing = qualification_problems(years_in_occupation=years_in_occupation, certificate_level=level,
                                      title_rank=rec.title_rank)
     if rec.suspended_reason:
-        missing.append(f"suspended from expert work: {rec.suspended_reason} (附件11 第10条(三))")
+        missing.append(Message("suspended from expert work: {reason} (附件11 第10条(三))",
+                               reason=rec.suspended_reason))
     if missing:
         raise NotQualifiedError(
-            f"{rec.name} ({username}) cannot be registered as {role.zh} ({role.value}) for "
-            f"occupation {occupation_code}",
+            Message("{name} ({username}) cannot be registered as {role} for occupation {occupation}.",
+                    name=rec.name, username=username, role=role, occupation=occupation_code),
             missing=missing,
         )
     scope = next((s for s in rec.scopes if s.occupation_code == occupation_code and s.role is role), None)
@@ -286,11 +292,13 @@ def revoke_scope(session: Session, *, actor: Actor, username: str, occupation_co
     _require_manager(actor, occupation_code=occupation_code)
     role = ExpertRole(role)
     if not reason.strip():
-        raise ValidationError("say why the occupation is withdrawn from the expert", field="reason")
+        raise ValidationError(Message("Say why the occupation is withdrawn from the expert."), field="reason")
     rec = _record(session, username)
     scope = next((s for s in rec.scopes if s.occupation_code == occupation_code and s.role is role), None)
     if scope is None:
-        raise NotFoundError(f"{username} is not registered as {role.value} for {occupation_code}", field="role")
+        raise NotFoundError(Message("{username} is not registered as {role} for occupation {occupation}.",
+                                    username=username, role=role, occupation=occupation_code), field="role",
+                            code="expert_scope_not_found")
     rec.scopes.remove(scope)
     session.flush()
     ledger.append(session, actor=actor.username, action="expert.revoke", object_type="expert",
@@ -302,7 +310,7 @@ def revoke_scope(session: Session, *, actor: Actor, username: str, occupation_co
 def suspend_expert(session: Session, *, actor: Actor, username: str, reason: str) -> Expert:
     """Bar an expert from all work (附件11 第10条(三)): quality or confidentiality problem."""
     if not reason.strip():
-        raise ValidationError("say why the expert is suspended", field="reason")
+        raise ValidationError(Message("Say why the expert is suspended."), field="reason")
     rec = _record(session, username)
     _require_manager_of(actor, rec, every=False)
     rec.suspended_reason = reason.strip()
@@ -349,20 +357,21 @@ def require_expert(
     rec = session.scalar(
         select(ExpertRecord).where(ExpertRecord.username == username).options(selectinload(ExpertRecord.scopes))
     )
-    what = f"{role.zh} ({role.value}) for occupation {occupation_code}"
+    what = Message("{role} for occupation {occupation}", role=role, occupation=occupation_code)
     if rec is None:
         raise NotQualifiedError(
-            f"{username} may not act as {what}",
-            missing=[f"{username} is not in the expert register (专家信息库, 附件11 第19条); "
-                     "a bank manager registers them with their qualifications"],
+            Message("{username} may not act as {what}.", username=username, what=what),
+            missing=[Message("{username} is not in the expert register (附件11 第19条); a bank manager registers "
+                             "them with their qualifications", username=username)],
         )
-    missing: list[str] = []
+    missing: list[Message] = []
     scope = next((s for s in rec.scopes if s.occupation_code == occupation_code and s.role is role), None)
     if scope is None:
         others = sorted({s.occupation_code for s in rec.scopes if s.role is role})
         missing.append(
-            f"registered as {role.value} for {', '.join(others)} only, not for {occupation_code}"
-            if others else f"not registered as {role.value} for any occupation"
+            Message("registered as {role} for occupations {others} only, not for {occupation}", role=role,
+                    others=others, occupation=occupation_code)
+            if others else Message("not registered as {role} for any occupation", role=role)
         )
     else:
         missing += qualification_problems(
@@ -371,7 +380,9 @@ def require_expert(
             title_rank=rec.title_rank,
         )
     if rec.suspended_reason:
-        missing.append(f"suspended: {rec.suspended_reason} (附件11 第10条(三))")
+        missing.append(Message("suspended from expert work: {reason} (附件11 第10条(三))",
+                               reason=rec.suspended_reason))
     if missing:
-        raise NotQualifiedError(f"{rec.name} ({username}) may not act as {what}", missing=missing)
+        raise NotQualifiedError(Message("{name} ({username}) may not act as {what}.", name=rec.name,
+                                        username=username, what=what), missing=missing)
     return _to_domain(rec).scope(occupation_code, role)  # type: ignore[return-value]

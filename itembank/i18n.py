@@ -29,12 +29,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from analysis.messages import Message, N_, Text, install_renderer, render_with
+from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, _value_from_data, _value_to_data,
+                               field_label, install_renderer, register_field_labels, render_with)
 
 __all__ = [
-    "DEFAULT_LOCALE", "LOCALES", "Message", "N_", "Text", "configure", "current_locale", "format_date",
-    "format_datetime", "format_time", "gettext", "locale_from_accept_language", "locale_from_env",
-    "render", "set_locale", "use_locale", "_",
+    "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label",
+    "register_field_labels", "current_locale", "format_date",
+    "format_datetime", "format_time", "from_storable", "plain_params", "gettext", "locale_from_accept_language", "locale_from_env",
+    "render", "render_tree", "set_locale", "to_storable", "use_locale", "_",
 ]
 
 LOCALES = ("zh_CN", "en")
@@ -236,6 +238,8 @@ def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
     sep = ", " if locale == "en" else "、"
 
     def fmt(value: Any) -> Any:
+        if isinstance(value, Sentences):
+            return ("; " if locale == "en" else "；").join(str(v) for v in value)
         if isinstance(value, list):
             return sep.join(str(v) for v in value)
         if isinstance(value, datetime):
@@ -249,9 +253,15 @@ def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
     return fmt
 
 
-def render(message: Text, locale: str | None = None) -> str:
+def render(message: Text | FieldMessage, locale: str | None = None) -> str:
     """``message`` in ``locale`` (default: the current one); a plain string is returned as is.
     A message's stored form (``Message.to_data()``, e.g. from a run report) is rendered too."""
+    if isinstance(message, FieldMessage):
+        message = message.as_message()
+    if isinstance(message, dict) and ("$message" in message or "$field_message" in message):
+        message = from_storable(message)  # a stored message (``to_storable``)
+        if isinstance(message, FieldMessage):
+            message = message.as_message()
     if isinstance(message, dict) and "msgid" in message:
         message = Message.from_data(message)
     if not isinstance(message, Message):
@@ -265,12 +275,129 @@ def render_all(messages: Sequence[Text], locale: str | None = None) -> list[str]
     return [render(m, locale) for m in messages]
 
 
+# --------------------------------------------------------------------------------------
+# Messages inside stored JSON (reports, ledger details, run results)
+
+
+def to_storable(value: Any) -> Any:
+    """``value`` (dicts, lists, messages, plain values) as JSON: each message becomes
+    ``{"$message": {...}}`` so that :func:`from_storable` gives it back and it is rendered in
+    the reader's locale when shown."""
+    if isinstance(value, (Message, FieldMessage)):
+        return _value_to_data(value)
+    if isinstance(value, dict):
+        return {str(k): to_storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_storable(v) for v in value]
+    return value
+
+
+def from_storable(value: Any) -> Any:
+    """The inverse of :func:`to_storable`: stored messages become :class:`Message` again."""
+    if isinstance(value, dict):
+        if len(value) == 1 and ("$message" in value or "$field_message" in value):
+            return _value_from_data(value)
+        return {k: from_storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_storable(v) for v in value]
+    return value
+
+
+def plain_params(message: Any, locale: str | None = None) -> dict[str, Any]:
+    """The parameters of ``message`` as plain JSON for programs (the API's ``error.params``):
+    nested messages rendered in ``locale``, enums as their values, times in ISO 8601."""
+    if not isinstance(message, Message):
+        return {}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (Message, FieldMessage)):
+            return render(value, locale)
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return value
+        return value.item() if hasattr(value, "item") else str(value)
+
+    return {k: plain(v) for k, v in message.params.items()}
+
+
+def render_tree(value: Any, locale: str | None = None) -> Any:
+    """``value`` with every message rendered in ``locale`` (JSON answers of the API)."""
+    if isinstance(value, (Message, FieldMessage)):
+        return render(value, locale)
+    if isinstance(value, dict):
+        return {k: render_tree(v, locale) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [render_tree(v, locale) for v in value]
+    return value
+
+
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[:!][^{}]*)?\}(?!\})")
 
 
 def placeholders(template: str) -> set[str]:
     """The named fields of a template (the catalog test checks translations keep them)."""
     return set(_PLACEHOLDER.findall(template))
+
+
+# --------------------------------------------------------------------------------------
+# Field labels: how a problem about an input field names the field (FieldMessage), in the
+# reader's locale. Request fields of the API, item content, forms and element tables.
+
+FIELD_LABELS = {
+    "request": N_("request"), "body": N_("request body"), "url": N_("address"), "file": N_("file"),
+    "D": N_("scaling constant D"), "analysis": N_("analysis / scoring standard"), "anchor": N_("anchor items"),
+    "answer_sheet": N_("answer sheet"), "application_id": N_("application number"), "applied_on": N_("date of application"),
+    "assemble_if_needed": N_("assemble when needed"), "bank_id": N_("bank"), "batch_code": N_("batch code"),
+    "batch_ref": N_("committee batch reference"), "blueprint": N_("blueprint"), "blueprint_id": N_("blueprint"),
+    "candidate_id": N_("candidate number"), "capacities": N_("capacities"), "capacity": N_("capacity"),
+    "category": N_("occupation category"), "certificate_level": N_("certificate level"),
+    "certificate_no": N_("certificate number"), "chief_staff_id": N_("chief proctor"), "clause": N_("clause"),
+    "code": N_("code"), "codes": N_("codes"), "comment": N_("comment"), "completed_on": N_("date completed"),
+    "content": N_("item content"), "criteria": N_("scoring criteria"), "decision": N_("decision"),
+    "declaration": N_("declaration"), "deputy_staff_id": N_("deputy proctor"), "description": N_("description"),
+    "difficulty_rating": N_("difficulty"), "documents": N_("supporting documents"), "dry_run": N_("check only"),
+    "education": N_("education"), "education_related": N_("related speciality"), "element_codes": N_("elements"),
+    "email": N_("e-mail"), "employer": N_("employer"), "ends_at": N_("end time"), "equipment": N_("equipment"),
+    "estimated_time_s": N_("estimated time (seconds)"), "exam_session_code": N_("exam session"),
+    "formulation": N_("formulation"), "grade": N_("grade"), "holder_name": N_("holder's name"),
+    "id_number": N_("document number"), "id_type": N_("type of identity document"), "importance": N_("importance"),
+    "issued_on": N_("date of issue"), "item_type": N_("item type"), "items": N_("items"), "key": N_("key"),
+    "kind": N_("kind"), "leader_staff_id": N_("group leader"), "level": N_("level"), "limit": N_("page size"),
+    "location": N_("location"), "max_overlap": N_("maximum overlap"), "meeting": N_("meeting"),
+    "member_staff_ids": N_("group members"), "members": N_("committee members"), "minimum": N_("minimum"),
+    "mode": N_("import mode"), "model": N_("model"), "n_backups": N_("number of backup papers"),
+    "n_forms": N_("number of papers"), "name": N_("name"), "nodes": N_("element table rows"), "note": N_("note"),
+    "number": N_("number"), "objective": N_("objective"), "occupation": N_("occupation"),
+    "occupation_code": N_("occupation code"), "offset": N_("start position"), "opinion": N_("opinion"),
+    "options": N_("options"), "organisation": N_("organisation"), "paper_code": N_("paper code"),
+    "paper_codes": N_("papers"), "parent_code": N_("parent code"), "part": N_("part"), "passed": N_("passed"),
+    "password": N_("password"), "phone": N_("phone"), "place": N_("place"), "plan_code": N_("exam plan"),
+    "points": N_("points"), "polytomous_model": N_("polytomous model"), "practice": N_("practice paper"),
+    "prior_certificate": N_("prior certificate"), "prior_certificate_related": N_("related occupation"),
+    "raised_by": N_("raised by"), "raised_on": N_("date raised"), "reason": N_("reason"),
+    "recipient": N_("recipient"), "rel_gap": N_("relative gap"), "resolution": N_("answer"),
+    "responses": N_("answers"), "return_codes": N_("items to return"), "reviewer": N_("reviewer"),
+    "role": N_("role"), "roles": N_("roles"), "room_code": N_("room"), "rubric": N_("scoring points"),
+    "rubric_scores": N_("scores per scoring point"), "run_id": N_("assembly run"), "score": N_("score"),
+    "seed": N_("random seed"), "session_code": N_("exam session"), "set_code": N_("set code"),
+    "solver": N_("solver"), "spec": N_("specification"), "staff_id": N_("staff member"),
+    "starts_at": N_("start time"), "starts_on": N_("start date"), "state": N_("state"), "status": N_("status"),
+    "stem": N_("question text"), "text": N_("text"), "time_allowed_min": N_("time allowed (minutes)"),
+    "time_limit_min": N_("time limit (minutes)"), "time_limit_s": N_("solver time limit (seconds)"),
+    "title": N_("title"), "title_name": N_("professional title"), "title_rank": N_("professional title rank"),
+    "training_completed": N_("training completed"), "username": N_("user name"), "version": N_("version"),
+    "version_id": N_("item version"), "version_ids": N_("item versions"), "weight": N_("weight"),
+    "work_type": N_("work type"), "year": N_("year"), "years_in_occupation": N_("years in the occupation"),
+    "years_of_work": N_("years of work"), "years_since_prior": N_("years since the prior certificate"),
+    "writer": N_("writer"), "q": N_("search text"), "rules": N_("analysis rules"), "actor": N_("who acts"),
+    "calibration_id": N_("calibration"),
+}
+register_field_labels(FIELD_LABELS)
 
 
 install_renderer(lambda message, locale: render(message, locale))

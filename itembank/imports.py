@@ -28,6 +28,7 @@ import zipfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -63,7 +64,7 @@ from itembank.errors import (
     ValidationError,
 )
 from itembank.experts import ExpertRole, require_expert
-from itembank.i18n import Message
+from itembank.i18n import FieldMessage, Message, N_, Text, gettext
 from itembank.items import NewItem, _chunks, _version_columns, add_items, validate_code, validate_content
 from itembank.media import CheckedPicture
 from itembank.orm import ItemRecord, ItemVersionElementRecord, ItemVersionRecord
@@ -103,20 +104,28 @@ class ImportMode(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ImportProblem:
-    """One problem of an import file, where it is and what is wrong."""
+    """One problem of an import file, where it is and what is wrong: the sheet (the file name
+    for a CSV file or a problem of the whole file), the row as the spreadsheet numbers it, the
+    column by its header in the file (题目编号, 答案 ...)."""
 
     sheet: str
     row: int | None
     column: str | None
-    message: str
+    message: Text
+
+    def as_message(self) -> Message:
+        if self.row is not None and self.column:
+            return Message("{sheet}, row {row}, column {column}: {message}", sheet=self.sheet, row=self.row,
+                           column=self.column, message=self.message)
+        if self.row is not None:
+            return Message("{sheet}, row {row}: {message}", sheet=self.sheet, row=self.row, message=self.message)
+        if self.column:
+            return Message("{sheet}, column {column}: {message}", sheet=self.sheet, column=self.column,
+                           message=self.message)
+        return Message("{sheet}: {message}", sheet=self.sheet, message=self.message)
 
     def __str__(self) -> str:
-        where = self.sheet
-        if self.row is not None:
-            where += f" row {self.row}"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        return str(self.as_message())
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +141,8 @@ class ParsedItem:
     columns: dict[str, str] = field(default_factory=dict)  # content field -> column label in the file
     pictures: tuple[CheckedPicture, ...] = ()  # the pictures its text shows, checked, from the same file
     picture_names: tuple[str, ...] = ()  # files named in the 图片 column (a zip's images folder)
+    broken: bool = False  # the row had problems: checked further, never written
+    unreadable: frozenset[str] = frozenset()  # fields whose cells could not be read (not checked again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +158,17 @@ class ImportReport:
     unchanged: tuple[str, ...]
     set_code_changed: tuple[str, ...]
 
-    def summary(self) -> str:
-        verb = "would import" if self.dry_run else "imported"
-        return (f"{self.source}: {verb} {self.n_items} items — {len(self.created)} new, "
-                f"{len(self.revised)} new versions, {len(self.unchanged)} unchanged"
-                + (f", {len(self.set_code_changed)} set codes changed" if self.set_code_changed else "")
-                + f" (mode {self.mode.value}" + (f", batch {self.batch_ref}" if self.batch_ref else "") + ")")
+    def summary(self) -> Message:
+        counts = dict(source=self.source, n=self.n_items, created=len(self.created), revised=len(self.revised),
+                      unchanged=len(self.unchanged), sets=len(self.set_code_changed))
+        mode = (Message("as accepted items of committee batch {batch}", batch=self.batch_ref)
+                if self.mode is ImportMode.ACCEPTED else Message("as drafts"))
+        if self.dry_run:
+            return Message("{source}: checked, nothing written; would import {n} items {mode}: {created} new, "
+                           "{revised} new versions, {unchanged} unchanged, {sets} set codes changed.",
+                           mode=mode, **counts)
+        return Message("{source}: imported {n} items {mode}: {created} new, {revised} new versions, "
+                       "{unchanged} unchanged, {sets} set codes changed.", mode=mode, **counts)
 
 
 # --------------------------------------------------------------------------------------
@@ -243,6 +259,37 @@ _PICTURE_SPLIT = re.compile(r"[,，、;；\r\n]+")  # file names may hold spaces
 _KEY_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 
+_ELEMENT_FIELD_COLUMN = {fld: label for label, (fld, _) in ELEMENT_COLUMNS.items()}
+_SHEET_RANK = {**{name: i for i, name in enumerate(ITEM_SHEETS, start=1)}, RUBRIC_SHEET: 4, ELEMENT_SHEET: 5}
+_COLUMN_RANK = {label: i for i, label in enumerate(
+    [*CSV_COLUMNS, "选项A..选项F", *RUBRIC_COLUMNS, *ELEMENT_COLUMNS])}
+
+
+def sorted_problems(source: str, problems: Sequence[ImportProblem]) -> list[ImportProblem]:
+    """The problems in reading order: the whole file's first, then by sheet (in the template's
+    order), row and column (in the template's order)."""
+    def key(p: ImportProblem) -> tuple[int, str, int, int]:
+        rank = 0 if p.sheet == source and p.row is None else _SHEET_RANK.get(p.sheet, 6)
+        return (rank, p.sheet, p.row if p.row is not None else 0, _COLUMN_RANK.get(p.column or "", -1))
+    return sorted(problems, key=key)
+
+
+def raise_problems(source: str, problems: Sequence[ImportProblem]) -> NoReturn:
+    """Refuse the file: ``ImportFileError`` with every problem, sorted by sheet and row."""
+    ordered = sorted_problems(source, problems)
+    rows = {(p.sheet, p.row) for p in ordered if p.row is not None}
+    if rows:
+        text = Message("{source}: {n} problem(s) in {rows} row(s); nothing was imported.", source=source,
+                       n=len(ordered), rows=len(rows))
+    else:
+        text = Message("{source}: {n} problem(s); nothing was imported.", source=source, n=len(ordered))
+    raise ImportFileError(text, problems=ordered)
+
+
+def _reason(exc: Exception) -> str:
+    return "{}: {}".format(type(exc).__name__, exc)
+
+
 def _norm_header(text: object) -> str:
     s = str(text or "").strip().replace("（", "(").replace("）", ")").replace(" ", "").replace("\u3000", "")
     return s.lower()
@@ -306,8 +353,8 @@ class _Table:
         header = next(rows, None)
         if header is None:
             self.ok = False
-            problems.append(ImportProblem(sheet, first_row, None, "the sheet is empty: the first row must hold "
-                                          "the column headers"))
+            problems.append(ImportProblem(sheet, first_row, None, Message(
+                "the sheet is empty: the first row must hold the column headers")))
             return
         self.ok = True
         for i, h in enumerate(header):
@@ -315,13 +362,14 @@ class _Table:
             if not name or name.startswith("备注") or name.startswith("note"):
                 continue
             if name not in headers:
-                problems.append(ImportProblem(sheet, first_row, _text(h),
-                                              f"unknown column {_text(h)!r}; known columns: "
-                                              f"{', '.join(dict.fromkeys(lbl for _, lbl in headers.values()))}"))
+                problems.append(ImportProblem(sheet, first_row, _text(h), Message(
+                    "unknown column; the known columns are {columns}",
+                    columns=list(dict.fromkeys(lbl for _, lbl in headers.values())))))
                 continue
             fld, label = headers[name]
             if fld in self.index:
-                problems.append(ImportProblem(sheet, first_row, _text(h), f"column {label} appears twice"))
+                problems.append(ImportProblem(sheet, first_row, _text(h), Message("column {column} appears twice",
+                                                                                  column=label)))
                 continue
             self.index[fld] = i
             self.labels[fld] = label
@@ -338,21 +386,27 @@ class _Table:
                     rec[f] = xml_safe(v)  # type: ignore[arg-type]  # the file is refused; no second report
             yield n, rec
 
-    def problem(self, row: int | None, fld: str | None, message: str) -> None:
-        label = self.labels.get(fld, FIELD_COLUMN.get(fld, fld)) if fld else None  # type: ignore[arg-type]
-        self.problems.append(ImportProblem(self.sheet, row, label, message))
+    def problem(self, row: int | None, fld: str | None, message: Message) -> None:
+        self.problems.append(ImportProblem(self.sheet, row, self.column(fld), message))
+
+    def column(self, fld: str | None) -> str | None:
+        """The header of ``fld`` as this file writes it (else the template's)."""
+        if not fld:
+            return None
+        return self.labels.get(fld) or FIELD_COLUMN.get(fld) or _ELEMENT_FIELD_COLUMN.get(fld) or fld
 
 
 def _parse_type(t: _Table, row: int, rec: dict[str, object], default: ItemType | None) -> ItemType | None:
     raw = _text(rec.get("item_type"))
     if not raw:
         if default is None:
-            t.problem(row, "item_type", "the item type is empty; write e.g. 单项选择题, 多项选择题, 判断题 ...")
+            t.problem(row, "item_type", Message("the item type is empty; write one of {types}",
+                                                types=list(ItemType)))
         return default
     found = TYPE_NAMES.get(raw) or TYPE_NAMES.get(raw.lower())
     if found is None:
-        t.problem(row, "item_type", f"unknown item type {raw!r}; use one of "
-                  f"{', '.join(it.zh for it in ItemType)}")
+        t.problem(row, "item_type", Message("'{value}' is not an item type; write one of {types}", value=raw,
+                                            types=list(ItemType)))
     return found
 
 
@@ -368,7 +422,8 @@ def _parse_key(t: _Table, row: int, raw: str, item_type: ItemType) -> tuple[str,
             return ("T",)
         if word in FALSE_WORDS:
             return ("F",)
-        t.problem(row, "key", f"{raw!r} is not a true/false key; write 正确 / 错误 (or T / F, √ / ×)")
+        t.problem(row, "key", Message("'{value}' is not a true/false key; write 正确 or 错误 (or T / F, √ / ×)",
+                                      value=raw))
         return ()
     if item_type is ItemType.FILL_IN:
         return tuple(p.strip() for p in re.split(r"[|｜]", raw))
@@ -381,14 +436,16 @@ def _parse_rubric_text(t: _Table, row: int, raw: str) -> tuple[RubricPoint, ...]
     for i, line in enumerate(x for x in re.split(r"[\r\n]+", raw) if x.strip()):
         parts = [p.strip() for p in re.split(r"[|｜]", line)]
         if len(parts) < 2:
-            t.problem(row, "rubric", f"scoring point {i + 1} {line!r}: write 'description | points | criteria'")
+            t.problem(row, "rubric", Message("scoring point {n} '{line}': write 'description | points | criteria'",
+                                             n=i + 1, line=line))
             return None
         try:
             value = _number(parts[1])
         except ValueError:
             value = None
         if value is None:
-            t.problem(row, "rubric", f"scoring point {i + 1}: points {parts[1]!r} is not a number")
+            t.problem(row, "rubric", Message("scoring point {n}: the points '{value}' are not a number", n=i + 1,
+                                             value=parts[1]))
             return None
         points.append(RubricPoint(parts[0], value, parts[2] if len(parts) > 2 else ""))
     return tuple(points)
@@ -396,14 +453,20 @@ def _parse_rubric_text(t: _Table, row: int, raw: str) -> tuple[RubricPoint, ...]
 
 def _item_from_record(t: _Table, row: int, rec: dict[str, object], part: Part | None,
                       default_type: ItemType | None) -> ParsedItem | None:
+    """The item of one row, with every problem of the row reported (cells that cannot be read
+    and the item's rules, which are checked on what could be read). An item whose row had
+    problems is returned marked ``broken``: later checks (codes, element codes, writers) see
+    it too, and nothing is written anyway."""
     n_before = len(t.problems)
     code = _text(rec.get("code"))
     if not code:
-        t.problem(row, "code", "the item code is empty")
+        t.problem(row, "code", Message("the item code is empty"))
     item_type = _parse_type(t, row, rec, default_type)
     if item_type is not None and part is not None and item_type.part is not part:
-        t.problem(row, "item_type", f"{item_type.zh} belongs to {item_type.part.zh}, not to the "
-                  f"{t.sheet} sheet; move the row to sheet {_sheet_of(item_type.part)}")
+        t.problem(row, "item_type", Message(
+            "a {item_type} belongs to {part}, not to sheet {sheet}; move the row to sheet {target}",
+            item_type=item_type, part=item_type.part, sheet=t.sheet, target=_sheet_of(item_type.part)))
+        item_type = None  # the item's rules would be checked against the wrong type: only the cells are
     stem = _text(rec.get("stem"))
     options: list[Option] = []
     gap: str | None = None
@@ -411,13 +474,15 @@ def _item_from_record(t: _Table, row: int, rec: dict[str, object], part: Part | 
         text = _text(rec.get(f"option_{x}"))
         if text:
             if gap is not None:
-                t.problem(row, f"option_{gap}", f"选项{gap} is empty but 选项{x} is filled; options go A, B, C ... "
-                          "without gaps")
+                t.problem(row, f"option_{gap}", Message(
+                    "option {gap} is empty but option {label} is filled; fill the options from A on without gaps",
+                    gap=gap, label=x))
                 gap = None
             options.append(Option(x, text))
         elif gap is None and any(_text(rec.get(f"option_{y}")) for y in OPTION_LABELS[OPTION_LABELS.index(x) + 1:]):
             gap = x
     numbers: dict[str, float | None] = {}
+    unreadable: set[str] = set()
     for fld in ("points", "estimated_time_s", "time_limit_min", "difficulty_rating"):
         raw = rec.get(fld)
         if fld == "difficulty_rating" and _text(raw) in RATING_WORDS:
@@ -426,19 +491,29 @@ def _item_from_record(t: _Table, row: int, rec: dict[str, object], part: Part | 
         try:
             numbers[fld] = _number(raw)
         except ValueError:
-            t.problem(row, fld, f"{_text(raw)!r} is not a number")
+            t.problem(row, fld, Message("'{value}' is not a number", value=_text(raw)))
             numbers[fld] = None
+            unreadable.add(fld)
     if numbers["points"] is None and _text(rec.get("points")) == "":
-        t.problem(row, "points", "the points (分值) are empty")
+        t.problem(row, "points", Message("the points are empty"))
+        unreadable.add("points")
     rating = numbers["difficulty_rating"]
     if rating is not None and not float(rating).is_integer():
-        t.problem(row, "difficulty_rating", f"{rating:g} must be a whole number 1 (easiest) to 5")
+        t.problem(row, "difficulty_rating", Message("{value:g} is not a whole number from 1 (easiest) to 5 (hardest)",
+                                                    value=rating))
+        unreadable.add("difficulty_rating")
     elements = tuple(c for c in _LIST_SPLIT.split(_text(rec.get("element_codes"))) if c)
+    n_key = len(t.problems)
     key = _parse_key(t, row, _text(rec.get("key")), item_type) if item_type else ()
+    if len(t.problems) > n_key:
+        unreadable.add("key")
     rubric: tuple[RubricPoint, ...] = ()
     if _text(rec.get("rubric")):
-        rubric = _parse_rubric_text(t, row, _text(rec.get("rubric"))) or ()
-    if len(t.problems) > n_before or item_type is None:
+        parsed = _parse_rubric_text(t, row, _text(rec.get("rubric")))
+        if parsed is None:
+            unreadable.add("rubric")
+        rubric = parsed or ()
+    if item_type is None:
         return None
     time_limit = numbers["time_limit_min"]
     est = numbers["estimated_time_s"]
@@ -448,11 +523,11 @@ def _item_from_record(t: _Table, row: int, rec: dict[str, object], part: Part | 
         item_type=item_type, stem=stem, points=numbers["points"] or 0.0, element_codes=elements,
         options=tuple(options), key=key, rubric=rubric, analysis=_text(rec.get("analysis")),
         time_limit_min=time_limit, equipment=_text(rec.get("equipment")), estimated_time_s=est,
-        difficulty_rating=int(rating) if rating is not None else 3,
+        difficulty_rating=int(rating) if rating is not None and float(rating).is_integer() else 3,
     )
     return ParsedItem(sheet=t.sheet, row=row, code=code, content=content,
                       set_code=_text(rec.get("set_code")) or None, writer=_text(rec.get("writer")),
-                      columns=dict(t.labels),
+                      columns=dict(t.labels), broken=len(t.problems) > n_before, unreadable=frozenset(unreadable),
                       picture_names=tuple(n.strip() for n in _PICTURE_SPLIT.split(_text(rec.get("pictures")))
                                           if n.strip()))
 
@@ -465,26 +540,31 @@ def _check_items(items: list[ParsedItem], problems: list[ImportProblem]) -> None
     """Rules of one item and duplicate codes, with no database."""
     first: dict[str, ParsedItem] = {}
     for it in items:
-        for msg in validate_code(it.code):
-            problems.append(ImportProblem(it.sheet, it.row, "题目编号", msg))
+        column = it.columns.get("code", "题目编号")
+        if it.code and "code" not in it.unreadable:
+            for msg in validate_code(it.code):
+                problems.append(ImportProblem(it.sheet, it.row, column, msg.message))
         if it.code in first:
             f = first[it.code]
-            problems.append(ImportProblem(it.sheet, it.row, "题目编号",
-                                          f"duplicate code {it.code}: also in {f.sheet} row {f.row}"))
-        else:
+            problems.append(ImportProblem(it.sheet, it.row, column, Message(
+                "item code {code} appears twice: also on sheet {sheet}, row {row}", code=it.code, sheet=f.sheet,
+                row=f.row)))
+        elif it.code:
             first[it.code] = it
         for msg in validate_content(it.content):
+            if msg.field in it.unreadable or (msg.field == "points" and "rubric" in it.unreadable):
+                continue  # the cell was reported as unreadable already
             problems.append(_content_problem(it, msg))
 
 
-def _content_problem(it: ParsedItem, msg: str) -> ImportProblem:
-    fld, _, rest = msg.partition(": ")
+def _content_problem(it: ParsedItem, msg: FieldMessage) -> ImportProblem:
+    fld = msg.field or ""
     column = it.columns.get(fld) or FIELD_COLUMN.get(fld)
     if fld == "options":
         column = "选项A..选项F"
     if fld == "rubric" and "rubric" not in it.columns:
         column = RUBRIC_SHEET
-    return ImportProblem(it.sheet, it.row, column, f"item {it.code}: {rest if column else msg}")
+    return ImportProblem(it.sheet, it.row, column, msg.message)
 
 
 def _with_rubric_rows(items: list[ParsedItem], rubric_rows: dict[str, list[tuple[int, float, RubricPoint]]],
@@ -496,16 +576,16 @@ def _with_rubric_rows(items: list[ParsedItem], rubric_rows: dict[str, list[tuple
     for code, rows in rubric_rows.items():
         if code not in codes:
             for row, _, _ in rows:
-                problems.append(ImportProblem(RUBRIC_SHEET, row, "题目编号",
-                                              f"{code} is not an item of this file's item sheets"))
+                problems.append(ImportProblem(RUBRIC_SHEET, row, "题目编号", Message(
+                    "{code} is not an item of the item sheets of this file", code=code)))
     out = []
     for it in items:
         rows = rubric_rows.get(it.code)
         if rows and (not it.content.item_type.is_objective or it.code not in subjective_codes):
             if it.content.rubric:
-                problems.append(ImportProblem(it.sheet, it.row, "评分要点",
-                                              f"item {it.code} has scoring points both here and on sheet "
-                                              f"{RUBRIC_SHEET}; keep one"))
+                problems.append(ImportProblem(it.sheet, it.row, "评分要点", Message(
+                    "item {code} has scoring points both here and on sheet {sheet}; keep one of them",
+                    code=it.code, sheet=RUBRIC_SHEET)))
             rubric = tuple(p for _, _, p in sorted(rows, key=lambda r: (r[1], r[0])))
             it = dataclasses.replace(it, content=dataclasses.replace(it.content, rubric=rubric))
         out.append(it)
@@ -516,24 +596,32 @@ def _rubric_sheet(t: _Table) -> dict[str, list[tuple[int, float, RubricPoint]]]:
     out: dict[str, list[tuple[int, float, RubricPoint]]] = defaultdict(list)
     for fld in ("code", "description", "points"):
         if fld not in t.index:
-            t.problem(t.first_row, None, f"column {next(k for k, v in RUBRIC_COLUMNS.items() if v[0] == fld)} "
-                      "is missing")
+            t.problem(t.first_row, None, Message("the column {column} is missing",
+                                                 column=next(k for k, v in RUBRIC_COLUMNS.items() if v[0] == fld)))
     if any(f not in t.index for f in ("code", "description", "points")):
         return out
     for row, rec in t.records():
         code = _text(rec.get("code"))
         desc = _text(rec.get("description"))
+        bad = False
         if not code:
-            t.problem(row, "code", "the item code is empty")
-            continue
+            t.problem(row, "code", Message("the item code is empty"))
+            bad = True
         try:
             points = _number(rec.get("points"))
+        except ValueError:
+            t.problem(row, "points", Message("'{value}' is not a number", value=_text(rec.get("points"))))
+            points, bad = None, True
+        else:
+            if points is None:
+                t.problem(row, "points", Message("the points are empty"))
+                bad = True
+        try:
             position = _number(rec.get("position"))
-        except ValueError as e:
-            t.problem(row, "points", f"{e.args[0]!r} is not a number")
-            continue
-        if points is None:
-            t.problem(row, "points", "the points (配分) are empty")
+        except ValueError:
+            t.problem(row, "position", Message("'{value}' is not a number", value=_text(rec.get("position"))))
+            position, bad = None, True
+        if bad or points is None:
             continue
         out[code].append((row, position if position is not None else float(row),
                           RubricPoint(desc, points, _text(rec.get("criteria")))))
@@ -548,7 +636,7 @@ def _items_from_table(t: _Table, part: Part | None) -> list[ParsedItem]:
     if part in (Part.THEORY, None) and "item_type" not in t.index:
         missing.append("题型")
     if missing:
-        t.problem(t.first_row, None, f"required column(s) missing: {', '.join(missing)}")
+        t.problem(t.first_row, None, Message("required columns missing: {columns}", columns=missing))
         return []
     default_type = {Part.PRACTICAL: ItemType.PRACTICAL_TASK, Part.DEFENCE: ItemType.DEFENCE_TOPIC}.get(part)  # type: ignore[arg-type]
     out = []
@@ -567,12 +655,13 @@ def parse_items_xlsx(data: bytes, *, source: str = "workbook") -> tuple[list[Par
     try:  # bounded unpacking and size before the spreadsheet reader sees it (itembank.archive)
         check_workbook(data, source=source)
     except ArchiveLimitError as e:
-        return [], [ImportProblem(source, None, None, e.message)]
+        return [], [ImportProblem(source, None, None, e.head_text)]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        return [], [ImportProblem(source, None, None, f"not an Excel .xlsx workbook ({type(e).__name__}: {e}); "
-                                  "save it as 'Excel 工作簿 (*.xlsx)'")]
+        return [], [ImportProblem(source, None, None, Message(
+            "this is not an Excel .xlsx workbook ({reason}); save it as 'Excel 工作簿 (*.xlsx)'",
+            reason=_reason(e)))]
     try:
         items: list[ParsedItem] = []
         rubric_rows: dict[str, list[tuple[int, float, RubricPoint]]] = {}
@@ -586,12 +675,13 @@ def parse_items_xlsx(data: bytes, *, source: str = "workbook") -> tuple[list[Par
             elif name == RUBRIC_SHEET:
                 rubric_rows = _rubric_sheet(_Table(name, rows, RUBRIC_HEADERS, problems))
             elif name.lower() not in IGNORED_SHEETS:
-                problems.append(ImportProblem(name, None, None,
-                                              f"unknown sheet {name!r}; item sheets are "
-                                              f"{', '.join(ITEM_SHEETS)}, scoring points go on {RUBRIC_SHEET}"))
+                problems.append(ImportProblem(name, None, None, Message(
+                    "unknown sheet; the item sheets are {sheets}, scoring points go on sheet {rubric}",
+                    sheets=list(ITEM_SHEETS), rubric=RUBRIC_SHEET)))
         if not seen_item_sheet:
-            problems.append(ImportProblem(source, None, None, f"no item sheet; name the sheets "
-                                          f"{', '.join(ITEM_SHEETS)} (itembank template xlsx makes one)"))
+            problems.append(ImportProblem(source, None, None, Message(
+                "the workbook has no item sheet; name the sheets {sheets} (the import template has them)",
+                sheets=list(ITEM_SHEETS))))
     finally:
         wb.close()
     items = _with_rubric_rows(items, rubric_rows, problems)
@@ -604,30 +694,32 @@ def decode_csv(data: bytes, *, encoding: str | None = None, source: str = "csv")
     (e.g. ``gb18030`` for files saved by Excel on Chinese Windows). Bad bytes are reported
     with their line and byte offset."""
     if data.startswith(b"PK\x03\x04"):
-        return None, [ImportProblem(source, None, None, "this is an Excel workbook, not a CSV file; "
-                                    "import it as .xlsx")]
+        return None, [ImportProblem(source, None, None, Message(
+            "this is an Excel workbook, not a CSV file; import it as .xlsx"))]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, [ImportProblem(source, 1, None, "the file is UTF-16 (Excel 'Unicode 文本'); save it as "
-                                    "'CSV UTF-8 (逗号分隔)'")]
+        return None, [ImportProblem(source, 1, None, Message(
+            "the file is UTF-16 (Excel 'Unicode 文本'); save it as 'CSV UTF-8 (逗号分隔)'"))]
     enc = encoding or "utf-8-sig"
     try:
         return data.decode(enc), []
     except LookupError:
-        return None, [ImportProblem(source, None, None, f"unknown encoding {encoding!r}; use utf-8 or gb18030")]
+        return None, [ImportProblem(source, None, None, Message(
+            "unknown encoding '{encoding}'; use utf-8 or gb18030", encoding=encoding))]
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1)
-        hint = ""
+        hint: Message | str = ""
         if encoding is None:
             try:
                 data.decode("gb18030")
-                hint = " It looks like GBK/GB18030 (Excel's 'CSV (逗号分隔)' on Chinese Windows): save it as " \
-                       "'CSV UTF-8', or import with --encoding gb18030."
+                hint = Message("It looks like GBK/GB18030 (Excel's 'CSV (逗号分隔)' on Chinese Windows): save it as "
+                               "'CSV UTF-8', or import with the encoding gb18030.")
             except UnicodeDecodeError:
-                hint = " Save it as 'CSV UTF-8'."
-        return None, [ImportProblem(source, line, None,
-                                    f"bad encoding: byte 0x{data[e.start]:02x} at byte offset {e.start} "
-                                    f"(byte {col + 1} of line {line}) is not valid {enc}.{hint}")]
+                hint = Message("Save it as 'CSV UTF-8'.")
+        return None, [ImportProblem(source, line, None, Message(
+            "bad encoding: byte 0x{byte} at byte offset {offset} (byte {col} of line {line}) is not valid {encoding}. "
+            "{hint}", byte=format(data[e.start], "02x"), offset=e.start, col=col + 1, line=line, encoding=enc,
+            hint=hint))]
 
 
 def parse_items_csv(data: bytes, *, encoding: str | None = None, source: str = "csv") -> tuple[list[ParsedItem], list[ImportProblem]]:
@@ -637,12 +729,13 @@ def parse_items_csv(data: bytes, *, encoding: str | None = None, source: str = "
     if text is None:
         return [], problems
     if "\x00" in text:
-        return [], [ImportProblem(source, None, None, "the file holds NUL bytes: it is not a text CSV file")]
+        return [], [ImportProblem(source, None, None, Message("the file holds NUL bytes: it is not a text CSV file"))]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)
     except csv.Error as e:
-        return [], [ImportProblem(source, reader.line_num, None, f"not a readable CSV file: {e}")]
+        return [], [ImportProblem(source, reader.line_num, None, Message("this is not a readable CSV file ({reason})",
+                                                                         reason=str(e)))]
     items = _items_from_table(_Table(source, iter(rows), ITEM_HEADERS, problems), None)
     _check_items(items, problems)
     return items, problems
@@ -719,7 +812,7 @@ def parse_items_zip(data: bytes, *, encoding: str | None = None,
         SafeZip(data, limits=QTI_LIMITS, source=source).close()
     except ArchiveLimitError as e:
         zf.close()
-        return [], [ImportProblem(source, None, None, e.message)]
+        return [], [ImportProblem(source, None, None, e.head_text)]
     with zf:
         entries = [i for i in zf.infolist() if not i.is_dir() and not _skipped_entry(i.filename)]
         books = [i for i in entries if not _in_images(i.filename)
@@ -761,9 +854,9 @@ def _with_pictures(items: list[ParsedItem], problems: list[ImportProblem],
         n = len(problems)
         shown: dict[str, CheckedPicture] = {}
 
-        def problem(fld: str, message: str, it: ParsedItem = it) -> None:
+        def problem(fld: str, message: Text, it: ParsedItem = it) -> None:
             problems.append(ImportProblem(it.sheet, it.row, it.columns.get(fld) or FIELD_COLUMN.get(fld, fld),
-                                          f"item {it.code}: {message}"))
+                                          Message("item {code}: {message}", code=it.code, message=message)))
 
         def resolve(fld: str, name: str, caption: str) -> str | None:
             if folder is None:
@@ -791,7 +884,7 @@ def _with_pictures(items: list[ParsedItem], problems: list[ImportProblem],
         if any(extra):
             placed = dataclasses.replace(placed, stem="\n".join([placed.stem.rstrip("\n"), *(e for e in extra if e)]))
         for msg in media.reference_problems(placed):
-            problem(msg.split(":", 1)[0], msg.split(": ", 1)[1])
+            problem(msg.field or "stem", msg.message)
         if len(problems) == n:
             out.append(dataclasses.replace(it, content=placed, pictures=tuple(shown.values())))
     return out
@@ -828,10 +921,9 @@ def _existing(session: Session, bank_id: int) -> dict[str, _Existing]:
 
 def _require_manager(actor: Actor, bank: BankRef) -> None:
     if not actor.has(Role.BANK_MANAGER, occupation_code=bank.occupation.code):
-        raise PermissionDeniedError(
-            f"{actor.username} may not import into {bank.label}: it needs the bank_manager role for "
-            f"occupation {bank.occupation.code}"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} may not import into {bank}: importing needs the role {role} for occupation {occupation}",
+            user=actor.username, bank=bank.label, role=Role.BANK_MANAGER, occupation=bank.occupation.code))
 
 
 def apply_items(
@@ -864,30 +956,33 @@ def apply_items(
         items = [dataclasses.replace(it, content=media.content_with_refs(it.content, alias),
                                      pictures=tuple(p for p in it.pictures if p.sha256 not in alias)) for it in items]
     if mode is ImportMode.ACCEPTED and not batch_ref:
-        raise ValidationError(
-            "importing as accepted needs the reference of the committee batch that accepted these items "
-            "(附件11 第17条): pass batch_ref (--batch-ref)", field="batch_ref")
+        raise ValidationError(Message(
+            "Importing as accepted items needs the reference of the committee batch that accepted them "
+            "(附件11 第17条): give the batch reference."), field="batch_ref")
     if mode is ImportMode.DRAFT and batch_ref:
-        raise ValidationError("a batch reference only goes with mode accepted", field="batch_ref")
+        raise ValidationError(Message("A batch reference only goes with importing as accepted items."),
+                              field="batch_ref")
 
     # element codes of the bank's current tables
     codes_by_part: dict[Part, set[str] | None] = {}
     for part in sorted({it.content.part for it in items}, key=lambda p: p.value):
         codes_by_part[part] = current_element_codes(session, bank_id=bank.id, part=part)  # type: ignore[arg-type]
         if codes_by_part[part] is None:
-            problems.append(ImportProblem(source, None, None, f"{bank.label} has no {part.zh} element table; "
-                                          "import it first (itembank import elements)"))
+            problems.append(ImportProblem(source, None, None, Message(
+                "{bank} has no {part} element table; import the element table first", bank=bank.label, part=part)))
     # writers (draft mode: they must be registered writers of the occupation)
-    writer_ok: dict[str, str | None] = {}
+    writer_ok: dict[str, Message | None] = {}
     occ = bank.occupation.code
 
-    def writer_problem(name: str) -> str | None:
+    def writer_problem(name: str) -> Message | None:
         if name not in writer_ok:
             try:
                 require_expert(session, username=name, occupation_code=occ, role=ExpertRole.WRITER)
                 writer_ok[name] = None
             except ItemBankError as e:
-                writer_ok[name] = e.message.replace("\n", " ")
+                head = e.head_text if isinstance(e.head_text, Message) else Message("{reason}", reason=e.head_text)
+                writer_ok[name] = Message("{reason} ({details})", reason=head, details=e.errors) if e.errors \
+                    and e.errors != [e.head_text] else head
         return writer_ok[name]
 
     existing = _existing(session, bank.id)  # type: ignore[arg-type]
@@ -901,14 +996,14 @@ def apply_items(
         if known is not None:
             unknown = [c for c in it.content.element_codes if c not in known]
             if unknown:
-                problems.append(ImportProblem(it.sheet, it.row, it.columns.get("element_codes", "鉴定点"),
-                                              f"item {it.code}: unknown element code(s) {', '.join(unknown)}: not "
-                                              f"an element of the current {it.content.part.zh} element table"))
+                problems.append(ImportProblem(it.sheet, it.row, it.columns.get("element_codes", "鉴定点"), Message(
+                    "{codes} is not an element of the current {part} element table", codes=unknown,
+                    part=it.content.part)))
         if mode is ImportMode.DRAFT:
             if it.writer:
                 msg = writer_problem(it.writer)
                 if msg:
-                    problems.append(ImportProblem(it.sheet, it.row, "命题人", f"item {it.code}: {msg}"))
+                    problems.append(ImportProblem(it.sheet, it.row, it.columns.get("writer", "命题人"), msg))
             else:
                 default_writer_used = True
         ex = existing.get(it.code)
@@ -916,9 +1011,9 @@ def apply_items(
             plan_new.append(it)
             continue
         if ex.part is not it.content.part:
-            problems.append(ImportProblem(it.sheet, it.row, "题型",
-                                          f"item {it.code} is already in {bank.label} as a {Part(ex.part).zh} "
-                                          f"item; an item cannot move to {it.content.part.zh}"))
+            problems.append(ImportProblem(it.sheet, it.row, it.columns.get("item_type", "题型"), Message(
+                "item {code} is already in the bank as a {part} item; an item cannot move to {new_part}",
+                code=it.code, part=Part(ex.part), new_part=it.content.part)))
             continue
         if ex.set_code != it.set_code:
             set_changed.append((it, ex))
@@ -928,11 +1023,13 @@ def apply_items(
         frozen = (S.SUBMITTED, S.IN_REVIEW, S.APPROVED) if mode is ImportMode.DRAFT else (
             S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED)
         if ex.state in frozen:
-            problems.append(ImportProblem(
-                it.sheet, it.row, None,
-                f"item {it.code} v{ex.version_no} is {S(ex.state).value} in the workflow; its content cannot "
-                f"be replaced by an import now" + (" — finish its review first" if mode is ImportMode.DRAFT
-                                                   else " as accepted — finish or retire it first")))
+            problems.append(ImportProblem(it.sheet, it.row, None, Message(
+                "item {code} version {version} is {state} in the workflow; an import cannot replace its content "
+                "now: finish its review first", code=it.code, version=ex.version_no, state=S(ex.state))
+                if mode is ImportMode.DRAFT else Message(
+                "item {code} version {version} is {state} in the workflow; an import of accepted items cannot "
+                "replace its content now: finish its review or retire it first", code=it.code,
+                version=ex.version_no, state=S(ex.state))))
             continue
         plan_rev.append((it, ex))
     # pictures: those the file brings, or already in the bank (a re-import of unchanged text)
@@ -942,15 +1039,16 @@ def apply_items(
                                                    also_known=provided):
         it = by_code[code]
         problems.append(ImportProblem(it.sheet, it.row, it.columns.get(fld) or FIELD_COLUMN.get(fld, fld),
-                                      f"item {code}: {media.unknown_picture_message(sha)}"))
+                                      Message("item {code}: {message}", code=code,
+                                              message=media.unknown_picture_message(sha))))
     if default_writer_used and mode is ImportMode.DRAFT:
         msg = writer_problem(actor.username)
         if msg:
-            problems.append(ImportProblem(source, None, "命题人",
-                                          f"rows without 命题人 would be drafts of the importing user, but {msg}; "
-                                          "fill the 命题人 column with each item's writer"))
+            problems.append(ImportProblem(source, None, "命题人", Message(
+                "rows without a writer (命题人) would be drafts of the importing user, but {reason}; fill in the "
+                "writer of each item", reason=msg)))
     if problems:
-        raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported", problems=problems)
+        raise_problems(source, problems)
 
     report = ImportReport(
         source=source, sha256=sha256, mode=mode, batch_ref=batch_ref, dry_run=dry_run, n_items=len(items),
@@ -1092,13 +1190,13 @@ def import_items(
     elif lower.endswith(".zip"):
         items, problems = parse_items_zip(data, encoding=encoding, source=filename)
     else:
-        raise ValidationError(f"{filename}: import .xlsx or .csv files, or a .zip of one of them with its "
-                              "images folder (QTI packages: itembank import qti)", field="filename")
+        raise ValidationError(Message("{filename}: import .xlsx or .csv files here, or a .zip of one of them with its "
+                                      "images folder (QTI packages have their own import)", filename=filename),
+                              field="filename")
     if not items and not problems:  # a header without rows is a mistake, as an empty QTI package is
         raise ImportFileError(Message("{file}: the file holds no item: fill in one item per row below the header",
                                       file=filename),
-                              problems=[ImportProblem(filename, 2, None, str(Message(
-                                  "no item rows below the header")))])
+                              problems=[ImportProblem(filename, 2, None, Message("no item rows below the header"))])
     if not lower.endswith(".zip"):
         items = _with_pictures(items, problems, None)
     return apply_items(session, actor=actor, bank=bank, items=items, problems=problems, source=filename,
@@ -1128,44 +1226,48 @@ def parse_elements_xlsx(
     try:  # bounded unpacking and size before the spreadsheet reader sees it (itembank.archive)
         check_workbook(data, source=source)
     except ArchiveLimitError as e:
-        return {}, [ImportProblem(source, None, None, e.message)]
+        return {}, [ImportProblem(source, None, None, e.head_text)]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        return {}, [ImportProblem(source, None, None, f"not an Excel .xlsx workbook ({type(e).__name__}: {e})")]
+        return {}, [ImportProblem(source, None, None, Message(
+            "this is not an Excel .xlsx workbook ({reason}); save it as 'Excel 工作簿 (*.xlsx)'",
+            reason=_reason(e)))]
     out: dict[Part, list[tuple[int, ElementNode]]] = defaultdict(list)
     try:
         if ELEMENT_SHEET not in wb.sheetnames:
-            return {}, [ImportProblem(source, None, None, f"no sheet {ELEMENT_SHEET}; "
-                                      "itembank template elements makes one")]
+            return {}, [ImportProblem(source, None, None, Message(
+                "the workbook has no sheet {sheet}; the element table template has it", sheet=ELEMENT_SHEET))]
         t = _Table(ELEMENT_SHEET, wb[ELEMENT_SHEET].iter_rows(values_only=True), ELEMENT_HEADERS, problems)
         if not t.ok:
             return {}, problems
         need = ["code", "name", "weight"] + ([] if default_part else ["part"])
         missing = [next(k for k, v in ELEMENT_COLUMNS.items() if v[0] == f) for f in need if f not in t.index]
         if missing:
-            t.problem(1, None, f"required column(s) missing: {', '.join(missing)}")
+            t.problem(1, None, Message("required columns missing: {columns}", columns=missing))
             return {}, problems
         for row, rec in t.records():
             n = len(problems)
             raw_part = _text(rec.get("part"))
             part = PART_NAMES.get(raw_part) or PART_NAMES.get(raw_part.lower()) if raw_part else default_part
             if part is None:
-                t.problem(row, "part", f"unknown part {raw_part!r}; write 理论知识, 实际操作 or 答辩评审")
+                t.problem(row, "part", Message("'{value}' is not a part; write 理论知识, 实际操作 or 答辩评审",
+                                               value=raw_part))
             code = _text(rec.get("code"))
             if not code:
-                t.problem(row, "code", "the code is empty")
+                t.problem(row, "code", Message("the code is empty"))
             try:
                 weight = _number(rec.get("weight"))
             except ValueError:
-                t.problem(row, "weight", f"{_text(rec.get('weight'))!r} is not a number")
+                t.problem(row, "weight", Message("'{value}' is not a number", value=_text(rec.get("weight"))))
                 weight = None
             if weight is None and len(problems) == n:
-                t.problem(row, "weight", "the weight (比重) is empty")
+                t.problem(row, "weight", Message("the weight is empty"))
             try:
                 importance = importance_of(_text(rec.get("importance")))
             except ValueError:
-                t.problem(row, "importance", f"{_text(rec.get('importance'))!r}: write X (核心), Y or Z")
+                t.problem(row, "importance", Message("'{value}' is not an importance; write X (core), Y or Z",
+                                                     value=_text(rec.get("importance"))))
                 importance = None
             if len(problems) == n:
                 out[part].append((row, ElementNode(code, _text(rec.get("name")), weight,  # type: ignore[index, arg-type]
@@ -1174,12 +1276,13 @@ def parse_elements_xlsx(
         wb.close()
     for part, rows in out.items():
         for msg in validate_element_nodes([n for _, n in rows]):
-            m = re.match(r"row (\d+)(.*)", msg)
-            if m:  # validate_element_nodes counts rows of the part from 1
-                problems.append(ImportProblem(ELEMENT_SHEET, rows[int(m.group(1)) - 1][0], None,
-                                              f"{part.zh}{m.group(2)}"))
+            column = _ELEMENT_FIELD_COLUMN.get(msg.field or "")
+            where = msg.where.params.get("row") if isinstance(msg.where, Message) else None
+            text = Message("{part}: {message}", part=part, message=msg.message)
+            if isinstance(where, int):  # validate_element_nodes counts rows of the part from 1
+                problems.append(ImportProblem(ELEMENT_SHEET, rows[where - 1][0], column, text))
             else:
-                problems.append(ImportProblem(ELEMENT_SHEET, None, None, f"{part.zh}: {msg}"))
+                problems.append(ImportProblem(ELEMENT_SHEET, None, column, text))
     return dict(out), problems
 
 
@@ -1192,7 +1295,7 @@ def import_elements(
     _require_manager(actor, bank)
     tables, problems = parse_elements_xlsx(data, source=filename, default_part=default_part)
     if problems:
-        raise ImportFileError(f"{filename}: {len(problems)} problem(s); nothing was imported", problems=problems)
+        raise_problems(filename, problems)
     versions: dict[str, int | None] = {}
     for part, rows in sorted(tables.items(), key=lambda kv: kv[0].value):
         nodes = [n for _, n in rows]
@@ -1219,23 +1322,24 @@ def import_elements(
 # Templates
 
 
-_HELP = {
-    "题目编号": "code: 1-64 letters/digits/-_. ; unique in the bank; re-import matches on it",
-    "题型": "item type: 单项选择题 多项选择题 判断题 填空题 简答题 计算题 论述题 (实际操作试题, 答辩/评审题)",
-    "题干": "stem: the question text",
-    "答案": "key: A / ABD / 正确,错误 / fill-in answers separated by |",
-    "分值": "points (> 0); practical: equals the sum of its scoring points",
-    "鉴定点": "element codes of the current element table, separated by , or 、",
-    "难度": "expert rating 1 (easiest) .. 5, or 易/较易/中等/较难/难; default 3",
-    "预计用时(秒)": "estimated answering time in seconds; default 60 (practical: the time limit)",
-    "考核时限(分钟)": "practical tasks: time limit in minutes (required)",
-    "设备工具材料": "practical tasks: equipment, tools and materials",
-    "解析/评分标准": "analysis; for subjective items the scoring standard",
-    "套题": "set code: items of one set are always taken together",
-    "命题人": "writer's username in the expert register; empty = the importing user",
-    "图片": "picture files of the images folder, separated by 、 (import a .zip of this workbook and the "
-          "folder images); ![caption](file.png) in the stem places one, the others follow the stem",
-    "评分要点": "one point a line: description | points | criteria",
+_HELP = {  # comments on the template's headers, in the locale of whoever makes the template
+    "题目编号": N_("Item code: 1-64 letters, digits, '-', '_' or '.'; unique in the bank; a re-import matches "
+               "items by it"),
+    "题型": N_("Item type: 单项选择题 多项选择题 判断题 填空题 简答题 计算题 论述题 (实际操作试题, 答辩/评审题)"),
+    "题干": N_("The question text"),
+    "答案": N_("Key: A / ABD / 正确 or 错误 / fill-in answers separated by |"),
+    "分值": N_("Points (more than 0); a practical task: the sum of its scoring points"),
+    "鉴定点": N_("Element codes of the current element table, separated by , or 、"),
+    "难度": N_("Expert rating from 1 (easiest) to 5, or 易/较易/中等/较难/难; 3 when empty"),
+    "预计用时(秒)": N_("Estimated answering time in seconds; 60 when empty (practical tasks: the time limit)"),
+    "考核时限(分钟)": N_("Practical tasks: the time limit in minutes (required)"),
+    "设备工具材料": N_("Practical tasks: equipment, tools and materials"),
+    "解析/评分标准": N_("Analysis; for subjective items the scoring standard"),
+    "套题": N_("Set code: the items of one set always go on a paper together"),
+    "命题人": N_("The writer's username in the expert register; empty: the importing user"),
+    "图片": N_("Picture files of the images folder, separated by 、 (import a .zip of this workbook and the folder "
+             "images); ![caption](file.png) in the stem places one, the others follow the stem"),
+    "评分要点": N_("One scoring point a line: description | points | criteria"),
 }
 
 
@@ -1285,7 +1389,7 @@ def items_template() -> bytes:
             cell = ws.cell(row=1, column=i)
             cell.font, cell.fill = bold, fill
             if label in _HELP:
-                cell.comment = Comment(_HELP[label], "itembank")
+                cell.comment = Comment(gettext(_HELP[label]), "itembank")
             ws.column_dimensions[cell.column_letter].width = 40 if label in ("题干", "解析/评分标准") else 14
         ws.freeze_panes = "A2"
         if name == "理论知识":

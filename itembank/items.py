@@ -38,6 +38,7 @@ from itembank.db import BULK_ROWS, refresh_statistics
 from itembank.elements import current_element_codes
 from itembank.textcheck import text_problem
 from itembank.errors import ItemValidationError, NotFoundError, ValidationError
+from itembank.i18n import FieldMessage, Message, Text
 from itembank.orm import (
     ItemEnemyRecord,
     ItemRecord,
@@ -55,95 +56,96 @@ TRUE_FALSE_KEYS = ("T", "F")
 
 
 def validate_content(
-    content: ItemContent, *, element_codes: set[str] | None = None, where: str = ""
-) -> list[str]:
-    """Every problem of one item's content; ``where`` prefixes each message (e.g. the code).
+    content: ItemContent, *, element_codes: set[str] | None = None, where: Text | None = None
+) -> list[FieldMessage]:
+    """Every problem of one item's content, each about one field (``stem``, ``points``,
+    ``key``, ``options``, ``rubric`` ...); ``where`` names the item or row in each.
 
     ``element_codes``: leaf codes of the bank's current element table for the item's part;
     None skips the check (no table yet).
     """
-    p = f"{where}: " if where else ""
-    errors: list[str] = []
+    errors: list[FieldMessage] = []
+
+    def bad(field: str, message: Message) -> None:
+        errors.append(FieldMessage(field, message, where=where))
+
     t = content.item_type
     if not isinstance(t, ItemType):
-        return [f"{p}item_type {t!r} is not a known item type"]
-    errors += [f"{p}{fld}: {problem}" for fld, problem in _text_problems(content)]
+        bad("item_type", Message("'{value}' is not a known item type", value=t))
+        return errors
+    for fld, problem in _text_problems(content):
+        bad(fld, problem)
     if not (content.stem or "").strip():
-        errors.append(f"{p}stem: the question text is empty")
+        bad("stem", Message("the question text is empty"))
     if not _positive(content.points):
-        errors.append(f"{p}points: {content.points!r} must be a positive number")
+        bad("points", Message("{value} is not a positive number", value=content.points))
     if not _positive(content.estimated_time_s):
-        errors.append(f"{p}estimated_time_s: {content.estimated_time_s!r} must be positive")
+        bad("estimated_time_s", Message("{value} is not a positive number", value=content.estimated_time_s))
     if not isinstance(content.difficulty_rating, int) or not 1 <= content.difficulty_rating <= 5:
-        errors.append(
-            f"{p}difficulty_rating: {content.difficulty_rating!r} must be an integer 1 (easiest) to 5"
-        )
+        bad("difficulty_rating", Message("{value} is not a whole number from 1 (easiest) to 5 (hardest)",
+                                         value=content.difficulty_rating))
     if not content.element_codes:
-        errors.append(f"{p}element_codes: the item is tied to no element of the element table")
+        bad("element_codes", Message("the item is tied to no element of the element table"))
     elif element_codes is not None:
         unknown = [c for c in content.element_codes if c not in element_codes]
         if unknown:
-            errors.append(
-                f"{p}element_codes: {', '.join(unknown)} not an element of the current "
-                f"{t.part.zh} element table"
-            )
+            bad("element_codes", Message("{codes} is not an element of the current {part} element table",
+                                         codes=unknown, part=t.part))
     if len(set(content.element_codes)) != len(content.element_codes):
-        errors.append(f"{p}element_codes: an element is listed twice")
+        bad("element_codes", Message("an element is listed twice"))
 
     labels = [o.label for o in content.options]
     if t.has_options:
         if len(content.options) < 2:
-            errors.append(f"{p}options: a {t.zh} needs at least 2 options")
+            bad("options", Message("a {item_type} needs at least 2 options", item_type=t))
         if len(set(labels)) != len(labels):
-            errors.append(f"{p}options: option labels repeat ({', '.join(labels)})")
+            bad("options", Message("option labels repeat ({labels})", labels=labels))
         for o in content.options:
             if not (o.text or "").strip():
-                errors.append(f"{p}options: option {o.label} is empty")
+                bad("options", Message("option {label} is empty", label=o.label))
         missing = [k for k in content.key if k not in labels]
         if missing:
-            errors.append(f"{p}key: {', '.join(missing)} not among the options {''.join(labels)}")
+            bad("key", Message("{keys} is not among the options {labels}", keys=missing, labels="".join(labels)))
         if t is ItemType.SINGLE_CHOICE and len(content.key) != 1:
-            errors.append(f"{p}key: a single choice item has exactly one key, got {len(content.key)}")
+            bad("key", Message("a single choice item has exactly one key, not {n}", n=len(content.key)))
         if t is ItemType.MULTIPLE_CHOICE and len(content.key) < 2:
-            errors.append(f"{p}key: a multiple choice item has at least two keys")
+            bad("key", Message("a multiple choice item has at least two keys"))
         if len(set(content.key)) != len(content.key):
-            errors.append(f"{p}key: a key is listed twice")
+            bad("key", Message("a key is listed twice"))
     elif content.options:
-        errors.append(f"{p}options: a {t.zh} has no options")
+        bad("options", Message("a {item_type} has no options", item_type=t))
 
     if t is ItemType.TRUE_FALSE and (len(content.key) != 1 or content.key[0] not in TRUE_FALSE_KEYS):
-        errors.append(f"{p}key: a true/false item's key is T (正确) or F (错误)")
+        bad("key", Message("the key of a true/false item is T (true) or F (false)"))
     if t is ItemType.FILL_IN and not any((k or "").strip() for k in content.key):
-        errors.append(f"{p}key: a fill-in item needs the expected answer(s)")
+        bad("key", Message("a fill-in item needs the expected answer(s)"))
 
     subjective = t in (ItemType.SHORT_ANSWER, ItemType.CALCULATION, ItemType.ESSAY)
     if subjective and not content.rubric and not (content.analysis or "").strip():
-        errors.append(
-            f"{p}rubric: a {t.zh} needs a scoring standard (评分标准): scoring points or text"
-        )
+        bad("rubric", Message("a {item_type} needs a scoring standard: scoring points or text", item_type=t))
     if t is ItemType.DEFENCE_TOPIC and not content.rubric and not (content.analysis or "").strip():
-        errors.append(f"{p}rubric: a defence topic needs its review points (评审要点)")
+        bad("rubric", Message("a defence topic needs its review points"))
     if t is ItemType.PRACTICAL_TASK:
         if not content.rubric:
-            errors.append(f"{p}rubric: a practical task needs its scoring points (评分要点)")
+            bad("rubric", Message("a practical task needs its scoring points"))
         if content.time_limit_min is None or not _positive(content.time_limit_min):
-            errors.append(f"{p}time_limit_min: a practical task needs a time limit in minutes")
+            bad("time_limit_min", Message("a practical task needs a time limit in minutes"))
     for i, r in enumerate(content.rubric, start=1):
         if not (r.description or "").strip():
-            errors.append(f"{p}rubric: scoring point {i} has no description")
+            bad("rubric", Message("scoring point {n} has no description", n=i))
         if not _positive(r.points):
-            errors.append(f"{p}rubric: scoring point {i} has points {r.points!r}; must be positive")
+            bad("rubric", Message("scoring point {n} is worth {value} points; it must be worth more than 0",
+                                  n=i, value=r.points))
     if content.rubric and _positive(content.points):
         total = sum(r.points for r in content.rubric if _positive(r.points))
         if abs(total - content.points) > POINTS_TOLERANCE:
-            errors.append(
-                f"{p}rubric: scoring points sum to {total:g}, but the item is worth {content.points:g}"
-            )
-    errors += media.reference_problems(content, prefix=p)  # pictures: ![caption](media:<sha256>)
+            bad("rubric", Message("the scoring points sum to {total:g}, but the item is worth {points:g}",
+                                  total=total, points=content.points))
+    errors += media.reference_problems(content, where=where)  # pictures: ![caption](media:<sha256>)
     return errors
 
 
-def _text_problems(content: ItemContent) -> list[tuple[str, object]]:
+def _text_problems(content: ItemContent) -> list[tuple[str, Message]]:
     """(field, problem) of every text that documents cannot hold (``itembank.textcheck``):
     refused here, so that imports, QTI, the API, the pages and the CLI all refuse it."""
     texts = [("stem", content.stem), ("analysis", content.analysis), ("equipment", content.equipment)]
@@ -162,12 +164,11 @@ def _positive(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
-def validate_code(code: str, *, where: str = "") -> list[str]:
-    p = f"{where}: " if where else ""
+def validate_code(code: str, *, where: Text | None = None) -> list[FieldMessage]:
     if not ITEM_CODE_RE.match(code or ""):
-        return [
-            f"{p}code {code!r}: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
-        ]
+        return [FieldMessage("code", Message(
+            "'{code}' is not a valid item code: use 1-64 letters, digits, '-', '_' or '.', starting with a "
+            "letter or digit", code=code), where=where)]
     return []
 
 
@@ -306,7 +307,8 @@ class NewItem:
 def _item_record(session: Session, *, bank: BankRef, code: str) -> ItemRecord:
     rec = session.scalar(select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"{bank.label}: no item {code}", field="code")
+        raise NotFoundError(Message("{bank} has no item {code}.", bank=bank.label, code=code), field="code",
+                            code="item_not_found")
     return rec
 
 
@@ -345,14 +347,14 @@ def add_items(
     ``check_content=False`` (drafts only) checks the codes but not the content."""
     if not check_content and state is not VersionState.DRAFT:
         raise ValueError("only drafts may be stored without checking their content")
-    errors: list[str] = []
+    errors: list[FieldMessage] = []
     codes_by_part: dict[Part, set[str] | None] = {}
     seen: set[str] = set()
     for i, new in enumerate(items, start=1):
-        where = f"item {new.code or f'#{i}'}"
+        where = Message("item {code}", code=new.code) if new.code else Message("item no. {n}", n=i)
         errors += validate_code(new.code, where=where)
         if new.code in seen:
-            errors.append(f"{where}: the code appears twice in this batch")
+            errors.append(FieldMessage("code", Message("the code appears twice in this batch"), where=where))
         seen.add(new.code)
         part = new.content.part
         if not check_content:
@@ -362,10 +364,12 @@ def add_items(
         errors += validate_content(new.content, element_codes=codes_by_part[part], where=where)
     if seen:
         taken = _existing_codes(session, bank_id=bank.id, codes=seen)  # type: ignore[arg-type]
-        errors += [f"item {c}: the code is already used in {bank.label}" for c in sorted(taken)]
+        errors += [FieldMessage("code", Message("the code is already used in {bank}", bank=bank.label),
+                                where=Message("item {code}", code=c)) for c in sorted(taken)]
     errors += media.check_references(session, bank=bank, contents=[(n.code, n.content) for n in items])
     if errors:
-        raise ItemValidationError(f"{bank.label}: {len(errors)} problem(s); nothing was saved", errors=errors)
+        raise ItemValidationError(Message("{bank}: {n} problem(s); nothing was saved.", bank=bank.label,
+                                          n=len(errors)), errors=errors)
     if not items:
         return []
 
@@ -553,16 +557,17 @@ def revise_item(
     rec = _item_record(session, bank=bank, code=code)
     if content.part.value != rec.part.value:
         raise ItemValidationError(
-            f"item {code} belongs to part {Part(rec.part).zh}; a revision cannot move it to {content.part.zh}",
+            Message("Item {code} belongs to {part}; a revision cannot move it to {new_part}.", code=code,
+                    part=Part(rec.part), new_part=content.part),
             field="item_type",
         )
     errors = validate_content(
         content, element_codes=current_element_codes(session, bank_id=bank.id, part=content.part),  # type: ignore[arg-type]
-        where=f"item {code}",
+        where=Message("item {code}", code=code),
     ) if check_content else []
     errors += media.check_references(session, bank=bank, contents=[(code, content)])
     if errors:
-        raise ItemValidationError(f"item {code}: the revision was not saved", errors=errors)
+        raise ItemValidationError(Message("The revision of item {code} was not saved.", code=code), errors=errors)
     latest = max(rec.versions, key=lambda v: v.version_no)
     new_hash = content_hash(content)
     if latest.content_hash == new_hash:
@@ -612,7 +617,8 @@ def set_version_state(
     rec = _item_record(session, bank=bank, code=code)
     v = next((x for x in rec.versions if x.version_no == version), None)
     if v is None:
-        raise NotFoundError(f"item {code} has no version {version}", field="version")
+        raise NotFoundError(Message("Item {code} has no version {version}.", code=code, version=version),
+                            field="version", code="version_not_found")
     old = v.state
     now = datetime.now(timezone.utc)
     if state is VersionState.ACCEPTED:
@@ -644,9 +650,9 @@ def get_item(session: Session, *, bank: BankRef, code: str, version: int | None 
         v = next((x for x in rec.versions if x.version_no == version), None)  # type: ignore[assignment]
         if v is None:
             raise NotFoundError(
-                f"item {code} has no version {version} (versions: "
-                f"{', '.join(str(x.version_no) for x in rec.versions)})",
-                field="version",
+                Message("Item {code} has no version {version} (its versions: {versions}).", code=code,
+                        version=version, versions=[x.version_no for x in rec.versions]),
+                field="version", code="version_not_found",
             )
     return item_from_records(rec, v, enemies=enemy_codes(session, item_id=rec.id), bank=bank)
 
@@ -683,10 +689,11 @@ def add_enemies(
     """Declare pairs of items that must never share a paper (symmetric). Returns pairs added."""
     codes = {c for pair in pairs for c in pair}
     ids = _ids_for_codes(session, bank_id=bank.id, codes=sorted(codes))  # type: ignore[arg-type]
-    errors = [f"enemy pair: no item {c} in {bank.label}" for c in sorted(codes - set(ids))]
-    errors += [f"enemy pair ({a}, {b}): an item cannot be its own enemy" for a, b in pairs if a == b]
+    errors: list[Message] = [Message("enemy pair: {bank} has no item {code}", bank=bank.label, code=c)
+                             for c in sorted(codes - set(ids))]
+    errors += [Message("enemy pair ({a}, {b}): an item cannot be its own enemy", a=a, b=b) for a, b in pairs if a == b]
     if errors:
-        raise ValidationError("enemy pairs were not saved", errors=errors, field="pairs")
+        raise ValidationError(Message("The enemy pairs were not saved."), errors=errors, field="pairs")
     wanted = {tuple(sorted((ids[a], ids[b]))) for a, b in pairs}
     existing: set[tuple[int, int]] = set()
     for chunk in _chunks(sorted(wanted), 400):
@@ -713,7 +720,8 @@ def remove_enemy(session: Session, *, bank: BankRef, code_a: str, code_b: str, a
     ids = _ids_for_codes(session, bank_id=bank.id, codes=[code_a, code_b])  # type: ignore[arg-type]
     if code_a not in ids or code_b not in ids:
         missing = code_a if code_a not in ids else code_b
-        raise NotFoundError(f"{bank.label}: no item {missing}", field="code")
+        raise NotFoundError(Message("{bank} has no item {code}.", bank=bank.label, code=missing), field="code",
+                            code="item_not_found")
     lo, hi = sorted((ids[code_a], ids[code_b]))
     rec = session.get(ItemEnemyRecord, (lo, hi))
     if rec is None:

@@ -38,7 +38,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 from collections.abc import Sequence
@@ -48,7 +48,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from itembank.db import begin_writing
-from itembank.i18n import Message, format_datetime
+from itembank.i18n import Message, format_datetime, to_storable
 from itembank.keys import KeyMissingError, LedgerKey, ledger_key
 from itembank.orm import LedgerEntryRecord
 from itembank.orm_accounts import LedgerCheckpointRecord
@@ -99,7 +99,7 @@ class LedgerVerification:
     ok: bool
     n_entries: int
     head_hash: str
-    problems: tuple[str, ...]
+    problems: tuple[Message, ...]  # each names the entry and what was done to it
     keyed: bool = False  # the ledger key was at hand and the MACs were checked
     n_unkeyed: int = 0  # entries written before the ledger was keyed (no MAC)
     checkpoint: Checkpoint | None = None  # the newest checkpoint the chain was checked against
@@ -111,7 +111,7 @@ class LedgerVerification:
 
 def _utc_naive(at: datetime) -> datetime:
     if at.tzinfo is not None:
-        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+        at = at.astimezone(UTC).replace(tzinfo=None)
     return at
 
 
@@ -170,9 +170,10 @@ def append(
     )
     prev_hash = prev or GENESIS_HASH
     # microsecond precision, UTC: what both SQLite and PostgreSQL give back unchanged
-    at = _utc_naive(at or datetime.now(timezone.utc))
+    at = _utc_naive(at or datetime.now(UTC))
     # round-trip the details through JSON so the hash is over what the database returns
-    clean = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
+    # messages in the details are kept as data (rendered in the reader's locale when shown)
+    clean = json.loads(json.dumps(to_storable(details or {}), ensure_ascii=False, default=str))
     h = entry_hash(
         prev_hash=prev_hash,
         at=at,
@@ -184,7 +185,7 @@ def append(
     )
     key = ledger_key(session)
     rec = LedgerEntryRecord(
-        at=at.replace(tzinfo=timezone.utc),
+        at=at.replace(tzinfo=UTC),
         actor=actor,
         action=action,
         object_type=object_type,
@@ -221,14 +222,14 @@ def append_many(
     prev_hash = session.scalar(
         select(LedgerEntryRecord.hash).order_by(LedgerEntryRecord.id.desc()).limit(1)
     ) or GENESIS_HASH
-    at = _utc_naive(at or datetime.now(timezone.utc))
+    at = _utc_naive(at or datetime.now(UTC))
     key = ledger_key(session)
     rows = []
     for e in entries:
-        clean = json.loads(json.dumps(e.details or {}, ensure_ascii=False, default=str))
+        clean = json.loads(json.dumps(to_storable(e.details or {}), ensure_ascii=False, default=str))
         h = entry_hash(prev_hash=prev_hash, at=at, actor=actor, action=e.action,
                        object_type=e.object_type, object_id=str(e.object_id), details=clean)
-        rows.append({"at": at.replace(tzinfo=timezone.utc), "actor": actor, "action": e.action,
+        rows.append({"at": at.replace(tzinfo=UTC), "actor": actor, "action": e.action,
                      "object_type": e.object_type, "object_id": str(e.object_id),
                      "details": clean, "prev_hash": prev_hash, "hash": h,
                      "mac": key.mac(h) if key is not None else None})
@@ -290,18 +291,18 @@ def _filters(*, object_type: str | None, object_id: str | int | None, actor: str
     return conds
 
 
-def _check_signature(cp: Checkpoint, key: LedgerKey | None, source: str, problems: list[str]) -> bool:
+def _check_signature(cp: Checkpoint, key: LedgerKey | None, source: str, problems: list[Message]) -> bool:
     if key is None:
         return False
     if cp.key_id != key.key_id:
-        problems.append(str(Message(
+        problems.append(Message(
             "checkpoint #{id} ({source}) was signed with ledger key {other}, not this centre's key {mine}",
-            id=cp.id, source=source, other=cp.key_id, mine=key.key_id)))
+            id=cp.id, source=source, other=cp.key_id, mine=key.key_id))
         return False
     if not key.verify(cp.payload(), cp.signature):
-        problems.append(str(Message(
+        problems.append(Message(
             "checkpoint #{id} ({source}): its signature does not match its content — it was forged or altered",
-            id=cp.id, source=source)))
+            id=cp.id, source=source))
         return False
     return True
 
@@ -313,34 +314,33 @@ def verify_ledger(
     """Recompute the chain and the MACs, and check it against the newest checkpoint of the
     database, of the witness file and every ``checkpoints`` given (exports from the archive);
     report every problem, and what was proved and what not, in words."""
-    problems: list[str] = []
+    problems: list[Message] = []
     try:
         key = ledger_key(session)
     except KeyMissingError as e:
         key = None
-        problems.append(e.message)
+        problems.append(e.head_text if isinstance(e.head_text, Message) else Message("{message}", message=e.head_text))
     sources: list[tuple[str, Checkpoint]] = []
     db_cp = latest_checkpoint(session)
     if db_cp is not None:
         sources.append(("database", db_cp))
     witnessed, bad_lines = read_witness(key) if key is not None else ([], 0)
     if bad_lines:
-        problems.append(str(Message("the witness file {path} has {n} unreadable line(s): it was altered",
-                                    path=str(key.witness) if key else "", n=bad_lines)))
+        problems.append(Message("the witness file {path} has {n} unreadable line(s): it was altered",
+                                path=str(key.witness) if key else "", n=bad_lines))
     if witnessed:
         w = witnessed[-1]
         sources.append(("witness", w))
         stored = session.get(LedgerCheckpointRecord, w.id) if w.id is not None else None
         if stored is None or stored.signature != w.signature:
-            problems.append(str(Message(
+            problems.append(Message(
                 "checkpoint #{id} of the witness file (signed {at}) is not in the database: checkpoints were deleted "
-                "from it", id=w.id, at=w.at)))
+                "from it", id=w.id, at=w.at))
     sources += [("export", cp) for cp in checkpoints]
     wanted: dict[int, list[tuple[str, Checkpoint]]] = {}
     for source, cp in sources:
         if _check_signature(cp, key, source, problems) or key is None:
             wanted.setdefault(cp.entry_id, []).append((source, cp))
-
     prev_hash = GENESIS_HASH
     n = 0
     last_id = 0
@@ -372,10 +372,10 @@ def verify_ledger(
             n += 1
             first_id = first_id if first_id is not None else r.id
             if r.prev_hash != prev_hash:
-                problems.append(
-                    f"entry {r.id} ({r.action} {r.object_type} {r.object_id}): its link to the "
-                    "previous entry is broken — an entry before it was deleted, inserted or changed"
-                )
+                problems.append(Message(
+                    "Entry {id} ({action}, {object_type} {object_id}): its link to the previous entry is "
+                    "broken; an entry before it was deleted, inserted or changed.", id=r.id, action=r.action,
+                    object_type=r.object_type, object_id=r.object_id))
             expected = entry_hash(
                 prev_hash=r.prev_hash,
                 at=r.at,
@@ -386,47 +386,46 @@ def verify_ledger(
                 details=r.details or {},
             )
             if expected != r.hash:
-                problems.append(
-                    f"entry {r.id} ({r.action} {r.object_type} {r.object_id}, by {r.actor}): "
-                    "its content does not match its hash — it was edited after it was written"
-                )
+                problems.append(Message(
+                    "Entry {id} ({action}, {object_type} {object_id}, by {actor}): its content does not match "
+                    "its hash; it was edited after it was written.", id=r.id, action=r.action,
+                    object_type=r.object_type, object_id=r.object_id, actor=r.actor))
             if r.mac is None:
                 if first_keyed is not None:
-                    problems.append(str(Message(
+                    problems.append(Message(
                         "entry {id} ({action}): its MAC is missing although earlier entries carry one — it was "
-                        "removed to hide a change", id=r.id, action=r.action)))
+                        "removed to hide a change", id=r.id, action=r.action))
                 else:
                     n_unkeyed += 1
             else:
                 first_keyed = first_keyed if first_keyed is not None else r.id
                 if key is not None and not hmac.compare_digest(r.mac, key.mac(r.hash)):
-                    problems.append(str(Message(
+                    problems.append(Message(
                         "entry {id} ({action} {object_type} {object_id}): its MAC does not match — the entry was "
                         "changed and the chain recomputed by someone without the ledger key", id=r.id,
-                        action=r.action, object_type=r.object_type, object_id=r.object_id)))
+                        action=r.action, object_type=r.object_type, object_id=r.object_id))
             if r.id in wanted:
                 n_at[r.id] = n
                 for source, cp in wanted[r.id]:
                     if r.hash != cp.head_hash or n != cp.n_entries:
-                        problems.append(str(Message(
+                        problems.append(Message(
                             "checkpoint #{id} ({source}, signed {at}) saw {n_cp} entries ending with entry {entry} "
                             "of hash {hash}; the ledger now has {n_now} entries up to it, ending with hash {now}: "
                             "entries were deleted or the chain was rebuilt", id=cp.id, source=source, at=cp.at,
                             n_cp=cp.n_entries, entry=cp.entry_id, hash=cp.head_hash[:16], n_now=n,
-                            now=r.hash[:16])))
+                            now=r.hash[:16]))
             prev_hash = r.hash
             last_id = r.id
     for entry_id, found in wanted.items():
         if entry_id not in n_at:
             for source, cp in found:
-                problems.append(str(Message(
+                problems.append(Message(
                     "checkpoint #{id} ({source}, signed {at}) ends with entry {entry}, which is no longer in the "
-                    "ledger: entries up to it were deleted", id=cp.id, source=source, at=cp.at, entry=entry_id)))
+                    "ledger: entries up to it were deleted", id=cp.id, source=source, at=cp.at, entry=entry_id))
     if expect_head is not None and expect_head != prev_hash:
-        problems.append(
-            f"the newest entry's hash is {prev_hash[:16]}…, not the expected {expect_head[:16]}… "
-            "— entries at the end were deleted or added"
-        )
+        problems.append(Message(
+            "The newest entry's hash is {head}…, not the expected {expected}…; entries at the end were deleted "
+            "or added.", head=prev_hash[:16], expected=expect_head[:16]))
     held = [(s, cp) for s, cp in sources if cp.entry_id in n_at and n_at[cp.entry_id] == cp.n_entries
             and prev_hash and (key is not None)]
     newest = max(held, key=lambda sc: sc[1].entry_id, default=None)

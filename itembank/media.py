@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from itembank import ledger
 from itembank.domain import Actor, BankRef, Item, ItemContent, Role
 from itembank.errors import NotFoundError, PermissionDeniedError, ValidationError
-from itembank.i18n import N_, Message
+from itembank.i18n import N_, FieldMessage, Message, Text
 from itembank.orm import BankRecord, ItemRecord, ItemVersionRecord, OccupationRecord
 from itembank.orm_media import ItemVersionPictureRecord, MediaBlobRecord, MediaUploadRecord
 
@@ -186,25 +186,27 @@ def content_pictures(content: ItemContent) -> list[tuple[str, PictureRef]]:
     return out
 
 
-def reference_problems(content: ItemContent, *, prefix: str = "") -> list[str]:
-    """Malformed picture references and too many pictures, as ``field: problem`` lines (pure).
+def reference_problems(content: ItemContent, *, where: Text | None = None) -> list[FieldMessage]:
+    """Malformed picture references and too many pictures, each about its field (pure);
+    ``where`` names the item or row.
 
     Text that does not try to be a reference (no ``](media:``) is never a problem, so the
     items written before pictures existed stay valid."""
-    problems: list[str] = []
+    problems: list[FieldMessage] = []
     for field, text in content_texts(content):
         if "media:" not in text:
             continue
         good = {m.span() for m in PICTURE_RE.finditer(text)}
         for m in _ATTEMPT_RE.finditer(text):
             if not any(a <= m.start() and m.end() <= b for a, b in good):
-                problems.append(f"{prefix}{field}: " + str(Message(
+                problems.append(FieldMessage(field, Message(
                     "the picture reference {text} is incomplete: write ![caption](media:<64 hex digits>) as the "
-                    "upload gives it, and no [ ] or $ in the caption", text=m.group()[:90])))
+                    "upload gives it, and no [ ] or $ in the caption", text=m.group()[:90]), where=where))
     n = len(content_picture_refs(content))
     if n > MAX_PICTURES_PER_ITEM:
-        problems.append(f"{prefix}stem: " + str(Message(
-            "the item shows {n} pictures; at most {limit} fit on a paper", n=n, limit=MAX_PICTURES_PER_ITEM)))
+        problems.append(FieldMessage("stem", Message(
+            "the item shows {n} pictures; at most {limit} fit on a paper", n=n, limit=MAX_PICTURES_PER_ITEM),
+            where=where))
     return problems
 
 
@@ -740,10 +742,10 @@ def stored_originals(session: Session, *, bank: BankRef, pictures: Iterable[Chec
 
 
 def check_references(session: Session, *, bank: BankRef, contents: Iterable[tuple[str, ItemContent]],
-                     also_known: Iterable[str] = ()) -> list[str]:
-    """``item CODE: field: problem`` for each picture an item shows that is not in the bank
+                     also_known: Iterable[str] = ()) -> list[FieldMessage]:
+    """Each picture an item shows that is not in the bank, about the item and its field
     (``unknown_references``)."""
-    return [f"item {code}: {field}: {unknown_picture_message(sha)}"
+    return [FieldMessage(field, unknown_picture_message(sha), where=Message("item {code}", code=code))
             for code, field, sha in unknown_references(session, bank=bank, contents=contents, also_known=also_known)]
 
 

@@ -7,13 +7,14 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itembank.domain import BankRef, Level, Occupation, OccupationCategory
+from itembank.domain import NO_WORK_TYPE, BankRef, Level, Occupation, OccupationCategory
 from itembank.errors import (
     ConflictError,
     NotFoundError,
     OccupationNotFiledError,
     ValidationError,
 )
+from itembank.i18n import FieldMessage, Message
 from itembank.orm import BankRecord, OccupationRecord
 
 # National occupation codes of the 2022 classification: major-medium-minor-detail, e.g. 6-31-01-03.
@@ -37,25 +38,24 @@ def bank_from_record(rec: BankRecord) -> BankRef:
 
 def validate_occupation(
     *, code: str, name: str, category: object, work_type: str | None
-) -> list[str]:
-    errors: list[str] = []
+) -> list[FieldMessage]:
+    errors: list[FieldMessage] = []
     if not OCCUPATION_CODE_RE.match(code or ""):
-        errors.append(
-            f"code: {code!r} is not a national occupation code; write it as 6-31-01-03"
-        )
+        errors.append(FieldMessage("code", Message(
+            "'{code}' is not a national occupation code; write it as 6-31-01-03", code=code)))
     if not (name or "").strip():
-        errors.append("name: the occupation name is empty")
+        errors.append(FieldMessage("name", Message("the occupation name is empty")))
     elif len(name) > 200:
-        errors.append(f"name: {len(name)} characters; at most 200")
+        errors.append(FieldMessage("name", Message("{n} characters; at most {limit}", n=len(name), limit=200)))
     try:
         OccupationCategory(category)
     except ValueError:
-        errors.append(
-            f"category: {category!r} is not one of technical_skill (技术技能型), "
-            "knowledge_skill (知识技能型), composite_skill (复合技能型)"
-        )
+        errors.append(FieldMessage("category", Message(
+            "'{value}' is not an occupation category; use technical_skill (技术技能型), knowledge_skill "
+            "(知识技能型) or composite_skill (复合技能型)", value=category)))
     if work_type is not None and len(work_type) > 200:
-        errors.append("work_type: at most 200 characters")
+        errors.append(FieldMessage("work_type", Message("{n} characters; at most {limit}", n=len(work_type),
+                                                        limit=200)))
     return errors
 
 
@@ -72,7 +72,7 @@ def create_occupation(
     work_type = (work_type or "").strip() or None
     errors = validate_occupation(code=code, name=name, category=category, work_type=work_type)
     if errors:
-        raise ValidationError(f"occupation {code} {name} was not saved", errors=errors)
+        raise ValidationError(Message("Occupation {code} {name} was not saved.", code=code, name=name), errors=errors)
     existing = session.scalar(
         select(OccupationRecord).where(
             OccupationRecord.code == code, OccupationRecord.work_type == (work_type or "")
@@ -80,7 +80,10 @@ def create_occupation(
     )
     if existing is not None:
         raise ConflictError(
-            f"occupation {code} {name} ({work_type or '无工种'}) already exists", field="code"
+            Message("Occupation {code} {name} (work type {work_type}) already exists.", code=code, name=name,
+                    work_type=work_type or NO_WORK_TYPE) if work_type else
+            Message("Occupation {code} {name} already exists.", code=code, name=name),
+            field="code", code="occupation_exists",
         )
     rec = OccupationRecord(
         code=code,
@@ -110,10 +113,11 @@ def _occupation_record(
         )
     )
     if rec is None:
-        suffix = f" with work type {work_type}" if work_type else ""
         raise NotFoundError(
-            f"no occupation {code}{suffix}; register it first (itembank occupations add)",
-            field="occupation",
+            Message("There is no occupation {code} with work type {work_type}; register it first.", code=code,
+                    work_type=work_type) if work_type else
+            Message("There is no occupation {code}; register it first.", code=code),
+            field="occupation", code="occupation_not_found",
         )
     return rec
 
@@ -137,8 +141,8 @@ def create_bank(
     occ = _occupation_record(session, code=occupation_code, work_type=work_type)
     if not occ.filed:
         raise OccupationNotFiledError(
-            f"occupation {occ.code} {occ.name} is not filed (未备案); the centre may only "
-            "keep banks for filed occupations — record the filing first",
+            Message("Occupation {code} {name} is not filed (未备案); the centre keeps banks only for filed "
+                    "occupations. Record the filing first.", code=occ.code, name=occ.name),
             field="occupation",
         )
     exists = session.scalar(
@@ -146,7 +150,8 @@ def create_bank(
     )
     if exists is not None:
         raise ConflictError(
-            f"the bank {occ.code} {occ.name} {level.title_zh} already exists", field="level"
+            Message("The bank {code} {name}, level {level}, already exists.", code=occ.code, name=occ.name, level=level),
+            field="level", code="bank_exists",
         )
     rec = BankRecord(occupation_id=occ.id, level=int(level))
     rec.occupation = occ
@@ -165,8 +170,9 @@ def bank_record(
     )
     if rec is None:
         raise NotFoundError(
-            f"no bank for {occ.code} {occ.name} {level.title_zh}; create it first",
-            field="level",
+            Message("There is no bank for {code} {name}, level {level}; create it first.", code=occ.code, name=occ.name,
+                    level=level),
+            field="level", code="bank_not_found",
         )
     return rec
 
@@ -182,7 +188,8 @@ def get_bank(
 def get_bank_by_id(session: Session, bank_id: int) -> BankRef:
     rec = session.get(BankRecord, bank_id)
     if rec is None:
-        raise NotFoundError(f"no bank with id {bank_id}", field="bank_id")
+        raise NotFoundError(Message("There is no bank number {bank_id}.", bank_id=bank_id), field="bank_id",
+                            code="bank_not_found")
     return bank_from_record(rec)
 
 

@@ -31,6 +31,10 @@ class RunState(str, enum.Enum):
     FAILED = "failed"  # an error stopped the run (bad blueprint, bank not ready ...)
     CANCELLED = "cancelled"  # stopped on request; the solver was killed, no papers
 
+    @property
+    def zh(self) -> str:
+        return {"queued": "排队中", "running": "进行中", "finished": "已完成", "failed": "失败"}[self.value]
+
 
 class PaperStatus(str, enum.Enum):
     ASSEMBLED = "assembled"
@@ -38,6 +42,11 @@ class PaperStatus(str, enum.Enum):
     ISSUED = "issued"  # opened / used in a session
     LEAKED = "leaked"  # void: leaked (附件16)
     VOID = "void"  # void for another reason (damaged, missing, withdrawn)
+
+    @property
+    def zh(self) -> str:
+        return {"assembled": "已组卷", "sealed": "已封存", "issued": "已启用", "leaked": "已泄密",
+                "void": "已作废"}[self.value]
 
 
 class BlueprintRecord(Base):

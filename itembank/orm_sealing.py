@@ -26,12 +26,20 @@ class SealRole(str, enum.Enum):
     MAIN = "main"
     BACKUP = "backup"
 
+    @property
+    def zh(self) -> str:
+        return {"main": "正式试卷", "backup": "备用试卷"}[self.value]
+
 
 class SealState(str, enum.Enum):
     SEALED = "sealed"  # stored encrypted; nobody may read it
     OPENED = "opened"  # two exam-office users confirmed within the window: documents released
     VOID = "void"  # leaked, damaged or missing: never opened again
     STANDBY = "standby"  # a backup not (yet) activated; activation makes it SEALED-and-openable
+
+    @property
+    def zh(self) -> str:
+        return {"sealed": "已密封", "opened": "已启封", "void": "已作废", "standby": "备用待启用"}[self.value]
 
 
 class IncidentKind(str, enum.Enum):

@@ -80,6 +80,10 @@ class BatchState(str, enum.Enum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # 验收不合格 (附件11 第17条(四))
 
+    @property
+    def zh(self) -> str:
+        return {"open": "待签署", "accepted": "已验收", "rejected": "验收未通过"}[self.value]
+
 
 class Vote(str, enum.Enum):
     """A committee member's vote on a batch; either way the member signs it (第17条(三))."""

@@ -10,7 +10,7 @@ shown in the reader's language.
 
 from __future__ import annotations
 
-from itembank.i18n import N_, Message
+from itembank.i18n import N_, FieldMessage, Message
 
 MIN_LENGTH = 10
 MIN_SCORE = 3
@@ -48,13 +48,13 @@ FEEDBACK = (
 )
 
 
-def password_problems(password: str, *, username: str = "", display_name: str = "") -> list[Message]:
-    """Every reason ``password`` is refused (empty: accepted), each starting with the field."""
-    problems: list[Message] = []
+def password_problems(password: str, *, username: str = "", display_name: str = "") -> list[FieldMessage]:
+    """Every reason ``password`` is refused (empty: accepted), each about the field ``password``."""
+    problems: list[FieldMessage] = []
     if len(password) < MIN_LENGTH:
-        problems.append(Message("password: at least {n} characters", n=MIN_LENGTH))
+        problems.append(FieldMessage("password", Message("needs at least {n} characters", n=MIN_LENGTH)))
     if username and username.lower() in password.lower():
-        problems.append(Message("password: must not contain the username"))
+        problems.append(FieldMessage("password", Message("must not contain the user name")))
     if problems:
         return problems
     from zxcvbn import zxcvbn
@@ -62,13 +62,13 @@ def password_problems(password: str, *, username: str = "", display_name: str = 
     result = zxcvbn(password[:ESTIMATED_CHARS], user_inputs=[x for x in (username, display_name) if x])
     if result["score"] >= MIN_SCORE:
         return []
-    problems.append(Message("password: too easy to guess (strength {score} of 4; at least {minimum} is needed); "
-                            "use four or more unrelated words, or a longer random mix", score=result["score"],
-                            minimum=MIN_SCORE))
+    problems.append(FieldMessage("password", Message(
+        "too easy to guess (strength {score} of 4; at least {minimum} is needed); use four or more unrelated "
+        "words, or a longer random mix", score=result["score"], minimum=MIN_SCORE)))
     feedback = result.get("feedback") or {}
     for text in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]:
         if text:
-            problems.append(Message("password: {advice}", advice=Message(text) if text in FEEDBACK else text))
+            problems.append(FieldMessage("password", Message(text) if text in FEEDBACK else text))
     return problems
 
 

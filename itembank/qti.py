@@ -63,7 +63,7 @@ from itembank.domain import (
     VersionState,
 )
 from itembank.errors import ImportFileError, PermissionDeniedError, ValidationError
-from itembank.i18n import Message
+from itembank.i18n import Message, field_label
 from itembank.imports import ImportMode, ImportProblem, ImportReport, ParsedItem, _check_items, apply_items
 from itembank.pool import load_pool
 
@@ -118,9 +118,9 @@ def _identifier(code: str) -> str:
 def _check_text(code: str, name: str, text: str) -> None:
     m = _BAD_XML_CHARS.search(text or "")
     if m:
-        raise ValidationError(
-            f"item {code}: {name} holds control character U+{ord(m.group()):04X}, which XML cannot carry; "
-            "remove it before exporting", field=name)
+        raise ValidationError(Message(
+            "Item {code}: {field} holds the control character U+{char}, which XML cannot carry; remove it before "
+            "exporting.", code=code, field=field_label(name), char=format(ord(m.group()), "04X")), field=name)
 
 
 def _t(text: str) -> str:
@@ -244,7 +244,7 @@ def item_to_qti(item: Item, pictures: Mapping[str, bytes] | None = None) -> byte
 def _item_to_qti(item: Item) -> bytes:
     c = item.content
     fields = (("stem", c.stem), ("analysis", c.analysis), ("equipment", c.equipment), ("code", item.code),
-              *((f"option {o.label}", o.text) for o in c.options), *(("key", k) for k in c.key),
+              *((f"options[{o.label}]", o.text) for o in c.options), *(("key", k) for k in c.key),
               *(("rubric", r.description + r.criteria) for r in c.rubric))
     for name, text in fields:
         _check_text(item.code, name, text)
@@ -371,7 +371,7 @@ def export_package(items: Sequence[Item], *, bank_label: str = "",
         for item in items:
             ident = _identifier(item.code)
             if ident in used:
-                raise ValidationError(f"item {item.code} appears twice in the export", field="codes")
+                raise ValidationError(Message("Item {code} appears twice in the export.", code=item.code), field="codes")
             used.add(ident)
             href = f"items/{ident}.xml"
             zf.writestr(href, item_to_qti(item, pictures))
@@ -404,8 +404,9 @@ def export_qti(
     newest version of each item in them) as a QTI 3.0 package. Taking item content out is an
     access to confidential material: bank managers only, and ledgered (附件11 第23条)."""
     if not actor.has(Role.BANK_MANAGER, occupation_code=bank.occupation.code):
-        raise PermissionDeniedError(
-            f"{actor.username} may not export items of {bank.label}: it needs the bank_manager role")
+        raise PermissionDeniedError(Message(
+            "{user} may not export the items of {bank}: it needs the role {role}.", user=actor.username,
+            bank=bank.label, role=Role.BANK_MANAGER))
     newest: dict[str, Item] = {}
     for it in load_pool(session, bank=bank, part=part, states=list(states)):
         if it.code not in newest or it.version > newest[it.code].version:
@@ -413,9 +414,9 @@ def export_qti(
     if codes is not None:
         missing = sorted(set(codes) - set(newest))
         if missing:
-            raise ValidationError(
-                f"{bank.label}: no version in state {', '.join(VersionState(s).value for s in states)} for "
-                f"{', '.join(missing[:20])}", field="codes")
+            raise ValidationError(Message(
+                "{bank}: no version in the state {states} for {codes}.", bank=bank.label,
+                states=[VersionState(s) for s in states], codes=missing[:20]), field="codes")
         chosen = [newest[c] for c in dict.fromkeys(codes)]
     else:
         chosen = [newest[c] for c in sorted(newest)]
@@ -520,7 +521,7 @@ class _PackagePictures:
     def resolver(self, where: str, problems: list[ImportProblem]) -> Resolver:
         def resolve(src: str, alt: str) -> str:
             def bad(message: Message | str) -> str:
-                problems.append(ImportProblem(where, None, "img", str(message)))
+                problems.append(ImportProblem(where, None, "img", message))
                 return ""
 
             src = src.strip()
@@ -559,7 +560,7 @@ def _no_pictures(where: str, problems: list[ImportProblem]) -> Resolver:
 
 def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[str],
                 problems: list[ImportProblem], pictures: _PackagePictures | None = None) -> ParsedItem | None:
-    def bad(column: str | None, message: str) -> None:
+    def bad(column: str | None, message: Message) -> None:
         problems.append(ImportProblem(where, None, column, message))
 
     resolve = pictures.resolver(where, problems) if pictures is not None else _no_pictures(where, problems)
@@ -567,12 +568,12 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as e:
-        bad(None, f"not well-formed XML: {e}")
+        bad(None, Message("the XML is not well-formed: {reason}", reason=str(e)))
         return None
     if root.tag != _q("qti-assessment-item"):
-        ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else "no namespace"
-        bad(None, f"not a QTI 3.0 item: the root is {root.tag.split('}')[-1]} in {ns}, expected "
-                  f"qti-assessment-item in {QTI_NS}")
+        ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else "—"
+        bad(None, Message("not a QTI 3.0 item: the root element is {root} in namespace {ns}; expected "
+                          "qti-assessment-item in {expected}", root=root.tag.split("}")[-1], ns=ns, expected=QTI_NS))
         return None
     code = meta.code or root.get("label") or root.get("identifier") or ""
     decls = {d.get("identifier"): d for d in root.findall(_q("qti-response-declaration"))}
@@ -583,25 +584,26 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
             try:
                 maxscore = float(_untext(v.text if v is not None else None))
             except ValueError:
-                bad("qti-outcome-declaration MAXSCORE", f"item {code}: the maximum score is not a number")
+                bad("qti-outcome-declaration MAXSCORE", Message("item {code}: the maximum score is not a number",
+                                                                code=code))
                 return None
     body = root.find(_q("qti-item-body"))
     if body is None:
-        bad("qti-item-body", f"item {code}: the item has no qti-item-body")
+        bad("qti-item-body", Message("item {code}: the item has no qti-item-body", code=code))
         return None
     supported = {_q(t) for t in ("qti-choice-interaction", "qti-text-entry-interaction",
                                  "qti-extended-text-interaction")}
     kinds = {e.tag for e in body.iter() if e.tag.endswith("-interaction")}
     for tag in sorted(kinds - supported):
-        bad(tag.split("}")[-1], f"item {code}: {tag.split('}')[-1]} is not supported (choice, text entry and "
-                                "extended text interactions are)")
+        bad(tag.split("}")[-1], Message("item {code}: {interaction} is not supported (choice, text entry and "
+                                        "extended text interactions are)", code=code, interaction=tag.split("}")[-1]))
     if not kinds:
-        bad("qti-item-body", f"item {code}: the item has no interaction")
+        bad("qti-item-body", Message("item {code}: the item has no interaction", code=code))
     if kinds - supported or not kinds:
         return None
     if len(kinds) > 1:
-        bad("qti-item-body", f"item {code}: mixes {', '.join(sorted(k.split('}')[-1] for k in kinds))}; "
-                             "one kind of interaction per item is supported")
+        bad("qti-item-body", Message("item {code}: mixes {interactions}; one kind of interaction per item is "
+                                     "supported", code=code, interactions=sorted(k.split("}")[-1] for k in kinds)))
         return None
     kind = next(iter(kinds))
 
@@ -622,8 +624,8 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
                     try:
                         pts = float(li.get("data-points", ""))
                     except ValueError:
-                        bad("qti-rubric-block", f"item {code}: scoring point {_inline_text(li, resolve)!r} has no "
-                                                "data-points number")
+                        bad("qti-rubric-block", Message("item {code}: scoring point '{point}' has no data-points "
+                                                        "number", code=code, point=_inline_text(li, resolve)))
                         return None
                     rubric.append(RubricPoint(_inline_text(li, resolve), pts, li.get("data-criteria", "")))
         elif el.tag == _q("qti-choice-interaction"):
@@ -668,8 +670,11 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
         key = _values(decls.get("RESPONSE"))
     elements = meta.elements or tuple(default_elements)
     if not elements:
-        bad("metadata", f"item {code}: no element codes (鉴定点) in the package metadata; import with "
-                        "default element codes (--element)")
+        bad("metadata", Message("item {code}: the package metadata holds no element codes; import with default "
+                                "element codes", code=code))
+        unreadable = frozenset({"element_codes"})
+    else:
+        unreadable = frozenset()
     content = ItemContent(
         item_type=item_type, stem=stem, points=maxscore if maxscore is not None else 1.0,
         element_codes=elements, options=tuple(options), key=key, rubric=tuple(rubric),
@@ -683,8 +688,9 @@ def _parse_item(xml: bytes, where: str, meta: _Meta, default_elements: Sequence[
                "difficulty_rating": "metadata", "estimated_time_s": "metadata", "time_limit_min": "metadata"}
     shown = media.content_picture_refs(content)
     return ParsedItem(sheet=where, row=None, code=code, content=content, set_code=meta.set_code, writer="",
-                      columns=columns, pictures=tuple(pictures.checked[sha] for sha in shown
-                                                      if pictures is not None and sha in pictures.checked))
+                      columns=columns, unreadable=unreadable,
+                      pictures=tuple(pictures.checked[sha] for sha in shown
+                                     if pictures is not None and sha in pictures.checked))
 
 
 def read_package(
@@ -702,12 +708,12 @@ def read_package(
     try:
         zf = SafeZip(data, limits=QTI_LIMITS, source=source)  # bounded unpacking (itembank.archive)
     except ArchiveLimitError as e:
-        return [], [ImportProblem(source, None, None, e.message)]
+        return [], [ImportProblem(source, None, None, e.head_text)]
     try:
         with zf:
             _read_members(zf, source, default_elements, items, problems)
     except ArchiveLimitError as e:  # stopped while unpacking: nothing of the package is used
-        return [], [ImportProblem(source, None, None, e.message)]
+        return [], [ImportProblem(source, None, None, e.head_text)]
     _check_items(items, problems)
     return items, problems
 
@@ -716,12 +722,14 @@ def _read_members(zf: SafeZip, source: str, default_elements: Sequence[str], ite
                   problems: list[ImportProblem]) -> None:
     names = set(zf.namelist())
     if "imsmanifest.xml" not in names:
-        problems.append(ImportProblem(source, None, None, "not a QTI content package: no imsmanifest.xml"))
+        problems.append(ImportProblem(source, None, None, Message(
+            "this is not a QTI content package: it holds no imsmanifest.xml")))
         return
     try:
         manifest = ET.fromstring(zf.read("imsmanifest.xml"))
     except ET.ParseError as e:
-        problems.append(ImportProblem("imsmanifest.xml", None, None, f"not well-formed XML: {e}"))
+        problems.append(ImportProblem("imsmanifest.xml", None, None, Message("the XML is not well-formed: {reason}",
+                                                                             reason=str(e))))
         return
     resources = [r for r in manifest.iter() if r.tag.split("}")[-1] == "resource"]
     package_pictures = _PackagePictures(zf)
@@ -730,21 +738,22 @@ def _read_members(zf: SafeZip, source: str, default_elements: Sequence[str], ite
         rtype = res.get("type", "")
         if not rtype.startswith("imsqti_item_xmlv3p0"):
             if rtype.startswith("imsqti_item_xmlv2"):
-                problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
-                                              f"resource {res.get('identifier')} is QTI 2.x ({rtype}); "
-                                              "only QTI 3.0 items are read"))
+                problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"), Message(
+                    "resource {resource} is QTI 2.x ({type}); only QTI 3.0 items are read",
+                    resource=res.get("identifier"), type=rtype)))
             continue
         n_items += 1
         href = res.get("href") or ""
         if href not in names:
-            problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"),
-                                          f"resource {res.get('identifier')}: file {href!r} is not in the package"))
+            problems.append(ImportProblem("imsmanifest.xml", None, res.get("identifier"), Message(
+                "resource {resource}: the file '{file}' is not in the package", resource=res.get("identifier"),
+                file=href)))
             continue
         it = _parse_item(zf.read(href), href, _meta(res), default_elements, problems, package_pictures)
         if it is not None:
             items.append(it)
     if not n_items and not problems:
-        problems.append(ImportProblem("imsmanifest.xml", None, None, "the package holds no QTI 3.0 item"))
+        problems.append(ImportProblem("imsmanifest.xml", None, None, Message("the package holds no QTI 3.0 item")))
 
 
 def import_qti(
@@ -763,7 +772,7 @@ def import_qti(
     idempotent like the spreadsheet import (``itembank.imports.apply_items``)."""
     items, problems = read_package(data, source=filename, default_elements=default_elements)
     if not items and not problems:
-        raise ImportFileError(f"{filename}: no item found", problems=[])
+        raise ImportFileError(Message("{filename}: no item found.", filename=filename), problems=[])
     return apply_items(session, actor=actor, bank=bank, items=items, problems=problems, source=filename,
                        sha256=hashlib.sha256(data).hexdigest(), mode=mode, batch_ref=batch_ref, dry_run=dry_run,
                        fmt="qti")

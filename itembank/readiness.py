@@ -31,6 +31,7 @@ from itembank.domain import (
 )
 from itembank.elements import load_element_table
 from itembank.errors import BankNotReadyError, NotFoundError, ValidationError
+from itembank.i18n import Message, Text
 from itembank.orm import (
     ItemRecord,
     ItemVersionElementRecord,
@@ -65,7 +66,7 @@ class Minimum:
     part: Part
     value: int
     required: bool
-    source: str  # in words: which rule gave the number
+    source: Text  # in words: which rule gave the number
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +90,15 @@ class PartReadiness:
     part: Part
     required: bool
     minimum: int
-    minimum_source: str
+    minimum_source: Text
     accepted: int
     compromised: int
     by_type: dict[str, int]
     element_table_version: int | None
     elements: tuple[ElementCount, ...]
     untagged: int  # usable items tagged to no element of the current table
-    shortfalls: tuple[str, ...]
-    warnings: tuple[str, ...]
+    shortfalls: tuple[Message, ...]
+    warnings: tuple[Message, ...]
 
     @property
     def usable(self) -> int:
@@ -112,20 +113,21 @@ class PartReadiness:
 class BankReadiness:
     bank: BankRef
     parts: tuple[PartReadiness, ...]
-    shortfalls: tuple[str, ...] = field(default=())
-    warnings: tuple[str, ...] = field(default=())
+    shortfalls: tuple[Message, ...] = field(default=())
+    warnings: tuple[Message, ...] = field(default=())
 
     @property
     def ready(self) -> bool:
         return not self.shortfalls
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Message:
         if self.ready and not self.warnings:
-            return "ready (达标): may issue official papers"
+            return Message("ready: the bank may issue official papers")
         if self.ready:
-            return f"ready (达标) with {len(self.warnings)} warning(s)"
-        return f"NOT ready (未达标): {len(self.shortfalls)} shortfall(s); official papers refused"
+            return Message("ready, with {n} warning(s)", n=len(self.warnings))
+        return Message("NOT ready: {n} shortfall(s); no official papers until they are made up",
+                       n=len(self.shortfalls))
 
     def part(self, part: Part) -> PartReadiness:
         for p in self.parts:
@@ -140,15 +142,19 @@ class BankReadiness:
 
 def default_minimum(part: Part, *, level: Level, category: OccupationCategory) -> Minimum:
     if part is Part.THEORY:
-        return Minimum(part, DEFAULT_THEORY_MINIMUM, True, "附件11 第7条: theory >= 1200")
+        return Minimum(part, DEFAULT_THEORY_MINIMUM, True, Message(
+            "附件11 第7条: at least {n} theory items", n=DEFAULT_THEORY_MINIMUM))
     if part is Part.PRACTICAL:
         if category is OccupationCategory.KNOWLEDGE_SKILL:
-            return Minimum(part, DEFAULT_THEORY_MINIMUM, True,
-                           "附件11 第7条: knowledge-skill occupations keep as many practical items as theory")
-        return Minimum(part, DEFAULT_PRACTICAL_MINIMUM, True, "附件11 第7条: practical >= 20")
+            return Minimum(part, DEFAULT_THEORY_MINIMUM, True, Message(
+                "附件11 第7条: knowledge-skill occupations keep as many practical items as theory items"))
+        return Minimum(part, DEFAULT_PRACTICAL_MINIMUM, True, Message(
+            "附件11 第7条: at least {n} practical tasks", n=DEFAULT_PRACTICAL_MINIMUM))
     if level.has_defence:
-        return Minimum(part, DEFAULT_DEFENCE_MINIMUM, True, "附件11 第7条: levels 2 and 1, defence >= 10")
-    return Minimum(part, 0, False, "附件11 第7条: defence topics only for levels 2 and 1")
+        return Minimum(part, DEFAULT_DEFENCE_MINIMUM, True, Message(
+            "附件11 第7条: at least {n} defence or technical review topics at levels 2 and 1",
+            n=DEFAULT_DEFENCE_MINIMUM))
+    return Minimum(part, 0, False, Message("附件11 第7条: defence topics only at levels 2 and 1"))
 
 
 def list_minimum_rules(session: Session) -> list[MinimumRule]:
@@ -181,14 +187,16 @@ def set_minimum_rule(
     """Add (or replace) the rule for exactly this combination of part/level/category/occupation."""
     part = Part(part)
     if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
-        raise ValidationError(f"minimum {minimum!r} must be a whole number >= 0", field="minimum")
+        raise ValidationError(Message("The minimum must be a whole number of 0 or more, not {value}.",
+                                      value=minimum), field="minimum")
     lvl = Level.parse(level) if level is not None else None
     cat = OccupationCategory(category) if category is not None else None
     occ_id = None
     if occupation_code is not None:
         occ_id = session.scalar(select(OccupationRecord.id).where(OccupationRecord.code == occupation_code).limit(1))
         if occ_id is None:
-            raise NotFoundError(f"no occupation {occupation_code}", field="occupation")
+            raise NotFoundError(Message("There is no occupation {code}; register it first.", code=occupation_code),
+                                field="occupation", code="occupation_not_found")
     existing = session.scalars(
         select(MinimumRuleRecord).where(
             MinimumRuleRecord.part == part,
@@ -239,19 +247,24 @@ def resolve_minimum(
         and not any(r.occupation_code or r.category for r in candidates)
     ):
         theory = resolve_minimum(rules, Part.THEORY, occupation=occupation, level=level)
-        return Minimum(part, theory.value, True,
-                       f"knowledge-skill: practical = theory minimum ({theory.source})")
+        return Minimum(part, theory.value, True, Message(
+            "knowledge-skill occupation: the practical minimum equals the theory minimum ({source})",
+            source=theory.source))
     if candidates:
         r = candidates[0]
-        scope = ", ".join(
-            s for s in (
-                f"occupation {r.occupation_code}" if r.occupation_code else "",
-                f"category {r.category.value}" if r.category else "",
-                f"level {int(r.level)}" if r.level else "",
-            ) if s
-        ) or "all banks"
+        scopes: list[Message] = []
+        if r.occupation_code:
+            scopes.append(Message("occupation {code}", code=r.occupation_code))
+        if r.category:
+            scopes.append(Message("{category} occupations", category=r.category))
+        if r.level:
+            scopes.append(Message("level {level}", level=r.level))
+        scope = Message("{scopes}", scopes=scopes) if scopes else Message("all banks")
         required = r.minimum > 0 or part is not Part.DEFENCE
-        return Minimum(part, r.minimum, required, f"centre rule #{r.id} ({scope}){': ' + r.note if r.note else ''}")
+        if r.note:
+            return Minimum(part, r.minimum, required, Message("centre rule no. {id} ({scope}): {note}", id=r.id,
+                                                              scope=scope, note=r.note))
+        return Minimum(part, r.minimum, required, Message("centre rule no. {id} ({scope})", id=r.id, scope=scope))
     return default_minimum(part, level=level, category=occupation.category)
 
 
@@ -293,15 +306,19 @@ def _part_readiness(session: Session, *, bank: BankRef, part: Part, minimum: Min
             key = ItemType(item_type).value
             by_type[key] = by_type.get(key, 0) + n
     usable = accepted - compromised
-    label = f"{bank.label} {part.zh}"
-    shortfalls: list[str] = []
-    warnings: list[str] = []
+    label = Message("{bank} {part}", bank=bank.label, part=part)
+    shortfalls: list[Message] = []
+    warnings: list[Message] = []
     if usable < minimum.value:
-        detail = f" ({compromised} more are compromised)" if compromised else ""
-        shortfalls.append(
-            f"{label}: {usable} usable accepted items, minimum {minimum.value} — "
-            f"{minimum.value - usable} short{detail} [{minimum.source}]"
-        )
+        if compromised:
+            shortfalls.append(Message(
+                "{bank}: {usable} usable accepted items, minimum {minimum}: {short} short ({compromised} more are "
+                "compromised and cannot be used) [{source}]", bank=label, usable=usable, minimum=minimum.value,
+                short=minimum.value - usable, compromised=compromised, source=minimum.source))
+        else:
+            shortfalls.append(Message(
+                "{bank}: {usable} usable accepted items, minimum {minimum}: {short} short [{source}]", bank=label,
+                usable=usable, minimum=minimum.value, short=minimum.value - usable, source=minimum.source))
 
     element_counts: list[ElementCount] = []
     table_version: int | None = None
@@ -311,7 +328,8 @@ def _part_readiness(session: Session, *, bank: BankRef, part: Part, minimum: Min
     except NotFoundError:
         table = None
         if part is not Part.DEFENCE:
-            shortfalls.append(f"{label}: no element table (认定要素细目表); papers are assembled to it")
+            shortfalls.append(Message("{bank}: no element table; papers are assembled to it, import or enter it "
+                                      "first", bank=label))
     if table is not None:
         table_version = table.version
         counts = dict(
@@ -340,27 +358,27 @@ def _part_readiness(session: Session, *, bank: BankRef, part: Part, minimum: Min
             )
             element_counts.append(ec)
             if ec.short:
-                warnings.append(
-                    f"{label}: element {ec.code} {ec.name} (weight {ec.weight:g}%, "
-                    f"{ec.importance.value if ec.importance else '-'}) has {ec.count} items; "
-                    f"its weight calls for about {ec.expected:.0f}"
-                )
+                warnings.append(Message(
+                    "{bank}: element {code} {name} (weight {weight:g}%, importance {importance}) has {count} "
+                    "items; its weight calls for about {expected:.0f}", bank=label, code=ec.code, name=ec.name,
+                    weight=ec.weight, importance=ec.importance.value if ec.importance else "—", count=ec.count,
+                    expected=ec.expected))
         if untagged > 0:
-            warnings.append(
-                f"{label}: {untagged} usable items are tied to no element of table version {table.version}"
-            )
+            warnings.append(Message(
+                "{bank}: {n} usable items are tied to no element of the element table (version {version})",
+                bank=label, n=untagged, version=table.version))
 
     if part is Part.THEORY and usable > 0:
         objective = sum(n for t, n in by_type.items() if ItemType(t) in OBJECTIVE_TYPES)
         share = objective / usable
         if Level(bank.level) in (Level.L5, Level.L4, Level.L3) and share < MIN_OBJECTIVE_SHARE_LOW_LEVELS:
-            warnings.append(
-                f"{label}: only {share:.0%} objective items; levels 5-3 theory is mainly objective (附件1 第16条)"
-            )
+            warnings.append(Message(
+                "{bank}: only {share:.0%} objective items; theory at levels 5 to 3 is mainly objective items "
+                "(附件1 第16条)", bank=label, share=share))
         if Level(bank.level).has_defence and objective == usable:
-            warnings.append(
-                f"{label}: no subjective items; levels 2-1 theory mixes objective and subjective items (附件1 第16条)"
-            )
+            warnings.append(Message(
+                "{bank}: no subjective items; theory at levels 2 and 1 mixes objective and subjective items "
+                "(附件1 第16条)", bank=label))
     return PartReadiness(
         part=part,
         required=minimum.required,
@@ -384,7 +402,7 @@ def require_ready(
     parts: Sequence[Part] | None = None,
     practice: bool = False,
     actor: str,
-    purpose: str = "official paper",
+    purpose: Text = Message("an official paper"),
 ) -> BankReadiness:
     """Refuse (``BankNotReadyError`` naming each shortfall) unless the bank meets its minimums.
 
@@ -398,14 +416,20 @@ def require_ready(
     if practice:
         ledger.append(
             session, actor=actor, action="readiness.override", object_type="bank", object_id=bank.id,  # type: ignore[arg-type]
-            details={"bank": bank.label, "purpose": purpose, "mode": "practice", "shortfalls": shortfalls},
+            details={"bank": bank.label, "purpose": _data(purpose), "mode": "practice",
+                     "shortfalls": [s.to_data() for s in shortfalls]},
         )
         return readiness
     raise BankNotReadyError(
-        f"{bank.label} is not ready for an {purpose} (附件11 第7条); fill the bank first, "
-        "or use practice mode for a practice paper",
+        Message("{bank} does not meet its minimums and may not issue {purpose} (附件11 第7条); fill the bank "
+                "first, or make a practice paper in practice mode.", bank=bank.label, purpose=purpose),
         shortfalls=shortfalls,
     )
+
+
+def _data(text: Text) -> object:
+    """A message as the ledger stores it (rendered in the reader's locale when shown)."""
+    return text.to_data() if isinstance(text, Message) else str(text)
 
 
 def readiness_to_dict(r: BankReadiness) -> dict:
@@ -417,15 +441,15 @@ def readiness_to_dict(r: BankReadiness) -> dict:
         "level": int(r.bank.level),
         "level_name": Level(r.bank.level).title_zh,
         "ready": r.ready,
-        "verdict": r.verdict,
-        "shortfalls": list(r.shortfalls),
-        "warnings": list(r.warnings),
+        "verdict": str(r.verdict),
+        "shortfalls": [str(s) for s in r.shortfalls],
+        "warnings": [str(w) for w in r.warnings],
         "parts": [
             {
                 "part": p.part.value,
                 "required": p.required,
                 "minimum": p.minimum,
-                "minimum_source": p.minimum_source,
+                "minimum_source": str(p.minimum_source),
                 "accepted": p.accepted,
                 "compromised": p.compromised,
                 "usable": p.usable,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import BankRef
+from itembank.i18n import Message
 from itembank.errors import NotFoundError, ValidationError
 from itembank.items import _chunks, _ids_for_codes
 from itembank.orm import ItemRecord, ItemUsageRecord, ItemVersionRecord
@@ -45,9 +46,9 @@ def record_usage(
     order, so that concurrent issues of papers sharing items never deadlock.
     """
     if not paper_code or not paper_code.strip():
-        raise ValidationError("paper_code is empty", field="paper_code")
+        raise ValidationError(Message("The paper code is empty."), field="paper_code")
     if len(set(version_ids)) != len(version_ids):
-        raise ValidationError(f"paper {paper_code}: an item version is listed twice", field="version_ids")
+        raise ValidationError(Message("Paper {paper_code}: an item version is listed twice.", paper_code=paper_code), field="version_ids")
     used_on = used_on or date.today()
     rows: list[tuple[int, int]] = []
     for chunk in _chunks(list(version_ids)):
@@ -58,7 +59,7 @@ def record_usage(
     missing = [v for v in version_ids if v not in found]
     if missing:
         raise NotFoundError(
-            f"paper {paper_code}: no item version with id {', '.join(map(str, missing[:10]))}",
+            Message("Paper {paper_code}: there is no item version number {ids}.", paper_code=paper_code, ids=missing[:10]),
             field="version_ids",
         )
     if not rows:
@@ -118,11 +119,11 @@ def mark_compromised(
 ) -> int:
     """Flag items as compromised (leaked): they are never issued again (附件16)."""
     if not reason.strip():
-        raise ValidationError("say why the items are compromised (e.g. the paper and incident)", field="reason")
+        raise ValidationError(Message("Say why the items are compromised (for example the paper and the incident)."), field="reason")
     ids = _ids_for_codes(session, bank_id=bank.id, codes=list(codes))  # type: ignore[arg-type]
     missing = sorted(set(codes) - set(ids))
     if missing:
-        raise NotFoundError(f"{bank.label}: no item {', '.join(missing[:10])}", field="codes")
+        raise NotFoundError(Message("{bank} has no item {codes}.", bank=bank.label, codes=missing[:10]), field="codes")
     ledger.lock(session)  # first, then the item rows in id order (lock order: itembank.ledger)
     now = datetime.now(timezone.utc)
     n = 0

@@ -76,10 +76,10 @@ def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVis
     reviewer = actor.has(Role.REVIEWER, occupation_code=occ)
     member = actor.has(Role.COMMITTEE_MEMBER, occupation_code=occ)
     if not (writer or reviewer or member):
-        raise PermissionDeniedError(Message(
-            "{user} may not read the items of {bank}: only its bank managers, writers (own items), reviewers "
-            "(assigned items) and committee members (their batches) may (附件12 第9条)",
-            user=actor.username, bank=bank.label))
+        raise PermissionDeniedError(
+            Message("{user} may not read the items of {bank}: only its bank managers, the writers (their own items), "
+                    "the reviewers (the items assigned to them) and the committee members (the items of their "
+                    "batches) may (附件12 第9条).", user=actor.username, bank=bank.label))
     if writer and not (reviewer or member):
         return ItemVisibility(False, created_by=actor.username)
     codes: set[str] = set()

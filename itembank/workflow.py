@@ -50,6 +50,7 @@ from itembank.domain import (
     RubricPoint,
     VersionState,
 )
+from itembank.i18n import FieldMessage, Message, N_, Text
 from itembank.errors import (
     ConflictError,
     ItemValidationError,
@@ -72,7 +73,7 @@ from itembank.items import (
     validate_content,
 )
 from itembank.elements import current_element_codes
-from itembank.i18n import N_, gettext
+from itembank.i18n import gettext
 from itembank.ledger import LedgerEntry, query_ledger
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord, ItemVersionElementRecord
@@ -149,32 +150,36 @@ MIN_APPROVALS = 1  # approving reviews a version needs before it may go to a com
 
 # (from, to) -> the act that makes the move. Every other pair is forbidden.
 ALLOWED_TRANSITIONS: dict[tuple[VersionState, VersionState], str] = {
-    (S.DRAFT, S.SUBMITTED): "the writer submits the version",
-    (S.CHANGES_REQUESTED, S.SUBMITTED): "the writer submits the version again",
-    (S.SUBMITTED, S.IN_REVIEW): "an assigned reviewer starts the review",
-    (S.IN_REVIEW, S.APPROVED): "an assigned reviewer approves",
-    (S.IN_REVIEW, S.CHANGES_REQUESTED): "an assigned reviewer requests changes",
-    (S.APPROVED, S.ACCEPTED): "every member of the acceptance committee has signed (第17条)",
-    (S.APPROVED, S.CHANGES_REQUESTED): "the acceptance committee returns the version (第17条(四))",
-    (S.ACCEPTED, S.RETIRED): "a bank manager retires the item, with a reason",
-    (S.ACCEPTED, S.SUPERSEDED): "a newer version of the item is accepted",
-    (S.DRAFT, S.SUPERSEDED): "the writer makes a newer version",
-    (S.CHANGES_REQUESTED, S.SUPERSEDED): "the writer makes a newer version",
+    (S.DRAFT, S.SUBMITTED): N_("the writer submits the version"),
+    (S.CHANGES_REQUESTED, S.SUBMITTED): N_("the writer submits the version again"),
+    (S.SUBMITTED, S.IN_REVIEW): N_("an assigned reviewer starts the review"),
+    (S.IN_REVIEW, S.APPROVED): N_("an assigned reviewer approves"),
+    (S.IN_REVIEW, S.CHANGES_REQUESTED): N_("an assigned reviewer requests changes"),
+    (S.APPROVED, S.ACCEPTED): N_("every member of the acceptance committee has signed (第17条)"),
+    (S.APPROVED, S.CHANGES_REQUESTED): N_("the acceptance committee returns the version (第17条(四))"),
+    (S.ACCEPTED, S.RETIRED): N_("a bank manager retires the item, with a reason"),
+    (S.ACCEPTED, S.SUPERSEDED): N_("a newer version of the item is accepted"),
+    (S.DRAFT, S.SUPERSEDED): N_("the writer makes a newer version"),
+    (S.CHANGES_REQUESTED, S.SUPERSEDED): N_("the writer makes a newer version"),
 }
 IN_FLIGHT = (S.SUBMITTED, S.IN_REVIEW, S.APPROVED)  # content frozen while reviewed / awaiting acceptance
 
 
-def check_transition(old: VersionState, new: VersionState, *, where: str = "") -> None:
+def check_transition(old: VersionState, new: VersionState, *, where: Text | None = None) -> None:
     """Raise ``WorkflowError`` unless ``old -> new`` is a move of the workflow."""
     if (S(old), S(new)) in ALLOWED_TRANSITIONS:
         return
-    p = f"{where}: " if where else ""
-    allowed = [f"{b.value} ({why})" for (a, b), why in ALLOWED_TRANSITIONS.items() if a is S(old)]
-    raise WorkflowError(
-        f"{p}a {S(old).value} version cannot become {S(new).value}; from {S(old).value} it may "
-        f"become: {'; '.join(allowed) if allowed else 'nothing (final state)'}",
-        from_state=S(old).value, to_state=S(new).value,
-    )
+    allowed = [Message("{state} ({why})", state=b, why=Message(why))
+               for (a, b), why in ALLOWED_TRANSITIONS.items() if a is S(old)]
+    if allowed:
+        text = Message("A version that is {old} cannot become {new}; from {old} it may become: {allowed}.",
+                       old=S(old), new=S(new), allowed=allowed)
+    else:
+        text = Message("A version that is {old} cannot become {new}: {old} is a final state.", old=S(old),
+                       new=S(new))
+    if where is not None:
+        text = Message("{where}: {message}", where=where, message=text)
+    raise WorkflowError(text, from_state=S(old).value, to_state=S(new).value, code="transition_not_allowed")
 
 
 # --------------------------------------------------------------------------------------
@@ -268,11 +273,11 @@ def _occ(bank: BankRef) -> str:
 
 
 def _require_role(actor: Actor, role: Role, bank: BankRef, doing: str) -> None:
+    """``doing``: a msgid (``N_``) naming the act, e.g. "submit items"."""
     if not actor.has(role, occupation_code=_occ(bank)):
-        raise PermissionDeniedError(
-            f"{actor.username} may not {doing} in {bank.label}: it needs the {role.zh} "
-            f"({role.value}) role for occupation {_occ(bank)}"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} may not {doing} in {bank}: it needs the role {role} for occupation {occupation}.",
+            user=actor.username, doing=Message(doing), bank=bank.label, role=role, occupation=_occ(bank)))
 
 
 def _locked_item(session: Session, bank: BankRef, code: str) -> ItemRecord:
@@ -295,9 +300,9 @@ def _version(rec: ItemRecord, version: int | None) -> ItemVersionRecord:
         if v.version_no == version:
             return v
     raise NotFoundError(
-        f"item {rec.code} has no version {version} (versions: "
-        f"{', '.join(str(v.version_no) for v in rec.versions)})",
-        field="version",
+        Message("Item {code} has no version {version} (its versions: {versions}).", code=rec.code, version=version,
+                versions=[v.version_no for v in rec.versions]),
+        field="version", code="version_not_found",
     )
 
 
@@ -308,19 +313,21 @@ def _authors(rec: ItemRecord) -> set[str]:
 
 def _move(
     session: Session, *, actor: Actor, bank: BankRef, rec: ItemRecord, v: ItemVersionRecord,
-    to: VersionState, reason: str,
+    to: VersionState, reason: Text,
 ) -> Item:
-    check_transition(v.state, to, where=f"item {rec.code} v{v.version_no}")
+    check_transition(v.state, to, where=Message("item {code} version {version}", code=rec.code,
+                                                version=v.version_no))
     return set_version_state(session, bank=bank, code=rec.code, version=v.version_no, state=to,
                              actor=actor.username, reason=reason)
 
 
 def _require_state(rec: ItemRecord, v: ItemVersionRecord, states: Sequence[VersionState], doing: str) -> None:
+    """``doing``: a msgid (``N_``) naming the act, e.g. "submit it"."""
     if v.state not in states:
         raise WorkflowError(
-            f"item {rec.code} v{v.version_no} is {S(v.state).value}; to {doing} it must be "
-            f"{' or '.join(s.value for s in states)}",
-            from_state=S(v.state).value,
+            Message("Item {code} version {version} is {state}; to {doing} it must be {states}.", code=rec.code,
+                    version=v.version_no, state=S(v.state), doing=Message(doing), states=list(states)),
+            from_state=S(v.state).value, code="wrong_state",
         )
 
 
@@ -328,20 +335,18 @@ def _require_reviewer(session: Session, *, actor: Actor, bank: BankRef, rec: Ite
     _require_role(actor, Role.REVIEWER, bank, doing)
     require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.REVIEWER)
     if actor.username in _authors(rec):
-        raise PermissionDeniedError(
-            f"{actor.username} wrote a version of item {rec.code} and may not review it "
-            "(a writer never reviews their own items)"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} wrote a version of item {code} and may not review it: a writer never reviews their own items.",
+            user=actor.username, code=rec.code))
     assigned = session.scalar(
         select(ReviewAssignmentRecord.id).where(
             ReviewAssignmentRecord.item_id == rec.id, ReviewAssignmentRecord.reviewer == actor.username
         )
     )
     if assigned is None:
-        raise PermissionDeniedError(
-            f"{actor.username} is not assigned to review item {rec.code}; a bank manager assigns "
-            "reviewers (itembank workflow assign)"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} is not assigned to review item {code}; a bank manager assigns the reviewers.",
+            user=actor.username, code=rec.code))
 
 
 # --------------------------------------------------------------------------------------
@@ -353,7 +358,7 @@ def create_item(
     set_code: str | None = None,
 ) -> Item:
     """A registered writer creates an item; its first version is a draft."""
-    _require_role(actor, Role.ITEM_WRITER, bank, "write items")
+    _require_role(actor, Role.ITEM_WRITER, bank, N_("write items"))
     require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
     item = add_item(session, bank=bank, code=code, content=content, actor=actor.username, set_code=set_code)
     ledger.append(session, actor=actor.username, action="item.create", object_type="item",
@@ -379,16 +384,18 @@ def save_draft(
     after changes were requested, or on an accepted item, a new draft version is made and
     the old version stays. A version under review or awaiting acceptance cannot be changed.
     """
-    _require_writer(session, actor, bank, "write items")
+    _require_writer(session, actor, bank, N_("write items"))
     if not (isinstance(content.points, (int, float)) and content.points > 0):
-        raise ValidationError(f"item {code}: points: the points must be a number above 0", field="points")
+        raise ValidationError(Message("Item {code}: the points must be a number above 0.", code=code), field="points")
     if not isinstance(content.difficulty_rating, int) or not 1 <= content.difficulty_rating <= 5:
-        raise ValidationError(f"item {code}: difficulty_rating: 1 (easiest) to 5", field="difficulty_rating")
+        raise ValidationError(Message("Item {code}: rate the difficulty from 1 (easiest) to 5.", code=code),
+                              field="difficulty_rating")
     rec = session.scalar(select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code == code))
     if rec is None:
         problems = validate_code(code)
         if problems:
-            raise ValidationError(f"item {code!r}: the code is not valid", errors=problems, field="code")
+            raise ValidationError(Message("'{code}' is not a valid item code.", code=code), errors=problems,
+                                  field="code")
         item = add_item(session, bank=bank, code=code, content=content, actor=actor.username, set_code=set_code,
                         check_content=False)
         ledger.append(session, actor=actor.username, action="item.create", object_type="item",
@@ -399,20 +406,22 @@ def save_draft(
     rec = _locked_item(session, bank, code)
     latest = _version(rec, None)
     if latest.created_by != actor.username and rec.created_by != actor.username:
-        raise PermissionDeniedError(f"item {code} is not yours; writers revise only their own items (附件12)")
+        raise PermissionDeniedError(Message("Item {code} is not yours; writers revise only their own items (附件12).",
+                                            code=code))
     if latest.state in IN_FLIGHT:
         raise WorkflowError(
-            f"item {code} v{latest.version_no} is {S(latest.state).value}: its content is frozen until "
-            "the reviewer requests changes or the committee decides",
-            from_state=S(latest.state).value,
+            Message("Item {code} version {version} is {state}: its content is frozen until the reviewer requests "
+                    "changes or the committee decides.", code=code, version=latest.version_no,
+                    state=S(latest.state)),
+            from_state=S(latest.state).value, code="content_frozen",
         )
     new_hash = content_hash(content)
     if latest.state is S.DRAFT and latest.created_by == actor.username:
         if latest.content_hash == new_hash:
             return item_from_records(rec, latest, bank=bank), False
         if content.part.value != rec.part.value:
-            raise ValidationError(f"item {code} belongs to part {Part(rec.part).zh}; a draft cannot move it to "
-                                  f"{content.part.zh}", field="item_type")
+            raise ValidationError(Message("Item {code} belongs to {part}; a draft cannot move it to {new_part}.",
+                                          code=code, part=Part(rec.part), new_part=content.part), field="item_type")
         for name, value in _version_columns(content).items():
             setattr(latest, name, value)
         latest.elements = [ItemVersionElementRecord(element_code=c) for c in dict.fromkeys(content.element_codes)]
@@ -430,7 +439,8 @@ def save_draft(
     if old_state in (S.DRAFT, S.CHANGES_REQUESTED):
         session.expire(rec, ["versions"])
         _move(session, actor=actor, bank=bank, rec=rec, v=_version(rec, old_no), to=S.SUPERSEDED,
-              reason=f"replaced by version {new.version}" + (f": {reason}" if reason else ""))
+              reason=Message("replaced by version {version}: {reason}", version=new.version, reason=reason)
+              if reason else Message("replaced by version {version}", version=new.version))
     return get_item(session, bank=bank, code=code, version=new.version), True
 
 
@@ -467,15 +477,16 @@ def revise(
     """A registered writer makes a new version (a draft) of an item (第14条: the old version
     stays). A pending draft or changes-requested version is superseded by it; a version under
     review or awaiting acceptance cannot be revised. Unchanged content does nothing."""
-    _require_role(actor, Role.ITEM_WRITER, bank, "revise items")
+    _require_role(actor, Role.ITEM_WRITER, bank, N_("revise items"))
     require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
     rec = _locked_item(session, bank, code)
     latest = _version(rec, None)
     if latest.state in IN_FLIGHT:
         raise WorkflowError(
-            f"item {code} v{latest.version_no} is {S(latest.state).value}: its content is frozen until "
-            "the reviewer requests changes or the committee decides",
-            from_state=S(latest.state).value,
+            Message("Item {code} version {version} is {state}: its content is frozen until the reviewer requests "
+                    "changes or the committee decides.", code=code, version=latest.version_no,
+                    state=S(latest.state)),
+            from_state=S(latest.state).value, code="content_frozen",
         )
     old_no, old_state = latest.version_no, latest.state
     new = revise_item(session, bank=bank, code=code, content=content, actor=actor.username,
@@ -485,7 +496,8 @@ def revise(
     if old_state in (S.DRAFT, S.CHANGES_REQUESTED):
         session.expire(rec, ["versions"])
         _move(session, actor=actor, bank=bank, rec=rec, v=_version(rec, old_no), to=S.SUPERSEDED,
-              reason=f"replaced by version {new.version}" + (f": {reason}" if reason else ""))
+              reason=Message("replaced by version {version}: {reason}", version=new.version, reason=reason)
+              if reason else Message("replaced by version {version}", version=new.version))
     return get_item(session, bank=bank, code=code, version=new.version)
 
 
@@ -494,25 +506,24 @@ def submit(
     comment: str = "",
 ) -> Item:
     """The writer of a version submits it for review (draft or changes requested -> submitted)."""
-    _require_role(actor, Role.ITEM_WRITER, bank, "submit items")
+    _require_role(actor, Role.ITEM_WRITER, bank, N_("submit items"))
     require_expert(session, username=actor.username, occupation_code=_occ(bank), role=ExpertRole.WRITER)
     rec = _locked_item(session, bank, code)
     v = _version(rec, version)
     if v.created_by != actor.username:
-        raise PermissionDeniedError(
-            f"item {code} v{v.version_no} was written by {v.created_by or 'someone else'}; "
-            f"only its writer submits it, not {actor.username}"
-        )
-    _require_state(rec, v, (S.DRAFT, S.CHANGES_REQUESTED), "submit")
+        raise PermissionDeniedError(Message(
+            "Item {code} version {version} was written by {writer}; only its writer submits it, not {user}.",
+            code=code, version=v.version_no, writer=v.created_by or "—", user=actor.username))
+    _require_state(rec, v, (S.DRAFT, S.CHANGES_REQUESTED), N_("submit it"))
     # a draft may have been saved incomplete: it is checked in full before anyone reviews it
     content = item_from_records(rec, v, bank=bank).content
     problems = validate_content(content, element_codes=current_element_codes(session, bank_id=bank.id or 0,
                                                                              part=content.part))
     if problems:
-        raise ItemValidationError(f"item {code} v{v.version_no} is not complete and was not submitted",
-                                  errors=problems)
+        raise ItemValidationError(Message("Item {code} version {version} is not complete and was not submitted.",
+                                          code=code, version=v.version_no), errors=problems)
     return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.SUBMITTED,
-                 reason=comment or "submitted for review")
+                 reason=comment or Message("submitted for review"))
 
 
 # --------------------------------------------------------------------------------------
@@ -522,13 +533,13 @@ def submit(
 def assign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str, reviewer: str) -> bool:
     """A bank manager assigns a registered reviewer, who is none of the item's writers.
     Returns False when the reviewer was assigned already."""
-    _require_role(actor, Role.BANK_MANAGER, bank, "assign reviewers")
+    _require_role(actor, Role.BANK_MANAGER, bank, N_("assign reviewers"))
     rec = _locked_item(session, bank, code)
     require_expert(session, username=reviewer, occupation_code=_occ(bank), role=ExpertRole.REVIEWER)
     if reviewer in _authors(rec):
-        raise PermissionDeniedError(
-            f"{reviewer} wrote a version of item {code} and cannot be its reviewer; choose another reviewer"
-        )
+        raise PermissionDeniedError(Message(
+            "{reviewer} wrote a version of item {code} and cannot be its reviewer; choose another reviewer.",
+            reviewer=reviewer, code=code))
     exists = session.scalar(select(ReviewAssignmentRecord.id).where(
         ReviewAssignmentRecord.item_id == rec.id, ReviewAssignmentRecord.reviewer == reviewer))
     if exists is not None:
@@ -546,26 +557,27 @@ def assign_reviewers(
     """Assign one reviewer to many items at once (a bank manager's list of submitted items).
     All or nothing: every item is checked first and every refusal is listed by item. Returns
     the codes newly assigned (an item the reviewer had already is left as it was)."""
-    _require_role(actor, Role.BANK_MANAGER, bank, "assign reviewers")
+    _require_role(actor, Role.BANK_MANAGER, bank, N_("assign reviewers"))
     codes = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
     if not codes:
-        raise ValidationError("choose at least one item", field="codes")
+        raise ValidationError(Message("Choose at least one item."), field="codes")
     require_expert(session, username=reviewer, occupation_code=_occ(bank), role=ExpertRole.REVIEWER)
-    problems: list[str] = []
+    problems: list[Message] = []
     recs = {}
     for code in codes:
         try:
             rec = _locked_item(session, bank, code)
         except NotFoundError:
-            problems.append(f"item {code}: not in {bank.label}")
+            problems.append(Message("item {code}: not in {bank}", code=code, bank=bank.label))
             continue
         if reviewer in _authors(rec):
-            problems.append(f"item {code}: {reviewer} wrote a version of it and cannot review it")
+            problems.append(Message("item {code}: {reviewer} wrote a version of it and cannot review it", code=code,
+                                    reviewer=reviewer))
         if _version(rec, None).state is S.RETIRED:
-            problems.append(f"item {code}: retired")
+            problems.append(Message("item {code}: retired", code=code))
         recs[code] = rec
     if problems:
-        raise ValidationError(f"no reviewer was assigned: {len(problems)} problem(s)", errors=problems,
+        raise ValidationError(Message("No reviewer was assigned: {n} problem(s).", n=len(problems)), errors=problems,
                               field="codes")
     done = []
     for code in codes:
@@ -583,7 +595,7 @@ def reviewers_of(session: Session, *, bank: BankRef, code: str) -> list[str]:
 
 def unassign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: str, reviewer: str,
                       reason: str = "") -> bool:
-    _require_role(actor, Role.BANK_MANAGER, bank, "assign reviewers")
+    _require_role(actor, Role.BANK_MANAGER, bank, N_("assign reviewers"))
     rec = _locked_item(session, bank, code)
     row = session.scalar(select(ReviewAssignmentRecord).where(
         ReviewAssignmentRecord.item_id == rec.id, ReviewAssignmentRecord.reviewer == reviewer))
@@ -599,10 +611,10 @@ def unassign_reviewer(session: Session, *, actor: Actor, bank: BankRef, code: st
 def start_review(session: Session, *, actor: Actor, bank: BankRef, code: str, version: int | None = None) -> Item:
     """An assigned reviewer takes a submitted version into review."""
     rec = _locked_item(session, bank, code)
-    _require_reviewer(session, actor=actor, bank=bank, rec=rec, doing="review items")
+    _require_reviewer(session, actor=actor, bank=bank, rec=rec, doing=N_("review items"))
     v = _version(rec, version)
-    _require_state(rec, v, (S.SUBMITTED,), "start its review")
-    return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.IN_REVIEW, reason="review started")
+    _require_state(rec, v, (S.SUBMITTED,), N_("start its review"))
+    return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.IN_REVIEW, reason=Message("review started"))
 
 
 def record_review(
@@ -613,11 +625,11 @@ def record_review(
     or request changes (-> changes requested; the comment says what to change)."""
     decision = ReviewDecision(decision)
     rec = _locked_item(session, bank, code)
-    _require_reviewer(session, actor=actor, bank=bank, rec=rec, doing="review items")
+    _require_reviewer(session, actor=actor, bank=bank, rec=rec, doing=N_("review items"))
     v = _version(rec, version)
-    _require_state(rec, v, (S.IN_REVIEW,), "record a review decision")
+    _require_state(rec, v, (S.IN_REVIEW,), N_("record a review decision"))
     if decision is ReviewDecision.REQUEST_CHANGES and not comment.strip():
-        raise ValidationError(f"item {code}: say what the writer should change", field="comment")
+        raise ValidationError(Message("Item {code}: say what the writer should change.", code=code), field="comment")
     now = datetime.now(timezone.utc)
     session.add(ReviewRecord(item_id=rec.id, version_id=v.id, reviewer=actor.username, decision=decision,
                              comment=comment, at=now))
@@ -627,7 +639,7 @@ def record_review(
     if decision is ReviewDecision.REQUEST_CHANGES:
         _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.CHANGES_REQUESTED, reason=comment)
     elif _approvals(session, v.id) >= MIN_APPROVALS:
-        _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.APPROVED, reason=comment or "approved")
+        _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.APPROVED, reason=comment or Message("approved"))
     return Review(code, v.version_no, actor.username, decision, comment, now)
 
 
@@ -691,7 +703,8 @@ def _batch_record(session: Session, batch_code: str, *, lock: bool = False) -> A
         q = q.with_for_update()
     rec = session.scalar(q)
     if rec is None:
-        raise NotFoundError(f"no acceptance batch {batch_code}", field="batch_code")
+        raise NotFoundError(Message("There is no acceptance batch {batch}.", batch=batch_code), field="batch_code",
+                            code="batch_not_found")
     return rec
 
 
@@ -737,30 +750,30 @@ def create_acceptance_batch(
     Refused, listing every problem, unless: at least 5 distinct members, none of them a
     writer of any item in the batch; every item's latest version approved with at least one
     approving review, not in another open batch, and the item not compromised."""
-    _require_role(actor, Role.BANK_MANAGER, bank, "put items to an acceptance committee")
+    _require_role(actor, Role.BANK_MANAGER, bank, N_("put items to an acceptance committee"))
     rule = AcceptanceRule(rule)
-    problems: list[str] = []
+    problems: list[FieldMessage] = []
     members = [m.strip() for m in members]
     if len(set(members)) != len(members):
-        problems.append(f"members: a member is listed twice ({', '.join(members)})")
+        problems.append(FieldMessage("members", Message("a member is listed twice ({members})", members=members)))
     if any(not m for m in members):
-        problems.append("members: an empty member name")
+        problems.append(FieldMessage("members", Message("a member's name is empty")))
     if len(set(members)) < MIN_COMMITTEE_MEMBERS:
-        problems.append(
-            f"members: {len(set(members))} distinct member(s); an acceptance committee has at least "
-            f"{MIN_COMMITTEE_MEMBERS} (附件11 第17条(二))"
-        )
+        problems.append(FieldMessage("members", Message(
+            "{n} member(s); an acceptance committee has at least {minimum} (附件11 第17条(二))",
+            n=len(set(members)), minimum=MIN_COMMITTEE_MEMBERS)))
     if not codes:
-        problems.append("items: the batch is empty")
+        problems.append(FieldMessage("items", Message("the batch holds no item")))
     if len(set(codes)) != len(codes):
-        problems.append("items: an item code is listed twice")
+        problems.append(FieldMessage("items", Message("an item code is listed twice")))
     recs = session.scalars(
         select(ItemRecord).where(ItemRecord.bank_id == bank.id, ItemRecord.code.in_(list(set(codes))))
         .options(selectinload(ItemRecord.versions)).with_for_update()
         .execution_options(populate_existing=True)
     ).all()
     by_code = {r.code: r for r in recs}
-    problems += [f"item {c}: not in {bank.label}" for c in sorted(set(codes) - set(by_code))]
+    problems += [FieldMessage("items", Message("{bank} has no item {code}", bank=bank.label, code=c), labelled=False)
+                 for c in sorted(set(codes) - set(by_code))]
     open_versions = set(session.scalars(
         select(AcceptanceItemRecord.version_id)
         .join(AcceptanceBatchRecord, AcceptanceBatchRecord.id == AcceptanceItemRecord.batch_id)
@@ -770,29 +783,34 @@ def create_acceptance_batch(
     for code in sorted(set(codes) & set(by_code)):
         rec = by_code[code]
         v = _version(rec, None)
+        where = Message("item {code} version {version}", code=code, version=v.version_no)
         if v.state is not S.APPROVED:
-            problems.append(f"item {code} v{v.version_no}: is {S(v.state).value}, not approved")
+            problems.append(FieldMessage("items", Message("is {state}, not approved", state=S(v.state)), where=where,
+                                         labelled=False))
         elif _approvals(session, v.id) < MIN_APPROVALS:
-            problems.append(f"item {code} v{v.version_no}: has no approving review")
+            problems.append(FieldMessage("items", Message("has no approving review"), where=where, labelled=False))
         if v.id in open_versions:
-            problems.append(f"item {code} v{v.version_no}: already in an open acceptance batch")
+            problems.append(FieldMessage("items", Message("is already in an open acceptance batch"), where=where,
+                                         labelled=False))
         if rec.compromised:
-            problems.append(f"item {code}: compromised (leaked); it may never be accepted (附件16)")
+            problems.append(FieldMessage("items", Message(
+                "is compromised (leaked) and may never be accepted (附件16)"), where=where, labelled=False))
         writers = sorted(_authors(rec) & set(members))
         if writers:
-            problems.append(
-                f"item {code}: {', '.join(writers)} wrote it and may not sit on its acceptance committee"
-            )
+            problems.append(FieldMessage("members", Message(
+                "{writers} wrote it and may not sit on its acceptance committee", writers=writers), where=where,
+                labelled=False))
         chosen.append((rec, v))
     n = (session.scalar(select(func.count()).select_from(AcceptanceBatchRecord)
                         .where(AcceptanceBatchRecord.bank_id == bank.id)) or 0) + 1
     code = batch_code or f"YS-{bank.id:03d}-{n:04d}"
     if session.scalar(select(AcceptanceBatchRecord.id).where(AcceptanceBatchRecord.code == code)) is not None:
-        problems.append(f"batch code {code} is already used")
+        problems.append(FieldMessage("batch_code", Message("the batch code {code} is already used", code=code)))
     if problems:
         raise WorkflowError(
-            f"acceptance batch for {bank.label} was not created: {len(problems)} problem(s)\n"
-            + "\n".join(f"  - {p}" for p in problems)
+            Message("The acceptance batch for {bank} was not created: {n} problem(s).", bank=bank.label,
+                    n=len(problems)),
+            errors=problems, code="batch_refused",
         )
     manifest = _manifest_hash(code, bank.id, members, [(r.code, v.version_no, v.content_hash) for r, v in chosen])  # type: ignore[arg-type]
     batch = AcceptanceBatchRecord(code=code, bank_id=bank.id, kind=BatchKind.COMMITTEE, state=BatchState.OPEN,
@@ -827,27 +845,30 @@ def vote_batch(
     reason in their review record, the others stay approved for a later batch."""
     rec = _batch_record(session, batch_code, lock=True)
     bank = get_bank_by_id(session, rec.bank_id)
-    _require_role(actor, Role.COMMITTEE_MEMBER, bank, "vote on acceptance batches")
+    _require_role(actor, Role.COMMITTEE_MEMBER, bank, N_("vote on acceptance batches"))
     members = [m.username for m in rec.members]
     if actor.username not in members:
-        raise PermissionDeniedError(
-            f"{actor.username} is not a member of acceptance batch {batch_code} (members: {', '.join(members)})"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} is not a member of acceptance batch {batch} (its members: {members}).", user=actor.username,
+            batch=batch_code, members=members))
     if rec.state is not BatchState.OPEN:
-        raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be signed")
+        raise WorkflowError(Message("Acceptance batch {batch} is {state}; it can no longer be signed.",
+                                    batch=batch_code, state=rec.state), code="batch_closed")
     if any(s.member == actor.username for s in rec.signatures):
-        raise ConflictError(f"{actor.username} has already signed acceptance batch {batch_code}")
+        raise ConflictError(Message("{user} has already signed acceptance batch {batch}.", user=actor.username,
+                                    batch=batch_code), code="already_signed")
     vote = Vote.ACCEPT if accept else Vote.REFUSE
     codes: list[str] = []
     if vote is Vote.REFUSE:
         if not opinion.strip():
-            raise ValidationError("say why the batch is not accepted (the committee's opinion)", field="reason")
+            raise ValidationError(Message("Say why the batch is not accepted (the committee's opinion)."),
+                                  field="reason")
         in_batch = {c for c, _, _, _ in _batch_versions(session, rec)}
         codes = sorted(set(return_codes or ()))
         unknown = sorted(set(codes) - in_batch)
         if unknown:
-            raise ValidationError(f"acceptance batch {batch_code} does not hold {', '.join(unknown)}",
-                                  field="return_codes")
+            raise ValidationError(Message("Acceptance batch {batch} does not hold {codes}.", batch=batch_code,
+                                          codes=unknown), field="return_codes")
     votes = {s.member: Vote(s.vote) for s in rec.signatures} | {actor.username: vote}
     complete = set(votes) >= set(members)
     n_accept = sum(1 for v in votes.values() if v is Vote.ACCEPT)
@@ -855,11 +876,13 @@ def vote_batch(
     rows = _batch_versions(session, rec) if accepted else []
     if accepted:
         # checked when the batch was made; checked again before the deciding vote is written
-        stale = [f"{c} v{n} is {S(st).value}" for c, n, st, _ in rows if st is not S.APPROVED]
-        stale += [f"{c} v{n} has no approving review" for c, n, _, vid in rows
-                  if _approvals(session, vid) < MIN_APPROVALS]
+        stale = [Message("item {code} version {version} is {state}", code=c, version=n, state=S(st))
+                 for c, n, st, _ in rows if st is not S.APPROVED]
+        stale += [Message("item {code} version {version} has no approving review", code=c, version=n)
+                  for c, n, _, vid in rows if _approvals(session, vid) < MIN_APPROVALS]
         if stale:
-            raise WorkflowError(f"acceptance batch {batch_code} cannot be accepted: {'; '.join(stale)}")
+            raise WorkflowError(Message("Acceptance batch {batch} cannot be accepted.", batch=batch_code),
+                                errors=stale, code="batch_stale")
     now = datetime.now(timezone.utc)
     sig = hashlib.sha256(
         f"{rec.manifest_hash}|{actor.username}|{now.isoformat()}|{vote.value}|{opinion}".encode("utf-8")
@@ -905,7 +928,7 @@ def _batch_versions(session: Session, rec: AcceptanceBatchRecord) -> list:  # ty
 
 def _accept(session: Session, *, actor: Actor, bank: BankRef, rec: AcceptanceBatchRecord, members: list[str],
             rows: list) -> None:  # type: ignore[type-arg]
-    reason = f"accepted by committee batch {rec.code}, signed by {', '.join(members)}"
+    reason = Message("accepted by committee batch {batch}, signed by {members}", batch=rec.code, members=members)
     for code, n, _, _ in rows:
         item = _locked_item(session, bank, code)
         _move(session, actor=actor, bank=bank, rec=item, v=_version(item, n), to=S.ACCEPTED, reason=reason)
@@ -931,7 +954,7 @@ def _close_rejected(session: Session, *, actor: Actor, bank: BankRef, rec: Accep
             continue
         item = _locked_item(session, bank, code)
         _move(session, actor=actor, bank=bank, rec=item, v=_version(item, n), to=S.CHANGES_REQUESTED,
-              reason=f"committee batch {rec.code} not accepted: {reason}")
+              reason=Message("committee batch {batch} not accepted: {reason}", batch=rec.code, reason=reason))
         session.get(AcceptanceItemRecord, (rec.id, vid)).returned = True  # type: ignore[union-attr]
         session.add(ReviewRecord(item_id=item.id, version_id=vid, reviewer=actor.username,
                                  decision=ReviewDecision.REQUEST_CHANGES, comment=reason, at=now,
@@ -960,19 +983,21 @@ def reject_batch(
         return vote_batch(session, actor=actor, batch_code=batch_code, accept=False, opinion=reason,
                           return_codes=return_codes)
     if not actor.has(Role.BANK_MANAGER, occupation_code=_occ(bank)):
-        raise PermissionDeniedError(
-            f"{actor.username} may not reject acceptance batch {batch_code}: only its members or a bank manager"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} may not reject acceptance batch {batch}: only its members or a bank manager may.",
+            user=actor.username, batch=batch_code))
     if rec.state is not BatchState.OPEN:
-        raise WorkflowError(f"acceptance batch {batch_code} is {rec.state.value}; it can no longer be rejected")
+        raise WorkflowError(Message("Acceptance batch {batch} is {state}; it can no longer be rejected.",
+                                    batch=batch_code, state=rec.state), code="batch_closed")
     if not reason.strip():
-        raise ValidationError("say why the batch is not accepted (the committee's opinion)", field="reason")
+        raise ValidationError(Message("Say why the batch is not accepted (the committee's opinion)."),
+                              field="reason")
     in_batch = {c for c, _, _, _ in _batch_versions(session, rec)}
     back = set(in_batch if return_codes is None else return_codes)
     unknown = sorted(back - in_batch)
     if unknown:
-        raise ValidationError(f"acceptance batch {batch_code} does not hold {', '.join(unknown)}",
-                              field="return_codes")
+        raise ValidationError(Message("Acceptance batch {batch} does not hold {codes}.", batch=batch_code,
+                                      codes=unknown), field="return_codes")
     _close_rejected(session, actor=actor, bank=bank, rec=rec, reason=reason, back=back)
     return _batch_domain(session, rec)
 
@@ -1006,14 +1031,15 @@ def acceptance_of(session: Session, *, bank: BankRef, code: str, version: int) -
 
 def retire_item(session: Session, *, actor: Actor, bank: BankRef, code: str, reason: str) -> Item:
     """A bank manager retires the accepted version of an item: it leaves the pool for papers."""
-    _require_role(actor, Role.BANK_MANAGER, bank, "retire items")
+    _require_role(actor, Role.BANK_MANAGER, bank, N_("retire items"))
     if not reason.strip():
-        raise ValidationError(f"item {code}: say why it is retired", field="reason")
+        raise ValidationError(Message("Item {code}: say why it is retired.", code=code), field="reason")
     rec = _locked_item(session, bank, code)
     v = next((x for x in rec.versions if x.state is S.ACCEPTED), None)
     if v is None:
-        states = ", ".join(f"v{x.version_no} {S(x.state).value}" for x in rec.versions)
-        raise WorkflowError(f"item {code} has no accepted version to retire ({states})", from_state=None)
+        states = [Message("version {version} {state}", version=x.version_no, state=S(x.state)) for x in rec.versions]
+        raise WorkflowError(Message("Item {code} has no accepted version to retire ({states}).", code=code,
+                                    states=states), from_state=None, code="nothing_to_retire")
     return _move(session, actor=actor, bank=bank, rec=rec, v=v, to=S.RETIRED, reason=reason)
 
 
@@ -1206,10 +1232,9 @@ def compare_versions(
     content (keys included) is an access to confidential material and goes in the ledger
     (附件11 第23条, 附件12)."""
     if not any(actor.has(r, occupation_code=_occ(bank)) for r in _CAN_READ):
-        raise PermissionDeniedError(
-            f"{actor.username} may not read the items of {bank.label}: it needs a bank manager, writer, "
-            "reviewer, committee member or auditor role for the occupation"
-        )
+        raise PermissionDeniedError(Message(
+            "{user} may not read the items of {bank}: it needs one of the roles {roles} for the occupation.",
+            user=actor.username, bank=bank.label, roles=list(_CAN_READ)))
     rec = _item_record(session, bank=bank, code=code)
     new_v = _version(rec, new)
     old_v = _version(rec, old if old is not None else max(1, new_v.version_no - 1))
@@ -1270,8 +1295,8 @@ def take_staged_import(session: Session, *, token: str, bank: BankRef, username:
         created = created.replace(tzinfo=timezone.utc)
     if (rec is None or rec.bank_id != bank.id or rec.username != username or rec.sha256 != sha256
             or created is None or created < datetime.now(timezone.utc) - timedelta(hours=STAGED_IMPORT_HOURS)):
-        raise NotFoundError("the checked file is no longer held (it was imported already, or is older than a day); "
-                            "choose the file again", field="token")
+        raise NotFoundError(Message("The checked file is no longer held (it was imported already, or is older than "
+                                    "a day); choose the file again."), field="token")
     staged = _staged(rec)
     session.delete(rec)
     session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itembank import ledger
+from itembank.i18n import Message
 from itembank.orm_accounts import UserRecord
 from itembank.orm_lifecycle import StaffMemberRecord
 from lifecycle.errors import ConflictError, NotFoundError
@@ -43,11 +44,11 @@ def link_account(session: Session, *, staff_id: int, username: str | None, actor
                           details={"staff_id": None, "was": staff_id})
         return
     if session.scalar(select(UserRecord.id).where(UserRecord.username == username)) is None:
-        raise NotFoundError(f"no user account {username}", field="username")
+        raise NotFoundError(Message("There is no user {username}.", username=username), field="username")
     other = staff_id_for_account(session, username=username)
     if other is not None and other != staff_id:
-        raise ConflictError(f"account {username} already acts as staff member {other}; unlink it first",
-                            field="username")
+        raise ConflictError(Message("The account {username} already belongs to staff member no. {staff}; unlink it "
+                                    "first.", username=username, staff=other), field="username")
     if current == username:
         return
     rec.username = username

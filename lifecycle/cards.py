@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from itembank.i18n import Message
+
 CARD_TERM_YEARS = 3
 
 
@@ -33,7 +35,7 @@ class Training:
 @dataclass(frozen=True, slots=True)
 class CardValidity:
     valid: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Message, ...]
     missing_training_years: tuple[int, ...] = ()
 
 
@@ -47,18 +49,20 @@ def card_validity(
     needs a passed training of that year; the year of issue is covered by the qualification
     assessment itself (附件2 第15–16条).
     """
-    reasons: list[str] = []
+    reasons: list[Message] = []
     if revoked:
-        reasons.append(f"card {number} was revoked{': ' + revoked_reason if revoked_reason else ''}")
+        reasons.append(Message("card {number} was revoked: {reason}", number=number, reason=revoked_reason)
+                       if revoked_reason else Message("card {number} was revoked", number=number))
     if on < issued_on:
-        reasons.append(f"card {number} is valid only from {issued_on.isoformat()}")
+        reasons.append(Message("card {number} is valid only from {day}", number=number, day=issued_on))
     if on > valid_until:
-        reasons.append(f"card {number} expired on {valid_until.isoformat()} (valid {CARD_TERM_YEARS} years)")
+        reasons.append(Message("card {number} expired on {day} (cards are valid {years} years)", number=number,
+                               day=valid_until, years=CARD_TERM_YEARS))
     passed_years = {t.year for t in trainings if t.passed}
     missing = tuple(y for y in range(issued_on.year + 1, min(on.year, valid_until.year + 1)) if y not in passed_years)
     if missing:
         reasons.append(
-            f"card {number}: no passed annual training for {', '.join(map(str, missing))} "
-            "(附件2 第18条 / 附件10 第17条: the qualification lapses)"
+            Message("card {number}: no passed annual training in {years} (附件2 第18条, 附件10 第17条: the "
+                    "qualification lapses)", number=number, years=[str(y) for y in missing])
         )
     return CardValidity(not reasons, tuple(reasons), missing)

@@ -39,6 +39,7 @@ from lifecycle.idnumbers import check_id_number
 from lifecycle.keys import qr_secret
 from lifecycle.qr import build_qr_payload, render_qr, verify_qr_payload
 from lifecycle.serials import next_serial
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 LIVE = (CertificateStatus.GENERATED.value, CertificateStatus.PRINTED.value, CertificateStatus.ISSUED.value)
 
@@ -74,30 +75,36 @@ def _event(session: Session, rec: CertificateRecord, action: CertificateAction, 
                   object_id=rec.code, details={"reason": reason, **dict(details or {})})
 
 
-def refusal_reasons(session: Session, *, application_id: int) -> list[str]:
+def refusal_reasons(session: Session, *, application_id: int) -> list[Message]:
     """Why the application may not get a certificate (empty: it may)."""
     app = session.get(ApplicationRecord, application_id)
     if app is None:
-        return [f"no application with id {application_id}"]
-    reasons: list[str] = []
+        return [Message("there is no application number {id}", id=application_id)]
+    reasons: list[Message] = []
     if app.status != ApplicationStatus.ACCEPTED.value:
-        reasons.append(f"the application is {app.status}")
+        reasons.append(Message("the application is {status}", status=ApplicationStatus(app.status)))
     res = session.scalar(select(ExamResultRecord).where(ExamResultRecord.application_id == app.id))
-    if res is None or res.outcome != Outcome.PASSED.value:
-        outcome = res.outcome if res else "not scored"
-        detail = f" ({'; '.join(res.reasons)})" if res and res.reasons else ""
-        reasons.append(f"the result is {outcome}{detail}: no certificate for a candidate who did not pass "
-                       "(附件3 第8条, 附件15 第7条)")
+    if res is None:
+        reasons.append(Message("the result is not decided yet: no certificate before the candidate has passed "
+                               "(附件3 第8条, 附件15 第7条)"))
+    elif res.outcome != Outcome.PASSED.value:
+        why = from_storable(list(res.reasons or []))
+        reasons.append(
+            Message("the result is {outcome} ({reasons}): no certificate for a candidate who did not pass "
+                    "(附件3 第8条, 附件15 第7条)", outcome=Outcome(res.outcome), reasons=why) if why else
+            Message("the result is {outcome}: no certificate for a candidate who did not pass (附件3 第8条, 附件15 第7条)",
+                    outcome=Outcome(res.outcome)))
     elif res.released_at is None:
-        reasons.append("the result is not released yet: certificates follow the 5-working-day publication "
-                       "(附件1 第26条)")
+        reasons.append(Message("the result is not released yet: certificates follow the publication of 5 working "
+                               "days (附件1 第26条)"))
     occ = session.get(OccupationRecord, app.occupation_id)
     if occ is not None and not occ.filed:
-        reasons.append(f"occupation {occ.code} is not filed (附件3 第9条)")
+        reasons.append(Message("occupation {code} is not filed (附件3 第9条)", code=occ.code))
     live = session.scalar(select(CertificateRecord.code).where(CertificateRecord.application_id == app.id,
                                                                CertificateRecord.status.in_(LIVE)))
     if live is not None:
-        reasons.append(f"certificate {live} already exists for this application (一证一号)")
+        reasons.append(Message("certificate {code} already exists for this application (one certificate, one code)",
+                               code=live))
     return reasons
 
 
@@ -121,7 +128,8 @@ def issue_certificate(
     """
     reasons = refusal_reasons(session, application_id=application_id)
     if reasons:
-        raise CertificateRefusedError(f"no certificate for application {application_id}: " + "; ".join(reasons))
+        raise CertificateRefusedError(Message("No certificate for application {id}.", id=application_id),
+                                      errors=reasons)
     app = session.get(ApplicationRecord, application_id)
     assert app is not None
     cand = session.get(CandidateRecord, app.candidate_id)
@@ -144,8 +152,8 @@ def issue_certificate(
         with session.begin_nested():
             session.flush()
     except IntegrityError as e:  # the unique constraints are the last line of defence
-        raise CertificateStateError(f"certificate code {code} or a live certificate of application "
-                                    f"{application_id} already exists") from e
+        raise CertificateStateError(Message("Certificate code {code}, or a valid certificate of application {id}, already exists.",
+                                            code=code, id=application_id), code="certificate_exists") from e
     _event(session, rec, CertificateAction.GENERATE, actor=actor, details={"application_id": app.id})
     return certificate_from_record(rec, settings)
 
@@ -156,7 +164,8 @@ def issue_certificates_for_plan(
     """A certificate for every passed, released application of the plan that has none yet."""
     plan = session.scalar(select(ExamPlanRecord).where(ExamPlanRecord.code == plan_code))
     if plan is None:
-        raise NotFoundError(f"no exam plan {plan_code}", field="plan_code")
+        raise NotFoundError(Message("There is no exam plan {plan}.", plan=plan_code), field="plan_code",
+                            code="plan_not_found")
     app_ids = session.scalars(
         select(ApplicationRecord.id).join(ExamResultRecord, ExamResultRecord.application_id == ApplicationRecord.id)
         .where(ApplicationRecord.plan_id == plan.id, ExamResultRecord.outcome == Outcome.PASSED.value,
@@ -170,20 +179,22 @@ def issue_certificates_for_plan(
 def _cert(session: Session, code: str) -> CertificateRecord:
     rec = session.scalar(select(CertificateRecord).where(CertificateRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no certificate {code}", field="code")
+        raise NotFoundError(Message("There is no certificate {code}.", code=code), field="code",
+                            code="certificate_not_found")
     return rec
 
 
-def _require(rec: CertificateRecord, allowed: tuple[CertificateStatus, ...], act: str) -> None:
+def _require(rec: CertificateRecord, allowed: tuple[CertificateStatus, ...], act: CertificateAction) -> None:
     if rec.status not in {s.value for s in allowed}:
-        raise CertificateStateError(f"certificate {rec.code} is {rec.status}; it cannot be {act} "
-                                    f"(only when {' or '.join(s.value for s in allowed)})")
+        raise CertificateStateError(Message(
+            "Certificate {code} is {status}: the act '{act}' is allowed only when it is {allowed}.", code=rec.code,
+            status=CertificateStatus(rec.status), act=act, allowed=list(allowed)))
 
 
 def print_certificate(session: Session, *, code: str, actor: str, settings: LifecycleSettings) -> Certificate:
     """Record the printing of a generated certificate (附件3 第15条, 第18条 印制台账)."""
     rec = _cert(session, code)
-    _require(rec, (CertificateStatus.GENERATED,), "printed")
+    _require(rec, (CertificateStatus.GENERATED,), CertificateAction.PRINT)
     rec.status, rec.print_count = CertificateStatus.PRINTED.value, rec.print_count + 1
     _event(session, rec, CertificateAction.PRINT, actor=actor, details={"copy": rec.print_count})
     return certificate_from_record(rec, settings)
@@ -193,7 +204,7 @@ def hand_over_certificate(session: Session, *, code: str, actor: str, settings: 
                           recipient: str = "") -> Certificate:
     """Record the issue (核发) of a printed certificate to its holder."""
     rec = _cert(session, code)
-    _require(rec, (CertificateStatus.PRINTED,), "issued")
+    _require(rec, (CertificateStatus.PRINTED,), CertificateAction.ISSUE)
     rec.status = CertificateStatus.ISSUED.value
     _event(session, rec, CertificateAction.ISSUE, actor=actor, details={"recipient": recipient or rec.holder_name})
     return certificate_from_record(rec, settings)
@@ -203,7 +214,7 @@ def void_certificate(session: Session, *, code: str, reason: str, actor: str, se
     """Void a spoiled certificate before issue (作废, recorded for 销毁 in 附件3 第18条). Its code is
     never used again; a new certificate with a new code may then be made."""
     rec = _cert(session, code)
-    _require(rec, (CertificateStatus.GENERATED, CertificateStatus.PRINTED), "voided")
+    _require(rec, (CertificateStatus.GENERATED, CertificateStatus.PRINTED), CertificateAction.VOID)
     _need_reason(reason)
     rec.status, rec.status_reason = CertificateStatus.VOIDED.value, reason
     _event(session, rec, CertificateAction.VOID, actor=actor, reason=reason)
@@ -214,7 +225,7 @@ def reissue_certificate(session: Session, *, code: str, reason: str, actor: str,
                         settings: LifecycleSettings) -> Certificate:
     """Print a replacement of an issued certificate (补发), same code: one certificate, one code."""
     rec = _cert(session, code)
-    _require(rec, (CertificateStatus.ISSUED,), "reissued")
+    _require(rec, (CertificateStatus.ISSUED,), CertificateAction.REISSUE)
     _need_reason(reason)
     rec.print_count += 1
     _event(session, rec, CertificateAction.REISSUE, actor=actor, reason=reason, details={"copy": rec.print_count})
@@ -231,15 +242,16 @@ def correct_certificate(
     the ledger. The code, occupation and level are never corrected: that would be another
     certificate."""
     rec = _cert(session, code)
-    _require(rec, (CertificateStatus.GENERATED, CertificateStatus.PRINTED, CertificateStatus.ISSUED), "corrected")
+    _require(rec, (CertificateStatus.GENERATED, CertificateStatus.PRINTED, CertificateStatus.ISSUED), CertificateAction.CORRECT)
     _need_reason(reason)
     bad = sorted(set(changes) - set(CORRECTABLE))
     if bad:
-        raise ValidationError(f"only {', '.join(CORRECTABLE)} can be corrected, not {', '.join(bad)}", field="changes")
+        raise ValidationError(Message("Only {fields} can be corrected, not {bad}.", fields=list(CORRECTABLE), bad=bad), field="changes")
     new = {k: getattr(rec, k) for k in CORRECTABLE} | dict(changes)
     check = check_id_number(new["id_type"], new["id_number"])
     if not check.ok or not str(new["holder_name"]).strip():
-        raise ValidationError(f"certificate {code} was not corrected", errors=list(check.errors) or ["holder_name: empty"])
+        raise ValidationError(Message("Certificate {code} was not corrected.", code=code),
+                              errors=list(check.errors) or [FieldMessage("holder_name", Message("the name is empty"))])
     new["id_type"], new["id_number"] = check.id_type.value, check.number
     old = {k: getattr(rec, k) for k in CORRECTABLE}
     for k, v in new.items():
@@ -254,7 +266,7 @@ def revoke_certificate(session: Session, *, code: str, reason: str, actor: str,
     """Revoke (撤回) a certificate: fraud found later (附件1 第32条) or a certificate obtained by
     deception, altered or transferred (附件3 第23条)."""
     rec = _cert(session, code)
-    _require(rec, (CertificateStatus.GENERATED, CertificateStatus.PRINTED, CertificateStatus.ISSUED), "revoked")
+    _require(rec, (CertificateStatus.GENERATED, CertificateStatus.PRINTED, CertificateStatus.ISSUED), CertificateAction.REVOKE)
     _need_reason(reason)
     rec.status, rec.status_reason = CertificateStatus.REVOKED.value, reason
     _event(session, rec, CertificateAction.REVOKE, actor=actor, reason=reason)
@@ -274,7 +286,7 @@ def revoke_live_certificate(session: Session, *, application_id: int, reason: st
 
 def _need_reason(reason: str) -> None:
     if not (reason or "").strip():
-        raise ValidationError("say why (it goes into the certificate ledger)", field="reason")
+        raise ValidationError(Message("Say why (it goes into the certificate ledger)."), field="reason")
 
 
 def get_certificate(session: Session, *, code: str, settings: LifecycleSettings) -> Certificate:
@@ -298,7 +310,7 @@ def certificate_qr_image(session: Session, *, code: str, settings: LifecycleSett
 @dataclass(frozen=True, slots=True)
 class CertificateVerification:
     valid: bool
-    message: str
+    message: Text
     certificate: Certificate | None = None
 
 
@@ -310,14 +322,20 @@ def verify_certificate(session: Session, *, payload: str, settings: LifecycleSet
         return CertificateVerification(False, check.problem)
     rec = session.scalar(select(CertificateRecord).where(CertificateRecord.code == check.fields.code))
     if rec is None:
-        return CertificateVerification(False, f"no certificate {check.fields.code} in the register")
+        return CertificateVerification(False, Message("There is no certificate {code} in the register.",
+                                                      code=check.fields.code))
     cert = certificate_from_record(rec, settings)
     if (rec.holder_name != check.fields.holder_name or rec.level != check.fields.level
             or rec.occupation_code != check.fields.occupation_code or rec.issued_on != check.fields.issued_on):
-        return CertificateVerification(False, "the certificate was corrected since this code was printed; "
-                                       "ask the holder for the current certificate", cert)
+        return CertificateVerification(False, Message("The certificate was corrected after this code was printed; "
+                                                      "ask the holder for the current certificate."), cert)
     if rec.status != CertificateStatus.ISSUED.value:
-        return CertificateVerification(False, f"certificate {rec.code} is {rec.status}"
-                                       + (f": {rec.status_reason}" if rec.status_reason else ""), cert)
-    return CertificateVerification(True, f"certificate {rec.code} is valid: {rec.holder_name}, "
-                                   f"{rec.occupation_name} {Level(rec.level).title_zh}, {rec.institution}", cert)
+        status = CertificateStatus(rec.status)
+        return CertificateVerification(
+            False, Message("Certificate {code} is {status}: {reason}", code=rec.code, status=status,
+                           reason=rec.status_reason) if rec.status_reason else
+            Message("Certificate {code} is {status}.", code=rec.code, status=status), cert)
+    return CertificateVerification(True, Message(
+        "Certificate {code} is valid: {holder}, {occupation}, level {level}, {institution}.", code=rec.code,
+        holder=rec.holder_name, occupation=rec.occupation_name, level=Level(rec.level), institution=rec.institution),
+        cert)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lifecycle.idnumbers import PROVINCE_CODES
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 CODE_LENGTH = 22  # 附件3 第13条
 
@@ -34,15 +35,18 @@ class Segment:
     allowed: frozenset[str] | None = None
     description: str = ""
 
-    def problems(self, value: str) -> list[str]:
+    def problems(self, value: str) -> list[Message]:
+        label = self.description or self.name
         if len(value) != self.length:
-            return [f"{self.name}: {value!r} has {len(value)} characters, needs {self.length}"]
+            return [Message("{segment}: '{value}' has {n} characters, {length} are needed", segment=label, value=value,
+                            n=len(value), length=self.length)]
         if self.kind == "letter" and not all(c in string.ascii_uppercase for c in value):
-            return [f"{self.name}: {value!r} must be upper-case letters A–Z"]
+            return [Message("{segment}: '{value}' must be upper-case letters A–Z", segment=label, value=value)]
         if self.kind == "digits" and not (value.isascii() and value.isdigit()):
-            return [f"{self.name}: {value!r} must be digits 0–9"]
+            return [Message("{segment}: '{value}' must be digits 0–9", segment=label, value=value)]
         if self.allowed is not None and value not in self.allowed:
-            return [f"{self.name}: {value!r} is not one of {', '.join(sorted(self.allowed))}"]
+            return [Message("{segment}: '{value}' is not one of {allowed}", segment=label, value=value,
+                            allowed=sorted(self.allowed))]
         return []
 
 
@@ -64,26 +68,27 @@ class CertificateCodeLayout:
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.segments]
-        problems: list[str] = []
+        problems: list[Message] = []
         if len(set(names)) != len(names):
-            problems.append("segment names repeat")
+            problems.append(Message("segment names repeat"))
         for req in REQUIRED_SEGMENTS:
             if req not in names:
-                problems.append(f"a {req!r} segment is required")
+                problems.append(Message("a '{segment}' segment is required", segment=req))
         total = sum(s.length for s in self.segments)
         if total != CODE_LENGTH:
-            problems.append(f"segments add up to {total} characters; 附件3 第13条 needs {CODE_LENGTH}")
+            problems.append(Message("the segments add up to {total} characters; 附件3 第13条 needs {length}", total=total,
+                                    length=CODE_LENGTH))
         if not self.segments or self.segments[0].kind != "letter" or self.segments[0].length != 1:
-            problems.append("the first segment must be one upper-case letter (附件3 第13条)")
+            problems.append(Message("the first segment must be one upper-case letter (附件3 第13条)"))
         if any(s.kind != "digits" for s in self.segments[1:]):
-            problems.append("every segment after the letter must be digits (附件3 第13条)")
+            problems.append(Message("every segment after the letter must be digits (附件3 第13条)"))
         by = {s.name: s for s in self.segments}
         if "year" in by and by["year"].length != 2:
-            problems.append("the year segment has 2 digits")
+            problems.append(Message("the year segment has 2 digits"))
         if "level" in by and by["level"].length != 1:
-            problems.append("the level segment has 1 digit")
+            problems.append(Message("the level segment has 1 digit"))
         if problems:
-            raise ValueError("certificate code layout: " + "; ".join(problems))
+            raise ValueError(Message("The layout of the certificate code is wrong: {problems}", problems=problems))
         offsets: dict[str, tuple[int, int]] = {}
         pos = 0
         for s in self.segments:
@@ -133,34 +138,34 @@ def format_certificate_code(values: Mapping[str, object], layout: CertificateCod
     if isinstance(vals.get("year"), int) and vals["year"] >= 100:  # type: ignore[operator]
         vals["year"] = vals["year"] % 100  # type: ignore[operator]
     parts: list[str] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for seg in layout.segments:
         if seg.name not in vals:
-            problems.append(f"{seg.name}: missing")
+            problems.append(Message("{segment}: missing", segment=seg.description or seg.name))
             continue
         text = _value_str(seg, vals[seg.name])
         problems += seg.problems(text)
         parts.append(text)
     if not problems and int(parts[[s.name for s in layout.segments].index("serial")]) == 0:
-        problems.append("serial: 0 is not a serial; serials start at 1")
+        problems.append(Message("serial number 0 is not a serial number; serial numbers start at 1"))
     if problems:
-        raise ValueError("certificate code: " + "; ".join(problems))
+        raise ValueError(Message("Certificate code: {problems}", problems=problems))
     return "".join(parts)
 
 
-def validate_certificate_code(code: str, layout: CertificateCodeLayout = DEFAULT_LAYOUT) -> list[str]:
+def validate_certificate_code(code: str, layout: CertificateCodeLayout = DEFAULT_LAYOUT) -> list[Message]:
     """Every problem of ``code`` under ``layout``; empty when valid."""
     if not isinstance(code, str):
-        return [f"code: {code!r} is not text"]
+        return [Message("the code '{code}' is not text", code=code)]
     if len(code) != CODE_LENGTH:
-        return [f"code: {code!r} has {len(code)} characters; a certificate code has {CODE_LENGTH} "
-                "(1 upper-case letter and 21 digits, 附件3 第13条)"]
-    problems: list[str] = []
+        return [Message("the code '{code}' has {n} characters; a certificate code has {length} (1 upper-case letter "
+                        "and 21 digits, 附件3 第13条)", code=code, n=len(code), length=CODE_LENGTH)]
+    problems: list[Message] = []
     for seg in layout.segments:
         a, b = layout.offsets[seg.name]
         problems += seg.problems(code[a:b])
     if not problems and int(code[slice(*layout.offsets["serial"])]) == 0:
-        problems.append("serial: 0 is not a serial")
+        problems.append(Message("serial number 0 is not a serial number"))
     return problems
 
 
@@ -168,7 +173,7 @@ def parse_certificate_code(code: str, layout: CertificateCodeLayout = DEFAULT_LA
     """Segment name -> text; raises ValueError naming every problem."""
     problems = validate_certificate_code(code, layout)
     if problems:
-        raise ValueError("certificate code: " + "; ".join(problems))
+        raise ValueError(Message("Certificate code: {problems}", problems=problems))
     return {seg.name: code[slice(*layout.offsets[seg.name])] for seg in layout.segments}
 
 
@@ -207,9 +212,9 @@ class ExaminerGrade(enum.IntEnum):
         return self is ExaminerGrade.SENIOR or int(level) >= 3
 
 
-def _institution_problems(code: str) -> list[str]:
+def _institution_problems(code: str) -> list[Message]:
     if len(code) != INSTITUTION_CODE_LENGTH or not (code.isascii() and code.isdigit()):
-        return [f"institution code {code!r}: needs {INSTITUTION_CODE_LENGTH} digits"]
+        return [Message("institution code '{code}': {n} digits are needed", code=code, n=INSTITUTION_CODE_LENGTH)]
     return []
 
 
@@ -219,12 +224,13 @@ def format_examiner_card(institution_code: str, grade: ExaminerGrade | int, seri
     try:
         g = ExaminerGrade(int(grade))
     except ValueError:
-        problems.append(f"grade {grade!r}: use " + ", ".join(f"{int(x)} ({x.zh})" for x in ExaminerGrade))
+        problems.append(Message("grade '{grade}': use {grades}", grade=grade,
+                                grades=[f"{int(x)} ({x.zh})" for x in ExaminerGrade]))
         g = None
     if not 1 <= serial <= 9999:
-        problems.append(f"serial {serial}: 1–9999 (4 digits)")
+        problems.append(Message("serial number {serial}: use 1–9999 (4 digits)", serial=serial))
     if problems:
-        raise ValueError("examiner card: " + "; ".join(problems))
+        raise ValueError(Message("Examiner card: {problems}", problems=problems))
     return f"{institution_code}{int(g)}{serial:04d}"  # type: ignore[arg-type]
 
 
@@ -232,9 +238,9 @@ def format_supervisor_card(institution_code: str, serial: int) -> str:
     """附件10 第13条: 机构代码（13位）+ 序列号（5位）."""
     problems = _institution_problems(institution_code)
     if not 1 <= serial <= 99999:
-        problems.append(f"serial {serial}: 1–99999 (5 digits)")
+        problems.append(Message("serial number {serial}: use 1–99999 (5 digits)", serial=serial))
     if problems:
-        raise ValueError("supervisor card: " + "; ".join(problems))
+        raise ValueError(Message("Supervisor card: {problems}", problems=problems))
     return f"{institution_code}{serial:05d}"
 
 
@@ -245,29 +251,30 @@ class CardNumber:
     grade: ExaminerGrade | None = None  # examiner cards only
 
 
-def _card_shape(number: str, what: str) -> list[str]:
+def _card_shape(number: str, what: Message) -> list[Message]:
     if not isinstance(number, str) or len(number) != 18 or not (number.isascii() and number.isdigit()):
-        return [f"{what} {number!r}: needs 18 digits"]
+        return [Message("{card} '{number}': 18 digits are needed", card=what, number=number)]
     return []
 
 
 def parse_examiner_card(number: str) -> CardNumber:
-    problems = _card_shape(number, "examiner card")
+    problems = _card_shape(number, Message("examiner card"))
     if not problems:
         if number[13] not in {str(int(g)) for g in ExaminerGrade}:
-            problems.append(f"examiner card {number}: grade digit {number[13]} is not "
-                            + " or ".join(f"{int(g)} ({g.zh})" for g in ExaminerGrade))
+            problems.append(Message("examiner card {number}: the grade digit {digit} is not one of {grades}",
+                                    number=number, digit=number[13],
+                                    grades=[f"{int(g)} ({g.zh})" for g in ExaminerGrade]))
         if number[14:] == "0000":
-            problems.append(f"examiner card {number}: serial 0000")
+            problems.append(Message("examiner card {number}: serial number 0000", number=number))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ValueError(Message("{problems}", problems=problems))
     return CardNumber(number[:13], int(number[14:]), ExaminerGrade(int(number[13])))
 
 
 def parse_supervisor_card(number: str) -> CardNumber:
-    problems = _card_shape(number, "supervisor card")
+    problems = _card_shape(number, Message("supervisor card"))
     if not problems and number[13:] == "00000":
-        problems.append(f"supervisor card {number}: serial 00000")
+        problems.append(Message("supervisor card {number}: serial number 00000", number=number))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ValueError(Message("{problems}", problems=problems))
     return CardNumber(number[:13], int(number[13:]))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from itembank.domain import NO_WORK_TYPE, Level, Occupation, Part
+from itembank.i18n import Text
 from lifecycle.eligibility import Declaration
 from lifecycle.idnumbers import IdType
 from lifecycle.scoring_rules import Outcome, PartStatus
@@ -29,10 +30,19 @@ class ApplicationStatus(str, enum.Enum):
     WITHDRAWN = "withdrawn"
     DISQUALIFIED = "disqualified"  # 取消考试资格 (附件14 第3条, 附件1 第32条)
 
+    @property
+    def zh(self) -> str:
+        return {"accepted": "已受理", "refused": "不予受理", "withdrawn": "已撤回", "disqualified": "已取消考试资格",
+                }[self.value]
+
 
 class CardKind(str, enum.Enum):
     EXAMINER = "examiner"  # 考评员证卡 (附件2 第16条)
     SUPERVISOR = "supervisor"  # 质量督导员证卡 (附件10 第13条)
+
+    @property
+    def zh(self) -> str:
+        return {"examiner": "考评员证卡", "supervisor": "质量督导员证卡"}[self.value]
 
 
 class RelationKind(str, enum.Enum):
@@ -52,6 +62,10 @@ class ProctorRole(str, enum.Enum):
 
     CHIEF = "chief"  # 主监考员
     DEPUTY = "deputy"  # 副监考员
+
+    @property
+    def zh(self) -> str:
+        return {"chief": "主监考员", "deputy": "副监考员"}[self.value]
 
 
 class ViolationKind(str, enum.Enum):
@@ -75,6 +89,11 @@ class CertificateStatus(str, enum.Enum):
     VOIDED = "voided"  # spoiled before issue (作废); the code is never reused
     REVOKED = "revoked"  # 撤回 (附件1 第32条, 附件3 第23条)
 
+    @property
+    def zh(self) -> str:
+        return {"generated": "已生成", "printed": "已打印", "issued": "已核发", "voided": "已作废", "revoked": "已撤回",
+                }[self.value]
+
 
 class CertificateAction(str, enum.Enum):
     """The certificate ledger's acts (附件3 第17–18条)."""
@@ -86,6 +105,11 @@ class CertificateAction(str, enum.Enum):
     REISSUE = "reissue"  # 补发
     CORRECT = "correct"  # 修改 (附件3 第17条)
     REVOKE = "revoke"
+
+    @property
+    def zh(self) -> str:
+        return {"generate": "生成", "print": "打印", "issue": "核发", "void": "作废", "reissue": "补发",
+                "correct": "修改", "revoke": "撤回"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +136,7 @@ class Application:
     documents: tuple[dict, ...] = ()
     plan_code: str | None = None
     matched_rule: str = ""
-    refusal_reasons: tuple[str, ...] = ()
+    refusal_reasons: tuple[Text, ...] = ()
     status_reason: str = ""
 
 
@@ -230,7 +254,7 @@ class ExamResult:
     outcome: Outcome
     parts: tuple[PartResult, ...] = ()
     review_passed: bool | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
     released: bool = False
 
 

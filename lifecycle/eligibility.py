@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from itembank.domain import Level
+from itembank.i18n import Message, Text
 
 
 class Education(str, enum.Enum):
@@ -52,7 +53,8 @@ class Education(str, enum.Enum):
                    "高中": cls.SENIOR_SECONDARY, "初中": cls.NONE, "": cls.NONE}
         if text in aliases:
             return aliases[text]
-        raise ValueError(f"unknown education {value!r}: use " + ", ".join(f"{e.value} ({e.zh})" for e in cls))
+        raise ValueError(Message("unknown education '{value}': use one of {educations}", value=value,
+                                 educations=[f"{e.value} ({e.zh})" for e in cls]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +132,8 @@ class EligibilityRule:
 
     def __post_init__(self) -> None:
         if self.min_years_since_prior is not None and self.prior_level is None:
-            raise ValueError(f"level {self.level} alternative {self.alternative}: "
-                             "years since a prior certificate need a prior certificate level")
+            raise ValueError(Message("level {level} alternative {alternative}: years since a prior certificate need "
+                                     "a prior certificate level", level=self.level, alternative=self.alternative))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +141,14 @@ class EligibilityResult:
     level: Level
     eligible: bool
     matched: EligibilityRule | None
-    reasons: tuple[str, ...]  # why each alternative fails (empty when eligible)
+    reasons: tuple[Text, ...]  # why each alternative fails (empty when eligible)
 
-    def explanation(self) -> str:
+    def explanation(self) -> Message:
         if self.eligible and self.matched is not None:
-            return f"eligible by ({self.matched.alternative}) {self.matched.description}"
-        return (f"not eligible for {self.level.title_zh} (附件1 第7条 不具备资格的人员不予受理): "
-                + "; ".join(self.reasons))
+            return Message("eligible by alternative ({alternative}) {description}",
+                           alternative=self.matched.alternative, description=self.matched.description)
+        return Message("not eligible for level {level} (附件1 第7条: applicants who do not qualify are not "
+                       "accepted): {reasons}", level=self.level, reasons=list(self.reasons))
 
 
 _E = Education
@@ -205,36 +208,42 @@ def years_since_prior(decl: Declaration, *, on: date) -> float | None:
     return min((on - p.issued_on).days / 365.25, float(decl.years_of_work))
 
 
-def unmet_conditions(rule: EligibilityRule, decl: Declaration, *, occupation_code: str, on: date) -> list[str]:
+def unmet_conditions(rule: EligibilityRule, decl: Declaration, *, occupation_code: str, on: date) -> list[Message]:
     """Every condition of ``rule`` that the declaration does not meet, in words."""
-    out: list[str] = []
+    out: list[Message] = []
     if rule.min_years_of_work is not None and decl.years_of_work + 1e-9 < rule.min_years_of_work:
-        out.append(f"needs {rule.min_years_of_work:g} years of work in the occupation (累计工作年限), "
-                   f"{decl.years_of_work:g} declared")
+        out.append(Message("needs {needed:g} years of work in the occupation, {declared:g} declared",
+                           needed=rule.min_years_of_work, declared=decl.years_of_work))
     if rule.prior_level is not None:
         p = decl.prior_certificate
-        need = f"a certificate of {rule.prior_level.title_zh} or higher in this or a related occupation"
         if p is None:
-            out.append(f"needs {need}; none declared")
+            out.append(Message("needs a certificate of level {level} or higher in this or a related occupation; none "
+                               "declared", level=rule.prior_level))
         elif int(p.level) > int(rule.prior_level):
-            out.append(f"needs {need}; the declared certificate is {p.level.title_zh}")
+            out.append(Message("needs a certificate of level {level} or higher in this or a related occupation; the "
+                               "declared certificate is level {declared}", level=rule.prior_level, declared=p.level))
         elif p.occupation_code != occupation_code and not decl.prior_certificate_related:
-            out.append(f"needs {need}; the declared certificate is of occupation {p.occupation_code}, "
-                       "not declared related (相关职业)")
+            out.append(Message("needs a certificate of level {level} or higher in this or a related occupation; the "
+                               "declared certificate is of occupation {occupation}, not declared related",
+                               level=rule.prior_level, occupation=p.occupation_code))
         elif rule.min_years_since_prior is not None:
             since = years_since_prior(decl, on=on)
-            if since is None or since + 1e-9 < rule.min_years_since_prior:
-                got = "not declared" if since is None else f"{since:.1f} declared"
-                out.append(f"needs {rule.min_years_since_prior:g} years of work after obtaining that "
-                           f"certificate; {got}")
+            if since is None:
+                out.append(Message("needs {needed:g} years of work after obtaining that certificate; none declared",
+                                   needed=rule.min_years_since_prior))
+            elif since + 1e-9 < rule.min_years_since_prior:
+                out.append(Message("needs {needed:g} years of work after obtaining that certificate; {declared:.1f} "
+                                   "declared", needed=rule.min_years_since_prior, declared=since))
     if rule.requires_training and not decl.training_completed:
-        out.append("needs completed training or apprenticeship (培训结业/学徒期满); not declared")
+        out.append(Message("needs completed training or apprenticeship; none declared"))
     if rule.educations is not None:
-        names = "、".join(e.zh for e in sorted(rule.educations, key=lambda e: list(Education).index(e)))
+        names = [e.zh for e in sorted(rule.educations, key=lambda e: list(Education).index(e))]
         if decl.education not in rule.educations:
-            out.append(f"needs a diploma of {names} in this or a related speciality; declared: {decl.education.zh}")
+            out.append(Message("needs a diploma of {names} in this or a related speciality; declared: {declared}",
+                               names=names, declared=decl.education.zh))
         elif not decl.education_related:
-            out.append(f"needs the {decl.education.zh} diploma to be in this or a related speciality (本专业或相关专业)")
+            out.append(Message("needs the {declared} diploma to be in this or a related speciality",
+                               declared=decl.education.zh))
     return out
 
 
@@ -254,11 +263,13 @@ def evaluate_eligibility(
     lvl = Level(level)
     mine: Sequence[EligibilityRule] = sorted((r for r in rules if r.level == lvl), key=lambda r: r.alternative)
     if not mine:
-        return EligibilityResult(lvl, False, None, (f"no eligibility rule is set for {lvl.title_zh}",))
-    reasons: list[str] = []
+        return EligibilityResult(lvl, False, None, (Message("no eligibility rule is set for level {level}",
+                                                            level=lvl),))
+    reasons: list[Text] = []
     for rule in mine:
         unmet = unmet_conditions(rule, declaration, occupation_code=occupation_code, on=on)
         if not unmet:
             return EligibilityResult(lvl, True, rule, ())
-        reasons.append(f"({rule.alternative}) {rule.description}: " + "; ".join(unmet))
+        reasons.append(Message("({alternative}) {description}: {unmet}", alternative=rule.alternative,
+                               description=rule.description, unmet=unmet))
     return EligibilityResult(lvl, False, None, tuple(reasons))

@@ -4,7 +4,10 @@ session, card or certificate is concerned and why, in words the centre's staff u
 
 from __future__ import annotations
 
-from itembank.errors import ConflictError, ItemBankError, NotFoundError, ValidationError
+from collections.abc import Sequence
+
+from itembank.errors import ConflictError, ItemBankError, Listed, NotFoundError, ValidationError
+from itembank.i18n import Text
 
 __all__ = [
     "LifecycleError", "NotFoundError", "ValidationError", "ConflictError",
@@ -23,10 +26,12 @@ class IneligibleError(ConflictError):
 
     code = "ineligible"
 
-    def __init__(self, message: str, *, reasons: list[str] | tuple[str, ...] = ()) -> None:
-        self.reasons = list(reasons)
-        full = message if not reasons else message + "\n" + "\n".join(f"  - {r}" for r in reasons)
-        super().__init__(full)
+    def __init__(self, message: Text, *, reasons: Sequence[Listed] = (), code: str | None = None) -> None:
+        super().__init__(message, errors=reasons, code=code)
+
+    @property
+    def reasons(self) -> list[Listed]:
+        return self.errors
 
 
 class CapacityError(ConflictError):

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from itembank.i18n import FieldMessage, Message, N_
+
 # GB 11643-1999: weight of position i (0-based from the left) is 2^(17-i) mod 11.
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK_CHARS = "10X98765432"  # index: weighted sum mod 11
@@ -50,18 +52,17 @@ class IdType(str, enum.Enum):
                 return t
         if text in ("身份证", "二代身份证"):
             return cls.MAINLAND_ID
-        raise ValueError(
-            f"unknown ID type {value!r}: use " + ", ".join(f"{t.value} ({t.zh})" for t in cls)
-        )
+        raise ValueError(Message("'{value}' is not a type of identity document; use one of {types}", value=value,
+                                 types=[t.zh for t in cls]))
 
 
 _FORMATS: dict[IdType, tuple[re.Pattern[str], str]] = {
-    IdType.PASSPORT: (re.compile(r"^[A-Z0-9]{5,17}$"), "5–17 letters or digits"),
-    IdType.HK_MACAO_PERMIT: (re.compile(r"^[HM]\d{8}(\d{2})?$"), "H or M followed by 8 (or 10) digits"),
-    IdType.TAIWAN_PERMIT: (re.compile(r"^(\d{8}|\d{10}[A-Z]?)$"), "8 digits (or 10 digits of the old permit)"),
+    IdType.PASSPORT: (re.compile(r"^[A-Z0-9]{5,17}$"), N_("5–17 letters or digits")),
+    IdType.HK_MACAO_PERMIT: (re.compile(r"^[HM]\d{8}(\d{2})?$"), N_("H or M followed by 8 (or 10) digits")),
+    IdType.TAIWAN_PERMIT: (re.compile(r"^(\d{8}|\d{10}[A-Z]?)$"), N_("8 digits (or 10 digits of the old permit)")),
     IdType.FOREIGN_PERMANENT: (
         re.compile(r"^([A-Z]{3}\d{12}|9\d{16}[0-9X])$"),
-        "3 letters and 12 digits (2017 card) or 18 characters starting with 9 (2023 card)",
+        N_("3 letters and 12 digits (2017 card) or 18 characters starting with 9 (2023 card)"),
     ),
 }
 
@@ -80,7 +81,7 @@ def mainland_check_digit(first17: str) -> str:
     10 written as X.
     """
     if len(first17) != 17 or not first17.isdigit():
-        raise ValueError(f"{first17!r}: need exactly 17 digits")
+        raise ValueError(Message("'{value}': exactly 17 digits are needed", value=first17))
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
@@ -89,7 +90,7 @@ def mainland_check_digit(first17: str) -> str:
 class IdCheck:
     id_type: IdType
     number: str  # normalised
-    errors: tuple[str, ...]
+    errors: tuple[FieldMessage, ...]
     birth_date: date | None = None
     sex: str | None = None  # "M" / "F" from the mainland ID's order code
 
@@ -103,46 +104,51 @@ def check_id_number(id_type: IdType | str, number: str, *, today: date | None = 
     try:
         t = IdType.parse(id_type) if not isinstance(id_type, IdType) else id_type
     except ValueError as e:
-        return IdCheck(IdType.PASSPORT, number, (f"id_type: {e}",))
+        return IdCheck(IdType.PASSPORT, number, (FieldMessage("id_type", e.args[0]),))
     num = normalise_id_number(number or "")
     if not num:
-        return IdCheck(t, num, ("id_number: empty",))
+        return IdCheck(t, num, (FieldMessage("id_number", Message("the document number is empty")),))
     if t is IdType.MAINLAND_ID:
         return _check_mainland(num, today=today or date.today())
     pattern, words = _FORMATS[t]
-    errors: list[str] = []
+    errors: list[FieldMessage] = []
     if not pattern.match(num):
-        errors.append(f"id_number: {num!r} is not a {t.zh} number ({words})")
+        errors.append(FieldMessage("id_number", Message("'{number}' is not a {id_type} number ({form})", number=num,
+                                                        id_type=t.zh, form=Message(words))))
     elif t is IdType.FOREIGN_PERMANENT and len(num) == 18:
         expected = mainland_check_digit(num[:17])
         if num[17] != expected:
-            errors.append(f"id_number: check digit of {num} should be {expected} (GB 11643 MOD 11-2)")
+            errors.append(FieldMessage("id_number", Message(
+                "the check digit of {number} should be {expected} (GB 11643 MOD 11-2)", number=num,
+                expected=expected)))
     return IdCheck(t, num, tuple(errors))
 
 
 def _check_mainland(num: str, *, today: date) -> IdCheck:
     t = IdType.MAINLAND_ID
     if len(num) != 18:
-        return IdCheck(t, num, (f"id_number: {num!r} has {len(num)} characters; a 居民身份证 number has 18",))
+        return IdCheck(t, num, (FieldMessage("id_number", Message(
+            "'{number}' has {n} characters; a resident identity card number has 18", number=num, n=len(num))),))
     if not num[:17].isdigit() or not (num[17].isdigit() or num[17] == "X"):
-        return IdCheck(t, num, (f"id_number: {num!r}: 17 digits then a digit or X expected",))
-    errors: list[str] = []
+        return IdCheck(t, num, (FieldMessage("id_number", Message(
+            "'{number}': 17 digits and then a digit or X are expected", number=num)),))
+    errors: list[FieldMessage] = []
     if num[:2] not in PROVINCE_CODES:
-        errors.append(f"id_number: {num[:6]} is not an administrative division code (province {num[:2]})")
+        errors.append(FieldMessage("id_number", Message(
+            "{code} is not an administrative division code (province {province})", code=num[:6], province=num[:2])))
     birth: date | None = None
     try:
         birth = date(int(num[6:10]), int(num[10:12]), int(num[12:14]))
     except ValueError:
-        errors.append(f"id_number: {num[6:14]} is not a valid birth date")
+        errors.append(FieldMessage("id_number", Message("{digits} is not a valid date of birth", digits=num[6:14])))
     if birth is not None and not (date(1900, 1, 1) <= birth <= today):
-        errors.append(f"id_number: birth date {birth.isoformat()} is not plausible")
+        errors.append(FieldMessage("id_number", Message("the date of birth {birth} is not plausible", birth=birth)))
         birth = None
     expected = mainland_check_digit(num[:17])
     if num[17] != expected:
-        errors.append(
-            f"id_number: check digit of {num} is {num[17]}, expected {expected} "
-            "(GB 11643-1999 MOD 11-2): a digit was mistyped"
-        )
+        errors.append(FieldMessage("id_number", Message(
+            "the check digit of {number} is {digit}, but {expected} is expected (GB 11643-1999 MOD 11-2): a digit "
+            "was mistyped", number=num, digit=num[17], expected=expected)))
     sex = "M" if int(num[16]) % 2 else "F"
     return IdCheck(t, num, tuple(errors), birth_date=birth, sex=sex)
 

@@ -28,6 +28,7 @@ from lifecycle.errors import NotFoundError, PublicationError, ValidationError
 from lifecycle.scoring import decide_result
 from lifecycle.sessions import _plan
 from lifecycle.workdays import WorkingCalendar, publication_end
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 # --------------------------------------------------------------------------------------
 # Calendar data
@@ -36,7 +37,7 @@ from lifecycle.workdays import WorkingCalendar, publication_end
 def set_calendar_day(session: Session, *, day: date, kind: str, actor: str, name: str = "") -> None:
     """Mark ``day`` a public holiday or a make-up working day (调休)."""
     if kind not in ("holiday", "workday"):
-        raise ValidationError("kind is holiday or workday (调休)", field="kind")
+        raise ValidationError(Message("The kind of day is a holiday or a working day (调休)."), field="kind")
     rec = session.get(CalendarDayRecord, day)
     if rec is None:
         session.add(CalendarDayRecord(day=day, kind=kind, name=name))
@@ -80,7 +81,8 @@ def _publication(session: Session, plan: ExamPlanRecord) -> ResultPublicationRec
     rec = session.scalar(select(ResultPublicationRecord).where(ResultPublicationRecord.plan_id == plan.id)
                          .order_by(ResultPublicationRecord.id.desc()).limit(1))
     if rec is None:
-        raise NotFoundError(f"the results of plan {plan.code} were not published", field="plan_code")
+        raise NotFoundError(Message("The results of exam plan {plan} were not published.", plan=plan.code), field="plan_code",
+                            code="publication_not_found")
     return rec
 
 
@@ -99,21 +101,23 @@ def publish_results(
     plan = _plan(session, plan_code)
     open_pub = session.scalar(select(ResultPublicationRecord.id).where(ResultPublicationRecord.plan_id == plan.id))
     if open_pub is not None:
-        raise PublicationError(f"the results of plan {plan_code} are already published")
+        raise PublicationError(Message("The results of exam plan {plan} are already published.", plan=plan_code))
     apps = session.scalars(select(ApplicationRecord).where(
         ApplicationRecord.plan_id == plan.id,
         ApplicationRecord.status.in_([ApplicationStatus.ACCEPTED.value, ApplicationStatus.DISQUALIFIED.value]))).all()
     if not apps:
-        raise PublicationError(f"plan {plan_code} has no candidates")
+        raise PublicationError(Message("Exam plan {plan} has no candidates.", plan=plan_code))
     pending = []
     results = []
     for app in apps:
         res = decide_result(session, application_id=app.id, settings=settings)
         if res.outcome is Outcome.PENDING:
-            pending.append(f"{res.candidate_name} (application {app.id}): {'; '.join(res.reasons)}")
+            pending.append(Message("{name} (application {id}): {reasons}", name=res.candidate_name, id=app.id,
+                                   reasons=list(res.reasons)))
         results.append(app.id)
     if pending:
-        raise PublicationError(f"plan {plan_code}: {len(pending)} result(s) are not decided: " + " | ".join(pending[:20]))
+        raise PublicationError(Message("Exam plan {plan}: {n} result(s) are not decided yet.", plan=plan_code,
+                                       n=len(pending)), errors=pending[:20])
     ends_on = publication_end(load_calendar(session), starts_on, settings.publication_working_days)
     pub = ResultPublicationRecord(plan_id=plan.id, starts_on=starts_on, ends_on=ends_on, status="open",
                                   published_by=actor)
@@ -140,10 +144,11 @@ def record_objection(
     plan = _plan(session, plan_code)
     pub = _publication(session, plan)
     if not text.strip():
-        raise ValidationError("the objection's text is empty", field="text")
+        raise ValidationError(Message("The text of the objection is empty."), field="text")
     if not pub.starts_on <= raised_on <= pub.ends_on:
-        raise PublicationError(f"the publication of plan {plan_code} ran {pub.starts_on}–{pub.ends_on}; an objection "
-                               f"of {raised_on} is outside it")
+        raise PublicationError(Message("The results of exam plan {plan} were published from {starts_on} to {ends_on}; an objection "
+                                       "raised on {raised_on} is outside that time.", plan=plan_code,
+                                       starts_on=pub.starts_on, ends_on=pub.ends_on, raised_on=raised_on))
     rec = ResultObjectionRecord(publication_id=pub.id, application_id=application_id, raised_on=raised_on,
                                 raised_by=raised_by, text=text, recorded_by=actor)
     session.add(rec)
@@ -156,9 +161,10 @@ def record_objection(
 def resolve_objection(session: Session, *, objection_id: int, resolution: str, actor: str) -> None:
     rec = session.get(ResultObjectionRecord, objection_id)
     if rec is None:
-        raise NotFoundError(f"no objection {objection_id}", field="objection_id")
+        raise NotFoundError(Message("There is no objection number {id}.", id=objection_id), field="objection_id",
+                            code="objection_not_found")
     if not resolution.strip():
-        raise ValidationError("say how the objection was answered", field="resolution")
+        raise ValidationError(Message("Say how the objection was answered."), field="resolution")
     rec.resolution, rec.resolved_by, rec.resolved_at = resolution, actor, datetime.now(timezone.utc)
     session.flush()
     ledger.append(session, actor=actor, action="results.objection_resolved", object_type="objection",
@@ -173,15 +179,18 @@ def release_results(
     plan = _plan(session, plan_code)
     pub = _publication(session, plan)
     if pub.status == "released":
-        raise PublicationError(f"the results of plan {plan_code} were already released")
+        raise PublicationError(Message("The results of exam plan {plan} were already released.", plan=plan_code))
     if on <= pub.ends_on:
-        raise PublicationError(f"the results of plan {plan_code} are published until {pub.ends_on} "
-                               f"({settings.publication_working_days} working days from {pub.starts_on}); "
-                               f"release from {date.fromordinal(pub.ends_on.toordinal() + 1)}")
+        raise PublicationError(Message(
+            "The results of exam plan {plan} are published until {ends_on} ({days} working days from {starts_on}); "
+            "they may be released from {release_on}.", plan=plan_code, ends_on=pub.ends_on,
+            days=settings.publication_working_days, starts_on=pub.starts_on,
+            release_on=date.fromordinal(pub.ends_on.toordinal() + 1)))
     unresolved = session.scalars(select(ResultObjectionRecord.id).where(
         ResultObjectionRecord.publication_id == pub.id, ResultObjectionRecord.resolved_at.is_(None))).all()
     if unresolved:
-        raise PublicationError(f"plan {plan_code}: objection(s) {', '.join(map(str, unresolved))} are not answered")
+        raise PublicationError(Message("Exam plan {plan}: the objections {ids} are not answered yet.", plan=plan_code,
+                                       ids=[str(x) for x in unresolved]))
     now = datetime.now(timezone.utc)
     for res in session.scalars(select(ExamResultRecord).where(ExamResultRecord.publication_id == pub.id)):
         decide_result(session, application_id=res.application_id, settings=settings)

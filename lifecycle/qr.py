@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import segno
 
 from lifecycle.idnumbers import mask_id_number
+from itembank.i18n import Message, Text
 
 PAYLOAD_VERSION = "1"
 _FIELDS = ("v", "c", "n", "i", "o", "l", "d")
@@ -39,7 +40,7 @@ class QrFields:
 class QrVerification:
     valid: bool
     fields: QrFields | None
-    problem: str = ""
+    problem: Text = ""
 
 
 def _message(values: dict[str, str]) -> bytes:
@@ -70,21 +71,24 @@ def verify_qr_payload(payload: str, *, secret: str) -> QrVerification:
     try:
         query = dict(parse_qsl(urlsplit(payload.strip()).query, keep_blank_values=True, strict_parsing=True))
     except ValueError:
-        return QrVerification(False, None, "not a certificate QR payload")
+        return QrVerification(False, None, Message("This is not the QR code of a certificate."))
     missing = [k for k in (*_FIELDS, "s") if k not in query]
     if missing:
-        return QrVerification(False, None, f"not a certificate QR payload (missing {', '.join(missing)})")
+        return QrVerification(False, None, Message("This is not the QR code of a certificate (the fields {fields} "
+                                                   "are missing).", fields=missing))
     if query["v"] != PAYLOAD_VERSION:
-        return QrVerification(False, None, f"unknown payload version {query['v']}")
+        return QrVerification(False, None, Message("Unknown version {version} of the certificate QR code.",
+                                                   version=query["v"]))
     values = {k: query[k] for k in _FIELDS}
     if not hmac.compare_digest(_signature(secret, values), query["s"]):
-        return QrVerification(False, None, "the signature does not match: the payload was altered or not issued by this centre")
+        return QrVerification(False, None, Message(
+            "The signature does not match: the QR code was altered or not issued by this centre."))
     try:
         d = values["d"]
         fields = QrFields(values["c"], values["n"], values["i"], values["o"], int(values["l"]),
                           date(int(d[:4]), int(d[4:6]), int(d[6:8])))
     except ValueError:
-        return QrVerification(False, None, "malformed level or date")
+        return QrVerification(False, None, Message("The level or the date in the QR code is malformed."))
     return QrVerification(True, fields)
 
 

@@ -21,6 +21,7 @@ from itembank import ledger
 from itembank.archive import check_workbook
 from itembank.textcheck import text_problem
 from itembank.domain import Level
+from itembank.i18n import FieldMessage, Message, from_storable, to_storable
 from itembank.occupations import get_occupation, occupation_from_record
 from itembank.orm import OccupationRecord
 from itembank.orm_lifecycle import (
@@ -58,20 +59,20 @@ def candidate_from_record(rec: CandidateRecord) -> Candidate:
 
 
 def validate_candidate(*, name: str, id_type: object, id_number: str, today: date | None = None,
-                       where: str = "") -> tuple[list[str], IdType | None, str, date | None]:
-    """Problems of a candidate's identity fields, plus the parsed type, normalised number, birth date."""
-    p = f"{where}: " if where else ""
-    errors: list[str] = []
+                       ) -> tuple[list[FieldMessage], IdType | None, str, date | None]:
+    """Problems of a candidate's identity fields (each naming its field), plus the parsed type,
+    normalised number and birth date."""
+    errors: list[FieldMessage] = []
     if not (name or "").strip():
-        errors.append(f"{p}name: empty")
+        errors.append(FieldMessage("name", Message("the name is empty")))
     elif len(name.strip()) > 100:
-        errors.append(f"{p}name: longer than 100 characters")
+        errors.append(FieldMessage("name", Message("longer than {limit} characters", limit=100)))
     try:
         t = IdType.parse(id_type)
     except ValueError as e:
-        return errors + [f"{p}id_type: {e}"], None, id_number, None
+        return errors + [FieldMessage("id_type", e.args[0])], None, id_number, None
     check = check_id_number(t, id_number or "", today=today)
-    errors += [f"{p}{e}" for e in check.errors]
+    errors += list(check.errors)
     return errors, t, check.number, check.birth_date
 
 
@@ -92,15 +93,15 @@ def register_candidate(
     error or an impersonation, either way staff must look."""
     errors, t, number, birth = validate_candidate(name=name, id_type=id_type, id_number=id_number, today=today)
     if errors:
-        raise ValidationError(f"candidate {name} was not registered", errors=errors)
+        raise ValidationError(Message("Candidate {name} was not registered.", name=name), errors=errors)
     assert t is not None
     rec = session.scalar(select(CandidateRecord).where(CandidateRecord.id_type == t.value,
                                                        CandidateRecord.id_number == number))
     if rec is not None:
         if rec.name != name.strip():
-            raise ConflictError(
-                f"{t.zh} {number} is registered to {rec.name}, not {name.strip()}: check the document",
-                field="name")
+            raise ConflictError(Message(
+                "{id_type} {number} is registered to {registered}, not {name}: check the document.", id_type=t.zh,
+                number=number, registered=rec.name, name=name.strip()), field="name", code="document_other_name")
         for attr, value in (("phone", phone), ("email", email), ("employer", employer)):
             if value:
                 setattr(rec, attr, value)
@@ -118,7 +119,8 @@ def register_candidate(
 def get_candidate(session: Session, *, candidate_id: int) -> Candidate:
     rec = session.get(CandidateRecord, candidate_id)
     if rec is None:
-        raise NotFoundError(f"no candidate with id {candidate_id}", field="candidate_id")
+        raise NotFoundError(Message("There is no candidate number {id}.", id=candidate_id), field="candidate_id",
+                            code="candidate_not_found")
     return candidate_from_record(rec)
 
 
@@ -173,16 +175,19 @@ def set_eligibility_rules(
     """Replace the rules of a level (for one occupation, or the general ones). An empty
     ``rules`` removes the stored rows, so the defaults (or general rows) apply again."""
     lvl = Level.parse(level)
-    errors = [f"rule ({r.alternative}): level {int(r.level)} is not {int(lvl)}" for r in rules if r.level != lvl]
+    errors = [Message("alternative ({alternative}): level {level} is not {expected}", alternative=r.alternative,
+                      level=r.level, expected=lvl) for r in rules if r.level != lvl]
     alts = [r.alternative for r in rules]
     if len(set(alts)) != len(alts):
-        errors.append("alternatives are numbered twice")
-    errors += [f"rule ({r.alternative}): no description" for r in rules if not r.description.strip()]
-    errors += [f"rule ({r.alternative}): sets no condition" for r in rules
+        errors.append(Message("two alternatives have the same number"))
+    errors += [Message("alternative ({alternative}) has no description", alternative=r.alternative)
+               for r in rules if not r.description.strip()]
+    errors += [Message("alternative ({alternative}) sets no condition", alternative=r.alternative) for r in rules
                if r.min_years_of_work is None and r.prior_level is None and not r.requires_training
                and r.educations is None]
     if errors:
-        raise ValidationError(f"eligibility rules for {lvl.title_zh} were not saved", errors=errors)
+        raise ValidationError(Message("The eligibility rules for level {level} were not saved.", level=lvl),
+                              errors=errors)
     occ_id = None
     if occupation_code is not None:
         occ_id = get_occupation(session, code=occupation_code, work_type=work_type).id
@@ -219,15 +224,17 @@ def application_from_record(session: Session, rec: ApplicationRecord) -> Applica
         level=Level(rec.level), status=ApplicationStatus(rec.status),
         declaration=Declaration.from_dict(rec.declaration or {}), applied_on=rec.applied_on,
         documents=tuple(rec.documents or ()), plan_code=plan_code, matched_rule=rec.matched_rule,
-        refusal_reasons=tuple(rec.refusal_reasons or ()), status_reason=rec.status_reason,
+        refusal_reasons=tuple(from_storable(list(rec.refusal_reasons or ()))), status_reason=rec.status_reason,
     )
 
 
-def _validate_documents(documents: Sequence[dict]) -> list[str]:
+def _validate_documents(documents: Sequence[dict]) -> list[FieldMessage]:
     errors = []
     for i, d in enumerate(documents, start=1):
         if d.get("kind") not in DOCUMENT_KINDS:
-            errors.append(f"documents[{i}]: kind {d.get('kind')!r} is not one of {', '.join(DOCUMENT_KINDS)}")
+            errors.append(FieldMessage(f"documents[{i}]", Message(
+                "document {n}: '{kind}' is not a kind of document; use one of {kinds}", n=i, kind=d.get("kind"),
+                kinds=list(DOCUMENT_KINDS))))
     return errors
 
 
@@ -236,7 +243,8 @@ def _plan_for(session: Session, plan_code: str | None) -> ExamPlanRecord | None:
         return None
     plan = session.scalar(select(ExamPlanRecord).where(ExamPlanRecord.code == plan_code))
     if plan is None:
-        raise NotFoundError(f"no exam plan {plan_code}", field="plan_code")
+        raise NotFoundError(Message("There is no exam plan {plan}.", plan=plan_code), field="plan_code",
+                            code="plan_not_found")
     return plan
 
 
@@ -264,12 +272,13 @@ def submit_application(
     occupation = get_occupation(session, code=occupation_code, work_type=work_type)
     occ = occupation  # the domain object carries id, code, name and filed
     if session.get(CandidateRecord, candidate_id) is None:
-        raise NotFoundError(f"no candidate with id {candidate_id}", field="candidate_id")
+        raise NotFoundError(Message("There is no candidate number {id}.", id=candidate_id), field="candidate_id",
+                            code="candidate_not_found")
     errors = _validate_documents(documents)
     if declaration.years_of_work < 0 or (declaration.years_since_prior or 0) < 0:
-        errors.append("declaration: years cannot be negative")
+        errors.append(FieldMessage("declaration", Message("the years of work cannot be negative")))
     if errors:
-        raise ValidationError("the application was not saved", errors=errors)
+        raise ValidationError(Message("The application was not saved."), errors=errors)
     plan = _plan_for(session, plan_code)
     if plan is not None:
         _check_plan_matches(session, plan, occ.id, lvl)
@@ -279,11 +288,17 @@ def submit_application(
         ApplicationRecord.level == int(lvl), ApplicationRecord.status == ApplicationStatus.ACCEPTED.value,
         same_plan))
     if dup is not None:
-        raise ConflictError(f"candidate {candidate_id} already has accepted application {dup} for "
-                            f"{occ.code} {lvl.title_zh}" + (f" in plan {plan_code}" if plan_code else ""))
+        raise ConflictError(
+            Message("Candidate {candidate} already has an accepted application (number {application}) for {occupation}, "
+                    "level {level}, in exam plan {plan}.", candidate=candidate_id, application=dup,
+                    occupation=occ.code, level=lvl, plan=plan_code) if plan_code else
+            Message("Candidate {candidate} already has an accepted application (number {application}) for {occupation}, "
+                    "level {level}.", candidate=candidate_id, application=dup, occupation=occ.code, level=lvl),
+            code="application_exists")
     if not occupation.filed:
-        result = EligibilityResult(lvl, False, None, (
-            f"occupation {occ.code} {occ.name} is not filed (未备案): the centre may not examine it (附件3 第9条)",))
+        result = EligibilityResult(lvl, False, None, (Message(
+            "occupation {code} {name} is not filed (未备案): the centre may not examine it (附件3 第9条)",
+            code=occ.code, name=occ.name),))
     else:
         rules = eligibility_rules(session, level=lvl, occupation_code=occupation_code, work_type=work_type)
         result = evaluate_eligibility(lvl, declaration, rules, occupation_code=occupation_code, on=applied_on)
@@ -292,14 +307,14 @@ def submit_application(
         status=(ApplicationStatus.ACCEPTED if result.eligible else ApplicationStatus.REFUSED).value,
         declaration=declaration.to_dict(), documents=[dict(d) for d in documents],
         matched_rule=(f"({result.matched.alternative}) {result.matched.description}" if result.matched else ""),
-        refusal_reasons=list(result.reasons), applied_on=applied_on, created_by=actor,
+        refusal_reasons=to_storable(list(result.reasons)), applied_on=applied_on, created_by=actor,
     )
     session.add(rec)
     session.flush()
     ledger.append(session, actor=actor, action=f"application.{rec.status}", object_type="application",
                   object_id=rec.id, details={"candidate_id": candidate_id, "occupation": occ.code,
                                              "level": int(lvl), "rule": rec.matched_rule,
-                                             "reasons": list(result.reasons)})
+                                             "reasons": to_storable(list(result.reasons))})
     return application_from_record(session, rec)
 
 
@@ -309,15 +324,18 @@ def _check_plan_matches(session: Session, plan: ExamPlanRecord, occupation_id: i
     bank = session.get(BankRecord, plan.bank_id)
     assert bank is not None
     if bank.occupation_id != occupation_id or bank.level != int(level):
-        raise ValidationError(f"exam plan {plan.code} is for another occupation or level", field="plan_code")
+        raise ValidationError(Message("Exam plan {plan} is for another occupation or level.", plan=plan.code),
+                              field="plan_code")
     if plan.status != "open":
-        raise ConflictError(f"exam plan {plan.code} is closed", field="plan_code")
+        raise ConflictError(Message("Exam plan {plan} is closed.", plan=plan.code), field="plan_code",
+                            code="plan_closed")
 
 
 def get_application(session: Session, *, application_id: int) -> Application:
     rec = session.get(ApplicationRecord, application_id)
     if rec is None:
-        raise NotFoundError(f"no application with id {application_id}", field="application_id")
+        raise NotFoundError(Message("There is no application number {id}.", id=application_id),
+                            field="application_id", code="application_not_found")
     return application_from_record(session, rec)
 
 
@@ -336,9 +354,12 @@ def assign_to_plan(session: Session, *, application_id: int, plan_code: str, act
     """Put an accepted application into an exam plan (附件1 第8条 汇总报名信息，制定考试计划)."""
     rec = session.get(ApplicationRecord, application_id)
     if rec is None:
-        raise NotFoundError(f"no application with id {application_id}", field="application_id")
+        raise NotFoundError(Message("There is no application number {id}.", id=application_id),
+                            field="application_id", code="application_not_found")
     if rec.status != ApplicationStatus.ACCEPTED.value:
-        raise ConflictError(f"application {application_id} is {rec.status}; only accepted applications join a plan")
+        raise ConflictError(Message("Application {id} is {status}; only accepted applications join an exam plan.",
+                                    id=application_id, status=ApplicationStatus(rec.status)),
+                            code="application_not_accepted")
     plan = _plan_for(session, plan_code)
     assert plan is not None
     _check_plan_matches(session, plan, rec.occupation_id, Level(rec.level))
@@ -352,9 +373,11 @@ def assign_to_plan(session: Session, *, application_id: int, plan_code: str, act
 def withdraw_application(session: Session, *, application_id: int, reason: str, actor: str) -> Application:
     rec = session.get(ApplicationRecord, application_id)
     if rec is None:
-        raise NotFoundError(f"no application with id {application_id}", field="application_id")
+        raise NotFoundError(Message("There is no application number {id}.", id=application_id),
+                            field="application_id", code="application_not_found")
     if rec.status != ApplicationStatus.ACCEPTED.value:
-        raise ConflictError(f"application {application_id} is {rec.status}; it cannot be withdrawn")
+        raise ConflictError(Message("Application {id} is {status}; it cannot be withdrawn.", id=application_id,
+                                    status=ApplicationStatus(rec.status)), code="application_not_accepted")
     rec.status, rec.status_reason = ApplicationStatus.WITHDRAWN.value, reason
     session.flush()
     ledger.append(session, actor=actor, action="application.withdrawn", object_type="application",
@@ -412,21 +435,32 @@ def registration_template_xlsx() -> bytes:
     return buf.getvalue()
 
 
-def _header_map(header: Sequence[object]) -> tuple[dict[str, int], list[str]]:
+_HEADER = {f: h for f, h, _ in IMPORT_COLUMNS}
+
+
+def _at(row: int, field: str | None = None) -> Message:
+    """Where a problem of the sheet is: its row and the column by its Chinese header."""
+    if field is None:
+        return Message("row {row}", row=row)
+    return Message("row {row}, column {column}", row=row, column=_HEADER.get(field, field))
+
+
+def _header_map(header: Sequence[object]) -> tuple[dict[str, int], list[Message]]:
     names = {f: f for f, _, _ in IMPORT_COLUMNS} | {h: f for f, h, _ in IMPORT_COLUMNS}
     found: dict[str, int] = {}
-    errors: list[str] = []
+    errors: list[Message] = []
     for i, cell in enumerate(header):
         text = str(cell).strip() if cell is not None else ""
         if not text:
             continue
         if text not in names:
-            errors.append(f"header: column {i + 1} {text!r} is not a known column")
+            errors.append(Message("header row: column {n} '{text}' is not a column of the template", n=i + 1,
+                                  text=text))
         else:
             found[names[text]] = i
     for f, h, required in IMPORT_COLUMNS:
         if required and f not in found:
-            errors.append(f"header: the required column {h} ({f}) is missing")
+            errors.append(Message("header row: the required column {column} is missing", column=h))
     return found, errors
 
 
@@ -440,28 +474,28 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _parse_bool(text: str, where: str, errors: list[str]) -> bool:
+def _parse_bool(text: str, where: Message, errors: list[Message]) -> bool:
     t = text.upper()
     if t in _TRUE:
         return True
     if t in _FALSE:
         return False
-    errors.append(f"{where}: {text!r} is not 是/否")
+    errors.append(Message("{where}: '{text}' is not 是 or 否", where=where, text=text))
     return False
 
 
-def _parse_float(text: str, where: str, errors: list[str], *, required: bool) -> float | None:
+def _parse_float(text: str, where: Message, errors: list[Message], *, required: bool) -> float | None:
     if not text:
         if required:
-            errors.append(f"{where}: empty")
+            errors.append(Message("{where}: empty", where=where))
         return None
     try:
         v = float(text)
     except ValueError:
-        errors.append(f"{where}: {text!r} is not a number")
+        errors.append(Message("{where}: '{text}' is not a number", where=where, text=text))
         return None
     if v < 0 or v > 60:
-        errors.append(f"{where}: {v:g} years is not plausible")
+        errors.append(Message("{where}: {years:g} years is not plausible", where=where, years=v))
     return v
 
 
@@ -490,15 +524,18 @@ def import_applications_xlsx(
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several kinds for a file that is not .xlsx
-        raise ValidationError(f"the file is not a readable .xlsx workbook ({e.__class__.__name__})", field="file") from e
+        raise ValidationError(Message("The file is not a readable .xlsx workbook ({reason}).",
+                                      reason=e.__class__.__name__), field="file") from e
     ws = wb[sheet] if sheet else wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     wb.close()
     if not rows:
-        raise ValidationError("the sheet is empty", field="file")
-    cols, errors = _header_map(rows[0])
-    if errors:
-        raise ValidationError("the sheet's header is not the registration template's; nothing was imported", errors=errors)
+        raise ValidationError(Message("The sheet is empty."), field="file")
+    cols, header_errors = _header_map(rows[0])
+    if header_errors:
+        raise ValidationError(Message("The header row is not the registration template's; nothing was imported."),
+                              errors=header_errors)
+    errors: list[Message] = []
     plan = _plan_for(session, plan_code)
 
     parsed: list[dict] = []
@@ -509,18 +546,21 @@ def import_applications_xlsx(
         values = {f: _cell_text(row[i]) if i < len(row) else "" for f, i in cols.items()}
         if not any(values.values()):
             continue
-        where = f"row {r_i}"
-        unsafe = [f"{where}: {f}: {problem}" for f, v in values.items() if (problem := text_problem(v)) is not None]
+        where = _at(r_i)
+        unsafe = [Message("{where}: {message}", where=_at(r_i, f), message=problem)
+                  for f, v in values.items() if (problem := text_problem(v)) is not None]
         if unsafe:  # text documents cannot hold (itembank.textcheck)
             errors += unsafe
             continue
-        row_errors, t, number, _birth = validate_candidate(
+        identity, t, number, _birth = validate_candidate(
             name=values.get("name", ""), id_type=values.get("id_type", ""),
-            id_number=values.get("id_number", ""), today=applied_on, where=where)
+            id_number=values.get("id_number", ""), today=applied_on)
+        row_errors: list[Message] = [Message("{where}: {message}", where=_at(r_i, p.field), message=p.message)
+                                     for p in identity]
         try:
             lvl = Level.parse(values.get("level", ""))
         except ValueError as e:
-            row_errors.append(f"{where}: level: {e}")
+            row_errors.append(Message("{where}: {message}", where=_at(r_i, "level"), message=e.args[0]))
             lvl = None
         key = (values.get("occupation_code", ""), values.get("work_type", ""))
         if key not in occ_cache:
@@ -528,15 +568,18 @@ def import_applications_xlsx(
                 OccupationRecord.code == key[0], OccupationRecord.work_type == key[1]))
         occ = occ_cache[key]
         if occ is None:
-            row_errors.append(f"{where}: occupation_code: no occupation {key[0]}"
-                              + (f" with work type {key[1]}" if key[1] else "") + " is registered")
+            row_errors.append(
+                Message("{where}: no occupation {code} with work type {work_type} is registered",
+                        where=_at(r_i, "occupation_code"), code=key[0], work_type=key[1]) if key[1] else
+                Message("{where}: no occupation {code} is registered", where=_at(r_i, "occupation_code"),
+                        code=key[0]))
         elif plan is not None and lvl is not None:
             try:
                 _check_plan_matches(session, plan, occ.id, lvl)
             except (ValidationError, ConflictError) as e:
-                row_errors.append(f"{where}: {e.message}")
-        years = _parse_float(values.get("years_of_work", ""), f"{where}: years_of_work", row_errors, required=True)
-        since = _parse_float(values.get("years_since_prior", ""), f"{where}: years_since_prior", row_errors,
+                row_errors.append(Message("{where}: {message}", where=where, message=e.head_text))
+        years = _parse_float(values.get("years_of_work", ""), _at(r_i, "years_of_work"), row_errors, required=True)
+        since = _parse_float(values.get("years_since_prior", ""), _at(r_i, "years_since_prior"), row_errors,
                              required=False)
         prior = None
         if values.get("prior_level"):
@@ -546,28 +589,33 @@ def import_applications_xlsx(
                 prior = PriorCertificate(p_level, values.get("prior_occupation_code") or key[0],
                                          values.get("prior_number", ""), p_date)
             except ValueError as e:
-                row_errors.append(f"{where}: prior certificate: {e}")
+                row_errors.append(Message("{where}: {message}", where=_at(r_i, "prior_level"),
+                                          message=e.args[0] if e.args and isinstance(e.args[0], Message) else str(e)))
         try:
             education = Education.parse(values.get("education", ""))
         except ValueError as e:
-            row_errors.append(f"{where}: education: {e}")
+            row_errors.append(Message("{where}: {message}", where=_at(r_i, "education"), message=e.args[0]))
             education = Education.NONE
-        flags = {f: _parse_bool(values.get(f, ""), f"{where}: {f}", row_errors)
+        flags = {f: _parse_bool(values.get(f, ""), _at(r_i, f), row_errors)
                  for f in ("prior_related", "training_completed", "education_related")}
         if t is not None and not row_errors:
             doc = (t.value, number)
             name = values["name"].strip()
             if doc in seen_docs and seen_docs[doc][1] != name:
-                row_errors.append(f"{where}: {t.zh} {number} appears in row {seen_docs[doc][0]} under the name "
-                                  f"{seen_docs[doc][1]}")
+                row_errors.append(Message("{where}: {id_type} {number} appears in row {other} under the name {name}",
+                                          where=_at(r_i, "id_number"), id_type=t.zh, number=number,
+                                          other=seen_docs[doc][0], name=seen_docs[doc][1]))
             seen_docs.setdefault(doc, (r_i, name))
             existing = session.scalar(select(CandidateRecord.name).where(
                 CandidateRecord.id_type == t.value, CandidateRecord.id_number == number))
             if existing is not None and existing != name:
-                row_errors.append(f"{where}: {t.zh} {number} is registered to {existing}, not {name}")
+                row_errors.append(Message("{where}: {id_type} {number} is registered to {registered}, not {name}",
+                                          where=_at(r_i, "name"), id_type=t.zh, number=number, registered=existing,
+                                          name=name))
             app_key = (t.value, number, key[0] + "/" + key[1], int(lvl))  # type: ignore[arg-type]
             if app_key in seen_apps:
-                row_errors.append(f"{where}: the same application as row {seen_apps[app_key]}")
+                row_errors.append(Message("{where}: the same application as row {other}", where=where,
+                                          other=seen_apps[app_key]))
             seen_apps.setdefault(app_key, r_i)
         errors += row_errors
         if not row_errors:
@@ -578,9 +626,10 @@ def import_applications_xlsx(
                                training_completed=flags["training_completed"], education=education,
                                education_related=flags["education_related"])})
     if errors:
-        raise ValidationError(f"{len(errors)} problem(s) in the sheet; nothing was imported", errors=errors)
+        raise ValidationError(Message("{n} problem(s) in the sheet; nothing was imported.", n=len(errors)),
+                              errors=errors)
     if not parsed:
-        raise ValidationError("the sheet has no data rows", field="file")
+        raise ValidationError(Message("The sheet has no data rows."), field="file")
 
     accepted: list[Application] = []
     refused: list[Application] = []

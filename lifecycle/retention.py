@@ -34,6 +34,7 @@ from itembank.orm_lifecycle import (
 from lifecycle.config import LifecycleSettings
 from lifecycle.errors import RetentionError, ValidationError
 from lifecycle.sessions import _plan
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 OBJECT_TYPE = "exam_plan"
 
@@ -55,7 +56,7 @@ class RetentionState:
     held: bool
     destroyed: bool
     destroyable: bool
-    reasons: tuple[str, ...]  # why not destroyable
+    reasons: tuple[Message, ...]  # why not destroyable
 
 
 def _latest_review(session: Session, plan_code: str) -> RetentionReviewRecord | None:
@@ -75,19 +76,21 @@ def retention_state(session: Session, *, plan_code: str, on: date, settings: Lif
     until = retain_until(plan.closed_on, settings.retention_years) if plan.closed_on else None
     review = _latest_review(session, plan_code)
     held = _held(session, plan_code)
-    reasons: list[str] = []
+    reasons: list[Message] = []
     if plan.materials_destroyed_at is not None:
-        reasons.append("already destroyed")
+        reasons.append(Message("already destroyed"))
     if until is None:
-        reasons.append("the plan is not closed (results not released)")
+        reasons.append(Message("the exam plan is not closed (the results are not released)"))
     elif on < until:
-        reasons.append(f"kept until {until} ({settings.retention_years} years, 附件1 第29条)")
+        reasons.append(Message("kept until {until} ({years} years, 附件1 第29条)", until=until,
+                               years=settings.retention_years))
     if review is None:
-        reasons.append("not reviewed (附件13 第3条(8): 须经审查后统一销毁)")
+        reasons.append(Message("not reviewed (附件13 第3条(8): materials are destroyed only after a review)"))
     elif review.decision != "destroy":
-        reasons.append(f"the review of {review.reviewed_at:%Y-%m-%d} by {review.reviewed_by} decided to keep it")
+        reasons.append(Message("the review of {day} by {reviewer} decided to keep it", day=review.reviewed_at,
+                               reviewer=review.reviewed_by))
     if held:
-        reasons.append("under hold")
+        reasons.append(Message("on hold"))
     return RetentionState(plan_code, plan.closed_on, until, review.decision if review else None, held,
                           plan.materials_destroyed_at is not None, not reasons, tuple(reasons))
 
@@ -104,14 +107,15 @@ def record_retention_review(
     """The review group's decision on expired materials: ``destroy`` or ``keep``
     (附件13 第3条(8): 根据资料的保存价值……进行评估). Only materials past their retention period are reviewed."""
     if decision not in ("destroy", "keep"):
-        raise ValidationError("decision is destroy or keep", field="decision")
+        raise ValidationError(Message("The decision is destroy or keep."), field="decision")
     if not reviewer.strip():
-        raise ValidationError("name the reviewer", field="reviewer")
+        raise ValidationError(Message("Name the reviewer."), field="reviewer")
     state = retention_state(session, plan_code=plan_code, on=on, settings=settings)
     if state.retain_until is None or on < state.retain_until:
-        raise RetentionError(f"plan {plan_code}: materials are kept until "
-                             f"{state.retain_until or 'two years after the results are released'}; "
-                             "review them when the period is over (附件1 第29条)")
+        raise RetentionError(Message("Exam plan {plan}: the materials are kept until {until}; review them when the period is over "
+                    "(附件1 第29条).", plan=plan_code, until=state.retain_until) if state.retain_until else
+            Message("Exam plan {plan}: the materials are kept for {years} years after the results are released; review "
+                    "them when the period is over (附件1 第29条).", plan=plan_code, years=settings.retention_years))
     session.add(RetentionReviewRecord(object_type=OBJECT_TYPE, object_id=plan_code, decision=decision,
                                       reviewed_by=reviewer, note=note))
     session.flush()
@@ -123,7 +127,7 @@ def record_retention_review(
 def place_hold(session: Session, *, plan_code: str, reason: str, actor: str) -> int:
     _plan(session, plan_code)
     if not reason.strip():
-        raise ValidationError("say why the materials are held", field="reason")
+        raise ValidationError(Message("Say why the materials are held."), field="reason")
     rec = RetentionHoldRecord(object_type=OBJECT_TYPE, object_id=plan_code, reason=reason, placed_by=actor)
     session.add(rec)
     session.flush()
@@ -135,7 +139,7 @@ def place_hold(session: Session, *, plan_code: str, reason: str, actor: str) -> 
 def release_hold(session: Session, *, hold_id: int, actor: str) -> None:
     rec = session.get(RetentionHoldRecord, hold_id)
     if rec is None or rec.released_at is not None:
-        raise RetentionError(f"no active hold {hold_id}")
+        raise RetentionError(Message("There is no active hold number {id}.", id=hold_id))
     rec.released_at, rec.released_by = datetime.now(timezone.utc), actor
     session.flush()
     ledger.append(session, actor=actor, action="retention.hold_released", object_type=rec.object_type,
@@ -145,7 +149,7 @@ def release_hold(session: Session, *, hold_id: int, actor: str) -> None:
 @dataclass(frozen=True, slots=True)
 class DestructionReport:
     destroyed: dict[str, dict[str, list[int]]]  # plan code -> record type -> ids
-    skipped: dict[str, tuple[str, ...]]  # plan code -> reasons
+    skipped: dict[str, tuple[Message, ...]]  # plan code -> reasons
     dry_run: bool
 
     @property
@@ -159,7 +163,7 @@ def run_destruction(
     """Destroy the materials of every plan that is reviewed for destruction, past its
     retention period and not held; every destroyed record's type and id goes to the ledger."""
     destroyed: dict[str, dict[str, list[int]]] = {}
-    skipped: dict[str, tuple[str, ...]] = {}
+    skipped: dict[str, tuple[Message, ...]] = {}
     for state in retention_overview(session, on=on, settings=settings):
         if state.destroyed:
             continue

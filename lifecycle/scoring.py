@@ -55,6 +55,7 @@ from lifecycle.scoring_rules import (
 )
 from lifecycle.sessions import _session, examiner_groups_of, local_day
 from lifecycle.staff import relations_between, require_valid_card
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 
 def _now() -> datetime:
@@ -64,7 +65,8 @@ def _now() -> datetime:
 def _application(session: Session, application_id: int) -> ApplicationRecord:
     rec = session.get(ApplicationRecord, application_id)
     if rec is None:
-        raise NotFoundError(f"no application with id {application_id}", field="application_id")
+        raise NotFoundError(Message("There is no application number {id}.", id=application_id),
+                            field="application_id", code="application_not_found")
     return rec
 
 
@@ -73,7 +75,8 @@ def _seat(session: Session, app: ApplicationRecord, srec: ExamSessionRecord) -> 
         select(SeatAssignmentRecord).join(AdmissionTicketRecord, AdmissionTicketRecord.id == SeatAssignmentRecord.ticket_id)
         .where(AdmissionTicketRecord.application_id == app.id, SeatAssignmentRecord.session_id == srec.id))
     if seat is None:
-        raise ScoringError(f"application {app.id} has no seat in session {srec.code}: the candidate did not sit it")
+        raise ScoringError(Message("Application {id} has no seat in exam session {session}: the candidate did not sit it.",
+                                   id=app.id, session=srec.code))
     return seat
 
 
@@ -111,22 +114,26 @@ def record_responses(
     app = _application(session, application_id)
     srec = _session(session, session_code)
     if app.status != ApplicationStatus.ACCEPTED.value:
-        raise ScoringError(f"application {application_id} is {app.status}; its answers are not scored")
+        raise ScoringError(Message("Application {id} is {status}; its answers are not scored.", id=application_id,
+                                   status=ApplicationStatus(app.status)))
     _seat(session, app, srec)
     if len(responses) != len(version_ids):
-        raise ValidationError(f"{len(responses)} responses for {len(version_ids)} items", field="responses")
+        raise ValidationError(Message("{n} answers for {m} items.", n=len(responses), m=len(version_ids)), field="responses")
     if len(set(version_ids)) != len(version_ids):
-        raise ValidationError(f"paper {paper_code}: an item version is listed twice", field="version_ids")
+        raise ValidationError(Message("Paper {paper_code}: an item version is listed twice.", paper_code=paper_code), field="version_ids")
     versions = {v.id: v for v in session.scalars(select(ItemVersionRecord).where(ItemVersionRecord.id.in_(list(version_ids))))}
-    errors = [f"position {i}: no item version {vid}" for i, vid in enumerate(version_ids, start=1) if vid not in versions]
-    errors += [f"position {i}: item version {vid} is a {ItemType(versions[vid].item_type).part.zh} item, the session is "
-               f"{Part(srec.part).zh}" for i, vid in enumerate(version_ids, start=1)
+    errors = [Message("position {n}: there is no item version number {id}", n=i, id=vid)
+              for i, vid in enumerate(version_ids, start=1) if vid not in versions]
+    errors += [Message("position {n}: item version {id} is a {part} item, but the exam session is {session_part}", n=i,
+                       id=vid, part=ItemType(versions[vid].item_type).part, session_part=Part(srec.part))
+               for i, vid in enumerate(version_ids, start=1)
                if vid in versions and ItemType(versions[vid].item_type).part.value != srec.part]
     if errors:
-        raise ValidationError(f"paper {paper_code}: the answer sheet was not recorded", errors=errors)
+        raise ValidationError(Message("Paper {paper_code}: the answer sheet was not recorded.", paper_code=paper_code), errors=errors)
     if session.scalar(select(func.count()).select_from(ResponseRecord).where(
             ResponseRecord.application_id == app.id, ResponseRecord.session_id == srec.id)):
-        raise ConflictError(f"application {application_id} already has responses in session {session_code}")
+        raise ConflictError(Message("Application {id} already has answers recorded in exam session {session}.",
+                                    id=application_id, session=session_code), code="responses_exist")
     now = _now()
     n_scored, points, pending = 0, 0.0, []
     for pos, (vid, resp) in enumerate(zip(version_ids, responses), start=1):
@@ -160,7 +167,8 @@ def _response(session: Session, app_id: int, session_id: int, version_id: int) -
         ResponseRecord.application_id == app_id, ResponseRecord.session_id == session_id,
         ResponseRecord.item_version_id == version_id))
     if rec is None:
-        raise NotFoundError(f"application {app_id} has no recorded item version {version_id} in this session",
+        raise NotFoundError(Message("Application {id} has no recorded answer to item version {version} in this exam session.",
+                                    id=app_id, version=version_id),
                             field="version_id")
     return rec
 
@@ -191,27 +199,30 @@ def enter_examiner_score(
     v = session.get(ItemVersionRecord, version_id)
     assert v is not None
     if ItemType(v.item_type).is_objective:
-        raise ScoringError(f"item version {version_id} is objective: it is scored from the key")
+        raise ScoringError(Message("Item version {version} is objective: it is scored from the key.", version=version_id))
     groups = [g for g in examiner_groups_of(session, session_id=srec.id, staff_id=staff_id)
               if g[1] is None or g[1] == seat.room_id]
     if not groups:
-        raise StaffingError(f"staff member {staff_id} is not an examiner of session {session_code} for this room")
+        raise StaffingError(Message("Staff member {staff} is not an examiner of exam session {session} for this room.",
+                                    staff=staff_id, session=session_code))
     require_valid_card(session, staff_id=staff_id, kind=CardKind.EXAMINER, on=local_day(srec.starts_at),
                        level=srec.level)
     related = relations_between(session, staff_ids=[staff_id], candidate_ids=[app.candidate_id])
     if related:
         s, c, k = related[0]
-        raise ConflictOfInterestError(f"{s} must stand aside from {c} ({k}, 附件2 第8条(七))")
+        raise ConflictOfInterestError(Message("{staff} must stand aside from {candidate} ({relation}, 附件2 第8条(七)).", staff=s,
+                                              candidate=c, relation=k))
     rubric_points = [float(r["points"]) for r in (v.rubric or [])] or [float(v.points)]
     try:
         total = rubric_total(rubric_points, [float(x) for x in rubric_scores])
     except ValueError as e:
-        raise ValidationError(f"item version {version_id}: {e}", field="rubric_scores") from e
+        raise ValidationError(Message("Item version {version}: {reason}", version=version_id,
+                                      reason=e.args[0] if e.args else str(e)), field="rubric_scores") from e
     if session.scalar(select(ExaminerScoreRecord.id).where(
             ExaminerScoreRecord.application_id == app.id, ExaminerScoreRecord.session_id == srec.id,
             ExaminerScoreRecord.item_version_id == version_id, ExaminerScoreRecord.staff_id == staff_id)):
-        raise ConflictError(f"examiner {staff_id} already scored this item for application {application_id}; "
-                            "scores are not changed in place (附件15 第6条)")
+        raise ConflictError(Message("Examiner {staff} already scored this item for application {id}; scores are not changed "
+                                    "in place (附件15 第6条).", staff=staff_id, id=application_id), code="already_scored")
     session.add(ExaminerScoreRecord(application_id=app.id, session_id=srec.id, item_version_id=version_id,
                                     staff_id=staff_id, rubric_scores=list(map(float, rubric_scores)), total=total,
                                     entered_by=actor))
@@ -238,11 +249,12 @@ def settle_disputed_score(
     srec = _session(session, session_code)
     resp = _response(session, app.id, srec.id, version_id)
     if not any(lead for _g, _r, lead in examiner_groups_of(session, session_id=srec.id, staff_id=leader_staff_id)):
-        raise StaffingError(f"staff member {leader_staff_id} leads no examiner group of {session_code}")
+        raise StaffingError(Message("Staff member {staff} leads no examiner group of exam session {session}.",
+                                    staff=leader_staff_id, session=session_code))
     if not reason.strip():
-        raise ValidationError("say how the dispute was settled", field="reason")
+        raise ValidationError(Message("Say how the disagreement was settled."), field="reason")
     if not 0 <= score <= resp.max_points:
-        raise ValidationError(f"score {score:g} is outside 0–{resp.max_points:g}", field="score")
+        raise ValidationError(Message("The score {score:g} is outside 0–{max_points:g}.", score=score, max_points=resp.max_points), field="score")
     old = resp.score
     resp.score, resp.flagged, resp.scored_at = float(score), False, _now()
     session.flush()
@@ -278,17 +290,20 @@ def compute_part_result(
                                                         ResponseRecord.session_id == srec.id)
                            .order_by(ResponseRecord.position)).all()
     if not rows:
-        raise ScoringError(f"application {application_id} has no responses in session {session_code}")
+        raise ScoringError(Message("Application {id} has no answers in exam session {session}.", id=application_id,
+                                   session=session_code))
     unscored = [r.position for r in rows if r.score is None]
     flagged = [r.position for r in rows if r.flagged]
     problems = []
     if unscored:
-        problems.append(f"items at positions {', '.join(map(str, unscored))} are not yet scored by enough examiners")
+        problems.append(Message("the items at positions {positions} are not yet scored by enough examiners",
+                                positions=[str(x) for x in unscored]))
     if flagged:
-        problems.append(f"items at positions {', '.join(map(str, flagged))} have examiner scores that disagree; "
-                        "the group leader settles them (附件2 第10条)")
+        problems.append(Message("the examiners' scores of the items at positions {positions} disagree; the group leader "
+                                "settles them (附件2 第10条)", positions=[str(x) for x in flagged]))
     if problems:
-        raise ScoringError(f"application {application_id}, {part.zh}: " + "; ".join(problems))
+        raise ScoringError(Message("Application {id}, {part}: the part cannot be totalled yet.", id=application_id,
+                                   part=part), errors=problems)
     raw = float(sum(r.score for r in rows))  # type: ignore[misc]
     max_points = float(sum(r.max_points for r in rows))
     score = to_hundred(raw, max_points)
@@ -315,12 +330,13 @@ def record_review(
     passed (附件1 第25条)."""
     app = _application(session, application_id)
     if not Level(app.level).has_defence:
-        raise ScoringError(f"{Level(app.level).title_zh} has no comprehensive review (levels 2 and 1 only)")
+        raise ScoringError(Message("Level {level} has no comprehensive review (only levels 2 and 1 have).",
+                                   level=Level(app.level)))
     for part in (Part.THEORY, Part.PRACTICAL):
         pr = _part_result(session, app.id, part)
         if pr is None or pr.status != PartStatus.SCORED.value or pr.score < settings.pass_mark:
-            raise ScoringError(f"application {application_id}: the review follows passed theory and practical "
-                               f"parts (附件1 第25条); {part.zh} is not passed")
+            raise ScoringError(Message("Application {id}: the review follows passed theory and practical parts (附件1 第25条); "
+                                       "{part} is not passed.", id=application_id, part=part))
     res = _result_record(session, app.id)
     res.review_passed, res.review_note = passed, note
     session.flush()
@@ -344,13 +360,15 @@ def decide_result(session: Session, *, application_id: int, settings: LifecycleS
     res = _result_record(session, app.id)
     parts = session.scalars(select(PartResultRecord).where(PartResultRecord.application_id == app.id)).all()
     if app.status == ApplicationStatus.DISQUALIFIED.value:
-        outcome, reasons = Outcome.DISQUALIFIED, (f"取消考试资格: {app.status_reason}",)
+        outcome, reasons = Outcome.DISQUALIFIED, (Message("disqualified from the examination: {reason}",
+                                                          reason=app.status_reason),)
     else:
         outcome, reasons = decide_outcome(
             app.level, {Part(p.part): PartScore(Part(p.part), p.score, PartStatus(p.status)) for p in parts},
             review_passed=res.review_passed, pass_mark=settings.pass_mark)
-    if res.outcome != outcome.value or list(res.reasons or []) != list(reasons):
-        res.outcome, res.reasons, res.decided_at = outcome.value, list(reasons), _now()
+    stored = to_storable(list(reasons))
+    if res.outcome != outcome.value or list(res.reasons or []) != stored:
+        res.outcome, res.reasons, res.decided_at = outcome.value, stored, _now()
         session.flush()
     return get_result(session, application_id=app.id)
 
@@ -367,7 +385,7 @@ def get_result(session: Session, *, application_id: int) -> ExamResult:
         application_id=app.id, candidate_name=cand.name,
         outcome=Outcome(res.outcome) if res else Outcome.PENDING,
         parts=tuple(sorted((_part_from_record(p, code) for p, code in parts), key=lambda x: list(Part).index(x.part))),
-        review_passed=res.review_passed if res else None, reasons=tuple(res.reasons or ()) if res else (),
+        review_passed=res.review_passed if res else None, reasons=tuple(from_storable(list(res.reasons or ()))) if res else (),
         released=bool(res and res.released_at is not None),
     )
 
@@ -397,10 +415,10 @@ def record_violation(
     k = ViolationKind(kind)
     app = _application(session, application_id)
     if not description.strip():
-        raise ValidationError("describe the violation (what, when, who saw it)", field="description")
+        raise ValidationError(Message("Describe the violation (what, when, who saw it)."), field="description")
     srec = _session(session, session_code) if session_code else None
     if k in (ViolationKind.WARNING, ViolationKind.PAPER_VOIDED, ViolationKind.SCORE_CANCELLED) and srec is None:
-        raise ValidationError(f"a {k.zh} concerns one sitting: give the session", field="session_code")
+        raise ValidationError(Message("A {kind} concerns one sitting: give the exam session.", kind=k), field="session_code")
     default_clause = {ViolationKind.WARNING: "附件14 第1条", ViolationKind.PAPER_VOIDED: "附件14 第1条",
                       ViolationKind.SCORE_CANCELLED: "附件14 第2条", ViolationKind.DISQUALIFIED: "附件14 第3条"}[k]
     session.add(ViolationRecord(application_id=app.id, session_id=srec.id if srec else None, kind=k.value,
@@ -473,7 +491,7 @@ def export_responses_sparse(
 ) -> SparseResponses:
     """Scored responses of a paper and/or a session, for item analysis (附件1 第15条 feedback)."""
     if paper_code is None and session_code is None:
-        raise ValidationError("give a paper code or a session code", field="paper_code")
+        raise ValidationError(Message("Give a paper code or an exam session code."), field="paper_code")
     q = select(ResponseRecord.application_id, ResponseRecord.item_version_id, ResponseRecord.position,
                ResponseRecord.score, ResponseRecord.max_points).where(ResponseRecord.score.is_not(None))
     if paper_code is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from itembank.domain import ItemType, Level, Part
+from itembank.i18n import FieldMessage, Message, Text, from_storable, to_storable
 
 PASS_MARK = 60.0
 MULTIPLE_CHOICE_PARTIAL_SHARE = 0.5
@@ -66,7 +67,7 @@ def score_objective(
       少选得一半分、错选不得分 rule); any wrong option earns 0.
     """
     if not item_type.is_objective:
-        raise ValueError(f"{item_type.zh} is not scored by key; examiners score it")
+        raise ValueError(Message("a {item_type} is not scored by key; examiners score it", item_type=item_type))
     chosen = normalise_choice(response, item_type)
     wanted = normalise_choice(list(key), item_type)
     if not chosen:
@@ -94,10 +95,10 @@ def combine_examiner_scores(totals: Sequence[float], points: float, *, disagreem
     ``disagreement_share`` of the item's points (default 10%), for the leader to settle.
     """
     if not totals:
-        raise ValueError("no examiner score to combine")
+        raise ValueError(Message("there is no examiner score to combine"))
     for t in totals:
         if not 0 <= t <= points + 1e-9:
-            raise ValueError(f"an examiner total of {t:g} is outside 0–{points:g}")
+            raise ValueError(Message("an examiner's total of {total:g} is outside 0–{points:g}", total=t, points=points))
     spread = max(totals) - min(totals)
     threshold = disagreement_share * points
     return Combination(float(statistics.fmean(totals)), len(totals), float(spread), spread > threshold + 1e-9,
@@ -107,10 +108,10 @@ def combine_examiner_scores(totals: Sequence[float], points: float, *, disagreem
 def rubric_total(rubric_points: Sequence[float], rubric_scores: Sequence[float]) -> float:
     """Sum of one examiner's rubric-point scores, each within 0..its points."""
     if len(rubric_scores) != len(rubric_points):
-        raise ValueError(f"{len(rubric_scores)} rubric scores given for {len(rubric_points)} scoring points")
+        raise ValueError(Message("{n} scores given for {m} scoring points", n=len(rubric_scores), m=len(rubric_points)))
     for i, (s, p) in enumerate(zip(rubric_scores, rubric_points), start=1):
         if not 0 <= s <= p + 1e-9:
-            raise ValueError(f"scoring point {i}: {s:g} is outside 0–{p:g}")
+            raise ValueError(Message("scoring point {n}: {score:g} is outside 0–{points:g}", n=i, score=s, points=p))
     return float(sum(rubric_scores))
 
 
@@ -121,7 +122,7 @@ def to_hundred(raw_points: float, max_points: float) -> float:
     candidate sees and the decision never disagree.
     """
     if max_points <= 0:
-        raise ValueError("a paper worth 0 points cannot be scored")
+        raise ValueError(Message("a paper worth 0 points cannot be scored"))
     value = Decimal(str(raw_points)) * Decimal(100) / Decimal(str(max_points))
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
@@ -136,6 +137,10 @@ class PartStatus(str, enum.Enum):
     VOIDED = "voided"  # paper voided (附件14 第1条)
     CANCELLED = "cancelled"  # score of the sitting cancelled (附件14 第2条)
 
+    @property
+    def zh(self) -> str:
+        return {"scored": "已评分", "voided": "试卷作废", "cancelled": "成绩取消"}[self.value]
+
 
 class Outcome(str, enum.Enum):
     PENDING = "pending"
@@ -143,6 +148,11 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"  # result cancelled afterwards (附件1 第32条)
     DISQUALIFIED = "disqualified"  # 取消考试资格 (附件14 第3条)
+
+    @property
+    def zh(self) -> str:
+        return {"pending": "待定", "passed": "合格", "failed": "不合格", "cancelled": "成绩已取消",
+                "disqualified": "已取消考试资格"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +173,7 @@ def decide_outcome(
     *,
     review_passed: bool | None = None,
     pass_mark: float = PASS_MARK,
-) -> tuple[Outcome, tuple[str, ...]]:
+) -> tuple[Outcome, tuple[Message, ...]]:
     """Passed, failed or pending, with the reasons in words (附件1 第25条).
 
     A failed or voided part decides the outcome at once (failed), a cancelled score cancels
@@ -171,18 +181,19 @@ def decide_outcome(
     mark and the comprehensive review (综合评审) was passed.
     """
     lvl = Level(level)
-    reasons: list[str] = []
-    missing: list[str] = []
+    reasons: list[Message] = []
+    missing: list[Message] = []
     for part in required_parts(lvl):
         ps = parts.get(part)
         if ps is None:
-            missing.append(f"{part.zh} not yet scored")
+            missing.append(Message("{part} is not scored yet", part=part))
         elif ps.status is PartStatus.VOIDED:
-            reasons.append(f"{part.zh}: paper voided for a violation (附件14)")
+            reasons.append(Message("{part}: the paper was voided for a violation (附件14)", part=part))
         elif ps.status is PartStatus.CANCELLED:
-            reasons.append(f"{part.zh}: score cancelled for a violation (附件14)")
+            reasons.append(Message("{part}: the score was cancelled for a violation (附件14)", part=part))
         elif not passes(ps.score, pass_mark):
-            reasons.append(f"{part.zh}: {ps.score:g} is below {pass_mark:g}")
+            reasons.append(Message("{part}: {score:g} is below the pass mark {pass_mark:g}", part=part, score=ps.score,
+                                   pass_mark=pass_mark))
     if any(ps.status is PartStatus.CANCELLED for ps in parts.values()):
         # 附件14 第2条 取消本场考试成绩: the result is cancelled, not merely failed
         return Outcome.CANCELLED, tuple(reasons)
@@ -192,7 +203,7 @@ def decide_outcome(
         return Outcome.PENDING, tuple(missing)
     if lvl.has_defence:
         if review_passed is None:
-            return Outcome.PENDING, ("awaiting the comprehensive review (综合评审, 附件1 第25条)",)
+            return Outcome.PENDING, (Message("awaiting the comprehensive review (附件1 第25条)"),)
         if not review_passed:
-            return Outcome.FAILED, ("the comprehensive review (综合评审) was not passed",)
+            return Outcome.FAILED, (Message("the comprehensive review was not passed"),)
     return Outcome.PASSED, ()

@@ -40,6 +40,7 @@ from itembank import ledger
 from itembank.domain import Actor, BankRef, PaperKind, Part, Role
 from itembank.errors import (
     ConflictError,
+    ItemBankError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -177,15 +178,17 @@ def _view(session: Session, rec: SealedPaperRecord, settings: LifecycleSettings)
 def _exam_session(session: Session, code: str) -> ExamSessionRecord:
     rec = session.scalar(select(ExamSessionRecord).where(ExamSessionRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no exam session {code}", field="exam_session_code")
+        raise NotFoundError(Message("There is no exam session {session}.", session=code), field="exam_session_code",
+                            code="session_not_found")
     return rec
 
 
 def _require_office(actor: Actor, bank: BankRef) -> None:
     if not actor.has(Role.EXAM_OFFICE, occupation_code=bank.occupation.code):
-        raise PermissionDeniedError(Message(
-            "{user} is not exam office (考务) for occupation {occupation}; sealed papers are handled by the exam "
-            "office of the paper's occupation only (附件12)", user=actor.username, occupation=bank.occupation.code))
+        raise PermissionDeniedError(
+            Message("{user} does not hold the role {role} for occupation {occupation}; only the exam office handles "
+                    "sealed papers (附件12).", user=actor.username, role=Role.EXAM_OFFICE,
+                    occupation=bank.occupation.code))
 
 
 def _require_opener(actor: Actor, bank: BankRef) -> None:
@@ -285,8 +288,8 @@ def _refuse_if_live(session: Session, srec: ExamSessionRecord) -> None:
         SealedPaperRecord.exam_session_id == srec.id, SealedPaperRecord.role == SealRole.MAIN,
         SealedPaperRecord.state.in_([SealState.SEALED, SealState.OPENED])))
     if live:
-        raise ConflictError(f"exam session {srec.code} already has a sealed paper; report an incident "
-                            "to replace it", field="exam_session_code")
+        raise ConflictError(Message("Exam session {session} already has a sealed paper; report an incident to replace it.",
+                                    session=srec.code), field="exam_session_code", code="already_sealed")
 
 
 def seal_papers(
@@ -319,7 +322,8 @@ def seal_papers(
     _require_office(actor, bank)
     part = Part(srec.part)
     if not 0 <= n_backups <= 5:
-        raise ValidationError(f"n_backups: {n_backups}; between 0 and 5", field="n_backups")
+        raise ValidationError(Message("The number of backup papers must be between 0 and 5, not {n}.", n=n_backups),
+                              field="n_backups")
     _refuse_if_live(session, srec)
     run_id = None
     sqlite = session.get_bind().dialect.name != "postgresql"
@@ -374,8 +378,9 @@ def _seal_chosen(session: Session, *, srec: ExamSessionRecord, bank: BankRef, pa
 
 def _not_enough(bank: BankRef, part: Part, exam_session_code: str, n_backups: int) -> ConflictError:
     return ConflictError(
-        f"{bank.label} {part.zh}: not enough assembled papers for session {exam_session_code} "
-        f"(need 1 paper and {n_backups} backup(s)); assemble papers first", field="exam_session_code")
+        Message("{bank} {part}: not enough assembled papers for exam session {session} (1 paper and {n} "
+                "backup(s) are needed); assemble papers first.", bank=bank.label, part=part,
+                session=exam_session_code, n=n_backups), field="exam_session_code", code="no_papers")
 
 
 def _assemble_for(session: Session, *, bank: BankRef, part: Part, n_backups: int, actor: Actor, solver: str,
@@ -388,7 +393,8 @@ def _assemble_for(session: Session, *, bank: BankRef, part: Part, n_backups: int
                             params=asvc.RunParams(n_forms=1, n_backups=n_backups, solver=solver,
                                                   time_limit_s=time_limit_s), actor=actor.username)
     if not run.paper_codes:
-        raise ConflictError(f"{bank.label} {part.zh}: no paper could be assembled for this session — {run.message}")
+        raise ConflictError(Message("{bank} {part}: no paper could be assembled for this exam session: {reason}",
+                                    bank=bank.label, part=part, reason=run.message), code="no_papers")
     recs = {p.code: p for p in session.scalars(select(PaperRecord).where(PaperRecord.code.in_(run.paper_codes)))}
     mains = [recs[c] for c in run.paper_codes if recs[c].kind is PaperKind.FORM]
     backups = [recs[c] for c in run.paper_codes if recs[c].kind is PaperKind.BACKUP]
@@ -492,7 +498,8 @@ def _sealed(session: Session, *, exam_session_code: str, paper_code: str) -> tup
         select(SealedPaperRecord).join(PaperRecord, PaperRecord.id == SealedPaperRecord.paper_id)
         .where(SealedPaperRecord.exam_session_id == srec.id, PaperRecord.code == paper_code))
     if rec is None:
-        raise NotFoundError(f"paper {paper_code} is not sealed for exam session {exam_session_code}",
+        raise NotFoundError(Message("Paper {paper_code} is not sealed for exam session {session}.", paper_code=paper_code,
+                                    session=exam_session_code),
                             field="paper_code")
     return rec, srec
 
@@ -502,19 +509,20 @@ def _check_openable(rec: SealedPaperRecord, srec: ExamSessionRecord, settings: L
     opens, closes = _window(srec, settings)
     state = SealState(rec.state)
     if state is SealState.VOID:
-        raise OpeningRefusedError(Message("paper {paper} is void ({reason}); it can never be opened",
-                                          paper=paper_code, reason=rec.state_reason))
+        raise OpeningRefusedError(Message("Paper {paper_code} is void ({reason}); it can never be opened.",
+                                          paper_code=paper_code, reason=rec.state_reason), code="paper_void")
     if state is SealState.STANDBY:
-        raise OpeningRefusedError(Message(
-            "backup paper {paper} is not activated; a backup is opened only after an incident report activates it "
-            "(附件16)", paper=paper_code))
+        raise OpeningRefusedError(Message("Backup paper {paper_code} is not activated; a backup paper is opened only "
+                                          "after an incident report activates it (附件16).", paper_code=paper_code),
+                                  code="backup_not_activated")
     if now < opens:
-        raise OpeningRefusedError(Message(
-            "too early: paper {paper} of session {session} may be opened from {opens} ({lead} minutes before the "
-            "start, 附件7)", paper=paper_code, session=srec.code, opens=opens, lead=settings.opening_lead_min))
+        raise OpeningRefusedError(
+            Message("Too early: paper {paper_code} of exam session {session} may be opened from {opens} ({minutes} "
+                    "minutes before the start, 附件7).", paper_code=paper_code, session=srec.code, opens=opens,
+                    minutes=settings.opening_lead_min), code="too_early")
     if now > closes:
-        raise OpeningRefusedError(Message("the window of session {session} closed at {closes}; the paper stays sealed",
-                                          session=srec.code, closes=closes))
+        raise OpeningRefusedError(Message("The opening window of exam session {session} closed at {closes}; the paper "
+                                          "stays sealed.", session=srec.code, closes=closes), code="too_late")
 
 
 def _open(session: Session, rec: SealedPaperRecord, now: datetime) -> None:
@@ -540,9 +548,9 @@ def confirm_opening(
         return _view(session, rec, settings)
     _check_openable(rec, srec, settings, paper_code=paper_code, now=now)
     if any(c.username == actor.username for c in rec.confirmations):
-        raise OpeningRefusedError(Message(
-            "{user} has already confirmed; a second, different exam-office user must confirm (two-person rule, "
-            "附件12 第4条)", user=actor.username))
+        raise OpeningRefusedError(
+            Message("{user} has already confirmed; a second, different user of the exam office must confirm "
+                    "(two people together, 附件12 第4条).", user=actor.username), code="same_person")
     rec.confirmations.append(OpeningConfirmationRecord(username=actor.username, at=now))
     session.flush()
     openers = {c.username for c in rec.confirmations if not c.override_reason}
@@ -616,12 +624,14 @@ def open_document(
     _require_office(actor, bank)
     if SealState(rec.state) is not SealState.OPENED:
         raise OpeningRefusedError(
-            f"paper {paper_code} is {SealState(rec.state).value}: documents are released only after two "
-            "exam-office users have confirmed the opening within the session's window")
+            Message("Paper {paper_code} is {state}: its documents are released only after two users of the exam office "
+                    "have confirmed the opening within the opening window.", paper_code=paper_code,
+                    state=SealState(rec.state)), code="not_opened")
     doc = next((d for d in rec.documents if d.name == name), None)
     if doc is None:
-        raise NotFoundError(f"paper {paper_code} has no document {name!r} "
-                            f"(documents: {', '.join(d.name for d in rec.documents)})", field="name")
+        raise NotFoundError(Message("Paper {paper_code} has no document '{name}' (its documents: {names}).",
+                                    paper_code=paper_code, name=name, names=[d.name for d in rec.documents]),
+                            field="name", code="document_not_found")
     try:
         content = _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code,
                            master=master_key(settings, session=session))
@@ -641,8 +651,9 @@ def _decrypt(rec: SealedPaperRecord, doc: SealedDocumentRecord, *, paper_code: s
     """The document's bytes, or ``TamperedError`` when the ciphertext, the wrapped key or the
     plaintext's hash does not check out: nothing is released then."""
     if rec.key_id != key_id(master):
-        raise ConflictError(f"paper {paper_code} was sealed with master key {rec.key_id}; the configured key is "
-                            f"{key_id(master)} — configure the key it was sealed with")
+        raise ConflictError(Message("Paper {paper_code} was sealed with master key {sealed_with}, but the configured key is "
+                                    "{configured}; configure the key it was sealed with.", paper_code=paper_code,
+                                    sealed_with=rec.key_id, configured=key_id(master)), code="wrong_master_key")
     try:
         paper_key = _unwrap(master, rec.wrapped_key, f"seal:{paper_code}:{session_code}".encode())
         content = AESGCM(paper_key).decrypt(doc.nonce, doc.ciphertext,
@@ -661,7 +672,7 @@ def _decrypt(rec: SealedPaperRecord, doc: SealedDocumentRecord, *, paper_code: s
 
 
 def verify_sealed(session: Session, *, exam_session_code: str, paper_code: str,
-                  settings: LifecycleSettings) -> list[str]:
+                  settings: LifecycleSettings) -> list[Message]:
     """Integrity check without releasing anything: every document decrypts and matches the
     manifest; the manifest matches its hash, and that hash and the documents' hashes are the
     ones written to the ledger when the paper was sealed (``paper.seal``; the ledger itself is
@@ -670,35 +681,35 @@ def verify_sealed(session: Session, *, exam_session_code: str, paper_code: str,
     problems = []
     manifest_bytes = json.dumps(rec.manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     if hashlib.sha256(manifest_bytes).hexdigest() != rec.manifest_sha256:
-        problems.append("the manifest was changed after sealing")
+        problems.append(Message("the manifest was changed after sealing"))
     sealed = [e for e in ledger.query_ledger(session, action="paper.seal", object_type="paper", object_id=paper_code,
                                              limit=1000)
               if e.details.get("exam_session") == srec.code]
     if not sealed:
-        problems.append(str(Message("the ledger has no sealing entry for paper {paper} in session {session}: the "
-                                    "sealed paper cannot be traced to its sealing", paper=paper_code,
-                                    session=srec.code)))
+        problems.append(Message("the ledger has no sealing entry for paper {paper} in session {session}: the "
+                                "sealed paper cannot be traced to its sealing", paper=paper_code, session=srec.code))
     else:
         entry = sealed[-1]
         if entry.details.get("manifest_sha256") != rec.manifest_sha256:
-            problems.append(str(Message(
+            problems.append(Message(
                 "the manifest hash stored with the paper ({stored}) is not the one the ledger recorded at sealing "
                 "({recorded}): the manifest was replaced", stored=rec.manifest_sha256[:16],
-                recorded=str(entry.details.get("manifest_sha256", ""))[:16])))
+                recorded=str(entry.details.get("manifest_sha256", ""))[:16]))
         recorded = {n: h for n, h in entry.details.get("documents", [])}
         for doc in rec.documents:
             if recorded.get(doc.name) != doc.sha256:
-                problems.append(str(Message(
-                    "document {document}: its hash is not the one the ledger recorded at sealing", document=doc.name)))
+                problems.append(Message(
+                    "document {document}: its hash is not the one the ledger recorded at sealing", document=doc.name))
     listed = {d["name"]: d["sha256"] for d in rec.manifest.get("documents", [])}
     master = master_key(settings, session=session)
     for doc in rec.documents:
         if listed.get(doc.name) != doc.sha256:
-            problems.append(f"document {doc.name} is not in the manifest as stored")
+            problems.append(Message("document {name} is not in the manifest as it was stored", name=doc.name))
         try:
             _decrypt(rec, doc, paper_code=paper_code, session_code=srec.code, master=master)
         except Exception as e:  # noqa: BLE001 - any failure is a finding, reported in words
-            problems.append(f"document {doc.name}: {getattr(e, 'message', None) or e.__class__.__name__}".strip())
+            reason = e.head_text if isinstance(e, ItemBankError) else " ".join((e.__class__.__name__, str(e))).strip()
+            problems.append(Message("document {name}: {reason}", name=doc.name, reason=reason))
     return problems
 
 
@@ -728,13 +739,14 @@ def report_incident(
     """
     kind = IncidentKind(kind)
     if not (description or "").strip():
-        raise ValidationError("describe what happened (附件16: the first report within 10 minutes)",
+        raise ValidationError(Message("Describe what happened (附件16: the first report within 10 minutes)."),
                               field="description")
     rec, srec = _sealed(session, exam_session_code=exam_session_code, paper_code=paper_code)
     bank = get_bank_by_id(session, srec.bank_id)
     _require_office(actor, bank)
     if rec.role is SealRole.BACKUP and SealState(rec.state) is SealState.STANDBY and kind is not IncidentKind.LEAK:
-        raise ConflictError(f"{paper_code} is a standby backup; report the incident on the paper in use")
+        raise ConflictError(Message("{paper_code} is a backup paper on standby; report the incident on the paper in use.",
+                                    paper_code=paper_code))
     paper = session.get(PaperRecord, rec.paper_id)
     assert paper is not None
     n = session.scalar(select(func.count()).select_from(IncidentRecord)) or 0

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from itembank.orm_lifecycle import SerialCounterRecord
+from itembank.i18n import Message
 
 _T = SerialCounterRecord.__table__
 
@@ -41,7 +42,8 @@ def next_serial(session: Session, *, scope: str, maximum: int | None = None) -> 
         update(_T).where(_T.c.scope == scope).values(value=_T.c.value + 1).returning(_T.c.value)
     ).scalar_one()
     if maximum is not None and value > maximum:
-        raise ValueError(f"serial counter {scope} is exhausted: {maximum} numbers used")
+        raise ValueError(Message("The serial numbers of {scope} are used up: all {maximum} numbers are taken.",
+                                 scope=scope, maximum=maximum))
     return int(value)
 
 

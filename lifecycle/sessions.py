@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import Level, Part
+from itembank.i18n import FieldMessage, Message, Text
 from itembank.occupations import bank_record, occupation_from_record
 from itembank.orm import BankRecord, OccupationRecord
 from itembank.orm_lifecycle import (
@@ -86,7 +87,8 @@ def local_day(dt: datetime) -> date:
 def _plan(session: Session, code: str) -> ExamPlanRecord:
     rec = session.scalar(select(ExamPlanRecord).where(ExamPlanRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no exam plan {code}", field="plan_code")
+        raise NotFoundError(Message("There is no exam plan {plan}.", plan=code), field="plan_code",
+                            code="plan_not_found")
     return rec
 
 
@@ -104,10 +106,11 @@ def create_exam_plan(
 ) -> ExamPlan:
     """An exam plan for one bank (occupation x level); examinations use the bank (附件1 第14条)."""
     if not (code or "").strip() or len(code) > 64:
-        raise ValidationError("code: 1–64 characters", field="code")
+        raise ValidationError(Message("The code must have 1–64 characters."), field="code")
     bank = bank_record(session, occupation_code=occupation_code, level=level, work_type=work_type)
     if session.scalar(select(ExamPlanRecord.id).where(ExamPlanRecord.code == code)) is not None:
-        raise ConflictError(f"exam plan {code} already exists", field="code")
+        raise ConflictError(Message("Exam plan {plan} already exists.", plan=code), field="code",
+                            code="plan_exists")
     rec = ExamPlanRecord(code=code, bank_id=bank.id, title=title, status="open", created_by=actor)
     session.add(rec)
     session.flush()
@@ -133,7 +136,8 @@ def list_exam_plans(session: Session) -> list[ExamPlan]:
 def _session(session: Session, code: str) -> ExamSessionRecord:
     rec = session.scalar(select(ExamSessionRecord).where(ExamSessionRecord.code == code))
     if rec is None:
-        raise NotFoundError(f"no exam session {code}", field="session_code")
+        raise NotFoundError(Message("There is no exam session {session}.", session=code), field="session_code",
+                            code="session_not_found")
     return rec
 
 
@@ -160,23 +164,25 @@ def create_exam_session(
     bank = session.get(BankRecord, plan.bank_id)
     assert bank is not None
     p = Part(part)
-    errors: list[str] = []
+    errors: list[FieldMessage] = []
     if not (code or "").strip() or len(code) > 64:
-        errors.append("code: 1–64 characters")
+        errors.append(FieldMessage("code", Message("1–64 characters")))
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        errors.append("starts_at/ends_at: give the time zone (e.g. +08:00)")
+        errors.append(FieldMessage("starts_at", Message("give the time zone (e.g. +08:00)")))
     elif ends_at <= starts_at:
-        errors.append("ends_at: the session must end after it starts")
+        errors.append(FieldMessage("ends_at", Message("the session must end after it starts")))
     if not (place or "").strip():
-        errors.append("place: empty")
+        errors.append(FieldMessage("place", Message("the place is empty")))
     if p is Part.DEFENCE and not Level(bank.level).has_defence:
-        errors.append(f"part: {Level(bank.level).title_zh} has no defence (levels 2 and 1 only, 附件1 第23条)")
+        errors.append(FieldMessage("part", Message(
+            "level {level} has no defence (only levels 2 and 1 have, 附件1 第23条)", level=Level(bank.level))))
     if errors:
-        raise ValidationError(f"exam session {code} was not saved", errors=errors)
+        raise ValidationError(Message("Exam session {session} was not saved.", session=code), errors=errors)
     if plan.status != "open":
-        raise ConflictError(f"exam plan {plan_code} is closed")
+        raise ConflictError(Message("Exam plan {plan} is closed.", plan=plan_code), code="plan_closed")
     if session.scalar(select(ExamSessionRecord.id).where(ExamSessionRecord.code == code)) is not None:
-        raise ConflictError(f"exam session {code} already exists", field="code")
+        raise ConflictError(Message("Exam session {session} already exists.", session=code), field="code",
+                            code="session_exists")
     # stored in UTC: SQLite keeps the wall time and drops the offset
     starts_at, ends_at = starts_at.astimezone(timezone.utc), ends_at.astimezone(timezone.utc)
     rec = ExamSessionRecord(code=code, plan_id=plan.id, bank_id=bank.id, level=bank.level, part=p.value,
@@ -196,10 +202,11 @@ def add_room(
     """A theory room (seats) or practical site (stations, 工位) of the session."""
     srec = _session(session, session_code)
     if not isinstance(capacity, int) or capacity <= 0:
-        raise ValidationError(f"room {code}: capacity must be a positive whole number", field="capacity")
+        raise ValidationError(Message("Room {room}: the capacity must be a positive whole number.", room=code), field="capacity")
     if session.scalar(select(ExamRoomRecord.id).where(ExamRoomRecord.session_id == srec.id,
                                                       ExamRoomRecord.code == code)) is not None:
-        raise ConflictError(f"session {session_code} already has room {code}", field="code")
+        raise ConflictError(Message("Exam session {session} already has room {room}.", session=session_code, room=code),
+                            field="code", code="room_exists")
     rec = ExamRoomRecord(session_id=srec.id, code=code, capacity=capacity, location=location)
     session.add(rec)
     session.flush()
@@ -223,7 +230,8 @@ def _room(session: Session, srec: ExamSessionRecord, room_code: str) -> ExamRoom
     rec = session.scalar(select(ExamRoomRecord).where(ExamRoomRecord.session_id == srec.id,
                                                       ExamRoomRecord.code == room_code))
     if rec is None:
-        raise NotFoundError(f"session {srec.code} has no room {room_code}", field="room_code")
+        raise NotFoundError(Message("Exam session {session} has no room {room}.", session=srec.code, room=room_code),
+                            field="room_code", code="room_not_found")
     return rec
 
 
@@ -281,12 +289,14 @@ def _room_staff_ids(session: Session, srec: ExamSessionRecord, room_id: int | No
     return sorted(set(session.scalars(pq)) | set(session.scalars(gq)))
 
 
-def _refuse_conflicts(session: Session, *, staff_ids: list[int], candidate_ids: list[int], what: str) -> None:
+def _refuse_conflicts(session: Session, *, staff_ids: list[int], candidate_ids: list[int], what: Text) -> None:
     found = relations_between(session, staff_ids=staff_ids, candidate_ids=candidate_ids)
     if found:
         raise ConflictOfInterestError(
-            f"{what}: declared relations require recusal (附件2 第8条(七) 对有亲属、师生、师徒关系的考生应予以回避): "
-            + "; ".join(f"{s} — {c} ({k})" for s, c, k in found))
+            Message("{what}: declared relations require recusal (附件2 第8条(七): staff withdraw from candidates who are "
+                    "their relatives, students or apprentices).", what=what),
+            errors=[Message("{staff} and {candidate} ({relation})", staff=s, candidate=c, relation=k)
+                    for s, c, k in found])
 
 
 def assign_seats(session: Session, *, session_code: str, actor: str) -> int:
@@ -297,7 +307,7 @@ def assign_seats(session: Session, *, session_code: str, actor: str) -> int:
     rooms = session.scalars(select(ExamRoomRecord).where(ExamRoomRecord.session_id == srec.id)
                             .order_by(ExamRoomRecord.code)).all()
     if not rooms:
-        raise StaffingError(f"session {session_code} has no rooms; add rooms first")
+        raise StaffingError(Message("Exam session {session} has no rooms; add the rooms first.", session=session_code))
     tickets = session.execute(
         select(AdmissionTicketRecord.id, ApplicationRecord.candidate_id)
         .join(ApplicationRecord, ApplicationRecord.id == AdmissionTicketRecord.application_id)
@@ -311,15 +321,16 @@ def assign_seats(session: Session, *, session_code: str, actor: str) -> int:
         taken = set(session.scalars(select(SeatAssignmentRecord.seat_no).where(SeatAssignmentRecord.room_id == room.id)))
         free += [(room, n) for n in range(1, room.capacity + 1) if n not in taken]
     if len(tickets) > len(free):
-        raise CapacityError(f"session {session_code}: {len(tickets)} candidates to seat but {len(free)} free "
-                            f"seats in {len(rooms)} room(s); add {len(tickets) - len(free)} seats")
+        raise CapacityError(Message(
+            "Exam session {session}: {n} candidates to seat but {free} free seats in {rooms} room(s); add {more} seats.",
+            session=session_code, n=len(tickets), free=len(free), rooms=len(rooms), more=len(tickets) - len(free)))
     by_room: dict[int, list[int]] = {}
     for (ticket_id, cand_id), (room, seat_no) in zip(tickets, free):
         by_room.setdefault(room.id, []).append(cand_id)
         session.add(SeatAssignmentRecord(ticket_id=ticket_id, session_id=srec.id, room_id=room.id, seat_no=seat_no))
     for room_id, cand_ids in by_room.items():
         _refuse_conflicts(session, staff_ids=_room_staff_ids(session, srec, room_id), candidate_ids=cand_ids,
-                          what=f"seating in session {session_code}")
+                          what=Message("seating in exam session {session}", session=session_code))
     session.flush()
     if tickets:
         ledger.append(session, actor=actor, action="seats.assign", object_type="exam_session",
@@ -339,7 +350,7 @@ def _overlapping_proctoring(session: Session, srec: ExamSessionRecord, staff_id:
         .where(ProctorAssignmentRecord.staff_id == staff_id, ProctorAssignmentRecord.room_id != room_id,
                ExamSessionRecord.starts_at < srec.ends_at, ExamSessionRecord.ends_at > srec.starts_at)
     ).first()
-    return None if other is None else f"{other[0]} room {other[1]}"
+    return None if other is None else Message("{session} room {room}", session=other[0], room=other[1])
 
 
 def assign_proctors(
@@ -350,20 +361,22 @@ def assign_proctors(
     srec = _session(session, session_code)
     room = _room(session, srec, room_code)
     if chief_staff_id == deputy_staff_id:
-        raise StaffingError("the chief and the deputy proctor must be two people (附件7 第1条)")
+        raise StaffingError(Message("The chief and the deputy proctor must be two people (附件7 第1条)."))
     errors = []
     for sid in (chief_staff_id, deputy_staff_id):
         st = session.get(StaffMemberRecord, sid)
         if st is None:
-            raise NotFoundError(f"no staff member with id {sid}", field="staff_id")
+            raise NotFoundError(Message("There is no staff member number {id}.", id=sid), field="staff_id",
+                                code="staff_not_found")
         clash = _overlapping_proctoring(session, srec, sid, room.id)
         if clash:
-            errors.append(f"{st.name} already proctors {clash} at the same time")
+            errors.append(Message("{name} already proctors {clash} at the same time", name=st.name, clash=clash))
     if errors:
-        raise StaffingError(f"room {room_code} of {session_code}: " + "; ".join(errors))
+        raise StaffingError(Message("The proctors of room {room} of exam session {session} were not assigned.",
+                                    room=room_code, session=session_code), errors=errors)
     _refuse_conflicts(session, staff_ids=[chief_staff_id, deputy_staff_id],
                       candidate_ids=_seated_candidate_ids(session, srec.id, room.id),
-                      what=f"proctors of room {room_code}")
+                      what=Message("the proctors of room {room}", room=room_code))
     existing = session.scalars(select(ProctorAssignmentRecord).where(ProctorAssignmentRecord.room_id == room.id)).all()
     for rec in existing:
         session.delete(rec)
@@ -390,31 +403,36 @@ def form_examiner_group(
     room = _room(session, srec, room_code) if room_code else None
     ids = list(dict.fromkeys([leader_staff_id, *member_staff_ids]))
     if len(ids) < MIN_EXAMINER_GROUP:
-        raise StaffingError(f"examiner group {name}: {len(ids)} member(s); 附件2 第9条 needs at least "
-                            f"{MIN_EXAMINER_GROUP} including the leader")
+        raise StaffingError(Message(
+            "Examiner group {name} has {n} member(s); 附件2 第9条 needs at least {minimum}, the leader included.",
+            name=name, n=len(ids), minimum=MIN_EXAMINER_GROUP))
     day = local_day(srec.starts_at)
     bank = session.get(BankRecord, srec.bank_id)
     assert bank is not None
-    problems: list[str] = []
+    problems: list[Text] = []
     for sid in ids:
         try:
             require_valid_card(session, staff_id=sid, kind=CardKind.EXAMINER, on=day, level=srec.level,
                                occupation_id=bank.occupation_id)
         except ConflictError as e:
-            problems.append(e.message)
+            problems.append(e.head_text if not e.errors or e.errors == [e.head_text]
+                            else Message("{reason} ({details})", reason=e.head_text, details=e.errors))
     years = examining_experience_years(session, staff_id=leader_staff_id, on=day)
     if years + 1e-9 < LEADER_MIN_YEARS:
         leader = session.get(StaffMemberRecord, leader_staff_id)
-        problems.append(f"leader {leader.name if leader else leader_staff_id} has {years:.1f} years of examining; "
-                        f"附件2 第10条 needs {LEADER_MIN_YEARS:g}")
+        problems.append(Message("the leader {leader} has {years:.1f} years of examining; 附件2 第10条 needs {minimum:g}",
+                                leader=leader.name if leader else leader_staff_id, years=years,
+                                minimum=LEADER_MIN_YEARS))
     if problems:
-        raise StaffingError(f"examiner group {name} of {session_code} was not formed: " + "; ".join(problems))
+        raise StaffingError(Message("Examiner group {name} of exam session {session} was not formed.", name=name,
+                                    session=session_code), errors=problems)
     _refuse_conflicts(session, staff_ids=ids,
                       candidate_ids=_seated_candidate_ids(session, srec.id, room.id if room else None),
-                      what=f"examiner group {name}")
+                      what=Message("examiner group {name}", name=name))
     if session.scalar(select(ExaminerGroupRecord.id).where(ExaminerGroupRecord.session_id == srec.id,
                                                            ExaminerGroupRecord.name == name)) is not None:
-        raise ConflictError(f"session {session_code} already has an examiner group {name}", field="name")
+        raise ConflictError(Message("Exam session {session} already has an examiner group {name}.", session=session_code,
+                                    name=name), field="name", code="group_exists")
     grp = ExaminerGroupRecord(session_id=srec.id, room_id=room.id if room else None, name=name, created_by=actor)
     session.add(grp)
     session.flush()
@@ -435,24 +453,25 @@ def examiner_groups_of(session: Session, *, session_id: int, staff_id: int) -> l
     return [(g, r, bool(lead)) for g, r, lead in rows]
 
 
-def check_staffing(session: Session, *, session_code: str) -> list[str]:
+def check_staffing(session: Session, *, session_code: str) -> list[Message]:
     """Everything missing before the session can run, in words (empty: ready)."""
     srec = _session(session, session_code)
-    problems: list[str] = []
+    problems: list[Message] = []
     rooms = session.scalars(select(ExamRoomRecord).where(ExamRoomRecord.session_id == srec.id)
                             .order_by(ExamRoomRecord.code)).all()
     if not rooms:
-        problems.append("no rooms")
+        problems.append(Message("no rooms"))
     for room in rooms:
         roles = set(session.scalars(select(ProctorAssignmentRecord.role).where(ProctorAssignmentRecord.room_id == room.id)))
-        for role, zh in ((ProctorRole.CHIEF, "主监考员"), (ProctorRole.DEPUTY, "副监考员")):
+        for role in (ProctorRole.CHIEF, ProctorRole.DEPUTY):
             if role.value not in roles:
-                problems.append(f"room {room.code}: no {role.value} proctor ({zh}, 附件7 第1条)")
+                problems.append(Message("room {room}: no {role} (附件7 第1条)", room=room.code, role=role))
     if srec.part in (Part.PRACTICAL.value, Part.DEFENCE.value):
         n_groups = session.scalar(select(func.count()).select_from(ExaminerGroupRecord)
                                   .where(ExaminerGroupRecord.session_id == srec.id))
         if not n_groups:
-            problems.append(f"no examiner group (考评小组 of >= {MIN_EXAMINER_GROUP}, 附件2 第9条)")
+            problems.append(Message("no examiner group (at least {minimum} examiners, 附件2 第9条)",
+                                    minimum=MIN_EXAMINER_GROUP))
     unseated = session.scalar(
         select(func.count()).select_from(AdmissionTicketRecord)
         .join(ApplicationRecord, ApplicationRecord.id == AdmissionTicketRecord.application_id)
@@ -460,7 +479,7 @@ def check_staffing(session: Session, *, session_code: str) -> list[str]:
         .where(~AdmissionTicketRecord.id.in_(select(SeatAssignmentRecord.ticket_id).where(
             SeatAssignmentRecord.session_id == srec.id))))
     if unseated:
-        problems.append(f"{unseated} ticket holder(s) have no seat")
+        problems.append(Message("{n} ticket holder(s) have no seat", n=unseated))
     return problems
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.domain import Level
+from itembank.i18n import FieldMessage, Message
 from itembank.occupations import get_occupation
 from itembank.orm import OccupationRecord
 from itembank.orm_lifecycle import (
@@ -51,14 +52,14 @@ def register_staff(
     session: Session, *, name: str, actor: str, organisation: str = "", id_type: IdType | str = IdType.MAINLAND_ID,
     id_number: str = "", phone: str = "",
 ) -> StaffMember:
-    errors = [] if (name or "").strip() else ["name: empty"]
+    errors = [] if (name or "").strip() else [FieldMessage("name", Message("the name is empty"))]
     number = ""
     if id_number:
         check = check_id_number(id_type, id_number)
         errors += check.errors
         number = check.number
     if errors:
-        raise ValidationError(f"staff member {name} was not registered", errors=errors)
+        raise ValidationError(Message("Staff member {name} was not registered.", name=name), errors=errors)
     rec = StaffMemberRecord(name=name.strip(), organisation=organisation, id_type=IdType.parse(id_type).value,
                             id_number=number, phone=phone)
     session.add(rec)
@@ -71,7 +72,8 @@ def register_staff(
 def _staff(session: Session, staff_id: int) -> StaffMemberRecord:
     rec = session.get(StaffMemberRecord, staff_id)
     if rec is None:
-        raise NotFoundError(f"no staff member with id {staff_id}", field="staff_id")
+        raise NotFoundError(Message("There is no staff member number {id}.", id=staff_id), field="staff_id",
+                            code="staff_not_found")
     return rec
 
 
@@ -117,10 +119,10 @@ def _add_card(session: Session, *, staff_id: int, kind: CardKind, number: str, g
 def revoke_card(session: Session, *, number: str, reason: str, actor: str) -> StaffCard:
     """撤回证卡 (附件2 第24条, 附件10 第23条)."""
     if not reason.strip():
-        raise ValidationError("say why the card is revoked", field="reason")
+        raise ValidationError(Message("Say why the card is revoked."), field="reason")
     rec = session.scalar(select(StaffCardRecord).where(StaffCardRecord.number == number))
     if rec is None:
-        raise NotFoundError(f"no card {number}", field="number")
+        raise NotFoundError(Message("There is no card {number}.", number=number), field="number", code="card_not_found")
     rec.status, rec.status_reason, rec.status_changed_at = "revoked", reason, datetime.now(timezone.utc)
     session.flush()
     ledger.append(session, actor=actor, action="card.revoke", object_type="staff_card", object_id=number,
@@ -135,7 +137,8 @@ def record_training(
     """Record a year's continuing education (附件2 第18条, 附件10 第17条)."""
     _staff(session, staff_id)
     if completed_on.year != year:
-        raise ValidationError(f"training of {year} completed on {completed_on}: the date is in another year",
+        raise ValidationError(Message("The training of {year} was completed on {day}: that date is in another year.", year=str(year),
+                                      day=completed_on),
                               field="completed_on")
     k = CardKind(kind)
     session.add(StaffTrainingRecord(staff_id=staff_id, kind=k.value, year=year, completed_on=completed_on,
@@ -151,7 +154,7 @@ def _trainings(session: Session, staff_id: int, kind: CardKind) -> list[Training
     return [Training(y, p) for y, p in rows]
 
 
-def card_reasons(session: Session, rec: StaffCardRecord, *, on: date) -> list[str]:
+def card_reasons(session: Session, rec: StaffCardRecord, *, on: date) -> list[Message]:
     """Why ``rec`` is not valid on ``on`` (empty: valid)."""
     v = card_validity(number=rec.number, issued_on=rec.issued_on, valid_until=rec.valid_until,
                       revoked=rec.status == "revoked", revoked_reason=rec.status_reason,
@@ -170,21 +173,23 @@ def require_valid_card(
                                                           StaffCardRecord.kind == kind.value)
                             .order_by(StaffCardRecord.issued_on.desc())).all()
     if not cards:
-        raise CardNotValidError(f"{staff.name} holds no {kind.value} card")
-    reasons: list[str] = []
+        raise CardNotValidError(Message("{name} holds no {kind}.", name=staff.name, kind=kind), code="no_card")
+    reasons: list[Message] = []
     for rec in cards:
         problems = card_reasons(session, rec, on=on)
         if kind is CardKind.EXAMINER and level is not None and rec.grade is not None:
             g = ExaminerGrade(rec.grade)
             if not g.may_examine(int(level)):
-                problems.append(f"card {rec.number} is a {g.zh} card; {Level(level).title_zh} needs a "
-                                f"{ExaminerGrade.SENIOR.zh} (附件2 第5条)")
+                problems.append(Message("card {number} is of grade {grade}; level {level} needs grade {needed} "
+                                        "(附件2 第5条)", number=rec.number, grade=g.zh, level=Level(level),
+                                        needed=ExaminerGrade.SENIOR.zh))
         if kind is CardKind.EXAMINER and occupation_id is not None and rec.occupation_id not in (None, occupation_id):
-            problems.append(f"card {rec.number} is for another occupation")
+            problems.append(Message("card {number} is for another occupation", number=rec.number))
         if not problems:
             return card_from_record(session, rec)
         reasons += problems
-    raise CardNotValidError(f"{staff.name} holds no valid {kind.value} card on {on.isoformat()}: " + "; ".join(reasons))
+    raise CardNotValidError(Message("{name} holds no {kind} valid on {day}.", name=staff.name, kind=kind, day=on),
+                            errors=reasons)
 
 
 def examining_experience_years(session: Session, *, staff_id: int, on: date) -> float:
@@ -213,13 +218,14 @@ def declare_relation(
     """Record a relation that obliges the staff member to stand aside (附件2 第8条(七))."""
     _staff(session, staff_id)
     if session.get(CandidateRecord, candidate_id) is None:
-        raise NotFoundError(f"no candidate with id {candidate_id}", field="candidate_id")
+        raise NotFoundError(Message("There is no candidate number {id}.", id=candidate_id), field="candidate_id",
+                            code="candidate_not_found")
     k = RelationKind(kind)
     exists = session.scalar(select(DeclaredRelationRecord.id).where(
         DeclaredRelationRecord.staff_id == staff_id, DeclaredRelationRecord.candidate_id == candidate_id,
         DeclaredRelationRecord.kind == k.value))
     if exists is not None:
-        raise ConflictError("this relation is already declared")
+        raise ConflictError(Message("This relation is already declared."), code="relation_exists")
     session.add(DeclaredRelationRecord(staff_id=staff_id, candidate_id=candidate_id, kind=k.value, note=note,
                                        declared_by=actor))
     session.flush()

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+import itembank.i18n  # noqa: F401  (the catalog's renderer: every test reads messages in zh_CN, as the staff do)
 from itembank.db import make_engine, upgrade
 
 TEST_DATABASE_URL_ENV = "ITEMBANK_TEST_DATABASE_URL"

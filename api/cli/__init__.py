@@ -25,7 +25,8 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool, lang: str 
                         format="%(levelname)s %(name)s: %(message)s")
     settings = Settings() if database_url is None else Settings(database_url=database_url)
     i18n.configure(default_locale=settings.default_locale, time_zone=settings.time_zone)
-    i18n.set_locale(lang or i18n.locale_from_env(dict(os.environ)))
+    # for this run only (click closes the context at the end: a test's CliRunner leaves no locale behind)
+    ctx.with_resource(i18n.use_locale(lang or i18n.locale_from_env(dict(os.environ))))
     ctx.obj = settings
 
 

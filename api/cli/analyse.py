@@ -16,6 +16,7 @@ import click
 
 from api.cli.common import cli_bank, fail, open_engine
 from itembank.config import Settings
+from itembank.i18n import _
 
 
 def _dumps(obj: Any) -> str:
@@ -125,7 +126,7 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
     if ctx.invoked_subcommand is not None:
         return
     if session_code is None and not paper_codes:
-        fail("give --session CODE (or --paper CODE ...); see `itembank analyse --help`")
+        fail(_("give --session CODE (or --paper CODE ...); see `itembank analyse --help`"))
     from analysis import CttThresholds
     from itembank.analysis_service import ReviewRules, analyse_session
     from itembank.db import transaction
@@ -135,7 +136,7 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
     try:
         thresholds = CttThresholds(p_min=p_min, p_max=p_max, r_min=r_min)
     except ValueError as e:
-        fail(str(e))
+        fail(e)
         return
     try:
         with transaction(open_engine(settings)) as session:
@@ -145,7 +146,7 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
                 rules=ReviewRules(min_responses=min_responses), actor=actor, note=note,
             )
     except ItemBankError as e:
-        click.echo(f"nothing was stored: {e}", err=True)
+        click.echo(_("nothing was stored: {error}", error=e.message), err=True)
         sys.exit(2)
     click.echo(_dumps(rep.to_dict()) if as_json else report_text(rep))
 
@@ -171,15 +172,15 @@ def history_cmd(settings: Settings, occupation_code: str, work_type: str | None,
             entries = calibration_history(session, bank=cli_bank(session, occupation_code, level, work_type),
                                           code=code)
     except ItemBankError as e:
-        fail(str(e))
+        fail(e)
         return
     if as_json:
         click.echo(_dumps([e.to_dict() for e in entries]))
         return
     if not entries:
-        click.echo(f"item {code} has not been analysed yet")
+        click.echo(_("item {code} has not been analysed yet", code=code))
         return
-    click.echo(f"{code}: {len(entries)} analyses")
+    click.echo(_("{code}: {n} analyses", code=code, n=len(entries)))
     click.echo("   #  date        version sessions            n      p  corr.r  D-idx  IRT")
     for e in entries:
         s = e.stats
@@ -214,12 +215,12 @@ def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, 
             bank = cli_bank(session, occupation_code, level, work_type)
             items = items_needing_review(session, bank=bank, part=Part(part) if part else None)
     except ItemBankError as e:
-        fail(str(e))
+        fail(e)
         return
     if as_json:
         click.echo(_dumps([r.to_dict() for r in items]))
         return
-    click.echo(f"{bank.label}: {len(items)} item(s) need review")
+    click.echo(_("{bank}: {n} items need review", bank=bank.label, n=len(items)))
     for r in items:
         click.echo(f"{r.code} v{r.version} ({r.item_type}, analysis #{r.calibration_id} of "
                    f"{r.analysed_at:%Y-%m-%d})")
@@ -241,6 +242,6 @@ def show_cmd(settings: Settings, calibration_id: int, as_json: bool) -> None:
         with transaction(open_engine(settings)) as session:
             rep = get_calibration(session, calibration_id)
     except ItemBankError as e:
-        fail(str(e))
+        fail(e)
         return
     click.echo(_dumps(rep.to_dict()) if as_json else report_text(rep))

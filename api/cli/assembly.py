@@ -11,8 +11,8 @@ import click
 from api.cli.common import cli_bank, fail, open_engine
 from api.cli.common import with_bank_part as with_bank
 from itembank.config import Settings
-from itembank.domain import Part
-from itembank.i18n import render
+from itembank.domain import ItemType, Part
+from itembank.i18n import _, render
 
 
 @click.group()
@@ -41,10 +41,12 @@ def blueprint_derive(settings: Settings, occupation_code: str, work_type: str | 
             stored = svc.derive_standard_blueprint(session, bank=bank, part=Part(part), actor=actor, name=name,
                                                    max_overlap=max_overlap, objective=objective)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
+        fail(e)
     bp = stored.blueprint  # type: ignore[union-attr]
-    click.echo(f"blueprint {stored.name!r} v{stored.version}: {bp.n_items} items, "  # type: ignore[union-attr]
-               f"{', '.join(f'{t.item_type} x{t.count}' for t in bp.item_types)}; {len(bp.elements)} coverage rows")
+    click.echo(_("blueprint “{name}” version {version}: {n} items ({types}); {rows} element coverage rows",
+                 name=stored.name, version=stored.version, n=bp.n_items,  # type: ignore[union-attr]
+                 types=[_("{item_type} {count}", item_type=_item_type(t.item_type), count=t.count)
+                        for t in bp.item_types], rows=len(bp.elements)))
 
 
 @blueprint.command("list")
@@ -56,8 +58,9 @@ def blueprint_list(settings: Settings, occupation_code: str, work_type: str | No
 
     with transaction(open_engine(settings)) as session:
         for b in svc.list_blueprints(session, bank=cli_bank(session, occupation_code, level, work_type), part=Part(part)):
-            click.echo(f"#{b.id:<4} {b.part.value:<9} {b.name!r} v{b.version}  {b.blueprint.n_items} items  "
-                       f"{b.created_at:%Y-%m-%d %H:%M} {b.created_by}  {b.note}")
+            click.echo(_("no. {id} {part} “{name}” version {version}: {n} items; saved {at} by {by} {note}",
+                         id=b.id, part=b.part, name=b.name, version=b.version, n=b.blueprint.n_items,
+                         at=b.created_at, by=b.created_by, note=b.note))
 
 
 @blueprint.command("show")
@@ -78,26 +81,45 @@ def blueprint_show(settings: Settings, occupation_code: str, work_type: str | No
             b = svc.load_blueprint(session, bank=cli_bank(session, occupation_code, level, work_type), part=Part(part),
                                    name=name, version=version)
     except ItemBankError as e:
-        fail(e.message)
+        fail(e)
     click.echo(json.dumps(asm.blueprint_to_dict(b.blueprint), ensure_ascii=False, indent=2))
 
 
 def print_run(run, papers) -> None:  # type: ignore[no-untyped-def]
     r = run.report.get("report", {})
     gap = r.get("rel_gap")
-    click.echo(f"run #{run.id}: {run.outcome} — {run.message}")
-    click.echo(f"  solver {r.get('solver')} status {r.get('status')} objective {r.get('objective')} "
-               f"bound {r.get('best_bound')} gap {'-' if gap is None else f'{gap:.2%}'} time {r.get('time_s', 0):.1f} s "
-               f"model {r.get('n_variables')} vars / {r.get('n_constraints')} rows")
+    from itembank.assembly_service import status_words
+
+    gap_text = "—" if gap is None else format(gap, ".2%")
+    click.echo(_("assembly run no. {id}: {outcome}; {message}", id=run.id, outcome=status_words(run.outcome),
+                 message=run.message))
+    click.echo("  " + _("solver {solver}: {status}; objective {objective}, bound {bound}, gap {gap}, {seconds:.1f} s; "
+                        "model of {variables} variables and {constraints} constraints", solver=r.get("solver"),
+                        status=status_words(str(r.get("status"))), objective=_number(r.get("objective")),
+                        bound=_number(r.get("best_bound")), gap=gap_text,
+                        seconds=r.get("time_s", 0), variables=r.get("n_variables"),
+                        constraints=r.get("n_constraints")))
     for line in run.report.get("diagnosis", []):
-        click.echo(f"  diagnosis: {render(line)}")
+        click.echo("  " + _("why: {text}", text=render(line)))
     for rel in run.report.get("relaxations", []):
-        click.echo(f"  relax: {render(rel['message'])}")
+        click.echo("  " + _("to relax: {text}", text=render(rel["message"])))
     for view in papers:
         rows = view.checks.get("rows", [])
         bad = [x for x in rows if x.get("ok") is False]
-        click.echo(f"  {view.paper.code} {view.paper.form_label}: {len(view.paper.items)} items, "
-                   f"{view.paper.total_points:g} points, {len(rows)} blueprint rows checked, {len(bad)} off target")
+        click.echo("  " + _("{code} form {form}: {n} items, {points:g} points; {rows} blueprint rows checked, "
+                            "{bad} off target", code=view.paper.code, form=view.paper.form_label,
+                            n=len(view.paper.items), points=view.paper.total_points, rows=len(rows), bad=len(bad)))
+
+
+def _number(value: object) -> str:
+    return "—" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _item_type(value: object) -> object:
+    try:
+        return ItemType(str(value))
+    except ValueError:
+        return value
 
 
 @click.command()
@@ -144,7 +166,7 @@ def assemble(settings: Settings, occupation_code: str, work_type: str | None, le
                 write_run_documents(session, run=run, papers=papers, out_dir=out_dir, actor=actor,
                                     centre_name=settings.centre_name)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
+        fail(e)
     if not run.paper_codes:
         sys.exit(1)
 
@@ -178,7 +200,7 @@ def write_run_documents(session, *, run, papers, out_dir: Path, actor: str, cent
         write_private(path, d.content, exclusive=False)
         written.append(path)
     for path in written:
-        click.echo(f"  wrote {path}")
+        click.echo("  " + _("wrote {path}", path=str(path)))
     return written
 
 
@@ -199,10 +221,15 @@ def papers_list(settings: Settings, occupation_code: str, work_type: str | None,
     with transaction(open_engine(settings)) as session:
         rows, total = svc.list_papers(session, bank=cli_bank(session, occupation_code, level, work_type),
                                       part=Part(part), status=status, limit=500)
-    click.echo(f"{total} paper(s)")
+    from itembank.domain import PaperKind
+    from itembank.orm_assembly import PaperStatus
+
+    click.echo(_("{n} papers", n=total))
     for r in rows:
-        click.echo(f"  {r['code']:<34} {r['form_label']:<4} {r['kind']:<7} {r['status']:<9} {r['n_items']:>4} items"
-                   f"  run #{r['run_id']}{'  practice' if r['practice'] else ''}")
+        line = _("{code} form {form}, {kind}, {status}: {n} items, assembly run no. {run}", code=r["code"],
+                 form=r["form_label"], kind=_enum(PaperKind, r["kind"]), status=_enum(PaperStatus, r["status"]),
+                 n=r["n_items"], run=r["run_id"])
+        click.echo("  " + line + (_("; practice paper") if r["practice"] else ""))
 
 
 @papers.command("recheck")
@@ -218,12 +245,18 @@ def papers_recheck(settings: Settings, code: str) -> None:
         with transaction(open_engine(settings)) as session:
             report = svc.recheck_paper(session, code=code)
     except ItemBankError as e:
-        fail(e.message)
+        fail(e)
     for paper in report.papers:
         for row in paper.rows:
-            mark = "ok " if row.ok else ("-- " if row.ok is None else "NO ")
-            click.echo(f"  [{mark}] {row.label}: {row.achieved:g} (target {row.lo}..{row.hi})")
-    click.echo("paper meets its blueprint" if report.ok else "VIOLATIONS:\n  " + "\n  ".join(report.violations))
+            mark = _("[met]") if row.ok else (_("[for information]") if row.ok is None else _("[not met]"))
+            click.echo("  " + _("{mark} {label}: {achieved:g} (allowed {lo} to {hi})", mark=mark, label=row.label,
+                                achieved=row.achieved, lo=_number(row.lo), hi=_number(row.hi)))
+    if report.ok:
+        click.echo(_("the paper meets its blueprint"))
+    else:
+        click.echo(_("the paper does not meet its blueprint:"))
+        for v in report.violations:
+            click.echo(f"  - {v}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -251,13 +284,20 @@ def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bo
             ledger.append(session, actor=actor, action="paper.exported", object_type="paper", object_id=code,
                           details={"documents": [[d.filename, d.sha256] for d in docs]})
     except (ItemBankError, ExportError) as e:
-        fail(e.message)
+        fail(e)
     from itembank.keys import write_private
 
     for d in docs:  # 0600, new directories 0700: papers are confidential
         write_private(out_dir / d.filename, d.content, exclusive=False)
-        click.echo(f"  wrote {out_dir / d.filename}")
+        click.echo("  " + _("wrote {path}", path=str(out_dir / d.filename)))
     manifest = out_dir / f"{code}_manifest.json"
     write_private(manifest, json.dumps(sealing_manifest(docs), ensure_ascii=False, indent=2).encode("utf-8"),
                   exclusive=False)
-    click.echo(f"  wrote {manifest}")
+    click.echo("  " + _("wrote {path}", path=str(manifest)))
+
+
+def _enum(kind, value: object) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return kind(value)
+    except ValueError:
+        return value

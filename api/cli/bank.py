@@ -12,6 +12,7 @@ import click
 from api.cli.common import actor_option, fail, open_engine
 from itembank.config import Settings
 from itembank.domain import Level, OccupationCategory, Part
+from itembank.i18n import _
 
 
 @click.command()
@@ -22,17 +23,16 @@ def demo(settings: Settings, seed: int, reset: bool) -> None:
     """Build the demo banks in the database (SQLite file by default) and print readiness."""
     from sqlalchemy import func, select
 
+    from api.cli.render import readiness_text
     from itembank.db import transaction
     from itembank.demo import build_demo
     from itembank.orm import OccupationRecord
     from itembank.readiness import bank_readiness
 
-    from api.cli.render import readiness_text
-
     url = settings.database_url
     if reset:
         if not url.startswith("sqlite:///"):
-            fail("--reset only deletes SQLite files; drop a PostgreSQL database yourself")
+            fail(_("--reset only deletes SQLite files; drop a PostgreSQL database yourself"))
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
@@ -40,11 +40,11 @@ def demo(settings: Settings, seed: int, reset: bool) -> None:
     engine = open_engine(settings)
     with transaction(engine) as session:
         if session.scalar(select(func.count()).select_from(OccupationRecord)):
-            fail(f"{engine.url.render_as_string()} already holds data; "
-                  "run `itembank demo --reset` to rebuild the demo from scratch")
+            fail(_("{url} already holds data; run `itembank demo --reset` to rebuild the demo from scratch",
+                   url=engine.url.render_as_string()))
         summary = build_demo(session, seed=seed)
-    click.echo(f"demo: {summary.n_items} items in {len(summary.banks)} banks, "
-               f"{time.perf_counter() - started:.1f} s → {engine.url.render_as_string()}")
+    click.echo(_("demo: {n} items in {banks} banks, {seconds:.1f} s → {url}", n=summary.n_items,
+                 banks=len(summary.banks), seconds=time.perf_counter() - started, url=engine.url.render_as_string()))
     with transaction(engine) as session:
         for bank in summary.banks:
             click.echo(readiness_text(bank_readiness(session, bank=bank)))
@@ -63,17 +63,16 @@ def demo(settings: Settings, seed: int, reset: bool) -> None:
 def readiness(settings: Settings, occupation_code: str | None, work_type: str | None,
               level: str | None, as_json: bool, elements: bool) -> None:
     """Report banks against their minimums (附件11 第7条). Exit code 1 if any is not ready."""
+    from api.cli.render import readiness_text
     from itembank.db import transaction
     from itembank.errors import ItemBankError
     from itembank.occupations import list_banks
     from itembank.readiness import bank_readiness, list_minimum_rules, readiness_to_dict
 
-    from api.cli.render import readiness_text
-
     try:
         lvl = Level.parse(level) if level is not None else None
     except ValueError as e:
-        fail(str(e))
+        fail(e)
     engine = open_engine(settings)
     with transaction(engine) as session:
         try:
@@ -84,7 +83,7 @@ def readiness(settings: Settings, occupation_code: str | None, work_type: str | 
                 and (lvl is None or b.level == lvl)
             ]
             if not banks:
-                fail("no bank matches; list them with `itembank banks list`")
+                fail(_("no bank matches; list them with `itembank banks list`"))
             rules = list_minimum_rules(session)
             reports = [bank_readiness(session, bank=b, rules=rules) for b in banks]
         except ItemBankError as e:
@@ -97,10 +96,11 @@ def readiness(settings: Settings, occupation_code: str | None, work_type: str | 
             if elements:
                 for p in r.parts:
                     for e in p.elements:
-                        flag = "  <-- short" if e.short else ""
-                        click.echo(f"      {p.part.value:<9} {e.code:<10} {e.name:<16} "
-                                   f"{e.weight:>5.1f}% {e.importance.value if e.importance else '-'} "
-                                   f"{e.count:>5} items (about {e.expected:.0f}){flag}")
+                        line = _("{part} {code} {name}: weight {weight:.1f}%, importance {importance}, {count} "
+                                 "items (about {expected:.0f})", part=p.part, code=e.code, name=e.name,
+                                 weight=e.weight, importance=e.importance.value if e.importance else "—",
+                                 count=e.count, expected=e.expected)
+                        click.echo("      " + line + ("  " + _("<-- too few") if e.short else ""))
     sys.exit(0 if all(r.ready for r in reports) else 1)
 
 
@@ -117,8 +117,9 @@ def occupations_list(settings: Settings) -> None:
 
     with transaction(open_engine(settings)) as session:
         for o in list_occupations(session):
-            click.echo(f"{o.code}  {o.name:<12} 工种:{o.display_work_type:<10} {o.category.zh} "
-                       f"{'已备案' if o.filed else '未备案'}")
+            click.echo(_("{code}  {name}  work type {work_type}  {category}  {filed}", code=o.code, name=o.name,
+                         work_type=o.display_work_type, category=o.category,
+                         filed=_("filed") if o.filed else _("not filed")))
 
 
 @occupations.command("add")
@@ -139,8 +140,8 @@ def occupations_add(settings: Settings, code: str, name: str, category: str,
             o = create_occupation(session, code=code, name=name, category=category,
                                   work_type=work_type, filed=not not_filed)
     except ItemBankError as e:
-        fail(e.message)
-    click.echo(f"added {o.code} {o.label}")
+        fail(e)
+    click.echo(_("added occupation {code} {label}", code=o.code, label=o.label))
 
 
 @click.group()
@@ -174,8 +175,8 @@ def banks_create(settings: Settings, occupation_code: str, work_type: str | None
             b = create_bank(session, occupation_code=occupation_code, work_type=work_type,
                             level=Level.parse(level))
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
-    click.echo(f"created bank {b.label}")
+        fail(e)
+    click.echo(_("created bank {bank}", bank=b.label))
 
 
 @click.group()
@@ -189,12 +190,14 @@ def minimums_list(settings: Settings) -> None:
     from itembank.db import transaction
     from itembank.readiness import list_minimum_rules
 
-    click.echo("defaults: theory 1200; practical 20 (knowledge-skill: = theory); defence 10 at levels 2, 1")
+    click.echo(_("defaults (附件11 第7条): theory 1200; practical 20 (knowledge-skill occupations: as many as "
+                 "theory); defence 10 at levels 2 and 1"))
     with transaction(open_engine(settings)) as session:
         for r in list_minimum_rules(session):
-            click.echo(f"#{r.id} {r.part.value:<9} {r.minimum:>5}  level={r.level and int(r.level) or '*'} "
-                       f"category={r.category.value if r.category else '*'} "
-                       f"occupation={r.occupation_code or '*'} {r.note}")
+            click.echo(_("rule no. {id}: {part} minimum {minimum}; level {level}, category {category}, occupation "
+                         "{occupation} {note}", id=r.id, part=r.part, minimum=r.minimum,
+                         level=r.level if r.level else _("any"), category=r.category if r.category else _("any"),
+                         occupation=r.occupation_code or _("any"), note=r.note))
 
 
 @minimums.command("set")
@@ -218,8 +221,8 @@ def minimums_set(settings: Settings, part: str, minimum: int, level: str | None,
                                  level=Level.parse(level) if level else None, category=category,
                                  occupation_code=occupation_code, note=note, actor=actor)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
-    click.echo(f"rule #{r.id}: {r.part.value} minimum {r.minimum}")
+        fail(e)
+    click.echo(_("rule no. {id}: {part} minimum {minimum}", id=r.id, part=r.part, minimum=r.minimum))
 
 
 @click.group()
@@ -248,7 +251,7 @@ def ledger_verify(settings: Settings, expect_head: str | None, checkpoint_files:
         with transaction(open_engine(settings, migrate=False)) as session:
             v = verify_ledger(session, expect_head=expect_head, checkpoints=given)
     except ItemBankError as e:
-        fail(e.message)
+        fail(e)
     if v.ok:
         click.echo(_("ledger: no problem found in {n} entries; newest hash {head}", n=v.n_entries, head=v.head_hash))
     else:
@@ -291,7 +294,7 @@ def ledger_checkpoint(settings: Settings, export_to: str | None, actor: str) -> 
             witness = write_witness(session, cp)
             key = ledger_key(session)
     except ItemBankError as e:
-        fail(e.message)
+        fail(e)
     click.echo(_("checkpoint #{id}: {n} entries up to entry {entry}, hash {hash}", id=cp.id, n=cp.n_entries,
                  entry=cp.entry_id, hash=cp.head_hash))
     if witness is not None:

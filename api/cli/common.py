@@ -27,10 +27,30 @@ def open_engine(settings: Settings, *, migrate: bool = True):  # type: ignore[no
     return engine
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``error: message`` to standard error and exit with ``code`` (2: refused)."""
-    click.echo(f"error: {message}", err=True)
+def fail(message: object, code: int = 2) -> NoReturn:
+    """Print ``error: message`` (in the run's locale: --lang / LANG, default zh_CN) to standard
+    error and exit with ``code`` (2: refused). ``message`` may be a message, an error of the
+    item bank (its message and every listed problem) or a final string."""
+    from itembank.i18n import _
+
+    click.echo(_("error: {message}", message=error_text(message)), err=True)
     sys.exit(code)
+
+
+def error_text(error: object) -> str:
+    """The words of ``error`` in the run's locale: an item bank error with its listed problems,
+    the message a ValueError carries (``Level.parse`` ...), or the text itself."""
+    from itembank.errors import ItemBankError
+    from itembank.i18n import render
+
+    if isinstance(error, ItemBankError):
+        return error.message
+    if isinstance(error, BaseException) and isinstance(getattr(error, "message", None), str):
+        return error.message  # type: ignore[attr-defined]  # exports.errors keep their message alike
+    if isinstance(error, BaseException):
+        arg = error.args[0] if error.args else ""
+        return render(arg) if not isinstance(arg, str) else (arg or str(error))
+    return render(error)  # type: ignore[arg-type]
 
 
 def cli_bank(session, occupation_code: str, level: str, work_type: str | None):  # type: ignore[no-untyped-def]
@@ -40,7 +60,7 @@ def cli_bank(session, occupation_code: str, level: str, work_type: str | None): 
     try:
         lvl = Level.parse(level)
     except ValueError as e:
-        fail(str(e))
+        fail(e)
     return get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
 
 

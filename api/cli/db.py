@@ -21,4 +21,7 @@ def upgrade_cmd(settings: Settings, revision: str) -> None:
 
     engine = make_engine(settings)
     upgrade(engine, revision)
-    click.echo(f"schema at revision {current_revision(engine)} ({engine.url.render_as_string()})")
+    from itembank.i18n import _
+
+    click.echo(_("database schema at revision {revision} ({url})", revision=current_revision(engine),
+                 url=engine.url.render_as_string()))

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from itembank.i18n import _
+
 DEMO_OUT = Path("itembank-demo-out")
 
 
@@ -25,12 +27,14 @@ def run_after_demo(settings: Any, engine: Any, summary: Any, *, seed: int, out_d
     bank = ready[0]
     with transaction(engine) as session:
         if not bank_readiness(session, bank=bank).ready:
-            click.echo(f"{bank.label} is not ready; no official papers assembled")
+            click.echo(_("{bank} does not meet its minimums; no official papers assembled", bank=bank.label))
             return
         for part, n_forms, n_backups in ((Part.THEORY, 2, 2), (Part.PRACTICAL, 1, 1)):
             stored = svc.derive_standard_blueprint(session, bank=bank, part=part, actor="demo")
-            click.echo(f"\n== assembling {bank.label} {part.zh}: {n_forms} papers + {n_backups} backup(s), "
-                       f"blueprint {stored.name!r} v{stored.version}")  # type: ignore[union-attr]
+            click.echo("\n" + _("== assembling {bank} {part}: {n_forms} papers and {n_backups} backup papers, "
+                                "blueprint “{name}” version {version}", bank=bank.label, part=part,
+                                n_forms=n_forms, n_backups=n_backups, name=stored.name,  # type: ignore[union-attr]
+                                version=stored.version))  # type: ignore[union-attr]
             run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="demo",  # type: ignore[arg-type]
                                    params=svc.RunParams(n_forms=n_forms, n_backups=n_backups, seed=seed % 1000,
                                                         time_limit_s=180))  # 4 disjoint papers: CBC needs ~75 s on 2 busy cores
@@ -39,4 +43,4 @@ def run_after_demo(settings: Any, engine: Any, summary: Any, *, seed: int, out_d
             if papers:
                 write_run_documents(session, run=run, papers=papers, out_dir=out_dir / part.value, actor="demo",
                                     centre_name=settings.centre_name)
-    click.echo(f"\nopen the papers and the assembly report in {out_dir}/")
+    click.echo("\n" + _("the papers and the assembly report are in {path}/", path=str(out_dir)))

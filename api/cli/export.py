@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
+from api.cli.common import fail, open_engine
 from itembank.config import Settings
 from itembank.domain import Item, ItemType, Level, Paper, PaperKind, Part
-
-from api.cli.common import fail, open_engine
+from itembank.i18n import Message, _
 
 DEFAULT_TIME = {Part.THEORY: 120, Part.PRACTICAL: 120, Part.DEFENCE: 30}
 DEFAULT_FIRST = {Part.THEORY: "single_choice=80,true_false=20", Part.PRACTICAL: "practical_task=3",
@@ -45,14 +45,13 @@ def parse_counts(spec: str) -> list[tuple[ItemType, int]]:
             try:
                 item_type = ItemType(name)
             except ValueError:
-                raise click.BadParameter(
-                    f"unknown item type {name!r}; use one of {', '.join(t.value for t in ItemType)}",
-                    param_hint="--first") from None
+                fail(_("--first: '{name}' is not an item type; use one of {types}", name=name,
+                       types=[t.zh for t in ItemType]))
         if not sep or not count.strip().isdigit() or int(count) <= 0:
-            raise click.BadParameter(f"{part!r}: write TYPE=N with N > 0", param_hint="--first")
+            fail(_("--first: write '{part}' as item type=N with N above 0, e.g. 单项选择题=80", part=part))
         out.append((item_type, int(count)))
     if not out:
-        raise click.BadParameter("no item types given", param_hint="--first")
+        fail(_("--first: no item types given; e.g. 单项选择题=80,判断题=20"))
     return out
 
 
@@ -73,9 +72,9 @@ def select_first(pool: Sequence[Item], counts: Sequence[tuple[ItemType, int]]) -
             taken.add(it.code)
             got += 1
         if got < n:
-            raise click.ClickException(
-                f"the bank has only {got} eligible {item_type.zh} ({item_type.value}) items for this selection, "
-                f"{n} asked (compromised items, set members and enemies of chosen items are skipped)")
+            fail(_("The bank has only {got} usable {item_type} items for this selection, {n} asked (compromised "
+                   "items, members of item sets and enemies of chosen items are skipped).", got=got,
+                   item_type=item_type, n=n))
     return chosen
 
 
@@ -83,32 +82,33 @@ def select_codes(pool: Sequence[Item], codes: Sequence[str]) -> list[Item]:
     """Items by code, checked: accepted, never compromised (附件16), no two enemies, sets whole.
     Returned grouped by type (stable), as a paper prints them."""
     by_code = {it.code: it for it in pool}
-    problems: list[str] = []
+    problems: list[Message] = []
     seen: set[str] = set()
     chosen: list[Item] = []
     for code in codes:
         if code in seen:
-            problems.append(f"{code} is listed twice")
+            problems.append(Message("{code} is listed twice", code=code))
             continue
         seen.add(code)
         it = by_code.get(code)
         if it is None:
-            problems.append(f"{code}: no accepted item with this code in the bank")
+            problems.append(Message("{code}: the bank has no accepted item with this code", code=code))
             continue
         if it.usage.compromised:
-            problems.append(f"{code} is compromised (leaked); it must never be issued again (附件16)")
+            problems.append(Message("{code} is compromised (leaked); it may never be issued again (附件16)", code=code))
         chosen.append(it)
     for it in chosen:
         for e in it.enemies:
             if e in seen and it.code < e:
-                problems.append(f"{it.code} and {e} are enemies and may not share a paper")
+                problems.append(Message("{code} and {other} are enemies and may not share a paper", code=it.code,
+                                        other=e))
         if it.set_code:
             members = sorted(x.code for x in pool if x.set_code == it.set_code)
             missing = [m for m in members if m not in seen]
             if missing and it.code == min(c for c in members if c in seen):
-                problems.append(f"set {it.set_code} is taken whole: add {', '.join(missing)}")
+                problems.append(Message("item set {set} is taken whole: add {codes}", set=it.set_code, codes=missing))
     if problems:
-        raise click.ClickException("cannot make the paper:\n" + "\n".join(f"  - {p}" for p in problems))
+        fail(_("The paper cannot be made:") + "".join(f"\n  - {p}" for p in problems))
     return sorted(chosen, key=lambda it: _TYPE_ORDER[it.item_type])
 
 
@@ -151,6 +151,7 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                      answer_sheet: bool, kinds: tuple[str, ...], n_examiners: int, practice: bool, actor: str,
                      out_dir: Path) -> None:
     """Write a paper's documents and a manifest of their hashes into --out."""
+    from exports import ExportError, export_paper, sealing_manifest
     from itembank import ledger
     from itembank.db import transaction
     from itembank.errors import ItemBankError
@@ -159,21 +160,19 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
     from itembank.pool import load_pool
     from itembank.readiness import require_ready
 
-    from exports import ExportError, export_paper, sealing_manifest
-
     if item_codes and first:
-        fail("give --items or --first, not both")
+        fail(_("give --items or --first, not both"))
     try:
         lvl = Level.parse(level)
     except ValueError as e:
-        fail(str(e))
+        fail(e)
     the_part = Part(part)
     engine = open_engine(settings)
     try:
         with transaction(engine) as session:
             bank = get_bank(session, occupation_code=occupation_code, level=lvl, work_type=work_type)
             require_ready(session, bank=bank, parts=[the_part], practice=practice, actor=actor,
-                          purpose=f"export {the_part.value} paper")
+                          purpose=Message("a {part} paper exported from the command line", part=the_part))
             pool = load_pool(session, bank=bank, part=the_part)
             if item_codes:
                 items = select_codes(pool, [c.strip() for c in item_codes.split(",") if c.strip()])
@@ -187,7 +186,7 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                 code=code, occupation=bank.occupation, level=lvl, part=the_part, form_label=form_label,
                 kind=PaperKind.BACKUP if backup else PaperKind.FORM, items=tuple(items),
                 time_allowed_min=time_min, centre_name=centre_name, session_code=session_code, practice=practice,
-                created_at=datetime(date.today().year, date.today().month, date.today().day),
+                created_at=datetime.combine(_today(), datetime.min.time()),
                 pictures=pictures_for_items(session, items),
             )
             docs = export_paper(paper, kinds=list(kinds) or None, answer_sheet=answer_sheet,
@@ -204,10 +203,12 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                                    "documents": [{"file": d.filename, "sha256": d.sha256,
                                                   "text_sha256": d.text_sha256} for d in docs]})
     except (ItemBankError, ExportError) as e:
-        fail(e.message)
-    click.echo(f"paper {paper.code}: {len(paper.items)} items, {paper.total_points:g} points")
+        fail(e)
+    click.echo(_("paper {code}: {n} items, {points:g} points", code=paper.code, n=len(paper.items),
+                 points=paper.total_points))
     for d, path in zip(docs, written):
-        click.echo(f"  {path}  ({d.kind.zh}; text {d.text_sha256[:16]}…)")  # type: ignore[index]
+        click.echo("  " + _("{path} ({kind}; text hash {hash}…)", path=str(path), kind=d.kind,
+                            hash=d.text_sha256[:16]))  # type: ignore[index]
     click.echo(f"  {manifest_path}")
 
 
@@ -224,12 +225,11 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
 def export_element_table_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str,
                              part: str, version: int | None, centre_name: str, out_dir: Path) -> None:
     """Write the element specification table (认定要素细目表) of one bank part."""
+    from exports import ExportError, export_element_table
     from itembank.db import transaction
     from itembank.elements import load_element_table
     from itembank.errors import ItemBankError
     from itembank.occupations import get_bank
-
-    from exports import ExportError, export_element_table
 
     try:
         lvl = Level.parse(level)
@@ -241,9 +241,10 @@ def export_element_table_cmd(settings: Settings, occupation_code: str, work_type
             table = load_element_table(session, bank=bank, part=Part(part), version=version)
             doc = export_element_table(table, occupation=bank.occupation, centre_name=centre_name)
     except (ItemBankError, ExportError) as e:
-        fail(e.message)
+        fail(e)
     path = _write(out_dir, doc.filename, doc.content)
-    click.echo(f"{path}  ({doc.kind.zh} v{table.version}, {len(table.leaves())} elements)")
+    click.echo(_("{path} ({kind}, version {version}, {n} elements)", path=str(path), kind=doc.kind,
+                 version=table.version, n=len(table.leaves())))
 
 
 @export.command("readiness")
@@ -259,12 +260,11 @@ def export_element_table_cmd(settings: Settings, occupation_code: str, work_type
 def export_readiness_cmd(settings: Settings, occupation_code: str | None, work_type: str | None,
                          level: str | None, as_of: datetime | None, centre_name: str, out_dir: Path) -> None:
     """Write the bank readiness report (题库达标情况报告) of the matching banks."""
+    from exports import ExportError, export_readiness
     from itembank.db import transaction
     from itembank.errors import ItemBankError
     from itembank.occupations import list_banks
     from itembank.readiness import bank_readiness, list_minimum_rules
-
-    from exports import ExportError, export_readiness
 
     try:
         lvl = Level.parse(level) if level is not None else None
@@ -280,9 +280,16 @@ def export_readiness_cmd(settings: Settings, occupation_code: str | None, work_t
                 fail("no bank matches; list them with `itembank banks list`")
             rules = list_minimum_rules(session)
             reports = [bank_readiness(session, bank=b, rules=rules) for b in banks]
-        doc = export_readiness(reports, as_of=(as_of.date() if as_of else date.today()), centre_name=centre_name)
+        doc = export_readiness(reports, as_of=(as_of.date() if as_of else _today()), centre_name=centre_name)
     except (ItemBankError, ExportError) as e:
-        fail(e.message)
+        fail(e)
     path = _write(out_dir, doc.filename, doc.content)
     ready = sum(1 for r in reports if r.ready)
-    click.echo(f"{path}  ({len(reports)} banks, {ready} ready)")
+    click.echo(_("{path} ({n} banks, {ready} meeting their minimums)", path=str(path), n=len(reports), ready=ready))
+
+
+def _today() -> date:
+    """Today in the centre's time zone (the server may run in UTC)."""
+    from itembank.i18n import time_zone
+
+    return datetime.now(time_zone()).date()

@@ -16,11 +16,12 @@ import click
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
 from itembank.config import Settings
 from itembank.domain import Actor, Part, Role, VersionState
+from itembank.i18n import _
 from itembank.keys import write_private
 
 
 def _print_problems(err) -> None:  # type: ignore[no-untyped-def]
-    click.echo(f"import refused: {len(err.problems)} problem(s); nothing was written", err=True)
+    click.echo(_("import refused: {n} problem(s); nothing was written", n=len(err.problems)), err=True)
     for p in err.problems:
         click.echo(f"  - {p}", err=True)
 
@@ -41,7 +42,7 @@ def template_xlsx(path: str) -> None:
     from itembank.imports import items_template
 
     Path(path).write_bytes(items_template())
-    click.echo(f"wrote {path}")
+    click.echo(_("wrote {path}", path=str(path)))
 
 
 @template.command("csv")
@@ -50,7 +51,7 @@ def template_csv(path: str) -> None:
     from itembank.imports import items_csv_template
 
     Path(path).write_bytes(items_csv_template())
-    click.echo(f"wrote {path}")
+    click.echo(_("wrote {path}", path=str(path)))
 
 
 @template.command("elements")
@@ -60,7 +61,7 @@ def template_elements(path: str) -> None:
     from itembank.imports import elements_template
 
     Path(path).write_bytes(elements_template())
-    click.echo(f"wrote {path}")
+    click.echo(_("wrote {path}", path=str(path)))
 
 
 # --------------------------------------------------------------------------------------
@@ -74,9 +75,9 @@ def import_() -> None:
 
 def _mode(as_accepted: bool, batch_ref: str | None) -> str:
     if as_accepted and not batch_ref:
-        fail("--as-accepted needs --batch-ref: the reference of the committee batch that accepted the items")
+        fail(_("--as-accepted needs --batch-ref: the reference of the committee batch that accepted the items"))
     if batch_ref and not as_accepted:
-        fail("--batch-ref only goes with --as-accepted")
+        fail(_("--batch-ref only goes with --as-accepted"))
     return "accepted" if as_accepted else "draft"
 
 
@@ -108,8 +109,8 @@ def import_items_cmd(settings: Settings, file: str, occupation_code: str, level:
         _print_problems(e)
         sys.exit(1)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
-    click.echo(report.summary())
+        fail(e)
+    click.echo(str(report.summary()))
 
 
 @import_.command("elements")
@@ -137,9 +138,10 @@ def import_elements_cmd(settings: Settings, file: str, occupation_code: str, lev
         _print_problems(e)
         sys.exit(1)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
+        fail(e)
     for p, v in report.versions.items():
-        click.echo(f"{p}: " + ("unchanged" if v is None else f"saved as table version {v}"))
+        click.echo(_("{part}: unchanged", part=Part(p)) if v is None
+                   else _("{part}: saved as element table version {version}", part=Part(p), version=v))
 
 
 @import_.command("qti")
@@ -171,8 +173,8 @@ def import_qti_cmd(settings: Settings, file: str, occupation_code: str, level: s
         _print_problems(e)
         sys.exit(1)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
-    click.echo(report.summary())
+        fail(e)
+    click.echo(str(report.summary()))
 
 
 # --------------------------------------------------------------------------------------
@@ -203,8 +205,8 @@ def export_qti_cmd(settings: Settings, out: str, occupation_code: str, level: st
                                      states=[VersionState(s) for s in states] or [VersionState.ACCEPTED])
             write_private(Path(out), data, exclusive=False)  # 0600: item content
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
-    click.echo(f"exported {len(items)} items to {out}")
+        fail(e)
+    click.echo(_("exported {n} items to {path}", n=len(items), path=out))
 
 
 # --------------------------------------------------------------------------------------
@@ -214,11 +216,18 @@ def export_qti_cmd(settings: Settings, out: str, occupation_code: str, level: st
 def _parse_when(value: str | None) -> datetime | None:
     if value is None:
         return None
+    from datetime import UTC
+
+    from itembank.i18n import time_zone
+
     try:
-        return datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"{value!r} is not a date; write 2026-11-28 or 2026-11-28T14:30")
-    return None
+        fail(_("'{value}' is not a date; write 2026-11-28 or 2026-11-28T14:30", value=value))
+    # the operator writes the centre's local time; the ledger stores UTC
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=time_zone())
+    return when.astimezone(UTC).replace(tzinfo=None)
 
 
 def _ledger_entries(settings: Settings, object_type, object_id, item, occupation_code, level, work_type,  # type: ignore[no-untyped-def]
@@ -232,13 +241,13 @@ def _ledger_entries(settings: Settings, object_type, object_id, item, occupation
         with transaction(open_engine(settings)) as session:
             if item is not None:
                 if not (occupation_code and level):
-                    fail("--item needs --occupation and --level")
+                    fail(_("--item needs --occupation and --level"))
                 found = get_item(session, bank=cli_bank(session, occupation_code, level, work_type), code=item)
                 object_type, object_id = "item", found.id
             return query_ledger(session, object_type=object_type, object_id=object_id, actor=actor_name,
                                 action=action, since=_parse_when(since), until=_parse_when(until), limit=limit)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
+        fail(e)
     return []
 
 
@@ -251,8 +260,8 @@ ledger_filters = [
     click.option("--work-type", default=None),
     click.option("--by", "actor_name", default=None, help="Only entries by this actor."),
     click.option("--action", default=None, help="e.g. item.state, batch.sign, import.items, export.qti"),
-    click.option("--since", default=None, help="From this date/time (UTC), inclusive."),
-    click.option("--until", default=None, help="Before this date/time (UTC)."),
+    click.option("--since", default=None, help="From this date/time (the centre's time zone), inclusive."),
+    click.option("--until", default=None, help="Before this date/time (the centre's time zone)."),
     click.option("--limit", default=200, show_default=True),
 ]
 
@@ -265,17 +274,26 @@ def with_ledger_filters(fn):  # type: ignore[no-untyped-def]
 
 @click.command("show")
 @with_ledger_filters
+@click.option("--raw", is_flag=True, help="Also print each entry's stored codes and details.")
 @click.pass_obj
 def ledger_show(settings: Settings, **filters) -> None:  # type: ignore[no-untyped-def]
-    """Ledger entries, oldest first, filtered by object, actor, action and dates."""
+    """Ledger entries, oldest first, as sentences with the people's names and the centre's local
+    time; filtered by object, actor, action and dates."""
+    from itembank.db import transaction
+    from itembank.i18n import format_datetime
+    from itembank.ledger_text import describe_entries
+
+    raw = filters.pop("raw")
     entries = _ledger_entries(settings, **filters)
-    for e in entries:
-        details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
-        if len(details) > 160:
-            details = details[:157] + "..."
-        click.echo(f"#{e.id:<6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.action:<16} "
-                   f"{e.object_type}:{e.object_id}  {details}")
-    click.echo(f"({len(entries)} entries)")
+    with transaction(open_engine(settings, migrate=False)) as session:
+        texts = describe_entries(session, entries)
+    for e, t in zip(entries, texts, strict=True):
+        click.echo(f"#{e.id:<6} {format_datetime(e.at, seconds=True)}  {t.sentence}")
+        if raw:
+            click.echo("        " + json.dumps({"action": e.action, "object_type": e.object_type,
+                                                "object_id": e.object_id, "details": e.details},
+                                               ensure_ascii=False, sort_keys=True))
+    click.echo(_("({n} entries)", n=len(entries)))
 
 
 @click.command("query")

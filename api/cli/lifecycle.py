@@ -11,6 +11,7 @@ import click
 
 from api.cli.common import fail, open_engine
 from itembank.config import Settings
+from itembank.i18n import N_, Message, Sentences, _, format_date
 
 
 def _lc_settings():  # type: ignore[no-untyped-def]
@@ -20,12 +21,16 @@ def _lc_settings():  # type: ignore[no-untyped-def]
 
 
 def _day(value: str | None) -> date:
-    if value is None:
-        return date.today()
+    if value is None:  # today in the centre's time zone, not the server's
+        from datetime import datetime
+
+        from itembank.i18n import time_zone
+
+        return datetime.now(time_zone()).date()
     try:
         return date.fromisoformat(value)
     except ValueError:
-        fail(f"{value!r} is not a date (YYYY-MM-DD)")
+        fail(_("'{value}' is not a date; write it as 2026-11-28", value=value))
         raise  # unreachable
 
 
@@ -41,7 +46,7 @@ def template_cmd(out: Path) -> None:
     from lifecycle.registration import registration_template_xlsx
 
     out.write_bytes(registration_template_xlsx())
-    click.echo(f"wrote {out}")
+    click.echo(_("wrote {path}", path=str(out)))
 
 
 @lifecycle.command("import")
@@ -59,13 +64,16 @@ def import_cmd(settings: Settings, path: Path, plan_code: str | None, actor: str
         with transaction(open_engine(settings)) as session:
             report = import_applications_xlsx(session, data=path.read_bytes(), actor=actor, plan_code=plan_code)
     except ItemBankError as e:
-        click.echo(f"nothing imported: {e}", err=True)
+        click.echo(_("nothing imported: {error}", error=e.message), err=True)
         sys.exit(1)
-    click.echo(f"{report.n_rows} rows: {len(report.accepted)} accepted, {len(report.refused)} refused (不予受理)")
+    click.echo(_("{n} rows: {accepted} accepted, {refused} refused", n=report.n_rows,
+                 accepted=len(report.accepted), refused=len(report.refused)))
     for a in report.accepted:
-        click.echo(f"  accepted #{a.id} {a.candidate.name} {a.level.title_zh}: {a.matched_rule}")
+        click.echo("  " + _("accepted: application no. {id}, {name}, {level}: {rule}", id=a.id,
+                            name=a.candidate.name, level=a.level, rule=a.matched_rule))
     for a in report.refused:
-        click.echo(f"  refused  #{a.id} {a.candidate.name} {a.level.title_zh}:")
+        click.echo("  " + _("refused: application no. {id}, {name}, {level}:", id=a.id, name=a.candidate.name,
+                            level=a.level))
         for r in a.refusal_reasons:
             click.echo(f"      - {r}")
 
@@ -83,7 +91,7 @@ def rules_cmd(settings: Settings, level: str | None, occupation_code: str | None
     levels = [Level.parse(level)] if level else list(Level)
     with transaction(open_engine(settings)) as session:
         for lvl in levels:
-            click.echo(f"== {lvl.title_zh} (具备以下条件之一者)")
+            click.echo(_("== {level} (any one of these conditions)", level=lvl))
             for r in eligibility_rules(session, level=lvl, occupation_code=occupation_code):
                 click.echo(f"  ({r.alternative}) {r.description}")
 
@@ -103,13 +111,13 @@ def tickets_cmd(settings: Settings, plan_code: str, out: Path) -> None:
         with transaction(open_engine(settings)) as session:
             tickets = admission_tickets(session, plan_code=plan_code, settings=_lc_settings())
     except ItemBankError as e:
-        fail(e.message)
+        fail(e)
     if not tickets:
-        fail(f"plan {plan_code} has no admission tickets yet")
+        fail(_("Exam plan {plan} has no admission tickets yet; issue them first.", plan=plan_code))
     from itembank.keys import write_private
 
     write_private(Path(out), render_admission_tickets(tickets), exclusive=False)  # 0600: personal data
-    click.echo(f"wrote {len(tickets)} ticket(s) to {out}")
+    click.echo(_("wrote {n} admission tickets to {path}", n=len(tickets), path=str(out)))
 
 
 @lifecycle.command("check-code")
@@ -120,14 +128,14 @@ def check_code_cmd(code: str) -> None:
 
     problems = validate_certificate_code(code)
     if problems:
-        click.echo(f"{code}: INVALID", err=True)
+        click.echo(_("{code}: not a valid certificate code", code=code), err=True)
         for p in problems:
             click.echo(f"  - {p}", err=True)
         sys.exit(1)
     for seg in DEFAULT_LAYOUT.segments:
         a, b = DEFAULT_LAYOUT.offsets[seg.name]
-        click.echo(f"  {seg.name:<18} {code[a:b]:<8} {seg.description}")
-    click.echo(f"{code}: valid")
+        click.echo(f"  {code[a:b]:<8} {seg.description}")
+    click.echo(_("{code}: valid", code=code))
 
 
 @lifecycle.command("verify")
@@ -140,7 +148,7 @@ def verify_cmd(settings: Settings, payload: str) -> None:
 
     with transaction(open_engine(settings)) as session:
         v = verify_certificate(session, payload=payload, settings=_lc_settings())
-    click.echo(("VALID: " if v.valid else "NOT VALID: ") + v.message)
+    click.echo(_("valid: {message}", message=v.message) if v.valid else _("not valid: {message}", message=v.message))
     sys.exit(0 if v.valid else 1)
 
 
@@ -157,10 +165,11 @@ def calendar_cmd(settings: Settings, day: str, kind: str | None, name: str, acto
     from lifecycle.publication import set_calendar_day
 
     if kind is None:
-        fail("say --holiday or --workday")
+        fail(_("say --holiday or --workday"))
     with transaction(open_engine(settings)) as session:
         set_calendar_day(session, day=_day(day), kind=kind, name=name, actor=actor)  # type: ignore[arg-type]
-    click.echo(f"{day}: {kind} {name}")
+    click.echo(_("{day}: a holiday {name}", day=_day(day), name=name) if kind == "holiday"
+               else _("{day}: a make-up working day {name}", day=_day(day), name=name))
 
 
 @lifecycle.command("publication-end")
@@ -175,7 +184,7 @@ def publication_end_cmd(settings: Settings, start: str) -> None:
     with transaction(open_engine(settings)) as session:
         cal = load_calendar(session)
     lc = _lc_settings()
-    click.echo(publication_end(cal, _day(start), lc.publication_working_days).isoformat())
+    click.echo(format_date(publication_end(cal, _day(start), lc.publication_working_days)))
 
 
 @lifecycle.command("lapsed-cards")
@@ -189,9 +198,9 @@ def lapsed_cards_cmd(settings: Settings, on: str | None) -> None:
     with transaction(open_engine(settings)) as session:
         rows = lapsed_cards(session, on=_day(on))
     for card, reasons in rows:
-        click.echo(f"{card.number} ({card.kind.value}): " + "; ".join(reasons))
+        click.echo(_("{number} ({kind}): {reasons}", number=card.number, kind=card.kind, reasons=Sentences(reasons)))
     if not rows:
-        click.echo("no lapsed cards")
+        click.echo(_("no lapsed cards"))
     sys.exit(1 if rows else 0)
 
 
@@ -210,11 +219,26 @@ def retention_cmd(settings: Settings, on: str | None, destroy: bool, dry_run: bo
     with transaction(open_engine(settings)) as session:
         if destroy:
             report = run_destruction(session, on=day, actor=actor, settings=_lc_settings(), dry_run=dry_run)
-            verb = "would destroy" if dry_run else "destroyed"
             for plan, per in report.destroyed.items():
-                click.echo(f"{plan}: {verb} " + ", ".join(f"{len(ids)} {k}" for k, ids in per.items()))
-            click.echo(f"{verb} {report.n_records} record(s) of {len(report.destroyed)} plan(s)")
+                counts = [_("{n} {kind}", n=len(ids), kind=_material(k)) for k, ids in per.items()]
+                click.echo(_("{plan}: would destroy {counts}", plan=plan, counts=counts) if dry_run
+                           else _("{plan}: destroyed {counts}", plan=plan, counts=counts))
+            click.echo(_("would destroy {n} records of {plans} exam plans", n=report.n_records,
+                         plans=len(report.destroyed)) if dry_run
+                       else _("destroyed {n} records of {plans} exam plans", n=report.n_records,
+                              plans=len(report.destroyed)))
             return
         for s in retention_overview(session, on=day, settings=_lc_settings()):
-            state = "destroyable" if s.destroyable else "; ".join(s.reasons)
-            click.echo(f"{s.plan_code:<20} closed {s.closed_on or '-'} kept until {s.retain_until or '-'}: {state}")
+            state = _("may be destroyed") if s.destroyable else Sentences(s.reasons)
+            click.echo(_("{plan}: closed {closed}, kept until {until}: {state}", plan=s.plan_code,
+                         closed=s.closed_on or "—", until=s.retain_until or "—", state=state))
+
+
+_MATERIALS = {"responses": N_("answer records"), "examiner_scores": N_("examiners' scores"),
+              "seat_assignments": N_("seat assignments"), "result_objections": N_("objections to results"),
+              "admission_tickets": N_("admission tickets")}
+
+
+def _material(kind: str) -> object:
+    """What a kind of destroyed record is called (an unknown kind by its code)."""
+    return Message(_MATERIALS[kind]) if kind in _MATERIALS else kind

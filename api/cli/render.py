@@ -1,32 +1,34 @@
-"""Plain-text rendering of reports for the terminal."""
+"""Plain-text rendering of reports for the terminal, in the run's locale (--lang / LANG)."""
 
 from __future__ import annotations
 
-from itembank.domain import Level
+from itembank.domain import ItemType, Level
+from itembank.i18n import _
 from itembank.readiness import BankReadiness
 
 
 def readiness_text(r: BankReadiness, *, show_elements: bool = True) -> str:
     occ = r.bank.occupation
     lines = [
-        f"== {occ.code} {occ.name} 工种:{occ.display_work_type} {Level(r.bank.level).title_zh} "
-        f"({occ.category.zh}) — {r.verdict}",
+        _("== {code} {name}, work type {work_type}, {level} ({category}): {verdict}", code=occ.code,
+          name=occ.name, work_type=occ.display_work_type, level=Level(r.bank.level), category=occ.category,
+          verdict=r.verdict),
     ]
     for p in r.parts:
-        mark = "OK " if p.ready else "NO "
-        types = ", ".join(f"{k} {v}" for k, v in p.by_type.items()) or "none"
-        lines.append(
-            f"  [{mark}] {p.part.zh:<10} usable {p.usable:>5} / minimum {p.minimum:<5}"
-            f" (accepted {p.accepted}, compromised {p.compromised}); table v{p.element_table_version or '-'}"
-        )
-        lines.append(f"        by type: {types}")
+        mark = _("[met]") if p.ready else _("[short]")
+        types = [_("{item_type} {n}", item_type=ItemType(k), n=v) for k, v in p.by_type.items()]
+        table = (_("element table version {version}", version=p.element_table_version)
+                 if p.element_table_version else _("no element table"))
+        lines.append("  " + _("{mark} {part}: {usable} usable of minimum {minimum} ({accepted} accepted, "
+                              "{compromised} compromised); {table}", mark=mark, part=p.part, usable=p.usable,
+                              minimum=p.minimum, accepted=p.accepted, compromised=p.compromised, table=table))
+        lines.append("        " + _("by item type: {types}", types=types if types else _("none")))
         if show_elements and p.elements:
             short = [e for e in p.elements if e.short]
-            lines.append(
-                f"        elements: {len(p.elements)}, {len(short)} with too few items for their weight"
-            )
+            lines.append("        " + _("{n} elements, {short} with too few items for their weight",
+                                        n=len(p.elements), short=len(short)))
     for s in r.shortfalls:
-        lines.append(f"  shortfall: {s}")
+        lines.append("  " + _("shortfall: {text}", text=s))
     for w in r.warnings:
-        lines.append(f"  warning:   {w}")
+        lines.append("  " + _("warning: {text}", text=w))
     return "\n".join(lines)

@@ -8,6 +8,7 @@ import click
 
 from api.cli.common import actor_option, fail, open_engine
 from itembank.config import Settings
+from itembank.i18n import _
 
 
 @click.command()
@@ -111,15 +112,14 @@ def create_admin(settings: Settings, username: str, display_name: str, password_
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("password"), hide_input=True, confirmation_prompt=True)
     try:
         with transaction(open_engine(settings)) as session:
             accounts.create_user(session, username=username, password=password, display_name=display_name,
                                  roles=[(Role.ADMIN, None)], actor="cli")
     except ItemBankError as e:
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(2)
-    click.echo(f"administrator {username} created")
+        fail(e)
+    click.echo(_("administrator {username} created", username=username))
 
 
 @users.command("add")
@@ -137,16 +137,15 @@ def add_user(settings: Settings, username: str, roles: tuple[str, ...], display_
     from itembank.errors import ItemBankError
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
-        "password", hide_input=True, confirmation_prompt=True)
+        _("password"), hide_input=True, confirmation_prompt=True)
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else None) for r in roles]
     try:
         with transaction(open_engine(settings)) as session:
             accounts.create_user(session, username=username, password=password, display_name=display_name,
                                  roles=parsed, actor="cli")
     except ItemBankError as e:
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(2)
-    click.echo(f"user {username} created")
+        fail(e)
+    click.echo(_("user {username} created", username=username))
 
 
 def _account_act(settings: Settings, act, done: str) -> None:  # type: ignore[no-untyped-def]
@@ -158,7 +157,7 @@ def _account_act(settings: Settings, act, done: str) -> None:  # type: ignore[no
         with transaction(open_engine(settings)) as session:
             act(session)
     except ItemBankError as e:
-        fail(e.message)
+        fail(e)
     click.echo(done)
 
 

@@ -15,6 +15,7 @@ import click
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
 from itembank.config import Settings
 from itembank.domain import Actor, Role
+from itembank.i18n import _, format_datetime
 
 
 def _as(name: str, *roles: Role) -> Actor:
@@ -30,7 +31,7 @@ def _run(settings: Settings, fn):  # type: ignore[no-untyped-def]
         with transaction(open_engine(settings)) as session:
             return fn(session)
     except (ItemBankError, ValueError) as e:
-        fail(getattr(e, "message", str(e)))
+        fail(e)
     return None
 
 
@@ -59,7 +60,7 @@ def experts_register(settings: Settings, username: str, name: str, organisation:
     e = _run(settings, lambda s: register_expert(s, actor=_as(actor, Role.BANK_MANAGER), username=username,
                                                  name=name, organisation=organisation, title_rank=title_rank,
                                                  title_name=title_name))
-    click.echo(f"registered {e.name} ({e.username})")
+    click.echo(_("registered the expert {name} ({username})", name=e.name, username=e.username))
 
 
 @experts.command("grant")
@@ -79,7 +80,10 @@ def experts_grant(settings: Settings, username: str, occupation_code: str, role:
     _run(settings, lambda s: grant_scope(s, actor=_as(actor, Role.BANK_MANAGER), username=username,
                                          occupation_code=occupation_code, role=role, years_in_occupation=years,
                                          certificate_level=certificate_level, certificate_no=certificate_no))
-    click.echo(f"{username} may now act as {role} for {occupation_code}")
+    from itembank.orm_workflow import ExpertRole
+
+    click.echo(_("{username} may now act as {role} for occupation {occupation}", username=username,
+                 role=ExpertRole(role), occupation=occupation_code))
 
 
 @experts.command("suspend")
@@ -92,7 +96,7 @@ def experts_suspend(settings: Settings, username: str, reason: str, actor: str) 
 
     _run(settings, lambda s: suspend_expert(s, actor=_as(actor, Role.BANK_MANAGER), username=username,
                                             reason=reason))
-    click.echo(f"{username} suspended")
+    click.echo(_("expert {username} suspended", username=username))
 
 
 @experts.command("list")
@@ -103,10 +107,12 @@ def experts_list(settings: Settings, occupation_code: str | None, role: str | No
     from itembank.experts import list_experts
 
     for e in _run(settings, lambda s: list_experts(s, occupation_code=occupation_code, role=role)):
-        scopes = "; ".join(f"{x.role.value} {x.occupation_code} {x.years_in_occupation}y "
-                           f"{x.certificate_level.title_zh if x.certificate_level else '-'}" for x in e.scopes)
-        flag = f"  SUSPENDED: {e.suspended_reason}" if e.suspended else ""
-        click.echo(f"{e.username:<12} {e.name:<8} {e.title_rank.zh:<4} {scopes}{flag}")
+        scopes = [_("{role} for {occupation}, {years} years in the occupation, certificate {certificate}",
+                    role=x.role, occupation=x.occupation_code, years=x.years_in_occupation,
+                    certificate=x.certificate_level if x.certificate_level else "—") for x in e.scopes]
+        flag = ("  " + _("suspended: {reason}", reason=e.suspended_reason)) if e.suspended else ""
+        click.echo(_("{username}  {name}  title {title}  {scopes}", username=e.username, name=e.name,
+                     title=e.title_rank, scopes=scopes or "—") + flag)
 
 
 # --------------------------------------------------------------------------------------
@@ -131,7 +137,7 @@ def wf_submit(settings: Settings, code: str, occupation_code: str, level: str, w
 
     it = _run(settings, lambda s: submit(s, actor=_as(actor, Role.ITEM_WRITER),
                                          bank=cli_bank(s, occupation_code, level, work_type), code=code, comment=comment))
-    click.echo(f"{it.ref}: {it.state.value}")
+    click.echo(_("{item}: {state}", item=it.ref, state=it.state))
 
 
 @workflow.command("assign")
@@ -147,7 +153,8 @@ def wf_assign(settings: Settings, code: str, occupation_code: str, level: str, w
     new = _run(settings, lambda s: assign_reviewer(s, actor=_as(actor, Role.BANK_MANAGER),
                                                    bank=cli_bank(s, occupation_code, level, work_type), code=code,
                                                    reviewer=reviewer))
-    click.echo(f"{reviewer} {'assigned to' if new else 'was already assigned to'} {code}")
+    click.echo(_("{reviewer} assigned to review {code}", reviewer=reviewer, code=code) if new
+               else _("{reviewer} was already assigned to review {code}", reviewer=reviewer, code=code))
 
 
 @workflow.command("review")
@@ -173,7 +180,7 @@ def wf_review(settings: Settings, code: str, occupation_code: str, level: str, w
         return get_item(s, bank=bank, code=code)
 
     it = _run(settings, act)
-    click.echo(f"{it.ref}: {it.state.value}")
+    click.echo(_("{item}: {state}", item=it.ref, state=it.state))
 
 
 @workflow.group("batch")
@@ -195,7 +202,8 @@ def batch_create(settings: Settings, occupation_code: str, level: str, work_type
     b = _run(settings, lambda s: create_acceptance_batch(
         s, actor=_as(actor, Role.BANK_MANAGER), bank=cli_bank(s, occupation_code, level, work_type),
         codes=list(codes), members=list(members), meeting=meeting))
-    click.echo(f"batch {b.code}: {len(b.items)} items, members {', '.join(b.members)}; manifest {b.manifest_hash}")
+    click.echo(_("acceptance batch {batch}: {n} items, committee {members}; manifest hash {hash}", batch=b.code,
+                 n=len(b.items), members=list(b.members), hash=b.manifest_hash))
 
 
 @batch.command("sign")
@@ -208,8 +216,9 @@ def batch_sign(settings: Settings, batch_code: str, opinion: str, actor: str) ->
 
     b = _run(settings, lambda s: sign_batch(s, actor=_as(actor, Role.COMMITTEE_MEMBER), batch_code=batch_code,
                                             opinion=opinion))
-    click.echo(f"batch {b.code}: {b.state.value}; " +
-               ("every member signed" if b.all_signed else f"waiting for {', '.join(b.unsigned)}"))
+    click.echo(_("acceptance batch {batch}: {state}; every member signed", batch=b.code, state=b.state)
+               if b.all_signed else _("acceptance batch {batch}: {state}; waiting for {members}", batch=b.code,
+                                      state=b.state, members=list(b.unsigned)))
 
 
 @batch.command("reject")
@@ -224,7 +233,8 @@ def batch_reject(settings: Settings, batch_code: str, reason: str, returned: tup
     b = _run(settings, lambda s: reject_batch(s, actor=_as(actor, Role.COMMITTEE_MEMBER, Role.BANK_MANAGER),
                                               batch_code=batch_code, reason=reason,
                                               return_codes=list(returned) or None))
-    click.echo(f"batch {b.code}: rejected; returned {', '.join(b.returned) or 'none'}")
+    click.echo(_("acceptance batch {batch}: not accepted; returned {codes}", batch=b.code,
+                 codes=list(b.returned) or _("none")))
 
 
 @batch.command("show")
@@ -234,14 +244,20 @@ def batch_show(settings: Settings, batch_code: str) -> None:
     from itembank.workflow import get_batch
 
     b = _run(settings, lambda s: get_batch(s, batch_code=batch_code))
-    click.echo(f"batch {b.code} ({b.kind.value}) {b.state.value}; manifest {b.manifest_hash}")
+    from itembank.orm_workflow import BatchKind
+
+    kind = _("accepted by the committee here") if b.kind is BatchKind.COMMITTEE else _("accepted elsewhere")
+    click.echo(_("acceptance batch {batch} ({kind}): {state}; manifest hash {hash}", batch=b.code, kind=kind,
+                 state=b.state, hash=b.manifest_hash))
     if b.external_ref:
-        click.echo(f"  reference: {b.external_ref}")
-    click.echo(f"  items: {', '.join(f'{c} v{n}' for c, n in b.items)}")
+        click.echo("  " + _("reference: {ref}", ref=b.external_ref))
+    click.echo("  " + _("items: {items}", items=[_("{code} version {version}", code=c, version=n)
+                                                  for c, n in b.items]))
     for m in b.members:
         sig = next((x for x in b.signatures if x.member == m), None)
-        click.echo(f"  {m:<12} " + (f"signed {sig.signed_at:%Y-%m-%d %H:%M} {sig.signature[:16]}… {sig.opinion}"
-                                    if sig else "not signed"))
+        click.echo(f"  {m:<12} " + (_("signed {at}, signature {signature}…; opinion: {opinion}",
+                                      at=sig.signed_at, signature=sig.signature[:16], opinion=sig.opinion or "—")
+                                    if sig else _("not signed")))
 
 
 @workflow.command("retire")
@@ -257,7 +273,7 @@ def wf_retire(settings: Settings, code: str, occupation_code: str, level: str, w
     it = _run(settings, lambda s: retire_item(s, actor=_as(actor, Role.BANK_MANAGER),
                                               bank=cli_bank(s, occupation_code, level, work_type), code=code,
                                               reason=reason))
-    click.echo(f"{it.ref}: retired")
+    click.echo(_("{item}: {state}", item=it.ref, state=it.state))
 
 
 @workflow.command("diff")
@@ -276,14 +292,16 @@ def wf_diff(settings: Settings, code: str, occupation_code: str, level: str, wor
     d = _run(settings, lambda s: compare_versions(s, actor=_as(actor, Role.BANK_MANAGER),
                                                   bank=cli_bank(s, occupation_code, level, work_type), code=code,
                                                   old=old, new=new))
-    click.echo(f"{d.code}: v{d.old_version} -> v{d.new_version}")
+    click.echo(_("{code}: version {old} compared with version {new}", code=d.code, old=d.old_version,
+                 new=d.new_version))
     for f in d.fields:
         if f.changed:
-            click.echo(f"  * {f.label}:\n      old: {f.old!r}\n      new: {f.new!r}")
+            click.echo(f"  * {f.label}:\n      " + _("old: {value}", value=repr(f.old)) + "\n      "
+                       + _("new: {value}", value=repr(f.new)))
         elif all_fields:
-            click.echo(f"    {f.label}: unchanged")
+            click.echo("    " + _("{field}: unchanged", field=f.label))
     if not d.changed_fields:
-        click.echo("  (no differences)")
+        click.echo("  " + _("(no differences)"))
     sys.exit(0)
 
 
@@ -293,11 +311,9 @@ def wf_diff(settings: Settings, code: str, occupation_code: str, level: str, wor
 @click.pass_obj
 def wf_history(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None) -> None:
     """Who did what to CODE, when and why (the item's ledger entries)."""
+    from itembank.ledger_text import describe_entries
     from itembank.workflow import item_history
 
-    for e in _run(settings, lambda s: item_history(s, bank=cli_bank(s, occupation_code, level, work_type), code=code)):
-        d = e.details
-        what = (f"v{d.get('version')} {d.get('from')} -> {d.get('to')}" if e.action == "item.state"
-                else ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("code",)))
-        reason = f"  ({d['reason']})" if d.get("reason") and e.action == "item.state" else ""
-        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<10} {e.action:<14} {what}{reason}")
+    for e in _run(settings, lambda s: describe_entries(
+            s, item_history(s, bank=cli_bank(s, occupation_code, level, work_type), code=code))):
+        click.echo(f"{format_datetime(e.at, seconds=True)}  {e.sentence}")

@@ -50,7 +50,7 @@ def analyse(body: AnalysisIn, session: SessionDep, actor: ManagerDep) -> dict[st
     items carry calibrated parameters), stored per item version with the calibration; the
     answer lists the items needing review with reasons."""
     if (body.session_code is None) == (body.paper_codes is None):
-        raise ValidationError("give session_code or paper_codes", field="session_code")
+        raise ValidationError(Message("Give either the exam session or the papers, not both."), field="session_code")
     _check_analysis_scope(session, actor, body)
     report = ana.analyse_session(session, session_code=body.session_code, paper_codes=body.paper_codes,
                                  model=body.model, polytomous_model=body.polytomous_model,

@@ -21,6 +21,7 @@ from itembank import ledger, occupations
 from itembank.domain import Actor, BankRef, Part, Role
 from itembank.errors import ConflictError, NotFoundError
 from itembank.orm_assembly import PaperStatus
+from itembank.i18n import Message
 
 router = APIRouter(tags=["assembly"])
 ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
@@ -56,7 +57,8 @@ def start_run(bank_id: IdPath, body: RunIn, request: Request, session: SessionDe
     bank = _bank(session, bank_id, actor)
     stored = svc.get_blueprint(session, body.blueprint_id)
     if stored.bank_id != bank.id:
-        raise NotFoundError(f"bank {bank_id} has no blueprint {body.blueprint_id}", field="blueprint_id")
+        raise NotFoundError(Message("Bank {bank_id} has no blueprint number {blueprint_id}.", bank_id=bank_id,
+                                    blueprint_id=body.blueprint_id), code="blueprint_not_found", field="blueprint_id")
     run = svc.request_run(session, bank=bank, blueprint=stored, actor=actor.username, params=svc.RunParams(
         n_forms=body.n_forms, n_backups=body.n_backups, solver=body.solver, time_limit_s=body.time_limit_s,
         rel_gap=body.rel_gap, seed=body.seed, practice=body.practice, time_allowed_min=body.time_allowed_min))
@@ -112,7 +114,8 @@ def add_backups(run_id: IdPath, body: BackupsIn, session: SessionDep, actor: Man
 def _run_report(session, run_id: int, actor: Actor, centre_name: str):  # type: ignore[no-untyped-def]
     run = _run(session, run_id, actor)
     if not run.paper_codes:
-        raise ConflictError(f"assembly run {run_id} has no papers ({run.state.value}: {run.message})")
+        raise ConflictError(Message("Assembly run {run} has no papers ({state}: {reason}).", run=run_id, state=run.state,
+                                    reason=run.message), code="run_without_papers")
     papers = [svc.get_paper(session, code=c, centre_name=centre_name) for c in run.paper_codes]
     p0 = papers[0].paper
     title = f"{p0.occupation.label}（{p0.level.title_zh}）{p0.part.zh} 组卷任务 #{run.id}"

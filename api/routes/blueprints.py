@@ -14,6 +14,7 @@ from itembank import assembly_service as svc
 from itembank import occupations
 from itembank.domain import Actor, BankRef, Part, Role
 from itembank.errors import NotFoundError
+from itembank.i18n import Message
 
 router = APIRouter(tags=["assembly"])
 ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
@@ -57,5 +58,6 @@ def get_blueprint(bank_id: IdPath, blueprint_id: IdPath, session: SessionDep, ac
     bank = _bank(session, bank_id, actor)
     stored = svc.get_blueprint(session, blueprint_id)
     if stored.bank_id != bank.id:
-        raise NotFoundError(f"bank {bank_id} has no blueprint {blueprint_id}", field="blueprint_id")
+        raise NotFoundError(Message("Bank {bank_id} has no blueprint number {blueprint_id}.", bank_id=bank_id,
+                                    blueprint_id=blueprint_id), code="blueprint_not_found", field="blueprint_id")
     return BlueprintOut.of(stored)

@@ -25,6 +25,7 @@ from api.schemas.lifecycle import (
     VerificationOut,
 )
 from itembank.domain import Actor, Role
+from itembank.i18n import Message, render
 from lifecycle import certificates, listing, registration, sessions
 from lifecycle.domain import CertificateStatus
 
@@ -172,11 +173,11 @@ def verify(session: SessionDep, settings: LifecycleSettingsDep, v: QrField = Non
                                              settings=settings)
     cert = result.certificate
     if cert is None:
-        return VerificationOut(valid=False, message=result.message, certificate=None)
+        return VerificationOut(valid=False, message=render(result.message), certificate=None)
     if result.valid:
-        message = f"certificate {cert.code} is valid"
-    elif cert.status is not CertificateStatus.ISSUED:
-        message = f"certificate {cert.code} is {cert.status.value}: it is not valid"  # the reason stays internal
+        message = render(Message("Certificate {code} is valid.", code=cert.code))
+    elif cert.status is not CertificateStatus.ISSUED:  # the reason stays internal
+        message = render(Message("Certificate {code} is {status}: it is not valid.", code=cert.code, status=cert.status))
     else:
-        message = result.message
+        message = render(result.message)
     return VerificationOut(valid=result.valid, message=message, certificate=PublicCertificateOut.of(cert))

@@ -15,6 +15,7 @@ from exports import export_element_table, export_readiness
 from itembank import elements, occupations, readiness
 from itembank.domain import Actor, Part, Role
 from itembank.errors import NotFoundError
+from itembank.i18n import Message
 
 router = APIRouter(tags=["documents"])
 ELEMENT_READERS = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER)
@@ -51,7 +52,7 @@ def readiness_overview_document(session: SessionDep, settings: SettingsDep, acto
     banks = [b for b in occupations.list_banks(session)
              if any(actor.has(r, occupation_code=b.occupation.code) for r in READINESS_READERS)]
     if not banks:
-        raise NotFoundError("there is no bank in the occupations your roles cover")
+        raise NotFoundError(Message("There is no bank in the occupations your roles cover."), code="bank_not_found")
     doc = export_readiness([readiness.bank_readiness(session, bank=b) for b in banks], as_of=date.today(),
                            centre_name=settings.centre_name)
     return download(doc.content, doc.filename, DOCX)

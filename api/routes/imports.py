@@ -19,6 +19,7 @@ from itembank import imports, occupations, qti
 from itembank.domain import Actor, Part, Role, VersionState
 from itembank.errors import ValidationError
 from itembank.imports import ImportMode
+from itembank.i18n import Message
 
 router = APIRouter(tags=["imports"])
 ManagerDep = Annotated[Actor, require(Role.BANK_MANAGER)]
@@ -35,10 +36,10 @@ def _read(upload: UploadFile) -> tuple[bytes, str]:
     """The uploaded bytes and a storable file name; refuse files over ``MAX_UPLOAD``."""
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise ValidationError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it", field="file")
+        raise ValidationError(Message("The file is larger than {mb} MB; split it.", mb=MAX_UPLOAD // (1024 * 1024)), field="file")
     name = (upload.filename or "upload").strip()[-200:] or "upload"
     if bad_text_reason(name):
-        raise ValidationError(f"the file name {bad_text_reason(name)}; rename the file", field="file")
+        raise ValidationError(Message("The file name {reason}; rename the file.", reason=bad_text_reason(name)), field="file")
     return data, name
 
 

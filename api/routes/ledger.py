@@ -16,6 +16,7 @@ from itembank.domain import Actor, Role
 from itembank.errors import NotFoundError
 from itembank.i18n import Message
 from itembank.ledger import count_ledger, query_ledger
+from itembank.ledger_text import describe_entries
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 # the ledger is the whole centre's: auditors of every occupation read it (details name items,
@@ -24,8 +25,14 @@ AuditorDep = Annotated[Actor, require_everywhere(Role.AUDITOR)]
 
 
 class LedgerEntryOut(BaseModel):
+    """One entry: what happened in words (``text``, in the reader's locale, with the people's
+    display names) and the stored record unchanged (codes, details, hashes) for auditors."""
+
     id: int
     at: datetime
+    text: str
+    action_label: str
+    actor_name: str
     actor: str
     action: str
     object_type: str
@@ -66,8 +73,8 @@ class VerificationOut(BaseModel):
 
     @classmethod
     def of(cls, v: ledger.LedgerVerification) -> VerificationOut:
-        return cls(ok=v.ok, n_entries=v.n_entries, head_hash=v.head_hash, problems=list(v.problems), keyed=v.keyed,
-                   n_unkeyed=v.n_unkeyed, checkpoint=CheckpointOut.of(v.checkpoint) if v.checkpoint else None,
+        return cls(ok=v.ok, n_entries=v.n_entries, head_hash=v.head_hash, problems=[str(p) for p in v.problems],
+                   keyed=v.keyed, n_unkeyed=v.n_unkeyed, checkpoint=CheckpointOut.of(v.checkpoint) if v.checkpoint else None,
                    checkpoint_source=v.checkpoint_source, n_after_checkpoint=v.n_after_checkpoint,
                    proves=[str(m) for m in v.proves], limits=[str(m) for m in v.limits])
 
@@ -90,9 +97,13 @@ def list_entries(
     """Ledger entries by object, actor, action and time, oldest first."""
     filters = dict(object_type=object_type, object_id=object_id, actor=by, action=action, since=since, until=until)
     entries = query_ledger(session, **filters, limit=paging.limit, offset=paging.offset)  # type: ignore[arg-type]
-    return paging.page([LedgerEntryOut(id=e.id, at=e.at, actor=e.actor, action=e.action, object_type=e.object_type,
-                                       object_id=e.object_id, details=e.details, prev_hash=e.prev_hash, hash=e.hash)
-                        for e in entries], count_ledger(session, **filters))  # type: ignore[arg-type]
+    texts = describe_entries(session, entries)
+    return paging.page([LedgerEntryOut(id=e.id, at=e.at, text=str(t.sentence), action_label=str(t.action),
+                                       actor_name=t.actor, actor=e.actor, action=e.action,
+                                       object_type=e.object_type, object_id=e.object_id, details=e.details,
+                                       prev_hash=e.prev_hash, hash=e.hash)
+                        for e, t in zip(entries, texts, strict=True)],
+                       count_ledger(session, **filters))  # type: ignore[arg-type]
 
 
 @router.get("/verify", response_model=VerificationOut, summary="Check the ledger's chain, MACs and checkpoints")

@@ -23,6 +23,7 @@ from api.schemas.lifecycle import (
 )
 from itembank.domain import Actor, Role
 from itembank.errors import NotFoundError
+from itembank.i18n import Message
 from lifecycle import listing, publication, sessions
 
 router = APIRouter(tags=["publication"])
@@ -80,7 +81,8 @@ def record_objection(plan_code: CodePath, body: ObjectionIn, session: SessionDep
 def resolve_objection(objection_id: IdPath, body: ResolutionIn, session: SessionDep, actor: OfficeDep) -> ObjectionOut:
     plan_code = listing.objection_plan_code(session, objection_id=objection_id)
     if plan_code is None:
-        raise NotFoundError(f"no objection {objection_id}", field="objection_id")
+        raise NotFoundError(Message("There is no objection number {id}.", id=objection_id), field="objection_id",
+                            code="objection_not_found")
     _plan(session, actor, plan_code)
     publication.resolve_objection(session, objection_id=objection_id, resolution=body.resolution,
                                   actor=actor.username)

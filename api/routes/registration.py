@@ -23,6 +23,7 @@ from api.schemas.lifecycle import (
 )
 from itembank.domain import Actor, Level, Role
 from itembank.errors import NotFoundError, ValidationError
+from itembank.i18n import Message
 from lifecycle import listing, registration
 from lifecycle.domain import ApplicationStatus
 from lifecycle.errors import IneligibleError
@@ -63,7 +64,8 @@ def get_candidate(candidate_id: IdPath, session: SessionDep, actor: OfficeDep) -
     found, _ = listing.page_candidates(session, candidate_id=candidate_id, occupation_codes=actor.occupations_for(Role.EXAM_OFFICE),
                                        registered_by=actor.username, limit=1)
     if not found:
-        raise NotFoundError(f"no candidate with id {candidate_id} in your occupations", field="candidate_id")
+        raise NotFoundError(Message("There is no candidate number {id} in your occupations.", id=candidate_id),
+                            field="candidate_id", code="candidate_not_found")
     return CandidateOut.of(found[0])
 
 
@@ -91,8 +93,8 @@ def submit_application(body: ApplicationIn, session: SessionDep, actor: OfficeDe
         documents=[d.model_dump() for d in body.documents], plan_code=body.plan_code, applied_on=body.applied_on)
     session.commit()
     if app.status is ApplicationStatus.REFUSED:
-        raise IneligibleError(f"application {app.id} is refused: the candidate meets no eligibility condition of "
-                              f"{Level(app.level).title_zh} (附件1 第7条)", reasons=list(app.refusal_reasons))
+        raise IneligibleError(Message("Application {id} is refused: the candidate meets no eligibility condition of level {level} "
+                                      "(附件1 第7条).", id=app.id, level=Level(app.level)), reasons=list(app.refusal_reasons))
     return ApplicationOut.of(app)
 
 
@@ -132,7 +134,7 @@ def import_applications(session: SessionDep, actor: OfficeDep,
     recorded as refused with their reasons (listed in the answer), not treated as errors."""
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise ValidationError("the file is too large; split it", field="file")
+        raise ValidationError(Message("The file is larger than {mb} MB; split it.", mb=MAX_UPLOAD // (1024 * 1024)), field="file")
     report = registration.import_applications_xlsx(session, data=data, actor=actor.username, plan_code=plan_code,
                                                    applied_on=applied_on)
     for app in (*report.accepted, *report.refused):

@@ -20,6 +20,7 @@ from api.schemas.lifecycle import (
     RetentionReviewIn,
 )
 from itembank.domain import Actor, Role
+from itembank.i18n import render_all
 from lifecycle import retention
 
 router = APIRouter(prefix="/retention", tags=["retention"])
@@ -69,5 +70,5 @@ def destroy(body: DestructionIn, session: SessionDep, actor: AdminDep, settings:
                                        dry_run=body.dry_run)
     if not body.dry_run:
         session.commit()
-    return DestructionOut(destroyed=report.destroyed, skipped={k: list(v) for k, v in report.skipped.items()},
+    return DestructionOut(destroyed=report.destroyed, skipped={k: render_all(v) for k, v in report.skipped.items()},
                           dry_run=report.dry_run, n_records=report.n_records)

@@ -30,6 +30,7 @@ from api.schemas.lifecycle import (
 )
 from itembank.domain import Actor, Role
 from itembank.errors import PermissionDeniedError
+from itembank.i18n import Message
 from lifecycle import listing, registration, scoring, sessions
 from lifecycle.accounts import staff_id_for_account
 from lifecycle.domain import Outcome, ViolationKind
@@ -59,15 +60,18 @@ def _examiner(session, actor: Actor, session_code: str, *, leader: bool = False)
     check_scope(actor, s.occupation.code, Role.EXAMINER)
     staff_id = staff_id_for_account(session, username=actor.username)
     if staff_id is None:
-        raise PermissionDeniedError(f"{actor.username} is not linked to a staff member (an examiner's record); "
-                                    "ask an administrator (PUT /staff/{id}/account)")
+        raise PermissionDeniedError(Message("{user} is not linked to a staff member (an examiner's record); ask an administrator to "
+                                            "link the account.", user=actor.username))
     groups = listing.examiner_groups(session, session_code=session_code, staff_id=staff_id)
     if leader:
         groups = [g for g in groups if g.leader_staff_id == staff_id]
     if not groups:
-        raise PermissionDeniedError(f"{actor.username} {'leads' if leader else 'sits in'} no examiner group of "
-                                    f"session {session_code}; examiners score only for their own groups "
-                                    "(附件2 第8条)")
+        raise PermissionDeniedError(Message("{user} leads no examiner group of exam session {session}; examiners score only for their "
+                                            "own groups (附件2 第8条).", user=actor.username, session=session_code)
+                                    if leader else
+                                    Message("{user} sits in no examiner group of exam session {session}; examiners score "
+                                            "only for their own groups (附件2 第8条).", user=actor.username,
+                                            session=session_code))
     return staff_id
 
 

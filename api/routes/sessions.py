@@ -30,6 +30,7 @@ from api.schemas.lifecycle import (
 from itembank import ledger
 from itembank.domain import Actor, Part, Role
 from itembank.errors import PermissionDeniedError
+from itembank.i18n import Message, render_all
 from lifecycle import listing, sessions
 from lifecycle.accounts import staff_id_for_account
 from lifecycle.tickets_docx import render_admission_tickets
@@ -144,7 +145,7 @@ def get_session(session_code: CodePath, session: SessionDep, actor: ReaderDep) -
         **SessionOut.of(s).model_dump(),
         proctors=[ProctorOut.of(p) for p in listing.proctors(session, session_code=session_code)],
         examiner_groups=[ExaminerGroupOut.of(g) for g in listing.examiner_groups(session, session_code=session_code)],
-        staffing_problems=sessions.check_staffing(session, session_code=session_code))
+        staffing_problems=render_all(sessions.check_staffing(session, session_code=session_code)))
 
 
 @router.post("/exam-sessions/{session_code}/rooms", response_model=RoomOut, status_code=201,
@@ -204,7 +205,8 @@ def list_groups(session_code: CodePath, session: SessionDep, actor: GroupsDep, p
     else:
         staff_id = staff_id_for_account(session, username=actor.username)
         if staff_id is None:
-            raise PermissionDeniedError(f"{actor.username} is not linked to a staff member; ask an administrator")
+            raise PermissionDeniedError(Message("{user} is not linked to a staff member; ask an administrator to link the account.",
+                                                user=actor.username))
         groups = listing.examiner_groups(session, session_code=session_code, staff_id=staff_id)
     return paging.page([ExaminerGroupOut.of(g) for g in groups])
 

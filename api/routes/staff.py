@@ -27,6 +27,7 @@ from api.schemas.lifecycle import (
 )
 from itembank.domain import Actor, Role
 from itembank.errors import ValidationError
+from itembank.i18n import Message, render_all
 from lifecycle import accounts, listing, staff
 from lifecycle.domain import CardKind, StaffMember
 from lifecycle.staff import _staff
@@ -84,7 +85,7 @@ def issue_card(staff_id: IdPath, body: CardIn, session: SessionDep, actor: Keepe
     institution code + 5-digit serial (附件10 第13条). Valid 3 years."""
     if body.kind is CardKind.EXAMINER:
         if body.grade is None:
-            raise ValidationError("an examiner card needs the grade: 1 考评员 or 2 高级考评员", field="grade")
+            raise ValidationError(Message("An examiner card needs the grade: 1 考评员 or 2 高级考评员."), field="grade")
         card = staff.issue_examiner_card(session, staff_id=staff_id, grade=body.grade, issued_on=body.issued_on,
                                          occupation_code=body.occupation_code, work_type=body.work_type,
                                          actor=actor.username, settings=settings)
@@ -142,4 +143,4 @@ def lapsed(session: SessionDep, actor: Annotated[Actor, require(Role.EXAM_OFFICE
     auditors of every occupation."""
     check_centre_wide(actor, Role.EXAM_OFFICE, Role.AUDITOR)
     found = staff.lapsed_cards(session, on=on or date.today())
-    return paging.page([LapsedCardOut(card=CardOut.of(c), reasons=r) for c, r in found])
+    return paging.page([LapsedCardOut(card=CardOut.of(c), reasons=render_all(r)) for c, r in found])

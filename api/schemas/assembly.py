@@ -11,6 +11,7 @@ from api.schemas.common import Code, Id, In, Reason
 from api.schemas.items import ItemOut
 from itembank.assembly_service import PaperView, RunView, StoredBlueprint
 from itembank.domain import Part
+from itembank.i18n import render, render_tree
 
 Solver = Literal["cbc", "highs"]
 
@@ -121,10 +122,10 @@ class RunOut(BaseModel):
     @classmethod
     def of(cls, r: RunView, *, with_report: bool = True) -> RunOut:
         return cls(id=r.id, bank_id=r.bank_id, part=r.part, blueprint_id=r.blueprint_id, state=r.state.value,
-                   outcome=r.outcome, progress=r.progress, message=r.message, params=r.params,
+                   outcome=r.outcome, progress=r.progress, message=render(r.message), params=r.params,
                    paper_codes=list(r.paper_codes), practice=r.practice, requested_by=r.requested_by,
                    requested_at=r.requested_at, started_at=r.started_at, finished_at=r.finished_at,
-                   report=r.report if with_report else None, live=LiveProgressOut.of(r.live),
+                   report=render_tree(r.report) if with_report else None, live=LiveProgressOut.of(r.live),
                    cancel_requested=r.cancel_requested)
 
 

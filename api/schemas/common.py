@@ -11,8 +11,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from itembank.i18n import FieldMessage, Message
 from itembank.textcheck import text_problem
-
 T = TypeVar("T")
 
 MAX_ID = 2_147_483_647  # PostgreSQL ``integer``; larger ids cannot exist and overflow SQLite/PG parameters
@@ -22,11 +22,10 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2200, 12, 31)  # date arithmetic (working days, anniversaries) must not reach year 9999
 
 
-def bad_text_reason(value: str) -> str | None:
+def bad_text_reason(value: str) -> Message | None:
     """Why ``value`` cannot be stored or printed (PostgreSQL refuses NUL; no database encodes a
     lone surrogate; documents hold no control characters: ``itembank.textcheck``), or None."""
-    problem = text_problem(value)
-    return str(problem) if problem is not None else None
+    return text_problem(value)
 
 
 def _clean_text(value: str) -> str:
@@ -36,10 +35,10 @@ def _clean_text(value: str) -> str:
     return value
 
 
-def _walk(value: Any, path: str) -> str | None:
+def _walk(value: Any, path: str) -> FieldMessage | None:
     if isinstance(value, str):
         reason = bad_text_reason(value)
-        return f"{path or 'body'}: {reason}" if reason else None
+        return FieldMessage(path or "body", reason) if reason else None
     if isinstance(value, dict):
         for k, v in value.items():
             found = _walk(k, path) if isinstance(k, str) else None
@@ -86,7 +85,8 @@ Amount = Annotated[float, Field(ge=0, le=1_000_000)]
 
 def _moment(v: datetime) -> datetime:
     if not FIRST_DAY <= v.date() <= LAST_DAY:
-        raise ValueError(f"{v.isoformat()} is outside {FIRST_DAY.year}–{LAST_DAY.year}")
+        raise ValueError(Message("{value} is outside the years {first}–{last}", value=v.isoformat(),
+                                 first=str(FIRST_DAY.year), last=str(LAST_DAY.year)))
     return v
 
 
@@ -129,11 +129,22 @@ class Problem(BaseModel):
     message: str
 
 
+class FieldProblem(BaseModel):
+    """One listed problem with the request field it concerns (null when none)."""
+
+    field: str | None = None
+    message: str
+
+
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Machine-readable kind, e.g. not_found, permission_denied, import_invalid.")
-    message: str = Field(description="What went wrong, in words.")
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, bank_not_found, "
+                                  "permission_denied, import_invalid.")
+    message: str = Field(description="What went wrong, in words, in the request's language "
+                                     "(Accept-Language; default zh-CN).")
     field: str | None = Field(None, description="The request field concerned, when there is one.")
+    params: dict[str, Any] = Field({}, description="The parameters of the message (names, numbers, limits).")
     errors: list[str] = Field([], description="Every problem found, one sentence each.")
+    details: list[FieldProblem] = Field([], description="The same problems, each with its field.")
     problems: list[Problem] = Field([], description="Uploaded files: every problem with its sheet, row and column.")
 
 

@@ -29,7 +29,7 @@ class ImportReportOut(BaseModel):
     def of(cls, r: ImportReport) -> ImportReportOut:
         return cls(source=r.source, sha256=r.sha256, mode=r.mode, batch_ref=r.batch_ref, dry_run=r.dry_run,
                    n_items=r.n_items, created=list(r.created), revised=list(r.revised),
-                   unchanged=list(r.unchanged), set_code_changed=list(r.set_code_changed), summary=r.summary())
+                   unchanged=list(r.unchanged), set_code_changed=list(r.set_code_changed), summary=str(r.summary()))
 
 
 class ElementImportOut(BaseModel):

@@ -35,6 +35,7 @@ from lifecycle.idnumbers import mask_id_number
 from lifecycle.listing import ExaminerGroup, Objection, Proctor, Violation
 from lifecycle.publication import Publication
 from lifecycle.retention import RetentionState
+from itembank.i18n import render_all
 
 Years = Field(ge=0, le=60)
 
@@ -137,7 +138,7 @@ class ApplicationOut(BaseModel):
         return cls(id=a.id, candidate=CandidateOut.of(a.candidate), occupation=OccupationOut.of(a.occupation),
                    level=int(a.level), status=a.status, declaration=DeclarationIO.of(a.declaration),
                    applied_on=a.applied_on, documents=[dict(d) for d in a.documents], plan_code=a.plan_code,
-                   matched_rule=a.matched_rule, refusal_reasons=list(a.refusal_reasons),
+                   matched_rule=a.matched_rule, refusal_reasons=render_all(a.refusal_reasons),
                    status_reason=a.status_reason)
 
 
@@ -463,7 +464,7 @@ class ResultOut(BaseModel):
                    parts=[PartResultOut(part=p.part, session_code=p.session_code, raw_points=p.raw_points,
                                         max_points=p.max_points, score=p.score, status=p.status, flagged=p.flagged,
                                         reason=p.reason) for p in r.parts],
-                   review_passed=r.review_passed, reasons=list(r.reasons), released=r.released)
+                   review_passed=r.review_passed, reasons=render_all(r.reasons), released=r.released)
 
 
 class ViolationIn(In):
@@ -665,7 +666,7 @@ class RetentionOut(BaseModel):
     @classmethod
     def of(cls, s: RetentionState) -> RetentionOut:
         return cls(plan_code=s.plan_code, closed_on=s.closed_on, retain_until=s.retain_until, review=s.review,
-                   held=s.held, destroyed=s.destroyed, destroyable=s.destroyable, reasons=list(s.reasons))
+                   held=s.held, destroyed=s.destroyed, destroyable=s.destroyable, reasons=render_all(s.reasons))
 
 
 class RetentionReviewIn(In):

@@ -81,11 +81,11 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", anchor])
     assert r.exit_code == 0, r.output
-    assert f"{anchor}: 2 analyses" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
+    assert f"{anchor}：共 2 次分析" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
     assert "D=1.702" in r.output and "D=1 " in r.output
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", "NOPE", "--json"])
-    assert r.exit_code == 2 and "no item NOPE" in r.output
+    assert r.exit_code == 2 and "中没有试题 NOPE" in r.output
 
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
     assert r.exit_code == 0, r.output
@@ -97,7 +97,7 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "show", str(cal_id)])
     assert r.exit_code == 0 and f"== Analysis #{cal_id}" in r.output
 
-    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "--session", "NOPE"])
-    assert r.exit_code == 2 and "nothing was stored: no exam session NOPE" in r.output
-    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse"])
-    assert r.exit_code == 2 and "give --session" in r.output
+    r = run.invoke(main, ["--database-url", url, "analyse", "--session", "NOPE"])
+    assert r.exit_code == 2 and "未保存任何结果：没有考试场次 NOPE" in r.output
+    r = run.invoke(main, ["--database-url", url, "analyse"])
+    assert r.exit_code == 2 and "请给出 --session" in r.output

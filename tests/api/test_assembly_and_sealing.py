@@ -4,11 +4,13 @@ sealed papers with the two-person opening, downloads and a leak (issues 4 and 6)
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 import docx
 
 import assembly as asm
+from itembank import i18n
 from itembank.domain import ItemContent, ItemType, Option, Part, Role, VersionState
 from itembank.items import NewItem, add_items
 from itembank.ledger import query_ledger
@@ -136,7 +138,8 @@ def test_sealed_papers_two_person_opening_and_leak(api: Api) -> None:
     first = api.client.post(f"{base}/open", headers=office1)
     assert first.status_code == 200 and first.json()["state"] == "sealed"
     again = api.client.post(f"{base}/open", headers=office1)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "opening_refused"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "same_person"
+    assert "须由另一名考务人员再确认" in again.json()["error"]["message"]
     assert api.client.post(f"{base}/open", headers=writer).status_code == 403
     opened = api.client.post(f"{base}/open", headers=office2).json()
     assert opened["state"] == "opened" and [c[0] for c in opened["confirmations"]] == ["office1", "office2"]
@@ -150,7 +153,14 @@ def test_sealed_papers_two_person_opening_and_leak(api: Api) -> None:
     assert later.status_code == 201, later.text
     early = api.client.post(f"/exam-sessions/S-LATER/sealed-papers/{later.json()['main']['paper_code']}/open",
                             headers=office1)
-    assert early.status_code == 409 and "S-LATER" in early.json()["error"]["message"]
+    assert early.status_code == 409 and early.json()["error"]["code"] == "too_early"
+    assert "S-LATER" in early.json()["error"]["message"]
+    # the opening time is shown in the centre's time zone, as the page shows it (2026年12月6日 08:30)
+    opens = datetime.fromisoformat(early.json()["error"]["params"]["opens"])
+    assert opens.tzinfo is not None
+    message = early.json()["error"]["message"]
+    assert message.startswith("时间未到：") and f"须于 {i18n.format_datetime(opens)} 起方可启封" in message
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", message) and "+00:00" not in message
 
     leak = api.client.post("/exam-sessions/S-NOW/incidents", headers=office1, json={
         "paper_code": main["paper_code"], "kind": "leak", "description": "考场外发现试卷照片", "time_limit_s": 30})

@@ -29,7 +29,7 @@ def test_login_me_logout(api: Api) -> None:
     assert me.json()["roles"] == [["bank_manager", "6-31-01-03"]]
     assert api.client.post("/auth/logout", headers=headers).status_code == 204
     r = api.client.get("/auth/me", headers=headers)
-    assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
+    assert r.status_code == 401 and r.json()["error"]["message"] == "您已退出登录，请重新登录。"
 
 
 def test_passwords_are_stored_as_argon2_hashes_only(api: Api) -> None:
@@ -45,6 +45,8 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(api: Api) -> None:
     b = api.client.post("/auth/token", data={"username": "nobody", "password": "wrong-password-1"})
     assert a.status_code == b.status_code == 401
     assert a.json()["error"] == b.json()["error"]
+    assert a.json()["error"]["message"] == "账号或密码错误。"
+    assert a.json()["error"]["code"] == "not_authenticated"
 
 
 def test_failed_logins_are_rate_limited(api: Api) -> None:
@@ -55,6 +57,7 @@ def test_failed_logins_are_rate_limited(api: Api) -> None:
     assert r.status_code == 429, "even the right password waits once the limit is hit"
     assert int(r.headers["Retry-After"]) > 0
     assert "writer1" in r.json()["error"]["message"]
+    assert r.json()["error"]["params"]["user"] == "writer1"
 
 
 def test_tokens_expire(api: Api) -> None:
@@ -64,7 +67,7 @@ def test_tokens_expire(api: Api) -> None:
     issued = accounts.issue_token(api.session, user=user, now=past)
     api.session.commit()
     r = api.client.get("/auth/me", headers={"Authorization": f"Bearer {issued.token}"})
-    assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
+    assert r.status_code == 401 and r.json()["error"]["message"] == "登录已过期，请重新登录。"
 
 
 def test_weak_passwords_are_refused_with_reasons(api: Api) -> None:
@@ -73,8 +76,8 @@ def test_weak_passwords_are_refused_with_reasons(api: Api) -> None:
         "username": "w2", "password": "short", "roles": [{"role": "item_writer"}]})
     assert r.status_code == 422
     body = r.json()["error"]
-    assert any("at least 10 characters" in e for e in body["errors"])
-    assert any("username" in e for e in body["errors"])
+    assert any("至少 10 个字符" in e for e in body["errors"])
+    assert {d["field"] for d in body["details"]} >= {"username", "password"}
 
 
 def test_disabled_user_is_logged_out(api: Api) -> None:

@@ -107,13 +107,14 @@ def test_minimum_rules_and_documents(api: Api) -> None:
     office = api.add_user("office", Role.EXAM_OFFICE)
     r = api.client.post("/minimum-rules", headers=admin, json={"part": "theory", "minimum": 5, "level": 5})
     assert r.status_code == 201 and r.json()["minimum"] == 5
+    rule_id = r.json()["id"]
     assert api.client.post("/minimum-rules", headers=mgr, json={"part": "theory", "minimum": 5}).status_code == 403
     assert api.client.post("/minimum-rules", headers=admin, json={"part": "theory", "minimum": -1}).status_code == 422
     rules = api.client.get("/minimum-rules", headers=mgr).json()
     assert rules["total"] == 1
     ready = api.client.get(f"/banks/{api.bank_id}/readiness", headers=office).json()
     theory = next(p for p in ready["parts"] if p["part"] == "theory")
-    assert theory["minimum"] == 5 and "centre rule" in theory["minimum_source"]
+    assert theory["minimum"] == 5 and f"本中心第 {rule_id} 号规定" in theory["minimum_source"]
 
     doc = api.client.get(f"/banks/{api.bank_id}/element-tables/theory/document", headers=mgr)
     assert doc.status_code == 200 and doc.headers["content-type"].startswith(
@@ -148,7 +149,7 @@ def test_expert_register(api: Api) -> None:
     assert api.client.post(f"/banks/{api.bank_id}/items", headers=writer, json=item).status_code == 201
     assert api.client.post("/experts/newbie/suspend", headers=mgr, json={"reason": "泄密"}).json()["suspended"]
     r = api.client.post(f"/banks/{api.bank_id}/items", headers=writer, json={**item, "code": "N2"})
-    assert r.status_code == 403 and any("suspended" in e for e in r.json()["error"]["errors"])
+    assert r.status_code == 403 and any("已暂停专家工作：泄密" in e for e in r.json()["error"]["errors"])
     page = api.client.get("/experts", headers=mgr, params={"suspended": True}).json()
     assert [e["username"] for e in page["items"]] == ["newbie"]
     r = api.client.delete("/experts/newbie/scopes/6-31-01-03/writer", headers=mgr, params={"reason": "调离"})

@@ -70,14 +70,15 @@ def test_bad_items_are_refused_with_every_error_named(api: Api) -> None:
     r = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json=bad)
     assert r.status_code == 422
     errors = r.json()["error"]["errors"]
-    assert any("key: E not among the options ABCD" in e for e in errors)
+    assert any("答案：答案 E 不在选项 ABCD 中" in e for e in errors)
     assert any("Z-9" in e for e in errors)
+    assert {d["field"] for d in r.json()["error"]["details"]} == {"key", "element_codes"}
     missing = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json={"code": "X"})
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "content"
     dup = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json=ITEM)
     assert dup.status_code == 201
     again = api.client.post(f"/banks/{api.bank_id}/items", headers=w1, json=ITEM)
-    assert again.status_code == 422 and "already used" in again.json()["error"]["errors"][0]
+    assert again.status_code == 422 and "编号已在" in again.json()["error"]["errors"][0]
 
 
 def test_not_found_is_404_with_words(api: Api) -> None:
@@ -97,7 +98,7 @@ def test_readiness_and_element_tables(api: Api) -> None:
     assert t["version"] == 1 and [n["code"] for n in t["nodes"]][:2] == ["A", "A-01"]
     bad_nodes = [{**n, "weight": 1} if n["code"] == "A-01" else n for n in t["nodes"]]
     r = api.client.post(f"/banks/{api.bank_id}/element-tables/theory", headers=mgr, json={"nodes": bad_nodes})
-    assert r.status_code == 422 and any("children's weights" in e for e in r.json()["error"]["errors"])
+    assert r.status_code == 422 and any("下级比重合计" in e for e in r.json()["error"]["errors"])
     r = api.client.post(f"/banks/{api.bank_id}/element-tables/theory", headers=mgr, json={"nodes": t["nodes"]})
     assert r.status_code == 201 and r.json()["version"] == 2
 
@@ -107,4 +108,11 @@ def test_auditor_reads_the_ledger_but_no_items(api: Api) -> None:
     assert api.client.get(f"/banks/{api.bank_id}/items", headers=aud).status_code == 403
     entries = api.client.get("/ledger", headers=aud, params={"action": "auth.login"}).json()["items"]
     assert any(e["actor"] == "auditor1" for e in entries)
+    mine = next(e for e in entries if e["actor"] == "auditor1")
+    assert mine["text"] == "auditor1 登录系统" and mine["action_label"] == "登录" and mine["hash"]
+    api.add_user("writer_li", Role.ITEM_WRITER)  # an expert: the register's name is shown
+    entries = api.client.get("/ledger", headers={**aud, "Accept-Language": "en"},
+                             params={"action": "auth.login", "actor": "writer_li"}).json()["items"]
+    assert [e["text"] for e in entries] == ["专家writer_li（writer_li） logged in"]
+    assert entries[0]["actor_name"] == "专家writer_li（writer_li）" and entries[0]["action_label"] == "Login"
     assert api.client.get("/ledger/verify", headers=aud).json()["ok"] is True

@@ -71,7 +71,7 @@ def test_bulk_application_import(api: Api) -> None:
     wb.save(buf)
     r = api.client.post("/applications/import", headers=office,
                         files={"file": ("报名.xlsx", buf.getvalue(), "application/octet-stream")})
-    assert r.status_code == 422 and any("row 4" in e for e in r.json()["error"]["errors"])
+    assert r.status_code == 422 and any("第 4 行“证件号码”列" in e for e in r.json()["error"]["errors"])
     assert api.client.get("/candidates", headers=office).json()["total"] == 0  # all or nothing
     ws.delete_rows(4)
     buf = io.BytesIO()
@@ -92,7 +92,7 @@ def test_plan_sessions_rooms_tickets_and_staffing(api: Api) -> None:
     naive = api.client.post("/exam-sessions", headers=office, json={
         "plan_code": "P-1", "code": "S1", "part": "theory", "starts_at": "2026-12-05T09:00:00",
         "ends_at": "2026-12-05T10:30:00", "place": "A座"})
-    assert naive.status_code == 422 and "time zone" in naive.text
+    assert naive.status_code == 422 and "请注明时区" in naive.text
     s = api.client.post("/exam-sessions", headers=office, json={
         "plan_code": "P-1", "code": "S1", "part": "theory", "starts_at": "2026-12-05T09:00:00+08:00",
         "ends_at": "2026-12-05T10:30:00+08:00", "place": "A座"})
@@ -209,7 +209,7 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
     assert too_soon.status_code == 409
     unanswered = api.client.post(f"/exam-plans/{sc.plan_code}/publication/release", headers=office,
                                  json={"on": "2026-12-22"})
-    assert unanswered.status_code == 409 and "not answered" in unanswered.text
+    assert unanswered.status_code == 409 and "异议尚未答复" in unanswered.text
     assert api.client.post(f"/objections/{obj.json()['id']}/resolve", headers=office,
                            json={"resolution": "复核无误"}).json()["resolved_by"] == "office"
     rel = api.client.post(f"/exam-plans/{sc.plan_code}/publication/release", headers=office, json={"on": "2026-12-22"})
@@ -217,7 +217,7 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
 
     # certificates: only for those who passed (the service refuses the others)
     refused = api.client.post("/certificates", headers=office, json={"application_id": sc.apps["丙"]})
-    assert refused.status_code == 409 and "did not pass" in refused.json()["error"]["message"]
+    assert refused.status_code == 409 and "不合格者不发证书" in "".join(refused.json()["error"]["errors"])
     made = api.client.post(f"/exam-plans/{sc.plan_code}/certificates", headers=office, json={"issued_on": "2026-12-23"})
     assert made.status_code == 201 and [c["holder_name"] for c in made.json()] == ["甲"]
     spoiled = made.json()[0]["code"]
@@ -261,7 +261,7 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
                         json={"holder_name": "甲某", "reason": "户籍姓名变更"})
     assert r.status_code == 200 and r.json()["holder_name"] == "甲某"
     old = api.client.get("/public/certificates/verify", params=fields).json()
-    assert old["valid"] is False and "corrected" in old["message"]
+    assert old["valid"] is False and "证书信息已修改" in old["message"]
     fields = dict(parse_qsl(urlsplit(r.json()["qr_payload"]).query))
     assert api.client.get("/public/certificates/verify", params=fields).json()["valid"] is True
     assert api.client.post(f"/certificates/{code}/correct", headers=office,
@@ -270,7 +270,7 @@ def test_scoring_publication_certificates_and_public_verification(api: Api) -> N
     r = api.client.post(f"/certificates/{code}/revoke", headers=office, json={"reason": "证书持有人以欺骗手段取得"})
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     after = api.client.get("/public/certificates/verify", params=fields).json()
-    assert after["valid"] is False and "revoked" in after["message"] and "欺骗" not in after["message"]
+    assert after["valid"] is False and "已撤回" in after["message"] and "欺骗" not in after["message"]
 
     # retention: the plan closed on release; kept two years
     ret = api.client.get("/retention", headers=aud, params={"on": "2027-01-01"}).json()

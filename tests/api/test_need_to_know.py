@@ -135,9 +135,9 @@ def test_examiners_score_only_for_their_own_groups(api: Api) -> None:
     assert r.status_code == 201, r.text
     score = {"application_id": app_id, "version_id": sc.task_version, "rubric_scores": [45, 30, 20]}
     r = api.client.post(f"/exam-sessions/{sc.practical}/scores", headers=unlinked, json=score)
-    assert r.status_code == 403 and "not linked" in r.json()["error"]["message"]
+    assert r.status_code == 403 and "没有关联的工作人员" in r.json()["error"]["message"]
     r = api.client.post(f"/exam-sessions/{sc.practical}/scores", headers=outsider, json=score)
-    assert r.status_code == 403 and "no examiner group" in r.json()["error"]["message"]
+    assert r.status_code == 403 and "不在考试场次 S-P 的任何考评小组中" in r.json()["error"]["message"]
     r = api.client.post(f"/exam-sessions/{sc.practical}/scores", headers=leader, json=score)
     assert r.status_code == 201 and r.json() == {"complete": False, "score": None, "n_examiners": None,
                                                  "spread": None, "flagged": False, "threshold": None}
@@ -147,6 +147,6 @@ def test_examiners_score_only_for_their_own_groups(api: Api) -> None:
     assert api.client.get(f"/exam-sessions/{sc.practical}/examiner-groups", headers=outsider).json()["total"] == 0
     settle = {"application_id": app_id, "version_id": sc.task_version, "score": 90, "reason": "复核"}
     r = api.client.post(f"/exam-sessions/{sc.theory}/scores/settle", headers=outsider, json=settle)
-    assert r.status_code == 403 and "leads no examiner group" in r.json()["error"]["message"]
+    assert r.status_code == 403 and "任何考评小组的组长" in r.json()["error"]["message"]
     # examiners read no item content
     assert api.client.get(f"/banks/{api.bank_id}/items/P1", headers=leader).status_code == 403

@@ -48,7 +48,7 @@ def test_review_round_trip_with_changes_and_diff(api: Api) -> None:
     assert r.status_code == 200 and r.json()["state"] == "submitted"
     # submitting twice is a state conflict
     r = api.client.post(f"{base}/Q0001/submit", headers=h["wr1"], json={})
-    assert r.status_code == 409 and r.json()["error"]["code"] == "workflow_conflict"
+    assert r.status_code == 409 and r.json()["error"]["code"] == "wrong_state"
 
     # the writer cannot review; a reviewer who is not assigned cannot either
     assert api.client.post(f"{base}/Q0001/reviewers", headers=h["mgr"], json={"reviewer": "wr1"}).status_code == 403
@@ -107,10 +107,10 @@ def test_committee_acceptance_with_signatures_and_retirement(api: Api) -> None:
     _approve(api, h, "Q0002")
 
     too_few = api.client.post(f"{base}/batches", headers=h["mgr"], json={"codes": ["Q0001"], "members": MEMBERS[:4]})
-    assert too_few.status_code == 409 and "at least 5" in too_few.text
+    assert too_few.status_code == 409 and "验收小组至少 5 人" in too_few.text
     with_writer = api.client.post(f"{base}/batches", headers=h["mgr"],
                                   json={"codes": ["Q0001"], "members": [*MEMBERS[:4], "wr1"]})
-    assert with_writer.status_code == 409 and "wr1 wrote it" in with_writer.text
+    assert with_writer.status_code == 409 and "wr1 是该题命题人，不得担任其验收委员" in with_writer.text
 
     r = api.client.post(f"{base}/batches", headers=h["mgr"],
                         json={"codes": ["Q0001", "Q0002"], "members": MEMBERS, "meeting": "2026年第3次验收会"})

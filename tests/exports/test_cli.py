@@ -22,7 +22,7 @@ def run(demo, *args: str):  # type: ignore[no-untyped-def]
 
 def test_export_paper_refuses_a_bank_below_its_minimums(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--out", str(tmp_path))
-    assert result.exit_code == 2 and "not ready" in result.output and "1200" in result.output
+    assert result.exit_code == 2 and "未达到最低题量" in result.output and "1200" in result.output
     assert not list(tmp_path.iterdir())
 
 
@@ -74,7 +74,8 @@ def test_export_paper_with_item_codes_checks_them(demo, tmp_path: Path) -> None:
     bad = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--practice", "--items",
               f"{singles[0]},{compromised},NOPE", "--out", str(tmp_path / "bad"))
     assert bad.exit_code != 0
-    assert "compromised" in bad.output and "NOPE: no accepted item" in bad.output
+    assert "无法生成试卷" in bad.output and f"{compromised} 已泄密" in bad.output
+    assert "NOPE：题库中没有该编号的已验收试题" in bad.output
 
 
 def test_export_practical_paper_element_table_and_readiness(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -87,8 +88,8 @@ def test_export_practical_paper_element_table_and_readiness(demo, tmp_path: Path
     assert table.exit_code == 0, table.output
     assert (tmp_path / "6-31-01-03_L5_theory_v1_element-table.docx").exists()
     ready = run(demo, "readiness", "--occupation", "6-31-01-03", "--date", "2026-11-28", "--out", str(tmp_path))
-    assert ready.exit_code == 0 and "2 banks" in ready.output, ready.output
+    assert ready.exit_code == 0 and "共 2 个题库" in ready.output, ready.output
     report = open_docx((tmp_path / "banks_2026-11-28_readiness.docx").read_bytes())
     assert "统计日期：2026年11月28日" in [p.text for p in report.paragraphs]
     missing = run(demo, "element-table", "--occupation", "6-31-01-03", "--level", "3", "--out", str(tmp_path))
-    assert missing.exit_code == 2 and "no bank" in missing.output
+    assert missing.exit_code == 2 and "错误：没有 6-31-01-03 电工 三级/高级工的题库" in missing.output

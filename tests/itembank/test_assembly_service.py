@@ -46,9 +46,10 @@ def test_blueprints_are_versioned_and_derived_from_the_element_table(session: Se
     assert std.blueprint.n_items == 100 and std.element_table_version == 1
     codes = {r.code for r in std.blueprint.elements}
     assert {"A-01-01", "B-06"} <= codes
-    with pytest.raises(NotFoundError, match="no blueprint nope"):
+    with pytest.raises(NotFoundError, match="没有组卷方案“nope”") as nf:
         svc.load_blueprint(session, bank=bank, part=Part.THEORY, name="nope")
-    with pytest.raises(ValidationError, match="blueprint refused"):
+    assert nf.value.code == "blueprint_not_found"
+    with pytest.raises(ValidationError, match="组卷方案有误，未能保存"):
         svc.save_blueprint(session, bank=bank, blueprint={"name": "x", "version": 1, "item_types": []}, actor="m")
 
 
@@ -122,9 +123,9 @@ def test_bad_parameters_are_listed(session: Session) -> None:
     with pytest.raises(ValidationError) as exc:
         svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
                          params=svc.RunParams(n_forms=0, n_backups=11, solver="gurobi", time_limit_s=0))
-    text = "\n".join(exc.value.errors)
-    for field in ("n_forms", "n_backups", "solver", "time_limit_s"):
-        assert field in text
+    assert [e.field for e in exc.value.errors] == ["n_forms", "n_backups", "solver", "time_limit_s"]
+    text = "\n".join(exc.value.listed())
+    assert "试卷数：0 有误，正式试卷为 1 到 20 份" in text and "求解器：“gurobi”不是可用的求解器" in text
 
 
 def test_an_infeasible_blueprint_finishes_with_a_diagnosis(session: Session) -> None:
@@ -140,7 +141,8 @@ def test_an_infeasible_blueprint_finishes_with_a_diagnosis(session: Session) -> 
     run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
                            params=svc.RunParams(n_forms=3, n_backups=0, time_limit_s=60))
     assert run.outcome == "infeasible" and not run.paper_codes
-    assert "A-01-02" in run.message or any("A-01-02" in d for d in run.report["diagnosis"])
+    assert "A-01-02" in str(run.message) or any("A-01-02" in str(d) for d in run.report["diagnosis"])
+    assert str(run.message).startswith("无解：本题库无法满足组卷方案：未组出试卷。")
 
 
 def test_backups_later_against_the_fixed_papers(session: Session) -> None:
@@ -160,7 +162,7 @@ def test_leak_replacement_excludes_the_leaked_items(session: Session) -> None:
     stored = _mini(session, bank)
     run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m", params=svc.RunParams(n_forms=2, n_backups=0))
     leaked = svc.get_paper(session, code=run.paper_codes[0])
-    with pytest.raises(ConflictError, match="mark it leaked first"):
+    with pytest.raises(ConflictError, match="请先将其标记为泄密"):
         svc.replace_leaked_paper(session, code=leaked.paper.code, actor="office")
     svc.set_paper_status(session, code=leaked.paper.code, status=PaperStatus.LEAKED, reason="INC-1", actor="office")
     mark_compromised(session, bank=bank, codes=[it.code for it in leaked.paper.items], reason="INC-1", actor="office")

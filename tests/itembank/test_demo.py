@@ -71,10 +71,10 @@ def test_cli_demo_builds_the_sqlite_file_and_prints_readiness(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = CliRunner().invoke(main, ["--database-url", url, "demo"])
     assert result.exit_code == 0, result.output
-    assert "五级/初级工" in result.output and "ready (达标)" in result.output
-    assert "NOT ready (未达标)" in result.output
+    assert "五级/初级工" in result.output and "达标：可组正式试卷" in result.output
+    assert "未达标：有 " in result.output
     again = CliRunner().invoke(main, ["--database-url", url, "demo"])
-    assert again.exit_code == 2 and "already holds data" in again.output
+    assert again.exit_code == 2 and "中已有数据" in again.output
     ready = CliRunner().invoke(main, ["--database-url", url, "readiness", "--occupation", "6-31-01-03",
                                       "--level", "5", "--json"])
     assert ready.exit_code == 0, ready.output
@@ -82,4 +82,4 @@ def test_cli_demo_builds_the_sqlite_file_and_prints_readiness(tmp_path: Path) ->
     not_ready = CliRunner().invoke(main, ["--database-url", url, "readiness", "--occupation", "4-04-05-01"])
     assert not_ready.exit_code == 1
     verify = CliRunner().invoke(main, ["--database-url", url, "ledger", "verify"])
-    assert verify.exit_code == 0 and "ledger intact" in verify.output
+    assert verify.exit_code == 0 and "台帐完整" in verify.output

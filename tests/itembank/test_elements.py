@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from itembank import i18n
 from itembank.domain import BankRef, ElementNode, Importance, Part
 from itembank.elements import (
     element_table_versions,
@@ -64,16 +65,16 @@ def test_a_changed_weight_is_reported_naming_the_parent(nodes: list[ElementNode]
         delta = -delta
     changed = nodes.copy()
     changed[i] = dataclasses.replace(node, weight=round(node.weight + delta, 2))
-    errors = validate_element_nodes(changed)
+    errors = [str(e) for e in validate_element_nodes(changed)]
     assert errors, "a weight that no longer sums up must be refused"
-    where = node.parent_code or "top-level"
+    where = f"（{node.parent_code}）" if node.parent_code else "顶层鉴定范围"
     assert any(where in e for e in errors), errors
 
 
 @given(element_tables())
 def test_duplicate_codes_are_reported(nodes: list[ElementNode]) -> None:
     dup = nodes + [dataclasses.replace(nodes[-1])]
-    assert any("used twice" in e and nodes[-1].code in e for e in validate_element_nodes(dup))
+    assert any(f"代码 {nodes[-1].code} 重复" in str(e) for e in validate_element_nodes(dup))
 
 
 def test_every_error_is_listed_at_once() -> None:
@@ -86,14 +87,18 @@ def test_every_error_is_listed_at_once() -> None:
         ElementNode("A-01", "重复", 1.0, "A", Importance.X),    # duplicate code
     ]
     errors = validate_element_nodes(bad)
-    joined = "\n".join(errors)
-    assert "A-02" in joined and "name is empty" in joined
-    assert "A-02: an element (leaf) needs an importance" in joined
-    assert "A: its children's weights sum to 35.00%, but A has 40.00%" in joined
-    assert "parent C is not in the table" in joined
-    assert "A-01 is used twice" in joined
-    assert "top-level weights sum to 90.00%" in joined
+    joined = "\n".join(str(e) for e in errors)
+    assert "第 3 行（A-02），名称：鉴定范围或鉴定点名称为空" in joined
+    assert "第 3 行（A-02），重要程度：鉴定点（末级）须注明重要程度" in joined
+    assert "第 1 行（A），比重：下级比重合计 35.00%，与本级的 40.00% 不符" in joined
+    assert "第 5 行（C-01），上级代码：上级代码 C 不在表中" in joined
+    assert "第 6 行（A-01），编号：代码 A-01 重复" in joined
+    assert "顶层鉴定范围（A、B）的比重合计 90.00%，不是 100%" in joined
     assert len(errors) >= 6
+    # each problem names the field it is about (the import maps it to the column)
+    assert {e.field for e in errors} >= {"name", "importance", "weight", "parent_code", "code"}
+    with i18n.use_locale("en"):
+        assert "row 3 (A-02): name: the name of the scope or element is empty" in "\n".join(str(e) for e in errors)
 
 
 def test_scope_with_importance_and_cycle() -> None:
@@ -101,11 +106,11 @@ def test_scope_with_importance_and_cycle() -> None:
         ElementNode("A", "范围", 100.0, None, Importance.X),
         ElementNode("A-01", "要素", 100.0, "A", Importance.Y),
     ]
-    assert any("only elements (leaves) carry an importance" in e for e in validate_element_nodes(nodes))
+    assert any("只有鉴定点（末级）才标注重要程度" in str(e) for e in validate_element_nodes(nodes))
     loop = [ElementNode("X", "x", 100.0, "Y", Importance.X), ElementNode("Y", "y", 100.0, "X", Importance.X)]
-    errors = validate_element_nodes(loop)
-    assert any("loops back" in e for e in errors)
-    assert any("no top-level scope" in e for e in errors)
+    errors = [str(e) for e in validate_element_nodes(loop)]
+    assert any("上级关系出现循环" in e for e in errors)
+    assert any("没有顶层鉴定范围" in e for e in errors)
 
 
 def test_tolerance_of_a_hundredth() -> None:

@@ -88,10 +88,7 @@ def test_the_stored_form_of_a_message_round_trips(params: dict) -> None:
     with i18n.use_locale("zh_CN"):
         assert str(back) == str(Message.from_data(back.to_data()))
     for key, value in params.items():
-        if isinstance(value, Part):
-            assert back.params[key] == value.value
-        else:
-            assert back.params[key] == value
+        assert back.params[key] == value  # enums come back as enums, times as times
 
 
 def test_an_error_renders_its_message_and_its_list_in_the_readers_locale() -> None:

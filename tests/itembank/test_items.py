@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from itembank import i18n
 from itembank.domain import (
     BankRef,
     ItemContent,
@@ -38,7 +39,8 @@ from .conftest import practical_task, single_choice
 
 
 def _errors(content: ItemContent, codes: set[str] | None = None) -> str:
-    return "\n".join(validate_content(content, element_codes=codes, where="X1"))
+    """The problems as the staff read them (zh_CN), one a line."""
+    return "\n".join(str(p) for p in validate_content(content, element_codes=codes, where="X1"))
 
 
 def test_valid_items_have_no_errors() -> None:
@@ -49,16 +51,16 @@ def test_valid_items_have_no_errors() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (dict(key=("E",)), "key: E not among the options ABCD"),
-        (dict(key=("A", "B")), "exactly one key"),
-        (dict(stem="  "), "stem: the question text is empty"),
-        (dict(points=0), "points: 0 must be a positive"),
-        (dict(points=float("nan")), "points"),
-        (dict(difficulty_rating=6), "difficulty_rating: 6"),
-        (dict(element_codes=()), "tied to no element"),
-        (dict(element_codes=("Z-99",)), "Z-99 not an element"),
-        (dict(options=(Option("A", "36V"), Option("A", "24V"))), "option labels repeat"),
-        (dict(options=(Option("A", "36V"),), key=("A",)), "at least 2 options"),
+        (dict(key=("E",)), "X1，答案：答案 E 不在选项 ABCD 中"),
+        (dict(key=("A", "B")), "单项选择题只能有一个正确答案，现有 2 个"),
+        (dict(stem="  "), "X1，题干：题干为空"),
+        (dict(points=0), "X1，分值：0 不是正数"),
+        (dict(points=float("nan")), "X1，分值：nan 不是正数"),
+        (dict(difficulty_rating=6), "X1，难度：6 不是 1（最易）到 5（最难）之间的整数"),
+        (dict(element_codes=()), "试题没有对应认定要素细目表中的鉴定点"),
+        (dict(element_codes=("Z-99",)), "Z-99 不是现行理论知识认定要素细目表中的鉴定点"),
+        (dict(options=(Option("A", "36V"), Option("A", "24V"))), "选项标号重复（A、A）"),
+        (dict(options=(Option("A", "36V"),), key=("A",)), "单项选择题至少需要 2 个选项"),
     ],
 )
 def test_single_choice_errors(change: dict, message: str) -> None:
@@ -68,19 +70,23 @@ def test_single_choice_errors(change: dict, message: str) -> None:
 
 def test_each_type_has_its_rules() -> None:
     tf = ItemContent(ItemType.TRUE_FALSE, "保护接地适用于中性点不接地系统。", 1.0, ("A-01",), key=("Y",))
-    assert "T (正确) or F (错误)" in _errors(tf)
+    assert "判断题答案为 T（正确）或 F（错误）" in _errors(tf)
     multi = dataclasses.replace(single_choice(), item_type=ItemType.MULTIPLE_CHOICE, key=("A",))
-    assert "at least two keys" in _errors(multi)
+    assert "多项选择题至少应有两个正确答案" in _errors(multi)
     short = ItemContent(ItemType.SHORT_ANSWER, "简述安全用电要点。", 10.0, ("B-02",))
-    assert "scoring standard" in _errors(short)
+    assert "简答题须有评分标准" in _errors(short)
     fill = ItemContent(ItemType.FILL_IN, "我国工频为____Hz。", 1.0, ("A-02",), key=(" ",))
-    assert "expected answer" in _errors(fill)
+    assert "填空题须填写标准答案" in _errors(fill)
     task = dataclasses.replace(practical_task(), time_limit_min=None)
-    assert "time limit" in _errors(task)
+    assert "考核时限（分钟）：实际操作试题须填写考核时限" in _errors(task)
     wrong_sum = dataclasses.replace(practical_task(), points=40.0)
-    assert "scoring points sum to 30, but the item is worth 40" in _errors(wrong_sum)
+    assert "评分要点配分合计 30 分，与试题分值 40 分不符" in _errors(wrong_sum)
     tf_with_options = dataclasses.replace(tf, key=("T",), options=(Option("A", "x"), Option("B", "y")))
-    assert "has no options" in _errors(tf_with_options)
+    assert "判断题没有选项" in _errors(tf_with_options)
+    # every problem names its field, for the page to put it beside the input
+    assert {p.field for p in validate_content(wrong_sum)} == {"rubric"}
+    with i18n.use_locale("en"):
+        assert "X1: scoring points: the scoring points sum to 30, but the item is worth 40" in _errors(wrong_sum)
 
 
 def test_add_and_read_item(session: Session, bank: BankRef) -> None:
@@ -101,15 +107,15 @@ def test_revision_keeps_the_old_version(session: Session, bank: BankRef) -> None
     same = revise_item(session, bank=bank, code="Q1", content=new_content, actor="w")
     assert same.version == 2, "unchanged content makes no new version"
     assert [v.version for v in list_versions(session, bank=bank, code="Q1")] == [1, 2]
-    with pytest.raises(NotFoundError, match="no version 7"):
+    with pytest.raises(NotFoundError, match="没有第 7 版"):
         get_item(session, bank=bank, code="Q1", version=7)
 
 
 def test_revision_cannot_change_part_or_break_rules(session: Session, bank: BankRef) -> None:
     add_item(session, bank=bank, code="Q1", content=single_choice(), actor="w")
-    with pytest.raises(ItemValidationError, match="part"):
+    with pytest.raises(ItemValidationError, match="属于理论知识，修订时不能改为实际操作"):
         revise_item(session, bank=bank, code="Q1", content=practical_task(), actor="w")
-    with pytest.raises(ItemValidationError, match="key"):
+    with pytest.raises(ItemValidationError, match="答案 Z 不在选项"):
         revise_item(session, bank=bank, code="Q1", content=single_choice(key="Z"), actor="w")
     assert len(list_versions(session, bank=bank, code="Q1")) == 1
 
@@ -134,13 +140,14 @@ def test_bulk_add_is_all_or_nothing_and_lists_every_error(session: Session, bank
     ]
     with pytest.raises(ItemValidationError) as exc:
         add_items(session, bank=bank, items=batch, actor="importer")
-    text = "\n".join(exc.value.errors)
-    assert "'B 2'" in text and "item B3: key: Q" in text and "item B4: element_codes: Z-1" in text
-    assert "item G1: the code appears twice" in text
+    text = "\n".join(exc.value.listed())
+    assert "试题编号“B 2”不符合要求" in text and "试题 B3，答案：答案 Q 不在选项" in text
+    assert "试题 B4，鉴定点：Z-1 不是现行理论知识认定要素细目表中的鉴定点" in text
+    assert "试题 G1，编号：编号在本批中重复" in text
     assert session.scalar(select(func.count()).select_from(ItemRecord)) == 0
     assert session.scalar(select(func.count()).select_from(ItemVersionRecord)) == 0
     add_items(session, bank=bank, items=[good], actor="importer")
-    with pytest.raises(ItemValidationError, match="G1: the code is already used"):
+    with pytest.raises(ItemValidationError, match="试题 G1，编号：编号已在"):
         add_items(session, bank=bank, items=[good], actor="importer")
 
 
@@ -153,9 +160,9 @@ def test_enemies_are_symmetric(session: Session, bank: BankRef) -> None:
     assert get_item(session, bank=bank, code="Q2").enemies == ("Q1",)
     assert remove_enemy(session, bank=bank, code_a="Q1", code_b="Q2", actor="m")
     assert get_item(session, bank=bank, code="Q2").enemies == ()
-    with pytest.raises(ValidationError, match="own enemy"):
+    with pytest.raises(ValidationError, match="试题不能与自身互斥"):
         add_enemies(session, bank=bank, pairs=[("Q3", "Q3")], actor="m")
-    with pytest.raises(ValidationError, match="no item NOPE"):
+    with pytest.raises(ValidationError, match="中没有试题 NOPE"):
         add_enemies(session, bank=bank, pairs=[("Q3", "NOPE")], actor="m")
 
 

@@ -28,26 +28,28 @@ def test_same_code_different_work_types_are_distinct(session: Session) -> None:
                       work_type="汽车机械维修工")
     create_occupation(session, code="4-12-01-01", name="汽车维修工", category="technical_skill",
                       work_type="汽车电器维修工")
-    with pytest.raises(ConflictError, match="already exists"):
+    with pytest.raises(ConflictError, match=r"职业 4-12-01-01 汽车维修工（工种：汽车电器维修工）已存在。") as exc:
         create_occupation(session, code="4-12-01-01", name="汽车维修工", category="technical_skill",
                           work_type="汽车电器维修工")
+    assert exc.value.code == "occupation_exists"
+    assert exc.value.params == {"code": "4-12-01-01", "name": "汽车维修工", "work_type": "汽车电器维修工"}
 
 
 def test_bad_occupation_lists_every_field(session: Session) -> None:
     with pytest.raises(ValidationError) as exc:
         create_occupation(session, code="63101", name=" ", category="artistic")
-    text = "\n".join(exc.value.errors)
-    assert "code" in text and "63101" in text
-    assert "name" in text
-    assert "category" in text and "artistic" in text
-    assert len(exc.value.errors) == 3
+    text = "\n".join(exc.value.listed())
+    assert "编号：“63101”不是国家职业编码" in text
+    assert "名称：职业名称为空" in text
+    assert "职业类型：“artistic”不是职业类型" in text
+    assert [e.field for e in exc.value.errors] == ["code", "name", "category"]
     assert session.scalar(select(func.count()).select_from(OccupationRecord)) == 0
 
 
 def test_bank_only_for_filed_occupation(session: Session) -> None:
     create_occupation(session, code="6-31-01-10", name="智能楼宇管理员",
                       category=OccupationCategory.COMPOSITE_SKILL, filed=False)
-    with pytest.raises(OccupationNotFiledError, match="not filed"):
+    with pytest.raises(OccupationNotFiledError, match="职业 6-31-01-10 智能楼宇管理员 未备案"):
         create_bank(session, occupation_code="6-31-01-10", level=4)
     set_filed(session, code="6-31-01-10", filed=True)
     bank = create_bank(session, occupation_code="6-31-01-10", level=4)
@@ -62,6 +64,6 @@ def test_duplicate_bank_and_unknown_occupation(session: Session) -> None:
         create_bank(session, occupation_code="6-31-01-03", level=5)
     with pytest.raises(NotFoundError, match="9-99-99-99"):
         create_bank(session, occupation_code="9-99-99-99", level=5)
-    with pytest.raises(NotFoundError, match="no bank"):
+    with pytest.raises(NotFoundError, match="没有 6-31-01-03 电工 一级/高级技师的题库"):
         get_bank(session, occupation_code="6-31-01-03", level=1)
     assert [b.level for b in list_banks(session)] == [Level.L5]

@@ -75,16 +75,17 @@ def test_usage_validates_before_writing(session: Session, bank: BankRef) -> None
     before = session.scalar(select(func.count()).select_from(ItemUsageRecord))
     with pytest.raises(NotFoundError, match="999999"):
         record_usage(session, version_ids=[items[0].version_id, 999999], paper_code="X", actor="o")
-    with pytest.raises(ValidationError, match="twice"):
+    with pytest.raises(ValidationError, match="有试题版本重复列出"):
         record_usage(session, version_ids=[items[0].version_id] * 2, paper_code="X", actor="o")
-    with pytest.raises(ValidationError, match="paper_code"):
+    with pytest.raises(ValidationError, match="试卷编号为空") as exc:
         record_usage(session, version_ids=[items[0].version_id], paper_code=" ", actor="o")
+    assert exc.value.field == "paper_code"
     assert session.scalar(select(func.count()).select_from(ItemUsageRecord)) == before
 
 
 def test_compromised_items_are_flagged_and_can_be_filtered(session: Session, bank: BankRef) -> None:
     _stocked(session, bank, n=3)
-    with pytest.raises(ValidationError, match="why"):
+    with pytest.raises(ValidationError, match="请说明试题泄密的原因"):
         mark_compromised(session, bank=bank, codes=["T000"], reason="", actor="o")
     assert mark_compromised(session, bank=bank, codes=["T000", "T002"], reason="INC-1 泄密", actor="o") == 2
     pool = load_pool(session, bank=bank, part=Part.THEORY)

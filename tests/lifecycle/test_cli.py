@@ -20,27 +20,27 @@ def test_cli_template_import_rules_and_code_check(tmp_path: Path) -> None:
     assert run.invoke(main, ["lifecycle", "template", str(template)]).exit_code == 0
     r = run.invoke(main, ["--database-url", url, "lifecycle", "import", str(template)])
     assert r.exit_code == 0, r.output
-    assert "1 rows: 1 accepted, 0 refused" in r.output and "张三" in r.output
+    assert "共 1 行：受理 1 人，不予受理 0 人" in r.output and "张三" in r.output
     r = run.invoke(main, ["--database-url", url, "lifecycle", "import", str(template)])
-    assert r.exit_code == 1 and "nothing imported" in r.output
+    assert r.exit_code == 1 and "未导入任何数据：第 1 号考生已有" in r.output
     r = run.invoke(main, ["--database-url", url, "lifecycle", "rules", "--level", "4"])
     assert r.exit_code == 0 and "(3) 取得技工学校" in r.output
     assert run.invoke(main, ["lifecycle", "check-code", "Y000132000001265000001"]).exit_code == 0
     bad = run.invoke(main, ["lifecycle", "check-code", "Y000132000001266000001"])
-    assert bad.exit_code == 1 and "level" in bad.output
+    assert bad.exit_code == 1 and "职业技能等级 1–5“6”" in bad.output
     r = run.invoke(main, ["--database-url", url, "lifecycle", "calendar", "2026-12-14", "--holiday", "--name", "假"])
     assert r.exit_code == 0, r.output
     r = run.invoke(main, ["--database-url", url, "lifecycle", "publication-end", "2026-12-10"])
-    assert r.output.strip() == "2026-12-18"
+    assert r.output.strip() == "2026年12月18日"
     r = run.invoke(main, ["--database-url", url, "lifecycle", "verify", "https://x.org/v?c=1"])
-    assert r.exit_code == 1 and "NOT VALID" in r.output
+    assert r.exit_code == 1 and r.output.startswith("无效：")
     r = run.invoke(main, ["--database-url", url, "lifecycle", "lapsed-cards", "--on", "2027-01-01"])
-    assert r.exit_code == 0 and "no lapsed cards" in r.output
+    assert r.exit_code == 0 and "没有失效的证卡" in r.output
     r = run.invoke(main, ["--database-url", url, "lifecycle", "retention"])
     assert r.exit_code == 0, r.output
     r = run.invoke(main, ["--database-url", url, "lifecycle", "tickets", "--plan", "NOPE", "--out",
                           str(tmp_path / "t.docx")])
-    assert r.exit_code == 2 and "no exam plan NOPE" in r.output
+    assert r.exit_code == 2 and "错误：没有考试计划 NOPE" in r.output
 
 
 def test_cli_exports_tickets(tmp_path: Path) -> None:

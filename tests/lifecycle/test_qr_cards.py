@@ -30,7 +30,7 @@ def test_altered_or_foreign_payloads_fail() -> None:
     payload = build_qr_payload(**ARGS, secret=SECRET)
     assert not verify_qr_payload(payload.replace("l=5", "l=1"), secret=SECRET).valid
     assert not verify_qr_payload(payload, secret="another centre").valid
-    assert "missing" in verify_qr_payload("https://x.org/?c=1", secret=SECRET).problem
+    assert "这不是证书二维码（缺少字段" in str(verify_qr_payload("https://x.org/?c=1", secret=SECRET).problem)
     assert not verify_qr_payload("garbage", secret=SECRET).valid
 
 
@@ -57,7 +57,7 @@ def test_cards_are_valid_three_years() -> None:
     kw = dict(number="320500000000110001", issued_on=date(2026, 3, 1), valid_until=date(2029, 2, 28), revoked=False)
     assert card_validity(**kw, trainings=[], on=date(2026, 12, 31)).valid
     expired = card_validity(**kw, trainings=[Training(2027, True), Training(2028, True)], on=date(2029, 3, 1))
-    assert not expired.valid and "expired on 2029-02-28" in expired.reasons[0]
+    assert not expired.valid and "已于 2029年2月28日 过期（证卡有效期 3 年）" in str(expired.reasons[0])
     early = card_validity(**kw, trainings=[], on=date(2026, 2, 1))
     assert not early.valid
 
@@ -73,4 +73,4 @@ def test_annual_training_lapses_are_enforced() -> None:
     retaken = card_validity(**kw, trainings=[Training(2027, False), Training(2027, True)], on=date(2028, 6, 1))
     assert retaken.valid
     revoked = card_validity(**{**kw, "revoked": True}, revoked_reason="徇私舞弊", trainings=[], on=date(2026, 6, 1))
-    assert not revoked.valid and "revoked: 徇私舞弊" in revoked.reasons[0]
+    assert not revoked.valid and "已注销：徇私舞弊" in str(revoked.reasons[0])

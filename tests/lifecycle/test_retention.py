@@ -34,8 +34,8 @@ def _count(session: Session, model) -> int:  # type: ignore[no-untyped-def]
 def test_destruction_only_after_two_years_a_review_and_no_hold(session: Session, scenario, settings) -> None:  # type: ignore[no-untyped-def]
     score_everyone(session, scenario, settings, {n: (ALL_RIGHT, [10, 15]) for n in ("甲", "乙", "丙")},
                    {n: [50, 30, 20] for n in ("甲", "乙", "丙")})
-    assert "not closed" in retention_state(session, plan_code=scenario.plan_code, on=CLOSED,
-                                           settings=settings).reasons[0]
+    assert "考试计划尚未结束" in str(retention_state(session, plan_code=scenario.plan_code, on=CLOSED,
+                                               settings=settings).reasons[0])
     publish_results(session, plan_code=scenario.plan_code, starts_on=date(2026, 12, 7), actor="o", settings=settings)
     release_results(session, plan_code=scenario.plan_code, on=CLOSED, actor="o", settings=settings)
     assert retain_until(CLOSED, 2) == date(2028, 12, 15) and retain_until(date(2028, 2, 29), 2) == date(2030, 3, 1)
@@ -44,7 +44,7 @@ def test_destruction_only_after_two_years_a_review_and_no_hold(session: Session,
 
     # < 2 years: nothing is destroyed, and the review itself is refused
     early = date(2028, 12, 14)
-    with pytest.raises(RetentionError, match="kept until 2028-12-15"):
+    with pytest.raises(RetentionError, match="资料保存至 2028年12月15日"):
         record_retention_review(session, plan_code=scenario.plan_code, decision="destroy", reviewer="负责人",
                                 on=early, settings=settings)
     assert run_destruction(session, on=early, actor="archive", settings=settings).n_records == 0
@@ -52,7 +52,7 @@ def test_destruction_only_after_two_years_a_review_and_no_hold(session: Session,
     # >= 2 years but not reviewed: nothing
     due = date(2029, 1, 10)
     report = run_destruction(session, on=due, actor="archive", settings=settings)
-    assert report.n_records == 0 and "not reviewed" in report.skipped[scenario.plan_code][0]
+    assert report.n_records == 0 and "尚未审查" in str(report.skipped[scenario.plan_code][0])
 
     # reviewed, but held: nothing
     record_retention_review(session, plan_code=scenario.plan_code, decision="destroy", reviewer="审查小组",
@@ -83,5 +83,5 @@ def test_a_keep_decision_prevents_destruction(session: Session, scenario, settin
     release_results(session, plan_code=scenario.plan_code, on=CLOSED, actor="o", settings=settings)
     state = record_retention_review(session, plan_code=scenario.plan_code, decision="keep", reviewer="审查小组",
                                     on=date(2029, 1, 1), settings=settings)
-    assert not state.destroyable and "decided to keep" in state.reasons[0]
+    assert not state.destroyable and "决定保留" in str(state.reasons[0])
     assert run_destruction(session, on=date(2029, 1, 1), actor="a", settings=settings).n_records == 0

@@ -36,10 +36,10 @@ def test_objective_items_are_scored_from_the_key_of_the_issued_version(session: 
                              actor="m", settings=settings)
     assert sheet.n_scored == 3 and sheet.objective_points == 50.0  # the incomplete multiple choice scores 0
     assert sheet.pending_version_ids == (vids[3],)
-    with pytest.raises(ConflictError, match="already has responses"):
+    with pytest.raises(ConflictError, match="已录入作答"):
         record_responses(session, application_id=scenario.apps["甲"], session_code=scenario.theory,
                          paper_code="PT-A", version_ids=vids, responses=[None] * 4, actor="m", settings=settings)
-    with pytest.raises(ScoringError, match="not yet scored"):
+    with pytest.raises(ScoringError, match="评分的考评员人数不足"):
         compute_part_result(session, application_id=scenario.apps["甲"], session_code=scenario.theory, actor="m",
                             settings=settings)
     partial = settings.model_copy(update={"multiple_choice_partial_credit": True})
@@ -51,13 +51,13 @@ def test_objective_items_are_scored_from_the_key_of_the_issued_version(session: 
 
 def test_responses_are_checked_against_the_session(session: Session, scenario, settings) -> None:  # type: ignore[no-untyped-def]
     vids = [v for v, *_ in scenario.theory_items]
-    with pytest.raises(ValidationError, match="实际操作 item, the session is 理论知识"):
+    with pytest.raises(ValidationError, match="属于实际操作，而本场考试为理论知识"):
         record_responses(session, application_id=scenario.apps["甲"], session_code=scenario.theory, paper_code="X",
                          version_ids=[scenario.task_version], responses=[None], actor="m", settings=settings)
-    with pytest.raises(ValidationError, match="no item version 999999"):
+    with pytest.raises(ValidationError, match="没有第 999999 号试题版本"):
         record_responses(session, application_id=scenario.apps["甲"], session_code=scenario.theory, paper_code="X",
                          version_ids=[999999], responses=[None], actor="m", settings=settings)
-    with pytest.raises(ValidationError, match="3 responses for 4 items"):
+    with pytest.raises(ValidationError, match="作答 3 项，试题却有 4 道"):
         record_responses(session, application_id=scenario.apps["甲"], session_code=scenario.theory, paper_code="X",
                          version_ids=vids, responses=[None] * 3, actor="m", settings=settings)
 
@@ -79,7 +79,7 @@ def test_pass_needs_60_in_each_part(session: Session, scenario, settings) -> Non
 def test_violations_void_papers_cancel_scores_and_disqualify(session: Session, scenario, settings) -> None:  # type: ignore[no-untyped-def]
     score_everyone(session, scenario, settings, {n: (ALL_RIGHT, [10, 15]) for n in ("甲", "乙", "丙")},
                    {n: [50, 30, 20] for n in ("甲", "乙", "丙")})
-    with pytest.raises(ValidationError, match="give the session"):
+    with pytest.raises(ValidationError, match="请指明考试场次"):
         record_violation(session, application_id=scenario.apps["甲"], kind="score_cancelled", description="抄袭",
                          actor="p", settings=settings)
     # 附件14 第2条: 抄袭他人试卷答案 -> 取消本场考试成绩
@@ -107,7 +107,7 @@ def test_violations_void_papers_cancel_scores_and_disqualify(session: Session, s
 
 def test_publication_lasts_five_working_days_and_objections_fall_within(session: Session, scenario,  # type: ignore[no-untyped-def]
                                                                        settings: LifecycleSettings) -> None:
-    with pytest.raises(PublicationError, match="not decided"):
+    with pytest.raises(PublicationError, match="的成绩未确定"):
         publish_results(session, plan_code=scenario.plan_code, starts_on=date(2026, 12, 10), actor="o",
                         settings=settings)
     score_everyone(session, scenario, settings, {n: (ALL_RIGHT, [10, 15]) for n in ("甲", "乙", "丙")},
@@ -119,20 +119,20 @@ def test_publication_lasts_five_working_days_and_objections_fall_within(session:
     pub = publish_results(session, plan_code=scenario.plan_code, starts_on=date(2026, 9, 30), actor="o",
                           settings=settings)
     assert pub.ends_on == date(2026, 10, 13)  # Thu 8, Fri 9, Sat 10 (调休), Mon 12, Tue 13
-    with pytest.raises(PublicationError, match="already published"):
+    with pytest.raises(PublicationError, match="的成绩已经公示"):
         publish_results(session, plan_code=scenario.plan_code, starts_on=date(2026, 10, 1), actor="o",
                         settings=settings)
-    with pytest.raises(PublicationError, match="outside"):
+    with pytest.raises(PublicationError, match="不在公示期内"):
         record_objection(session, plan_code=scenario.plan_code, text="迟到的异议", raised_on=date(2026, 10, 20),
                          actor="o")
     record_objection(session, plan_code=scenario.plan_code, text="成绩有误", raised_on=date(2026, 10, 13), actor="o")
     assert get_publication(session, plan_code=scenario.plan_code).open_objections == 1
-    with pytest.raises(PublicationError, match="not answered"):
+    with pytest.raises(PublicationError, match="异议尚未答复"):
         release_results(session, plan_code=scenario.plan_code, on=date(2026, 10, 14), actor="o", settings=settings)
 
 
 def test_comprehensive_review_is_only_for_levels_2_and_1(session: Session, scenario, settings) -> None:  # type: ignore[no-untyped-def]
     from lifecycle.scoring import record_review
 
-    with pytest.raises(ScoringError, match="levels 2 and 1 only"):
+    with pytest.raises(ScoringError, match="没有综合评审"):
         record_review(session, application_id=scenario.apps["甲"], passed=True, actor="r", settings=settings)

@@ -39,7 +39,7 @@ def test_multiple_choice_exact_set_and_optional_partial_credit() -> None:
     assert score_objective(M, ["A", "C", "D"], ["A", "C"], 2, partial_credit=True) == 1.0
     assert score_objective(M, ["A", "C", "D"], ["A", "B"], 2, partial_credit=True) == 0.0
     assert score_objective(M, ["A", "C", "D"], "A,C,D,E", 2, partial_credit=True) == 0.0
-    with pytest.raises(ValueError, match="examiners"):
+    with pytest.raises(ValueError, match="由考评员评分"):
         score_objective(ItemType.SHORT_ANSWER, [], "x", 10)
 
 
@@ -51,7 +51,7 @@ def test_examiner_scores_are_averaged_and_large_disagreement_flagged() -> None:
     edge = combine_examiner_scores([20, 23, 21], 30)  # spread exactly 10%: not flagged
     assert not edge.flagged
     assert combine_examiner_scores([20, 23.5], 30, disagreement_share=0.1).flagged
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(ValueError, match="超出 0–30 的范围"):
         combine_examiner_scores([31], 30)
     with pytest.raises(ValueError):
         combine_examiner_scores([], 30)
@@ -59,9 +59,9 @@ def test_examiner_scores_are_averaged_and_large_disagreement_flagged() -> None:
 
 def test_rubric_totals_check_every_point() -> None:
     assert rubric_total([15, 10, 5], [14, 10, 4.5]) == 28.5
-    with pytest.raises(ValueError, match="scoring point 2"):
+    with pytest.raises(ValueError, match="第 2 个评分要点：得分 11 超出 0–10 的范围"):
         rubric_total([15, 10, 5], [14, 11, 4])
-    with pytest.raises(ValueError, match="3 scoring points"):
+    with pytest.raises(ValueError, match="给出 2 个得分，评分要点却有 3 个"):
         rubric_total([15, 10, 5], [14, 10])
 
 
@@ -92,7 +92,7 @@ def _parts(theory: float, practical: float, defence: float | None = None, *, sta
 def test_each_part_must_reach_60() -> None:
     assert decide_outcome(Level.L5, _parts(60, 75))[0] is Outcome.PASSED
     outcome, reasons = decide_outcome(Level.L5, _parts(95, 59.9))
-    assert outcome is Outcome.FAILED and "实际操作: 59.9 is below 60" in reasons[0]
+    assert outcome is Outcome.FAILED and str(reasons[0]) == "实际操作：59.9 分，低于合格线 60 分"
     assert decide_outcome(Level.L5, {Part.THEORY: PartScore(Part.THEORY, 80)})[0] is Outcome.PENDING
     # a failed part decides at once, even with another part still missing
     assert decide_outcome(Level.L5, {Part.THEORY: PartScore(Part.THEORY, 40)})[0] is Outcome.FAILED
@@ -104,13 +104,13 @@ def test_levels_2_and_1_need_defence_and_comprehensive_review() -> None:
         assert decide_outcome(lvl, _parts(80, 80, 70))[0] is Outcome.PENDING  # review outstanding
         assert decide_outcome(lvl, _parts(80, 80, 70), review_passed=True)[0] is Outcome.PASSED
         outcome, reasons = decide_outcome(lvl, _parts(80, 80, 70), review_passed=False)
-        assert outcome is Outcome.FAILED and "综合评审" in reasons[0]
+        assert outcome is Outcome.FAILED and "综合评审" in str(reasons[0])
         assert decide_outcome(lvl, _parts(80, 80, 50), review_passed=True)[0] is Outcome.FAILED
     assert decide_outcome(Level.L3, _parts(80, 80))[0] is Outcome.PASSED  # no defence at level 3
 
 
 def test_voided_or_cancelled_parts_fail_whatever_the_score() -> None:
     outcome, reasons = decide_outcome(Level.L5, _parts(95, 90, status={"theory": PartStatus.VOIDED}))
-    assert outcome is Outcome.FAILED and "voided" in reasons[0]
+    assert outcome is Outcome.FAILED and "因违纪试卷作废" in str(reasons[0])
     outcome, reasons = decide_outcome(Level.L5, _parts(95, 90, status={"practical": PartStatus.CANCELLED}))
-    assert outcome is Outcome.CANCELLED and "cancelled" in reasons[0]
+    assert outcome is Outcome.CANCELLED and "因违纪取消成绩" in str(reasons[0])

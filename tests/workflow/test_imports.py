@@ -8,6 +8,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from itembank import i18n
 from itembank.domain import ItemType, Part, RubricPoint, VersionState
 from itembank.elements import load_element_table
 from itembank.errors import ImportFileError, PermissionDeniedError, ValidationError
@@ -119,8 +120,9 @@ def test_import_creates_drafts_of_their_writers_and_is_idempotent(session: Sessi
 
 
 def test_import_as_accepted_records_the_committee_batch(session: Session, cast: Cast) -> None:
-    with pytest.raises(ValidationError, match="batch_ref"):
+    with pytest.raises(ValidationError, match="须注明验收小组的验收批次号") as exc:
         _import(session, cast, good_workbook(), mode=ImportMode.ACCEPTED)
+    assert exc.value.field == "batch_ref"
     _import(session, cast, good_workbook(), mode="accepted", batch_ref="苏信院题验字〔2024〕3号")
     assert {it.code for it in load_pool(session, bank=cast.bank)} == {"T1", "T2", "T3", "P1"}
     batch = acceptance_of(session, bank=cast.bank, code="T1", version=1)
@@ -137,7 +139,8 @@ def test_import_as_accepted_records_the_committee_batch(session: Session, cast: 
 def test_dry_run_writes_nothing(session: Session, cast: Cast) -> None:
     before = _counts(session)
     report = _import(session, cast, good_workbook(), dry_run=True)
-    assert report.dry_run and len(report.created) == 4 and "would import" in report.summary()
+    assert report.dry_run and len(report.created) == 4
+    assert str(report.summary()).startswith("bank.xlsx：已校验，未写入；将作为草稿导入 4 道试题：新增 4 道")
     assert _counts(session) == before
 
 
@@ -194,7 +197,7 @@ def test_a_thousand_rows_cross_the_chunk_boundaries(session: Session, cast: Cast
 
 
 def test_only_bank_managers_import(session: Session, cast: Cast) -> None:
-    with pytest.raises(PermissionDeniedError, match="bank_manager"):
+    with pytest.raises(PermissionDeniedError, match="导入需要职业 6-31-01-03 的题库管理人员角色"):
         import_items(session, actor=W1, bank=cast.bank, data=good_workbook(), filename="x.xlsx")
 
 
@@ -205,62 +208,62 @@ H = THEORY
 BROKEN: dict[str, tuple[dict[str, list[list[object]]], list[tuple[str, int | None, str | None, str]]]] = {
     "unknown element code": (
         {"理论知识": [H, theory_row("T1", 鉴定点="A-01、Z-99")]},
-        [("理论知识", 2, "鉴定点", "unknown element code(s) Z-99")]),
+        [("理论知识", 2, "鉴定点", "Z-99 不是现行理论知识认定要素细目表中的鉴定点")]),
     "missing key": (
         {"理论知识": [H, theory_row("T1", 答案=None)]},
-        [("理论知识", 2, "答案", "a single choice item has exactly one key, got 0")]),
+        [("理论知识", 2, "答案", "单项选择题只能有一个正确答案，现有 0 个")]),
     "key not among options": (
         {"理论知识": [H, theory_row("T1", 答案="E")]},
-        [("理论知识", 2, "答案", "E not among the options ABCD")]),
+        [("理论知识", 2, "答案", "答案 E 不在选项 ABCD 中")]),
     "points do not sum": (
         {"实际操作": [PRACTICAL, practical_row("P1", 分值=40)], "评分要点": [["题目编号", "序号", "评分要点", "配分"], *[r[:4] for r in RUBRIC]]},
-        [("实际操作", 2, "评分要点", "scoring points sum to 30, but the item is worth 40")]),
+        [("实际操作", 2, "评分要点", "评分要点配分合计 30 分，与试题分值 40 分不符")]),
     "duplicate code": (
         {"理论知识": [H, theory_row("T1"), theory_row("T2"), theory_row("T1")]},
-        [("理论知识", 4, "题目编号", "duplicate code T1: also in 理论知识 row 2")]),
+        [("理论知识", 4, "题目编号", "试题编号 T1 重复：“理论知识”工作表第 2 行也有此编号")]),
     "duplicate code across sheets": (
         {"理论知识": [H, theory_row("X1")], "实际操作": [PRACTICAL, practical_row("X1", 分值=5)],
          "评分要点": [["题目编号", "评分要点", "配分"], ["X1", "做对", 5]]},
-        [("实际操作", 2, "题目编号", "duplicate code X1: also in 理论知识 row 2")]),
+        [("实际操作", 2, "题目编号", "试题编号 X1 重复：“理论知识”工作表第 2 行也有此编号")]),
     "unknown type": (
         {"理论知识": [H, theory_row("T1", 题型="选择")]},
-        [("理论知识", 2, "题型", "unknown item type '选择'")]),
+        [("理论知识", 2, "题型", "“选择”不是题型，请填写：单项选择题、多项选择题")]),
     "type on the wrong sheet": (
         {"理论知识": [H, theory_row("T1", 题型="实际操作试题")]},
-        [("理论知识", 2, "题型", "belongs to 实际操作, not to the 理论知识 sheet")]),
+        [("理论知识", 2, "题型", "实际操作试题属于实际操作，不应放在“理论知识”工作表，请移到“实际操作”工作表")]),
     "points not a number": (
         {"理论知识": [H, theory_row("T1", 分值="一分")]},
-        [("理论知识", 2, "分值", "'一分' is not a number")]),
+        [("理论知识", 2, "分值", "“一分”不是数字")]),
     "rating out of range": (
         {"理论知识": [H, theory_row("T1", 难度=7)]},
-        [("理论知识", 2, "难度", "item T1: 7 must be an integer 1 (easiest) to 5")]),
+        [("理论知识", 2, "难度", "7 不是 1（最易）到 5（最难）之间的整数")]),
     "empty stem and bad code": (
         {"理论知识": [H, theory_row("T 1", 题干=" ")]},
-        [("理论知识", 2, "题干", "the question text is empty"), ("理论知识", 2, "题目编号", "code 'T 1'")]),
+        [("理论知识", 2, "题干", "题干为空"), ("理论知识", 2, "题目编号", "试题编号“T 1”不符合要求")]),
     "gap in the options": (
         {"理论知识": [H, theory_row("T1", 选项B=None)]},
-        [("理论知识", 2, "选项B", "选项B is empty but 选项C is filled")]),
+        [("理论知识", 2, "选项B", "选项B为空而选项C已填写")]),
     "missing column": (
         {"理论知识": [[c for c in H if c != "鉴定点"], theory_row("T1")[:-1]]},
-        [("理论知识", 1, None, "required column(s) missing: 鉴定点")]),
+        [("理论知识", 1, None, "缺少必填列：鉴定点")]),
     "unknown column": (
         {"理论知识": [[*H, "出处"], theory_row("T1") + ["教材"]]},
-        [("理论知识", 1, "出处", "unknown column '出处'")]),
+        [("理论知识", 1, "出处", "无法识别的列；可用的列为：题目编号、题型")]),
     "unknown sheet": (
         {"理论": [H, theory_row("T1")]},
-        [("理论", None, None, "unknown sheet '理论'"), ("bad.xlsx", None, None, "no item sheet")]),
+        [("理论", None, None, "无法识别的工作表"), ("bad.xlsx", None, None, "工作簿中没有试题工作表")]),
     "scoring points for an unknown item": (
         {"理论知识": [H, theory_row("T1")], "评分要点": [["题目编号", "评分要点", "配分"], ["P9", "x", 1]]},
-        [("评分要点", 2, "题目编号", "P9 is not an item of this file's item sheets")]),
+        [("评分要点", 2, "题目编号", "P9 不是本文件试题工作表中的试题")]),
     "writer not registered": (
         {"理论知识": [H, theory_row("T1", 命题人="zhao")]},
-        [("理论知识", 2, "命题人", "zhao is not in the expert register")]),
+        [("理论知识", 2, "命题人", "zhao 不在专家信息库中")]),
     "writer of another occupation": (
         {"理论知识": [H, theory_row("T1", 命题人="r1")]},
-        [("理论知识", 2, "命题人", "not registered as writer for any occupation")]),
+        [("理论知识", 2, "命题人", "未登记为任何职业的命题专家")]),
     "no element table for the part": (
         {"答辩评审": [SHEET_COLUMNS["答辩评审"], ["D1", None, "论述安全管理。", 20, "D-01", 3, None, "评审要点", None, "w1"]]},
-        [("bad.xlsx", None, None, "has no 论文答辩/技术评审 element table")]),
+        [("bad.xlsx", None, None, "没有论文答辩/技术评审认定要素细目表")]),
 }
 
 
@@ -273,7 +276,7 @@ def test_broken_file_is_refused_whole_with_every_problem_located(session: Sessio
         _import(session, cast, xlsx(sheets), "bad.xlsx")
     got = exc.value.problems
     for sheet, row, column, text in expected:
-        assert any(p.sheet == sheet and p.row == row and p.column == column and text in p.message for p in got), \
+        assert any(p.sheet == sheet and p.row == row and p.column == column and text in str(p.message) for p in got), \
             f"{case}: expected {sheet} row {row} column {column}: {text!r}; got:\n" + "\n".join(map(str, got))
     assert len(got) == len(expected), "\n".join(map(str, got))
     assert _counts(session) == before, "nothing is written"
@@ -287,10 +290,34 @@ def test_every_problem_of_a_file_is_listed_at_once(session: Session, cast: Cast)
     rows[8] = theory_row("T8", 分值=-1)
     with pytest.raises(ImportFileError) as exc:
         _import(session, cast, xlsx({"理论知识": rows}), "many.xlsx")
-    located = {(p.row, p.column) for p in exc.value.problems}
-    assert located == {(3, "答案"), (5, "鉴定点"), (7, "题目编号"), (9, "分值")}
-    assert "many.xlsx: 4 problem(s); nothing was imported" in str(exc.value)
+    located = [(p.row, p.column) for p in exc.value.problems]
+    assert located == [(3, "答案"), (5, "鉴定点"), (7, "题目编号"), (9, "分值")], "sorted by row"
+    assert "many.xlsx：4 行中有 4 个问题，未导入任何数据。" in str(exc.value)
+    assert "理论知识第 3 行“答案”列：答案 Z 不在选项 ABCD 中" in str(exc.value)
     assert _counts(session)[0] == 0
+
+
+def test_every_problem_of_a_row_is_reported_at_once_sorted_by_sheet_and_row(session: Session, cast: Cast) -> None:
+    # one row with an unreadable number, a key not among the options, an unknown element and an
+    # unknown writer: all four reported together, each naming the column by its header; the
+    # practical sheet comes after the theory sheet whatever order the workbook has
+    bad_row = theory_row("T2", 分值="两分", 答案="E", 鉴定点="Z-01", 命题人="nobody")
+    data = xlsx({"实际操作": [PRACTICAL, practical_row("P1", 分值="三十", **{"考核时限(分钟)": None})],
+                 "理论知识": [H, theory_row("T1", 难度="很难"), bad_row]})
+    with pytest.raises(ImportFileError) as exc:
+        _import(session, cast, data, "rows.xlsx")
+    got = [(p.sheet, p.row, p.column) for p in exc.value.problems]
+    assert got == [("理论知识", 2, "难度"),
+                   ("理论知识", 3, "答案"), ("理论知识", 3, "分值"), ("理论知识", 3, "鉴定点"), ("理论知识", 3, "命题人"),
+                   ("实际操作", 2, "分值"), ("实际操作", 2, "考核时限(分钟)"), ("实际操作", 2, "评分要点")], \
+        "\n".join(map(str, exc.value.problems))
+    text = [str(p) for p in exc.value.problems]
+    assert text[2] == "理论知识第 3 行“分值”列：“两分”不是数字"
+    assert text[1] == "理论知识第 3 行“答案”列：答案 E 不在选项 ABCD 中"
+    assert text[3] == "理论知识第 3 行“鉴定点”列：Z-01 不是现行理论知识认定要素细目表中的鉴定点"
+    assert text[4].startswith("理论知识第 3 行“命题人”列：nobody 不能担任职业 6-31-01-03 的命题专家")
+    with i18n.use_locale("en"):
+        assert str(exc.value.problems[2]) == "理论知识, row 3, column 分值: '两分' is not a number"
 
 
 def test_item_in_review_or_in_another_part_cannot_be_replaced(session: Session, cast: Cast) -> None:
@@ -304,20 +331,20 @@ def test_item_in_review_or_in_another_part_cannot_be_replaced(session: Session, 
     with pytest.raises(ImportFileError) as exc:
         _import(session, cast, data, "again.xlsx")
     text = "\n".join(map(str, exc.value.problems))
-    assert "item T1 v1 is in_review in the workflow" in text
-    assert "item T2 is already in" in text and "cannot move to 实际操作" in text
+    assert "试题 T1 第 1 版正处于“审核中”状态，导入不能替换其内容" in text
+    assert "试题 T2 已作为理论知识试题在题库中，不能改为实际操作" in text
 
 
 @pytest.mark.parametrize(
     ("data", "name", "encoding", "text"),
     [
         ("题目编号,题型\nT1,单选\nT2,判断\n".encode("gbk"), "gbk.csv", None,
-         "bad encoding: byte 0xcc at byte offset 0 (byte 1 of line 1) is not valid utf-8-sig. It looks like GBK"),
-        ("题目编号,题型,题干\n".encode() + b"T1,\xff\xfe\xfd,x\n", "mixed.csv", None, "(byte 4 of line 2)"),
+         "编码有误：第 1 行第 1 个字节（文件第 0 字节处的 0xcc）不是有效的 utf-8-sig 编码。文件看起来是 GBK/GB18030 编码"),
+        ("题目编号,题型,题干\n".encode() + b"T1,\xff\xfe\xfd,x\n", "mixed.csv", None, "第 2 行第 4 个字节"),
         ("题目编号".encode("utf-16"), "u16.csv", None, "UTF-16"),
-        (b"PK\x03\x04garbage", "wb.csv", None, "this is an Excel workbook"),
-        (b"not a zip at all", "fake.xlsx", None, "not an Excel .xlsx workbook"),
-        ("题目编号\n".encode(), "enc.csv", "klingon", "unknown encoding 'klingon'"),
+        (b"PK\x03\x04garbage", "wb.csv", None, "这是 Excel 工作簿而不是 CSV 文件"),
+        (b"not a zip at all", "fake.xlsx", None, "这不是 Excel .xlsx 工作簿"),
+        ("题目编号\n".encode(), "enc.csv", "klingon", "无法识别的编码“klingon”"),
     ],
 )
 def test_bad_encodings_and_wrong_formats(session: Session, cast: Cast, data: bytes, name: str,
@@ -325,7 +352,7 @@ def test_bad_encodings_and_wrong_formats(session: Session, cast: Cast, data: byt
     before = _counts(session)
     with pytest.raises(ImportFileError) as exc:
         _import(session, cast, data, name, encoding=encoding)
-    assert any(text in p.message for p in exc.value.problems), [str(p) for p in exc.value.problems]
+    assert any(text in str(p.message) for p in exc.value.problems), [str(p) for p in exc.value.problems]
     assert _counts(session) == before
 
 
@@ -368,6 +395,6 @@ def test_broken_element_table_is_refused_with_rows(session: Session, cast: Cast)
         import_elements(session, actor=MANAGER, bank=cast.bank, data=xlsx({"认定要素细目表": rows}), filename="e.xlsx")
     got = {(p.row, p.column) for p in exc.value.problems}
     assert {(5, "比重(%)"), (6, "重要程度"), (7, "部分")} <= got
-    assert any("A: its children's weights sum to 30.00%, but A has 40.00%" in p.message
-               for p in exc.value.problems)
+    assert "认定要素细目表第 2 行“比重(%)”列：理论知识：下级比重合计 30.00%，与本级的 40.00% 不符" in \
+        [str(p) for p in exc.value.problems]
     assert load_element_table(session, bank=cast.bank, part=Part.THEORY).version == 1

@@ -142,7 +142,7 @@ def test_round_trip_keeps_content_key_points_and_metadata(content: ItemContent, 
 
 
 def test_export_refuses_what_xml_cannot_carry() -> None:
-    with pytest.raises(ValidationError, match="control character U\\+0007"):
+    with pytest.raises(ValidationError, match="试题 Q1：题干中含有控制字符 U\\+0007"):
         item_to_qti(Item("Q1", 1, single_choice(stem="响铃\x07"), S.ACCEPTED))
 
 
@@ -184,7 +184,7 @@ FOREIGN = f"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_a_foreign_item_file_imports_with_default_elements(session: Session, cast: Cast) -> None:
-    with pytest.raises(ImportFileError, match="no element codes"):
+    with pytest.raises(ImportFileError, match="包的元数据中没有鉴定点代码"):
         import_qti(session, actor=MANAGER, bank=cast.bank, data=FOREIGN, filename="luggage.xml",
                    mode="accepted", batch_ref="x")
     import_qti(session, actor=MANAGER, bank=cast.bank, data=FOREIGN, filename="luggage.xml",
@@ -210,18 +210,18 @@ def _manifest(resources: str) -> bytes:
 @pytest.mark.parametrize(
     ("data", "text"),
     [
-        (_zip({"a.xml": FOREIGN}), "no imsmanifest.xml"),
+        (_zip({"a.xml": FOREIGN}), "包中没有 imsmanifest.xml"),
         (_zip({"imsmanifest.xml": _manifest('<resource identifier="R1" type="imsqti_item_xmlv3p0" href="i/1.xml"/>')}),
-         "file 'i/1.xml' is not in the package"),
+         "资源 R1：包中没有文件“i/1.xml”"),
         (_zip({"imsmanifest.xml": _manifest('<resource identifier="R1" type="imsqti_item_xmlv2p1" href="i.xml"/>'),
                "i.xml": b"<assessmentItem/>"}), "QTI 2.x"),
         (_zip({"imsmanifest.xml": _manifest('<resource identifier="R1" type="imsqti_item_xmlv3p0" href="i.xml"/>'),
-               "i.xml": b"<qti-assessment-item"}), "not well-formed XML"),
+               "i.xml": b"<qti-assessment-item"}), "XML 格式有误"),
         (_zip({"imsmanifest.xml": _manifest('<resource identifier="R1" type="imsqti_item_xmlv3p0" href="i.xml"/>'),
                "i.xml": FOREIGN.replace(b"qti-choice-interaction", b"qti-hotspot-interaction")}),
-         "qti-hotspot-interaction is not supported"),
-        (FOREIGN.replace(QTI_NS.encode(), b"http://www.imsglobal.org/xsd/imsqti_v2p1"), "not a QTI 3.0 item"),
-        (_zip({"imsmanifest.xml": _manifest("")}), "holds no QTI 3.0 item"),
+         "不支持 qti-hotspot-interaction"),
+        (FOREIGN.replace(QTI_NS.encode(), b"http://www.imsglobal.org/xsd/imsqti_v2p1"), "不是 QTI 3.0 试题"),
+        (_zip({"imsmanifest.xml": _manifest("")}), "包中没有 QTI 3.0 试题"),
     ],
 )
 def test_broken_packages_are_refused_with_the_reason(session: Session, cast: Cast, data: bytes, text: str) -> None:
