@@ -208,7 +208,7 @@ def run_seal_batch(rt: Runtime, job_id: int, should_abort: Callable[[], str | No
             try:
                 results[code] = run_transaction(rt.maker, seal)
             except ItemBankError as first:
-                if not params.get("assemble_if_needed", True) or "not enough assembled papers" not in first.message:
+                if not params.get("assemble_if_needed", True) or first.code != "no_papers":
                     raise
                 _assemble_for_session(rt, code, username, params, should_abort, get_exam_session)
                 results[code] = run_transaction(rt.maker, seal)
