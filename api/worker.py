@@ -120,12 +120,12 @@ def _actor(session: Session, username: str):  # type: ignore[no-untyped-def]
 
 
 def _fail(rt: Runtime, job_id: int, exc: ItemBankError) -> None:
-    from api.errors import _listed, _problems
+    from api.errors import _problems
 
     run_transaction(rt.maker, lambda s: _finish(
-        s, job_id, state=JobState.FAILED, message=Message("Refused: {reason}", reason=exc.head),
-        result={"error": {"code": exc.code, "message": exc.message, "field": exc.field, "errors": _listed(exc),
-                          "problems": _problems(exc)}}))
+        s, job_id, state=JobState.FAILED, message=Message("Refused: {reason}", reason=exc.head_text),
+        result={"error": {"code": exc.code, "message": exc.head, "field": exc.field, "errors": exc.listed(),
+                          "params": exc.params, "problems": _problems(exc)}}))
 
 
 def run_import(rt: Runtime, job_id: int) -> str:
@@ -208,7 +208,7 @@ def run_seal_batch(rt: Runtime, job_id: int, should_abort: Callable[[], str | No
             try:
                 results[code] = run_transaction(rt.maker, seal)
             except ItemBankError as first:
-                if not params.get("assemble_if_needed", True) or "not enough assembled papers" not in first.message:
+                if not params.get("assemble_if_needed", True) or first.code != "no_papers":
                     raise
                 _assemble_for_session(rt, code, username, params, should_abort, get_exam_session)
                 results[code] = run_transaction(rt.maker, seal)

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from itembank.i18n import FieldMessage, Message
 from itembank.textcheck import xml_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,6 +26,14 @@ def cleaned(value: Any) -> Any:
         return xml_safe(value)
     if isinstance(value, (enum.Enum, int, float, bytes)) or value is None:
         return value
+    if isinstance(value, Message):  # stored text inside a message's parameters (a rule's note ...)
+        params = {k: cleaned(v) for k, v in value.params.items()}
+        return value if all(params[k] is value.params[k] for k in params) else Message(value.msgid, **params)
+    if isinstance(value, FieldMessage):
+        message, where = cleaned(value.message), cleaned(value.where)
+        if message is value.message and where is value.where:
+            return value
+        return FieldMessage(value.field, message, where=where, labelled=value.labelled)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
         for f in dataclasses.fields(value):

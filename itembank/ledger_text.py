@@ -449,6 +449,29 @@ _A("analysis.calibrate", "records", N_("Item analysis"),
    N_("{actor} analysed {n} items of {bank} {part} ({persons} candidates)"),
    lambda d, n: {"n": _get("n_items", 0)(d), "bank": _get("bank")(d), "part": _part(d.get("part")),
                  "persons": _get("n_persons", 0)(d)})
+# the acts added beside the messages (access control, pictures, drafts, jobs, checkpoints)
+_A("user.unlock", "access", N_("Failed logins cleared"),
+   N_("{actor} cleared {n} failed logins of {object}"), lambda d, n: {"n": _get("cleared", 0)(d)})
+_A("item.draft_saved", "items", N_("Draft saved"), N_("{actor} saved the draft version {version} of {object}"),
+   lambda d, n: {"version": _get("version")(d)})
+_A("item.reviews_read", "items", N_("Reviews read"), N_("{actor} read the reviews of {object}"))
+_A("picture.upload", "items", N_("Picture uploaded"), N_("{actor} uploaded the picture {name} to {bank}"),
+   lambda d, n: {"name": _get("name")(d), "bank": _get("bank")(d)})
+_A("picture.read", "items", N_("Picture read"), N_("{actor} viewed a picture of {items}"),
+   lambda d, n: {"items": [str(x) for x in d.get("items") or []] or "—"})
+_A("assembly.cancel", "assembly", N_("Assembly cancelled"), N_("{actor} cancelled {object}"))
+_A("assembly_run.report", "assembly", N_("Assembly report downloaded"),
+   N_("{actor} downloaded the assembly report of {object}"))
+_A("assembly_run.curves", "assembly", N_("Assembly curves downloaded"),
+   N_("{actor} downloaded the information curves of {object}"))
+_A("run.document", "assembly", N_("Assembly document downloaded"), N_("{actor} downloaded a document of {object}"))
+_A("paper.open_override", "sealed", N_("Paper opened by override"),
+   N_("{actor} opened {object} by override together with {others}: {reason}"),
+   lambda d, n: {"others": n.many(d.get("confirmed_by") or []) or "—", "reason": _reason(d)})
+_A("paper.tamper_detected", "sealed", N_("Tampering detected"),
+   N_("{actor} tried to download {document} of {object}: it failed its integrity check"),
+   lambda d, n: {"document": _get("document")(d)})
+_A("ledger.export", "records", N_("Ledger exported"), N_("{actor} exported the ledger"))
 
 
 def _expert_role(value: object) -> Any:

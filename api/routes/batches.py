@@ -17,6 +17,7 @@ from itembank import items as item_service
 from itembank import ledger, occupations, workflow
 from itembank.domain import Actor, BankRef, Role
 from itembank.errors import PermissionDeniedError
+from itembank.i18n import Message
 from itembank.workflow import AcceptanceBatch, BatchState
 
 router = APIRouter(tags=["acceptance"])
@@ -38,8 +39,10 @@ def _may_read(actor: Actor, bank: BankRef, batch: AcceptanceBatch, *, content: b
     if not content and actor.has(Role.AUDITOR, occupation_code=occ):
         return
     raise PermissionDeniedError(
-        f"{actor.username} may not read acceptance batch {batch.code}: only its members, the bank's managers"
-        + ("" if content else " and auditors") + " (附件12 第9条)")
+        Message("{user} may not read acceptance batch {batch}: only its members and the bank's managers may "
+                "(附件12 第9条).", user=actor.username, batch=batch.code) if content else
+        Message("{user} may not read acceptance batch {batch}: only its members, the bank's managers and auditors "
+                "may (附件12 第9条).", user=actor.username, batch=batch.code))
 
 
 @router.get("/banks/{bank_id}/batches", response_model=Page[BatchOut], summary="List acceptance batches")

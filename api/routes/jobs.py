@@ -86,7 +86,7 @@ def analysis_job(body: AnalysisIn, request: Request, session: SessionDep, actor:
     """The same analysis as ``POST /analyses``, run by a worker; ``result.calibration_id``
     names the stored analysis (``GET /analyses/{id}``)."""
     if (body.session_code is None) == (body.paper_codes is None):
-        raise ValidationError("give session_code or paper_codes", field="session_code")
+        raise ValidationError(Message("Give either the exam session or the papers, not both."), field="session_code")
     occupation = ""
     if body.session_code is not None:
         occupation = sessions.get_exam_session(session, code=body.session_code).occupation.code
@@ -116,9 +116,10 @@ def seal_batch(body: SealBatchIn, request: Request, session: SessionDep, actor: 
 def _own(session, job_id: int, actor: Actor) -> JobRecord:  # type: ignore[no-untyped-def]
     rec = session.get(JobRecord, job_id)
     if rec is None:
-        raise NotFoundError(f"no job {job_id}", field="job_id")
+        raise NotFoundError(Message("There is no job number {id}.", id=job_id), field="job_id")
     if rec.requested_by != actor.username and not actor.is_admin:
-        raise PermissionDeniedError(f"job {job_id} was requested by someone else; only they follow it")
+        raise PermissionDeniedError(Message("Job number {id} was requested by someone else; only they follow it.",
+                                            id=job_id))
     return rec
 
 

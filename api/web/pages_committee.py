@@ -22,7 +22,7 @@ from itembank import accounts, ledger, occupations, workflow
 from itembank import items as item_service
 from itembank.domain import Role, VersionState
 from itembank.errors import ValidationError, WorkflowError
-from itembank.i18n import Message, N_
+from itembank.i18n import FieldMessage, Message, N_
 from itembank.pool import page_items
 from itembank.workflow import AcceptanceRule, BatchState
 
@@ -192,10 +192,12 @@ def create_batch(request: Request, bank_id: int, session: SessionDep, ctx: Manag
                                                  meeting=meeting, note=note, rule=rule)
     except (WorkflowError, ValidationError) as e:
         session.rollback()
-        problems = [line.strip()[2:] for line in e.message.split("\n")[1:] if line.strip().startswith("- ")]
-        errors = field_errors(problems or [e.message], known=("members", "items"))
-        for p in problems:  # "item X: ..." belongs to the items list
-            if p.startswith("item "):
+        problems = list(e.errors)  # messages (field messages) as data: matched on their fields, not their words
+        errors = field_errors(problems or [e.head_text], known=("members", "items"))
+        for p in problems:  # a problem of one item ("item X: ...") belongs to the items list
+            whole = p.as_message() if isinstance(p, FieldMessage) else p
+            if (isinstance(whole, Message) and whole.english().startswith("item ")) or \
+                    (isinstance(p, FieldMessage) and isinstance(p.where, Message) and p.where.msgid == "item {code}"):
                 shown = problem_text(p)
                 errors.setdefault("items", []).append(shown) if shown not in errors.get("items", []) else None
                 errors["_form"] = [x for x in errors.get("_form", []) if x != shown]

@@ -31,6 +31,15 @@ def cli_world(world_engine: tuple[Engine, str], world: World, tmp_path: Path,
         src.backup(dst)
         src.close()
         dst.close()
+        # the ledger key lives beside the database file (itembank.keys): the copy needs it too
+        import shutil
+
+        from itembank.keys import LEDGER_KEY_FILE, WITNESS_FILE
+
+        for name in (LEDGER_KEY_FILE, WITNESS_FILE):
+            beside = Path(where.removeprefix("sqlite:///")).parent / name
+            if beside.exists():
+                shutil.copy2(beside, tmp_path / name)
         yield f"sqlite:///{tmp_path / 'cli.db'}", world
         return
     url = os.environ["ITEMBANK_TEST_DATABASE_URL"]
@@ -78,12 +87,12 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     assert {i["code"] for i in data["items"] if i["irt_role"] == "anchor"} == set(world.anchors_in_s2)
 
     anchor = world.anchors_in_s2[0]
-    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
+    r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", anchor])
     assert r.exit_code == 0, r.output
     assert f"{anchor}：共 2 次分析" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
     assert "D=1.702" in r.output and "D=1 " in r.output
-    r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
+    r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", "NOPE", "--json"])
     assert r.exit_code == 2 and "中没有试题 NOPE" in r.output
 

@@ -82,4 +82,4 @@ def test_cli_demo_builds_the_sqlite_file_and_prints_readiness(tmp_path: Path) ->
     not_ready = CliRunner().invoke(main, ["--database-url", url, "readiness", "--occupation", "4-04-05-01"])
     assert not_ready.exit_code == 1
     verify = CliRunner().invoke(main, ["--database-url", url, "ledger", "verify"])
-    assert verify.exit_code == 0 and "台帐完整" in verify.output
+    assert verify.exit_code == 0 and "条记录未发现问题" in verify.output

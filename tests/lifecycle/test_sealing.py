@@ -39,15 +39,6 @@ WRITER = Actor("writer1", frozenset({Role.ITEM_WRITER}))
 
 
 
-@pytest.fixture(autouse=True)
-def _english_messages():  # type: ignore[no-untyped-def]
-    """The assertions below read the English msgids (the default locale renders Chinese)."""
-    from itembank.i18n import use_locale
-
-    with use_locale("en"):
-        yield
-
-
 @pytest.fixture()
 def seal_settings(tmp_path) -> LifecycleSettings:  # type: ignore[no-untyped-def]
     return LifecycleSettings(seal_master_key=SecretStr(KEY), institution="苏州信息职业技术学院",

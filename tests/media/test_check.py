@@ -233,7 +233,10 @@ def test_old_items_stay_valid_and_malformed_references_are_named() -> None:
         assert media.reference_problems(content(old)) == []
     assert media.reference_problems(content(f"见 ![图](media:{SHA})")) == []
     problems = media.reference_problems(content("见 ![图](media:abc123)", option=f"![a](media:{SHA[:-1]})"))
-    assert [p.split(":")[0] for p in problems] == ["stem", "options"]
-    assert "media:abc123" in problems[0]
+    assert [p.field for p in problems] == ["stem", "options"]
+    assert "media:abc123" in problems[0].message.params["text"]
+    assert problems[0].message.msgid.startswith("the picture reference {text} is incomplete")
     many = " ".join(f"![](media:{i:064x})" for i in range(media.MAX_PICTURES_PER_ITEM + 1))
-    assert any("at most" in p for p in media.reference_problems(content(many)))
+    too_many = media.reference_problems(content(many))
+    assert [(p.field, p.message.params) for p in too_many] == [
+        ("stem", {"n": media.MAX_PICTURES_PER_ITEM + 1, "limit": media.MAX_PICTURES_PER_ITEM})]

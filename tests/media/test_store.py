@@ -94,7 +94,8 @@ def test_unknown_or_foreign_pictures_are_refused_and_nothing_is_saved(session: S
     unknown = "0" * 64
     with pytest.raises(ItemValidationError) as e:
         workflow.create_item(session, actor=W1, bank=cast.bank, code="DG-P3", content=_with_picture("见图", unknown))
-    assert any("not in this bank" in str(x) and "stem" in str(x) for x in e.value.errors)
+    assert any(x.field == "stem" and "is not in this bank" in x.message.msgid and x.where.params == {"code": "DG-P3"}
+               for x in e.value.errors)
     # a picture of another bank is not a way into it: it must be uploaded to this bank
     foreign = media.store_picture(session, bank=cast.other_bank, uploaded_by="w9",
                                   checked=media.check_picture(wiring_png(seed=5)))

@@ -90,7 +90,7 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     lines = run("ledger", "query", "--by", "m1", "--action", "export.qti").splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["details"]["n_items"] == 1
     assert "（共 0 条）" in run("ledger", "show", "--since", "2999-01-01")
-    assert "台帐完整" in run("ledger", "verify")
+    assert "条记录未发现问题" in run("ledger", "verify")
     english = run("--lang", "en", "ledger", "show", "--item", "T1", *BANK)
     assert "m1 imported item T1 version 1 from items.xlsx" in english and "entries)" in english
 
