@@ -60,7 +60,7 @@ def test_login_sets_a_safe_cookie_and_never_redirects_off_site(api: Api) -> None
     page = c.get("/ui/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     r = c.post("/ui/login", data={"username": "writer1", "password": "wrong-password-1", "csrf_token": token})
-    assert r.status_code == 401 and "用户名或密码错误" in r.text and 'value="writer1"' in r.text
+    assert r.status_code == 401 and "账号或密码错误" in r.text and 'value="writer1"' in r.text
 
 
 def test_every_post_needs_the_sessions_csrf_token(api: Api) -> None:  # noqa: F811
