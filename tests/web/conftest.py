@@ -12,7 +12,10 @@ is not in the expert register), an exam session starting in ten minutes, so that
 window is open now, and one a week ahead at 09:00 (its window opens at 08:30).
 
 Every journey runs at a desktop size (1366 x 768) and a phone width (390 px); screenshots go
-to tests/web/screenshots/ (kept by CI as artifacts, not in git).
+to tests/web/screenshots/ (kept by CI as artifacts, not in git). ``ITEMBANK_WEB_VIEWPORTS``
+(``desktop``, ``phone`` or both, comma-separated; default both) narrows that: CI runs the
+journeys at the desktop size on SQLite and at the phone width on PostgreSQL, so that every
+journey meets both databases and both sizes without running four times.
 """
 
 from __future__ import annotations
@@ -209,7 +212,15 @@ def browser() -> Iterator[object]:
 # Journeys: the two sizes, logging in, screenshots, the phone-width check
 
 
-@pytest.fixture(params=list(VIEWPORTS))
+def _viewports() -> list[str]:
+    names = [v.strip() for v in os.environ.get("ITEMBANK_WEB_VIEWPORTS", "").split(",") if v.strip()]
+    unknown = sorted(set(names) - set(VIEWPORTS))
+    if unknown:
+        raise pytest.UsageError(f"ITEMBANK_WEB_VIEWPORTS: unknown size(s) {unknown}; use {sorted(VIEWPORTS)}")
+    return names or list(VIEWPORTS)
+
+
+@pytest.fixture(params=_viewports())
 def viewport(request: pytest.FixtureRequest) -> str:
     """Each journey runs at the desktop size and at a phone's width."""
     return request.param
