@@ -33,7 +33,8 @@ class RunState(str, enum.Enum):
 
     @property
     def zh(self) -> str:
-        return {"queued": "排队中", "running": "进行中", "finished": "已完成", "failed": "失败"}[self.value]
+        return {"queued": "排队中", "running": "进行中", "finished": "已完成", "failed": "失败",
+                "cancelled": "已取消"}[self.value]
 
 
 class PaperStatus(str, enum.Enum):

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from api.app import create_app
-from api.jobs import JobRunner
+from api.jobs import InlineJobs
 from itembank import accounts
 from itembank.analysis_service import analyse_session
 from itembank.config import Settings
@@ -34,7 +34,7 @@ def client(world_engine: tuple[Engine, str], world: World, monkeypatch: pytest.M
     maker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
     app = create_app(Settings(database_url=str(eng.url)), engine=eng, lifecycle_settings=LIFECYCLE)
     app.state.sessionmaker = maker
-    app.state.jobs = JobRunner(maker, inline=True)
+    app.state.jobs = InlineJobs(maker, lifecycle=LIFECYCLE)
     setup = maker()
     accounts.create_user(setup, username="manager1", password=PASSWORD, roles=[(Role.BANK_MANAGER, None)],
                          actor="test")

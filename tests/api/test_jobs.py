@@ -158,7 +158,8 @@ def test_a_run_killed_at_its_deadline_reports_time_limit(maker, monkeypatch) -> 
     with maker() as s:
         done = svc.get_run(s, run_id=run.id)
     assert done.state is RunState.FINISHED and done.outcome == "time_limit"
-    assert "time limit" in done.report["diagnosis"][0] and done.report["report"]["status"] == "time_limit"
+    assert done.report["diagnosis"][0].msgid.startswith("stopped at the time limit of {limit:g} s")
+    assert done.report["report"]["status"] == "time_limit"
     from itembank.solver_process import GRACE_S
 
     assert done.report["report"]["time_s"] < 1.0 + GRACE_S + 1.0  # killed at deadline + grace
@@ -177,10 +178,10 @@ def test_best_papers_reported_before_the_kill_are_kept_when_they_check(maker) ->
     kept = svc.stopped_result(prepared, progress, elapsed_s=1.2)
     assert kept.status == "time_limit" and kept.forms == solved.forms and kept.checks is not None and kept.checks.ok
     assert kept.report.rel_gap == 0.02 and kept.report.objective == solved.report.objective
-    broken = SolveProgress(stage="solving", stage_text="x", fraction=0.5, elapsed_s=1.0,
-                           best_forms=(solved.forms[0], solved.forms[0]))  # two identical papers: overlap
+    broken = SolveProgress(stage="solving", stage_text="x", fraction=0.5, elapsed_s=1.0, incumbent=None, bound=None,
+                           gap=None, best_forms=(solved.forms[0], solved.forms[0]))  # two identical papers: overlap
     refused = svc.stopped_result(prepared, broken, elapsed_s=1.2)
-    assert refused.forms == () and "not kept" in refused.diagnosis[-1]
+    assert refused.forms == () and "are not kept" in refused.diagnosis[-1].msgid
     with maker() as s, s.begin():
         view = svc.record_run_result(s, prepared=prepared, result=kept)
     assert view.outcome == "time_limit" and len(view.paper_codes) == 2

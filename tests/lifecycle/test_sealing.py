@@ -121,7 +121,7 @@ def test_opening_is_refused_before_the_window_and_by_one_person(session: Session
         sealing.open_document(session, name=main.documents[0].name, actor=OFFICE1,
                               exam_session_code=main.exam_session_code, paper_code=main.paper_code,
                               settings=seal_settings)
-    with pytest.raises(PermissionDeniedError, match="密封试卷只能由考务人员处理"):
+    with pytest.raises(PermissionDeniedError, match="两名启封人都必须是该职业的考务人员"):
         sealing.confirm_opening(session, actor=WRITER, now=START, **args)
     with pytest.raises(sealing.OpeningRefusedError, match="尚未启用"):
         sealing.confirm_opening(session, actor=OFFICE2, now=START, exam_session_code=main.exam_session_code,

@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import JSON, DateTime, Engine, String, column, insert, table, text
 from sqlalchemy.orm import Session
 
 from itembank import ledger
 from itembank.db import alembic_config, upgrade
 from lifecycle.accounts import ACTION, OBJECT_TYPE, account_of_staff, staff_id_for_account
+
+OLD_LEDGER = table("ledger_entries", column("at", DateTime(timezone=True)), column("actor", String),
+                   column("action", String), column("object_type", String), column("object_id", String),
+                   column("details", JSON), column("prev_hash", String), column("hash", String))
 
 
 def test_links_in_the_ledger_become_the_column(fresh_engine: Engine) -> None:
@@ -22,9 +26,15 @@ def test_links_in_the_ledger_become_the_column(fresh_engine: Engine) -> None:
             s.execute(text("INSERT INTO staff_members (id, name, id_type, id_number, organisation, phone, created_at) "
                            "VALUES (:i, :n, 'mainland_id', '', '', '', :t)"), {"i": sid, "n": name, "t": now})
 
+        prev = [ledger.GENESIS_HASH]
+
         def link(username: str, staff_id: int | None) -> None:
-            ledger.append(s, actor="admin", action=ACTION, object_type=OBJECT_TYPE, object_id=username,
-                          details={"staff_id": staff_id})
+            # written as the ledger of revision 0007 held it (no MAC column yet): chained hashes
+            row = {"at": now, "actor": "admin", "action": ACTION, "object_type": OBJECT_TYPE, "object_id": username,
+                   "details": {"staff_id": staff_id}}
+            digest = ledger.entry_hash(prev_hash=prev[0], **row)
+            s.execute(insert(OLD_LEDGER).values(**row, prev_hash=prev[0], hash=digest))
+            prev[0] = digest
 
         link("alice", 1)
         link("bob", 2)

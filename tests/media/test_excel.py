@@ -87,7 +87,7 @@ def test_missing_and_refused_pictures_are_reported_with_sheet_row_and_column(ses
     messages = [str(p.message) for p in e.value.problems]
     assert "不存在.png is not in the images folder" in messages[0]
     assert "GIF" in messages[1] and "script" in messages[2]
-    assert str(e.value.problems[0]).startswith("理论知识 row 5, column 图片: item T4:")
+    assert str(e.value.problems[0]).startswith("理论知识, row 5, column 图片: item T4:")
     assert session.scalar(select(func.count()).select_from(MediaBlobRecord)) == 0  # nothing written
 
 

@@ -110,7 +110,8 @@ def test_unknown_or_foreign_pictures_are_refused_and_nothing_is_saved(session: S
     bad = dataclasses.replace(single_choice(), stem="见图 ![图](media:1234)")
     with pytest.raises(ItemValidationError) as e:
         workflow.create_item(session, actor=W1, bank=cast.bank, code="DG-P4", content=bad)
-    assert any(str(x).startswith("item DG-P4: stem:") and "incomplete" in str(x) for x in e.value.errors)
+    assert any(x.field == "stem" and "is incomplete" in x.message.msgid and x.where.params == {"code": "DG-P4"}
+               for x in e.value.errors)
 
 
 def test_need_to_know_on_pictures(session: Session, cast: Cast) -> None:

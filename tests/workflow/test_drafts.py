@@ -61,9 +61,10 @@ def test_a_draft_saves_incomplete_and_is_updated_in_place_until_submitted(sessio
     save_draft(session, actor=W1, bank=b, code="D1", content=single_choice(stem="安全电压（　）。"))
     assert submit(session, actor=W1, bank=b, code="D1").state is S.SUBMITTED
     # in review the content is frozen; another writer may not touch it
-    with pytest.raises(WorkflowError, match="frozen"):
+    with pytest.raises(WorkflowError) as frozen:
         save_draft(session, actor=W1, bank=b, code="D1", content=EMPTY)
-    with pytest.raises(PermissionDeniedError, match="not yours"):
+    assert frozen.value.code == "content_frozen" and frozen.value.from_state == S.SUBMITTED.value
+    with pytest.raises(PermissionDeniedError, match="不是您编写的"):
         save_draft(session, actor=W2, bank=b, code="D1", content=EMPTY)
     # events in words' order: created, saved twice, submitted; no readings among them
     events, reads = item_events(session, bank=b, code="D1")

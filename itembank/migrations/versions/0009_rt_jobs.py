@@ -86,6 +86,17 @@ def downgrade() -> None:
     if conn.dialect.name == 'postgresql':
         conn.exec_driver_sql("DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers, "
                              "procrastinate_jobs, procrastinate_workers CASCADE")
+        # and the queue's functions and enum types in this schema, so that upgrading again works
+        conn.exec_driver_sql("""DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = current_schema() AND left(p.proname, 13) = 'procrastinate' LOOP
+    EXECUTE 'DROP FUNCTION IF EXISTS ' || r.f || ' CASCADE';
+  END LOOP;
+  FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+           WHERE n.nspname = current_schema() AND left(t.typname, 13) = 'procrastinate' AND t.typtype IN ('e', 'c', 'd') LOOP
+    EXECUTE 'DROP TYPE IF EXISTS ' || quote_ident(r.typname) || ' CASCADE';
+  END LOOP;
+END $$""")
     else:
         for table in ('procrastinate_periodic_defers', 'procrastinate_jobs', 'procrastinate_workers'):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")

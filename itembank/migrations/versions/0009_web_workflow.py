@@ -60,11 +60,15 @@ def downgrade() -> None:
     with op.batch_alter_table('staged_imports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staged_imports_bank_id'))
     op.drop_table('staged_imports')
+    # the enums' CHECK constraints go first: SQLite's table copy would keep them otherwise
     with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_reviews_review_kind'), type_='check')
         batch_op.drop_column('batch_code')
         batch_op.drop_column('kind')
     with op.batch_alter_table('acceptance_batches', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_acceptance_batches_acceptance_rule'), type_='check')
         batch_op.drop_column('rule')
     with op.batch_alter_table('acceptance_signatures', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_acceptance_signatures_vote'), type_='check')
         batch_op.drop_column('return_codes')
         batch_op.drop_column('vote')
