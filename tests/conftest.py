@@ -100,3 +100,12 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get(TEST_DATABASE_URL_ENV)
     return f"itembank test database: {url.split('@')[-1] if url else 'SQLite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the whole session (tests/web/conftest.py ``browser_session``):
+    defined here once, so that the web and the media tests share it."""
+    from tests.web.conftest import browser_session
+
+    yield from browser_session()

@@ -93,4 +93,4 @@ def cast(session: Session) -> Cast:
 
 
 # the live server and Chromium of the browser tests (tests/web/conftest.py)
-from tests.web.conftest import browser, live  # noqa: E402,F401
+from tests.web.conftest import live  # noqa: E402,F401 (the browser fixture is the session's: tests/conftest.py)

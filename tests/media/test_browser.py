@@ -59,7 +59,7 @@ def test_writer_inserts_a_picture_and_sees_it(browser: Browser, live: Live, tmp_
             page.fill(f"input[name=option_{label}]", text)
         page.check("input[name=key_choice][value=B]")
         page.locator("input[name=element_codes]").first.check()
-        page.click("button[value=save]")
+        page.click("button[value=save]:not(.default-submit)")
         expect(page.locator(".flash")).to_contain_text("已保存")
         shown = page.locator(".paper-preview .pic img")
         expect(shown).to_have_count(1)

@@ -184,9 +184,10 @@ def live(fresh_engine: Engine, tmp_path: Path) -> Iterator[Live]:
 
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Debian Chromium through Playwright; FAILS (never skips) when either is missing."""
+def browser_session() -> Iterator[object]:
+    """Headless Debian Chromium through Playwright; FAILS (never skips) when either is missing.
+    The session's one ``browser`` fixture (tests/conftest.py) runs this: Playwright's sync API
+    allows one instance at a time, so the fixture must not be defined twice (web and media)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
