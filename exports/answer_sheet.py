@@ -46,7 +46,7 @@ def _candidate_box(doc: DocxDocument) -> None:
     widths = (2.2, 4.9, 2.2, 6.5)
     t = L.table(doc, 2, widths)
     r0, r1 = t.rows[0].cells, t.rows[1].cells
-    L.cell_text(r0[0], _("Name"), east_asia=L.HEI)
+    L.cell_text(r0[0], _("Name of the candidate"), east_asia=L.HEI)
     L.cell_text(r0[2], _("Admission ticket No."), east_asia=L.HEI)
     L.cell_text(r1[0], _("Employer"), east_asia=L.HEI)
     r1[1].merge(r1[3])

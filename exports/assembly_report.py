@@ -231,7 +231,7 @@ def _solver_rows(s: SolverReport) -> list[tuple[str, str]]:
         (_("Objective"), _num(s.objective, 6)),
         (_("Best bound"), _num(s.best_bound, 6)),
         (_("Relative gap"), "—" if s.gap is None else f"{s.gap * 100:.2f}%"),
-        (_("Solving time"), _("{seconds:.2f} s", seconds=s.time_s) + limit),
+        (_("Time the solver took"), _("{seconds:.2f} s", seconds=s.time_s) + limit),
         (_("Model size"), size),
     ]
     if s.message:
@@ -259,7 +259,7 @@ def _side_by_side(doc: DocxDocument, data: AssemblyReportData, grid: list[float]
     col = (L.TEXT_W_CM - first_w) / len(papers)
     widths = [first_w] + [col] * len(papers)
     rows: list[tuple[str, list[str]]] = [
-        (_("Items"), [str(p.n_items) for p in papers]),
+        (_("Number of items"), [str(p.n_items) for p in papers]),
         (_("Total points"), [fmt_points(p.total_points) for p in papers]),
     ]
     if any(p.time_allowed_min for p in papers):
@@ -405,7 +405,7 @@ def build_assembly_report(data: AssemblyReportData, *, chart_png: bytes | None =
                           "should be close)"), L.S_CAPTION)
     if data.notes:
         section += 1
-        _heading(doc, section, _("Notes"))
+        _heading(doc, section, _("Explanatory notes"))
         for i, note in enumerate(data.notes, start=1):
             L.para(doc, f"{i}．{note}", L.S_NOTE)
     L.para(doc, "")

@@ -85,7 +85,7 @@ def _subjective_item(doc: DocxDocument, numbered, section: Section,  # type: ign
                      where=f"item {it.ref}")
     if content.rubric:
         t = L.table(doc, 1, _RUBRIC_W)
-        for c, text in zip(t.rows[0].cells, (_("No."), _("Scoring point"), _("Points"), _("Standard"))):
+        for c, text in zip(t.rows[0].cells, (_("No."), _("Scoring point"), _("Points allotted"), _("Standard"))):
             L.cell_text(c, text, east_asia=L.HEI)
         for i, rp in enumerate(content.rubric, start=1):
             cells = L.add_row(t, _RUBRIC_W)

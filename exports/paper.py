@@ -38,7 +38,7 @@ from exports.wording import display_width, fmt_points, form_label_zh, minutes, n
 
 log = logging.getLogger(__name__)
 
-SEAL_FIELDS = ((N_("Name"), 8), (N_("Admission ticket No."), 12), (N_("Employer"), 14))
+SEAL_FIELDS = ((N_("Name of the candidate"), 8), (N_("Admission ticket No."), 12), (N_("Employer"), 14))
 CONFIDENTIAL = N_("TOP SECRET until the examination starts")
 NOTES_HEADING = N_("NOTES TO CANDIDATES")
 _BLANK = "（\u3000\u3000）"
@@ -152,7 +152,7 @@ def score_table(doc: DocxDocument, sections: tuple[Section, ...]) -> None:
     col_w = min(1.6, (L.TEXT_W_CM - first_w - total_w - signer_w) / max(n, 1))
     widths = [first_w] + [col_w] * n + [total_w, signer_w]
     t = L.table(doc, 2, widths)
-    head = [_("Question")] + [s.numeral for s in sections] + [_("Total"), _("Totalled by")]
+    head = [_("Question no.")] + [s.numeral for s in sections] + [_("Total"), _("Totalled by")]
     for c, text in zip(t.rows[0].cells, head):
         c.paragraphs[0].add_run(text)
     t.rows[1].cells[0].paragraphs[0].add_run(_("Score"))

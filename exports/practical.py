@@ -76,7 +76,7 @@ def build_task_sheet(paper: Paper) -> DocxDocument:
     col_w = min(1.8, (L.TEXT_W_CM - 3.6) / max(n, 1))
     widths = [1.8] + [col_w] * n + [1.8]
     t = L.table(doc, 2, widths)
-    head = [_("Question"), *(_("Task {number}", number=i) for i in range(1, n + 1)), _("Total")]
+    head = [_("Question no."), *(_("Task {number}", number=i) for i in range(1, n + 1)), _("Total")]
     for c, text in zip(t.rows[0].cells, head):
         c.paragraphs[0].add_run(text)
     t.rows[1].cells[0].paragraphs[0].add_run(_("Score"))
@@ -89,7 +89,7 @@ def build_task_sheet(paper: Paper) -> DocxDocument:
                       points=fmt_points(it.points), time=_task_time(c.time_limit_min)), L.S_SECTION)
         rows = [(_("What to do"), c.stem.strip()),
                 (_("Equipment, tools and materials"), c.equipment.strip() or _("provided by the test room")),
-                (_("Time allowed"), _task_time(c.time_limit_min)),
+                (_("Time allowed for the task"), _task_time(c.time_limit_min)),
                 (_("Points allotted"), _("{points} points", points=fmt_points(it.points)))]
         t = L.table(doc, len(rows), _TASK_W, cell_style=L.S_CELL_LEFT)
         for i, (r, (label, text)) in enumerate(zip(t.rows, rows)):
@@ -132,8 +132,8 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
                 confidential=_("For examiners; filed with the test records after scoring"))
     widths = (2.2, 4.3, 2.2, 3.3, 1.9, 1.9)
     t = L.table(doc, 2, widths)
-    for r, labels in enumerate(((_("Candidate"), "", _("Admission ticket No."), "", _("Test date"), ""),
-                                (_("Employer"), "", _("Started"), "", _("Finished"), ""))):
+    for r, labels in enumerate(((_("Candidate's name"), "", _("Admission ticket No."), "", _("Test date"), ""),
+                                (_("Employer"), "", _("Started"), "", _("Finished at"), ""))):
         for c, text in enumerate(labels):
             if text:
                 L.cell_text(t.rows[r].cells[c], text, east_asia=L.HEI)
@@ -151,7 +151,7 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
                  time=_(", time allowed {time}", time=_task_time(c.time_limit_min)) if c.time_limit_min else "")
         P.write_text(doc, head, L.S_SECTION, paper.pictures, where=f"item {it.ref}")
         t = L.table(doc, 1, _SCORE_W, cell_style=L.S_CELL_SMALL)
-        for cell, text in zip(t.rows[0].cells, (_("No."), _("Scoring point"), _("Points"), _("Standard"),
+        for cell, text in zip(t.rows[0].cells, (_("No."), _("Scoring point"), _("Points allotted"), _("Standard"),
                                                 _("Deducted"), _("Points scored"), _("Remarks"))):
             L.cell_text(cell, text, east_asia=L.HEI)
         for i, rp in enumerate(c.rubric, start=1):
@@ -172,7 +172,7 @@ def build_scoring_sheet(paper: Paper, *, n_examiners: int = MIN_EXAMINERS) -> Do
     ex_w = min(2.0, (L.TEXT_W_CM - 4.0 - 1.4 - 2.0) / n_examiners)
     widths = [4.0, 1.4] + [ex_w] * n_examiners + [2.0]
     t = L.table(doc, 1, widths, cell_style=L.S_CELL_SMALL)
-    for cell, text in zip(t.rows[0].cells, [_("Task"), _("Points"),
+    for cell, text in zip(t.rows[0].cells, [_("Task"), _("Points allotted"),
                                             *(_("Examiner {number}", number=i) for i in range(1, n_examiners + 1)),
                                             _("Mean score")]):
         L.cell_text(cell, text, east_asia=L.HEI)
