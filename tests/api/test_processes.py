@@ -111,9 +111,9 @@ def test_kill_9_during_an_assembly(fresh_engine: Engine, maker) -> None:  # type
     first = _worker(url)
     second = None
     try:
-        with maker() as s, s.begin():  # ten papers and five backups proven optimal: a long solve
+        with maker() as s, s.begin():  # eight papers and four backups proven optimal: a long solve (the pool holds 13 per element)
             run = svc.request_run(s, bank=bank, blueprint=stored, actor="m", params=svc.RunParams(
-                n_forms=10, n_backups=5, rel_gap=0.0, time_limit_s=120))
+                n_forms=8, n_backups=4, rel_gap=0.0, time_limit_s=120))
         QueueJobs(queue, maker).launch_assembly(run.id)
         _wait(maker, run.id, lambda r: r.state is RunState.RUNNING and r.live.get("elapsed_s", 0) > 1.0, timeout=240)
         solver = _descendants(first.pid)

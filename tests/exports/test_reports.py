@@ -61,7 +61,7 @@ def test_readiness_report_per_bank(demo) -> None:  # type: ignore[no-untyped-def
     body = "\n".join(texts)
     for r in reports:
         for s in r.shortfalls:
-            assert s in body
+            assert str(s) in body
         for p in r.parts:
             for e in p.elements:
                 assert e.code in document_text(data)

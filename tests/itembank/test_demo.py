@@ -71,7 +71,7 @@ def test_cli_demo_builds_the_sqlite_file_and_prints_readiness(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = CliRunner().invoke(main, ["--database-url", url, "demo"])
     assert result.exit_code == 0, result.output
-    assert "五级/初级工" in result.output and "达标：可组正式试卷" in result.output
+    assert "五级/初级工（技术技能型）：达标" in result.output
     assert "未达标：有 " in result.output
     again = CliRunner().invoke(main, ["--database-url", url, "demo"])
     assert again.exit_code == 2 and "中已有数据" in again.output

@@ -96,7 +96,9 @@ def test_answer_key_task_sheet_scoring_sheet_and_topics_print_pictures() -> None
     paper = _picture_paper()
     key = _open(render_answer_key(paper))
     assert len(_shapes(key)) == 2  # T4: the diagram in its stem, the drawing in its analysis
-    assert any(p.text == "参考答案：按下图等效：" for p in key.paragraphs)
+    from itembank.i18n import _
+
+    assert any(p.text == _("Reference answer: {answer}", answer="按下图等效：") for p in key.paragraphs)
 
     task = make_item("P1", ItemType.PRACTICAL_TASK, stem=f"按图接线：\n{ref(DIAGRAM, '图1 电动机正反转控制')}\n通电试车。")
     practical = make_paper([task], part=Part.PRACTICAL, time_allowed_min=60, pictures=PICTURES)
