@@ -82,7 +82,9 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
         admin = make_engine(url=url)
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
-        eng = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+        # the schema in the URL itself, so that what is given ``eng.url`` (the CLI) reaches it too
+        sep = "&" if "?" in url else "?"
+        eng = create_engine(f"{url}{sep}options=-csearch_path%3D{schema}")
         upgrade(eng)
         yield eng
         eng.dispose()

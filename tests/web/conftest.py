@@ -98,7 +98,9 @@ def build_world(engine: Engine) -> World:
         set_minimum_rule(s, part=Part.THEORY, minimum=60, actor="admin")
         occ = bank.occupation.code
         for username, roles in USERS.items():
-            accounts.create_user(s, username=username, password=PASSWORD, roles=[(r, occ) for r in roles],
+            # the auditor's ledger is centre-wide: the role for every occupation
+            grants = [(r, None if r is Role.AUDITOR else occ) for r in roles]
+            accounts.create_user(s, username=username, password=PASSWORD, roles=grants,
                                  display_name=NAMES[username], actor="test")
         accounts.create_user(s, username="admin1", password=PASSWORD, roles=[(Role.ADMIN, None)],
                              display_name="系统管理员", actor="test")
