@@ -32,7 +32,7 @@ def client(world_engine: tuple[Engine, str], world: World, monkeypatch: pytest.M
     conn = eng.connect()
     outer = conn.begin()
     maker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    app = create_app(Settings(database_url=str(eng.url)), engine=eng, lifecycle_settings=LIFECYCLE)
+    app = create_app(Settings(database_url=eng.url.render_as_string(hide_password=False)), engine=eng, lifecycle_settings=LIFECYCLE)
     app.state.sessionmaker = maker
     app.state.jobs = InlineJobs(maker, lifecycle=LIFECYCLE)
     setup = maker()

@@ -78,7 +78,7 @@ def api(engine: Engine) -> Iterator[Api]:
     conn = engine.connect()
     outer = conn.begin()
     maker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    app = create_app(Settings(database_url=str(engine.url)), engine=engine, lifecycle_settings=LIFECYCLE)
+    app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)), engine=engine, lifecycle_settings=LIFECYCLE)
     app.state.sessionmaker = maker
     app.state.jobs = InlineJobs(maker, lifecycle=LIFECYCLE)  # one shared connection: jobs run inline
     setup = maker()

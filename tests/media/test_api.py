@@ -154,7 +154,7 @@ def test_many_readers_at_once(fresh_engine: Engine) -> None:
     """Concurrent reads and uploads on real connections (not the rolled-back test transaction):
     each read passes need-to-know and is ledgered, the ledger chain stays whole, and one picture
     uploaded by several writers at once is stored once."""
-    app = create_app(Settings(database_url=str(fresh_engine.url)), engine=fresh_engine, lifecycle_settings=LIFECYCLE)
+    app = create_app(Settings(database_url=fresh_engine.url.render_as_string(hide_password=False)), engine=fresh_engine, lifecycle_settings=LIFECYCLE)
     with make_sessionmaker(fresh_engine)() as s:
         create_occupation(s, code=OCC, name="电工", category="technical_skill")
         bank = create_bank(s, occupation_code=OCC, level=Level.L5)

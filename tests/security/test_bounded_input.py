@@ -102,7 +102,7 @@ def test_uploads_have_their_own_larger_limit(api: Api) -> None:
 def test_a_route_limit_can_be_configured(engine) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    settings = Settings(database_url=str(engine.url), body_limits={"POST /analyses": 4096})
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False), body_limits={"POST /analyses": 4096})
     with TestClient(create_app(settings, engine=engine)) as client:
         r = client.post("/analyses", content=b"x" * 5000, headers={"content-type": "application/json"})
         assert r.status_code == 413

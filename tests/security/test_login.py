@@ -96,7 +96,7 @@ def test_the_throttle_is_shared_by_server_processes(api: Api, engine) -> None:  
     """Two app instances (two server processes) on one database: failures seen by one slow down
     the other; nothing is kept in a process."""
     api.add_user("writer1", Role.ITEM_WRITER)
-    other = create_app(Settings(database_url=str(engine.url)), engine=engine)
+    other = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)), engine=engine)
     other.state.sessionmaker = api.client.app.state.sessionmaker
     one, two = _client(api, "192.0.2.30"), _client(api, "192.0.2.30", other)
     for client in (one, two, one):
@@ -118,7 +118,7 @@ def test_forwarded_headers_count_only_from_configured_proxies(api: Api, engine) 
     # the default: no trusted proxy, even on 127.0.0.1: the header is ignored
     assert _login(_client(api, "127.0.0.1"), "writer1", "Wrong-Password-77", **forwarded) == 401
     assert _failures(api, "writer1") == {"127.0.0.1"}
-    behind = create_app(Settings(database_url=str(engine.url), trusted_proxies=["10.9.9.9"]), engine=engine)
+    behind = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False), trusted_proxies=["10.9.9.9"]), engine=engine)
     behind.state.sessionmaker = api.client.app.state.sessionmaker
     assert _login(_client(api, "10.9.9.9", behind), "writer1", "Wrong-Password-77",
                   **{"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}) == 401
