@@ -11,6 +11,7 @@ import csv
 import io
 import tracemalloc
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import update
@@ -51,7 +52,10 @@ def _asgi(app, method: str, path: str, *, headers: list[tuple[bytes, bytes]], ch
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "path": path,
              "raw_path": path.encode(), "query_string": b"", "headers": headers, "client": ("10.1.2.3", 5000),
              "server": ("testserver", 80), "scheme": "http", "root_path": "", "state": {}}
-    asyncio.run(app(scope, receive, send))
+    # a thread of its own: the session's browser (Playwright's sync API) keeps an event loop
+    # running in this one once a browser test has run in the worker
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], pulled, dict(start["headers"])
 
