@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from itembank import ledger
+from itembank.db import begin_writing
 from itembank.domain import Actor, BankRef, Item, ItemContent, Role
 from itembank.errors import NotFoundError, PermissionDeniedError, ValidationError
 from itembank.i18n import N_, FieldMessage, Message, Text
@@ -648,6 +649,9 @@ def store_picture(session: Session, *, bank: BankRef, checked: CheckedPicture, u
     """Store a checked picture once (by hash) and record that ``uploaded_by`` brought it into
     ``bank``. Flushes; the caller commits (with the item version when there is one)."""
     sha = checked.sha256
+    # the reads below decide the writes, and the writes run in savepoints, where SQLite cannot
+    # turn a stale read snapshot into a write transaction: take the write lock first
+    begin_writing(session)
     rec = session.get(MediaBlobRecord, sha)
     if rec is None:
         rec = MediaBlobRecord(sha256=sha, media_type=checked.media_type, width=checked.width,
