@@ -116,6 +116,17 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
+def url_of(engine: Engine) -> str:
+    """The engine's URL, password included, naming its PostgreSQL schema (the app's job worker
+    and the CLI connect on their own and must land in the test's schema)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "postgresql" or "search_path" in url:
+        return url
+    with engine.connect() as conn:
+        schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get(TEST_DATABASE_URL_ENV)
     return f"itembank test database: {url.split('@')[-1] if url else 'SQLite (temporary file)'}"

@@ -24,6 +24,7 @@ from itembank.orm_assembly import PaperRecord, RunState
 from itembank.readiness import set_minimum_rule
 from itembank.solver_process import SolveJob, SolveProgress, run_solver
 from lifecycle.config import LifecycleSettings
+from tests.conftest import url_of
 
 
 def _setup(maker):  # type: ignore[no-untyped-def]
@@ -36,15 +37,6 @@ def _setup(maker):  # type: ignore[no-untyped-def]
                                   name="mini", level=5, tolerance=0.5, min_tolerance=2.0)
         stored = svc.save_blueprint(s, bank=bank, blueprint=bp, actor="m")
     return bank, stored
-
-
-def _url(engine: Engine) -> str:
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
-        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
-    return url
 
 
 def _request(maker, bank, stored, **params):  # type: ignore[no-untyped-def]
@@ -77,7 +69,7 @@ def maker(fresh_engine: Engine) -> Iterator[sessionmaker]:
 
 def test_a_run_goes_through_the_queue_to_a_worker(fresh_engine: Engine, maker) -> None:  # type: ignore[no-untyped-def]
     bank, stored = _setup(maker)
-    settings = Settings(database_url=_url(fresh_engine), worker_heartbeat_s=1.0, _env_file=None)
+    settings = Settings(database_url=url_of(fresh_engine), worker_heartbeat_s=1.0, _env_file=None)
     queue = make_app(settings)
     queue.open()
     worker = LocalWorker(settings, LifecycleSettings(_env_file=None))
@@ -190,7 +182,7 @@ def test_best_papers_reported_before_the_kill_are_kept_when_they_check(maker) ->
 def test_stopping_a_worker_does_not_wait_on_the_solver(fresh_engine: Engine, maker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     bank, stored = _setup(maker)
     monkeypatch.setattr(svc, "solve_job", _long_job)
-    settings = Settings(database_url=_url(fresh_engine), worker_heartbeat_s=1.0, _env_file=None)
+    settings = Settings(database_url=url_of(fresh_engine), worker_heartbeat_s=1.0, _env_file=None)
     queue = make_app(settings)
     queue.open()
     worker = LocalWorker(settings, LifecycleSettings(_env_file=None))

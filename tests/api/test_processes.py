@@ -32,8 +32,9 @@ from itembank.imports import CSV_COLUMNS
 from itembank.orm import ItemRecord
 from itembank.orm_assembly import PaperRecord, RunState
 from itembank.orm_jobs import JobKind, JobRecord, JobState
+from tests.conftest import url_of
 
-from .test_jobs import _setup, _url, _wait
+from .test_jobs import _setup, _wait
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Correct-Horse-42"
@@ -105,7 +106,7 @@ def _queue_job_status(maker: sessionmaker, job_id: int) -> tuple[str, int]:
 
 def test_kill_9_during_an_assembly(fresh_engine: Engine, maker) -> None:  # type: ignore[no-untyped-def]
     bank, stored = _setup(maker)
-    url = _url(fresh_engine)
+    url = url_of(fresh_engine)
     queue = make_app(Settings(database_url=url, _env_file=None))
     queue.open()
     first = _worker(url)
@@ -177,7 +178,7 @@ def test_kill_9_during_an_import(fresh_engine: Engine, maker, monkeypatch) -> No
         s.add(rec)
         s.flush()
         job = rec.id
-    url = _url(fresh_engine)
+    url = url_of(fresh_engine)
     queue = make_app(Settings(database_url=url, _env_file=None))
     queue.open()
     first = _worker(url)
@@ -231,7 +232,7 @@ def test_two_servers_and_two_workers_share_the_queue(fresh_engine: Engine, maker
     bank, stored = _setup(maker)
     with maker() as s, s.begin():
         accounts.create_user(s, username="mgr", password=PASSWORD, roles=[(Role.BANK_MANAGER, None)], actor="t")
-    url = _url(fresh_engine)
+    url = url_of(fresh_engine)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--workers", "2", "--port", str(port)],
                               env=_env(url, ITEMBANK_LOCAL_WORKER="false"), cwd=ROOT,

@@ -49,6 +49,7 @@ from itembank.domain import SYSTEM_ACTOR, Level, Part, Role
 from itembank.experts import ExpertRole, TitleRank, grant_scope, register_expert
 from itembank.readiness import set_minimum_rule
 from lifecycle.config import LifecycleSettings
+from tests.conftest import url_of
 from lifecycle.sessions import create_exam_plan, create_exam_session
 
 PASSWORD = "Correct-Horse-42"
@@ -136,16 +137,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _url_of(engine: Engine) -> str:
-    """The engine's URL with its PostgreSQL search path (the job worker connects on its own)."""
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name != "postgresql":
-        return url
-    with engine.connect() as conn:
-        schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
-    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
-
-
 @dataclass
 class Live:
     url: str
@@ -166,7 +157,7 @@ def live(fresh_engine: Engine, tmp_path: Path) -> Iterator[Live]:
     lifecycle = LifecycleSettings(seal_master_key=SecretStr(base64.b64encode(bytes(range(32))).decode()),
                                   seal_key_file=str(tmp_path / "unused.key"), institution="苏州信息职业技术学院",
                                   _env_file=None)
-    app = create_app(Settings(database_url=_url_of(fresh_engine), local_worker=True, worker_heartbeat_s=1.0),
+    app = create_app(Settings(database_url=url_of(fresh_engine), local_worker=True, worker_heartbeat_s=1.0),
                      engine=fresh_engine, lifecycle_settings=lifecycle)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
