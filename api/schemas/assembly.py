@@ -105,7 +105,8 @@ class RunOut(BaseModel):
     part: Part
     blueprint_id: int
     state: str = Field(description="queued | running | finished | failed | cancelled")
-    outcome: str = Field(description="optimal | feasible | infeasible | time_limit, once finished")
+    outcome: str = Field(description="optimal | feasible | infeasible | time_limit, once finished; refused when "
+                                     "two items of one paper give each other away (no papers; the message names them)")
     progress: float
     message: str
     params: dict[str, Any]
