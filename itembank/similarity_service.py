@@ -22,12 +22,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from itembank.domain import BankRef, Item, ItemContent, Part, VersionState
+from itembank import ledger
+from itembank.domain import Actor, BankRef, Item, ItemContent, Part, VersionState
 from itembank.errors import ValidationError
 from itembank.i18n import N_, Message
 from itembank.items import add_enemies
 from itembank.orm import ItemEnemyRecord, ItemRecord, ItemVersionRecord
 from itembank.pool import load_pool
+from itembank.visibility import item_visibility, readable_codes
 from itembank.similarity import (
     DEFAULT_CONFIG,
     Evidence,
@@ -44,7 +46,7 @@ from itembank.similarity import (
 __all__ = [
     "COMPARED_STATES", "KIND_WORDS", "SimilarItem", "bank_index", "bank_matches", "compared_items",
     "confirm_as_enemies", "confirm_pairs", "cueing_refusal", "draft_matches", "enemy_pairs", "kept_apart_pairs", "match_to_data",
-    "paper_cueing", "place_words", "similar_items",
+    "paper_cueing", "place_words", "similar_for", "similar_items",
 ]
 
 COMPARED_STATES = (VersionState.SUBMITTED, VersionState.IN_REVIEW, VersionState.APPROVED, VersionState.ACCEPTED)
@@ -263,6 +265,29 @@ class SimilarItem:
     @property
     def kind_words(self) -> Message:
         return Message(KIND_WORDS[self.kind])
+
+
+SHOWN_AT_MOST = 10
+
+
+def similar_for(session: Session, *, actor: Actor, bank: BankRef, content: ItemContent, code: str = "",
+                limit: int = SHOWN_AT_MOST) -> tuple[list[SimilarItem], int]:
+    """What ``actor`` is shown of the bank's items that item ``code`` (or a draft, ``""``) with
+    ``content`` duplicates or cues: the strongest ``limit`` matches as the actor may see them
+    (another item's code and text only where the actor may read that item, 附件12 第9条), and
+    how many there are. The other items' texts shown are written to the ledger."""
+    matches = draft_matches(session, bank=bank, content=content, code=code)
+    if not matches:
+        return [], 0
+    vis = item_visibility(session, actor=actor, bank=bank)
+    enemies = {a if b == code else b for a, b in enemy_pairs(session, bank=bank) if code in (a, b)} if code else set()
+    out = similar_items(matches[:limit], code=code, visible=readable_codes(session, vis=vis, bank=bank),
+                        enemies=enemies)
+    shown = sorted({s.code for s in out if s.code})
+    if shown and vis.created_by is None:  # a writer alone is shown only their own items
+        ledger.append(session, actor=actor.username, action="items.similar", object_type="bank",
+                      object_id=bank.id, details={"code": code or None, "shown": shown})
+    return out, len(matches)
 
 
 def similar_items(matches: Sequence[Match], *, code: str, visible: Callable[[str], bool],

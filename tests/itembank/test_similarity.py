@@ -166,3 +166,45 @@ def test_a_paper_holding_a_cueing_pair_is_refused_with_both_items_named(session:
         assert items[b].content.stem[:10] in text or items[a].content.stem[:10] in text
         assert "给出了另一题的答案" in text or "两题雷同" in text or "道出了另一题的答案" in text
     assert svc.list_papers(session, bank=bank)[1] == 0
+
+
+def test_cli_report_lists_the_pairs_left_and_confirm_records_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``itembank similarity report`` exits 1 while pairs are left to confirm, naming both items
+    and their texts; ``confirm --pair`` records the pair (ledgered); then nothing is left."""
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from itembank.db import make_engine, transaction, upgrade
+    from itembank.ledger import query_ledger
+
+    url = f"sqlite:///{tmp_path / 'sim.db'}"
+    engine = make_engine(url=url)
+    upgrade(engine)
+    with transaction(engine) as s:
+        bank = _bank(s)
+        planted, items = _plant(s, bank)
+    engine.dispose()
+    run = CliRunner()
+    args = ["--database-url", url, "--lang", "zh_CN", "similarity"]
+    bank_args = ["--occupation", bank.occupation.code, "--level", "5"]
+    r = run.invoke(main, [*args, "report", *bank_args, "--actor", "manager"])
+    assert r.exit_code == 1, r.output
+    assert "其中 2 对尚未确认为互斥试题" in r.output
+    for a, b, _kind in planted:
+        pair = sorted((a, b))
+        assert f"{pair[0]} 与 {pair[1]}" in r.output
+        assert items[b].content.stem in r.output  # the texts side by side
+    a, b, _ = planted[0]
+    r = run.invoke(main, [*args, "confirm", *bank_args, "--pair", f"{a},{b}", "--actor", "manager"])
+    assert r.exit_code == 0 and "新增 1 对" in r.output, r.output
+    r = run.invoke(main, [*args, "confirm", *bank_args, "--pair", f"{a}", "--actor", "manager"])
+    assert r.exit_code == 2 and "两个试题编号" in r.output
+    r = run.invoke(main, [*args, "confirm", *bank_args, "--all-found", "--actor", "manager"])
+    assert r.exit_code == 0 and "已确认 1 对" in r.output, r.output
+    r = run.invoke(main, [*args, "report", *bank_args, "--actor", "manager", "--json"])
+    assert r.exit_code == 0 and '"unconfirmed": 0' in r.output
+    engine = make_engine(url=url)
+    with transaction(engine) as s:
+        assert len(query_ledger(s, action="similarity.report")) == 2
+        assert len(query_ledger(s, action="items.enemies")) >= 2
+    engine.dispose()
