@@ -85,6 +85,14 @@ class BankPool:
     kept_apart: tuple[tuple[str, str], ...] = ()
 
 
+def item_time_s(item: Item) -> float:
+    """The time an item takes on a paper (seconds): its own time allowed where it has one (a
+    practical task's 考核时间, 附件2), else the writer's estimate. Assembly's time rows and the
+    time a paper allows (:func:`time_allowed_min`) both count it so."""
+    minutes = item.content.time_limit_min
+    return float(minutes) * 60.0 if minutes else float(item.content.estimated_time_s)
+
+
 def to_pool_item(item: Item, *, session_index: dict[date, int], retired: bool = False) -> asm.PoolItem:
     irt = item.irt
     calibrated = irt is not None and irt.model in DICHOTOMOUS_MODELS
@@ -94,7 +102,7 @@ def to_pool_item(item: Item, *, session_index: dict[date, int], retired: bool = 
         item_type=item.item_type.value,
         points=float(item.points),
         element_codes=tuple(item.content.element_codes),
-        time_s=float(item.content.estimated_time_s),
+        time_s=item_time_s(item),
         rating=int(item.content.difficulty_rating),
         p_value=item.classical.p_value if item.classical else None,
         a=float(irt.a) if calibrated else None,  # type: ignore[union-attr]
@@ -359,6 +367,14 @@ def request_run(
     """Queue an assembly run. Refuses a bank below its minimums unless ``params.practice``
     (the override is ledgered)."""
     errors = _validate_params(params)
+    if params.time_allowed_min is not None and (blueprint.part is Part.PRACTICAL
+                                                or blueprint.blueprint.time_total_s is not None):
+        # one rule for the time a paper allows (time_allowed_min): what the tasks take, or the
+        # blueprint's fixed time that assembly holds every paper and backup to
+        errors.append(FieldMessage("time_allowed_min", Message(
+            "{value} min: the time allowed of these papers is set by blueprint {name}: its fixed time, else what "
+            "a practical paper's tasks take together. Fix the time in the blueprint instead.",
+            value=params.time_allowed_min, name=blueprint.name)))
     if errors:
         raise ValidationError(Message("The assembly run was not started."), errors=errors)
     if blueprint.bank_id != bank.id:
@@ -904,8 +920,8 @@ def _record_papers(
             code=_paper_code(bank, part, rec.id, label), bank_id=bank.id, part=part, run_id=rec.id,
             blueprint_id=stored.id, kind=kind, form_label=label, status=PaperStatus.ASSEMBLED,
             practice=params.practice,
-            time_allowed_min=params.time_allowed_min or time_allowed_min(
-                stored.blueprint, codes, bp_pool.items, default=DEFAULT_TIME_ALLOWED[part]),
+            time_allowed_min=time_allowed_min(stored.blueprint, codes, bp_pool.items,
+                                              default=params.time_allowed_min or DEFAULT_TIME_ALLOWED[part]),
             checks=_checks(per_paper.get(index, []), [bp_pool.items[c] for c in codes]), created_by=rec.requested_by,
         )
         ordered = _printed_order(list(codes), bp_pool.items)
@@ -1153,15 +1169,14 @@ def _new_paper_record(session: Session, *, bank: BankRef, part: Part, run: Assem
 
 def time_allowed_min(blueprint: asm.Blueprint, codes: Sequence[str], items: dict[str, Item], *,
                      default: int) -> int:
-    """考核时间 of a paper: the blueprint's fixed total when it sets one; for practical papers
-    otherwise what its tasks take together (附件2: each task has its time allowed; where a task
-    has none, its estimated time), rounded up to whole minutes; else ``default``."""
+    """考核时间 of a paper, the one rule: the blueprint's fixed total when it sets one (assembly
+    holds every paper and backup to it); for practical papers otherwise what its tasks take
+    together (:func:`item_time_s`), rounded up to whole minutes; else ``default`` (a theory
+    paper's time allowed: the run's, or the part's default)."""
     if blueprint.time_total_s is not None:
         return max(1, int(-(-blueprint.time_total_s // 60)))
     if blueprint.part == Part.PRACTICAL.value and codes:
-        total_s = sum(items[c].content.time_limit_min * 60 if items[c].content.time_limit_min
-                      else items[c].content.estimated_time_s for c in codes)
-        return max(1, int(math.ceil(total_s / 60 - 1e-9)))
+        return max(1, int(math.ceil(sum(item_time_s(items[c]) for c in codes) / 60 - 1e-9)))
     return default
 
 
