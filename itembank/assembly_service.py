@@ -1180,6 +1180,55 @@ def time_allowed_min(blueprint: asm.Blueprint, codes: Sequence[str], items: dict
     return default
 
 
+def adhoc_time_allowed(session: Session, *, bank: BankRef, part: Part, items: Sequence[Item],
+                       minutes: int | None = None) -> int:
+    """The time allowed of a paper made by hand from ``items`` (``itembank export paper``, for
+    trials), after checking it against the bank's blueprint of ``part`` (the newest stored,
+    else the level's standard): the paper's points must be the blueprint's, and its time the
+    one :func:`time_allowed_min` gives (``minutes``, asked for, must agree where the blueprint
+    or the tasks set it). A part without a blueprint (defence topics) is not checked.
+
+    Raises
+    ------
+    ValidationError
+        Listing every difference, in words that say what to do.
+    """
+    part = Part(part)
+    try:
+        bp: asm.Blueprint | None = load_blueprint(session, bank=bank, part=part).blueprint
+    except NotFoundError:
+        try:
+            bp = derive_standard_blueprint(session, bank=bank, part=part, actor="", save=False)  # type: ignore[assignment]
+        except (ValidationError, NotFoundError):
+            bp = None
+    default = minutes or DEFAULT_TIME_ALLOWED[part]
+    if bp is None:
+        return default
+    by_code = {it.code: it for it in items}
+    codes = list(by_code)
+    allowed = time_allowed_min(bp, codes, by_code, default=default)
+    problems: list[Message] = []
+    points = float(sum(it.points for it in items))
+    if bp.total_points is not None and abs(points - bp.total_points) > 1e-6:
+        problems.append(Message("the paper is worth {points:g} points; blueprint {name} makes papers of {total:g} "
+                                "points: choose items that add up to it", points=points, name=bp.name,
+                                total=bp.total_points))
+    if bp.time_total_s is not None:
+        taken = sum(item_time_s(it) for it in items) / 60
+        if abs(taken - allowed) > 1e-6:
+            problems.append(Message("its items take {taken:g} min together; blueprint {name} fixes the time allowed "
+                                    "at {allowed} min: choose items that add up to it", taken=taken, name=bp.name,
+                                    allowed=allowed))
+    if minutes is not None and minutes != allowed:
+        problems.append(Message("--time {minutes}: the time allowed of this paper is {allowed} min (blueprint {name}: "
+                                "its fixed time, else what a practical paper's tasks take); leave --time out",
+                                minutes=minutes, allowed=allowed, name=bp.name))
+    if problems:
+        raise ValidationError(Message("The paper does not meet the blueprint of {bank} {part}; it was not exported.",
+                                      bank=bank.label, part=part), errors=problems)
+    return allowed
+
+
 def _paper_checks(report: dict[str, Any], index: int, compared: Sequence[str],
                   items: Sequence[Item]) -> dict[str, Any]:
     """A new paper's stored checks: its blueprint rows, the pairs of its items that give each
