@@ -118,6 +118,7 @@ def paper_assembly(view: PaperView, element_names: Mapping[str, str]) -> PaperAs
         mean_b=_mean([it.irt.b for it in items if it.irt is not None and it.irt.model in DICHOTOMOUS_MODELS]),
         n_calibrated=n_cal, item_codes=tuple(it.code for it in items),
         time_allowed_min=float(view.paper.time_allowed_min),
+        n_cueing=len(view.checks["cueing"]) if "cueing" in view.checks else None,
     )
 
 
