@@ -83,7 +83,8 @@ def demo_pool(level: int, part: str = "theory", *, n_items: int = 1200, seed: in
 
     Theory: ``n_items`` items of the level's standard types, in proportion to the standard mix
     with extra subjective items; objective items calibrated (3PL), subjective ones not; some
-    four-item case sets and enemy pairs. Practical: 30 practical tasks of 20-50 points.
+    four-item case sets and enemy pairs. Practical: 30 practical tasks of 20-50 points taking
+    30, 60 or 90 minutes (levels 5-4; 45, 60 or 75 at levels 3-1).
     The current session is 10; items were used in sessions 0-9.
     """
     rng = np.random.default_rng(seed * 1000 + level * 10 + (part == "practical"))
@@ -99,9 +100,14 @@ def demo_pool(level: int, part: str = "theory", *, n_items: int = 1200, seed: in
         # three tasks or four tasks make 100 points (standard_blueprint)
         choices = [20.0, 30.0, 40.0, 50.0] if level >= 4 else [15.0, 20.0, 25.0, 30.0, 35.0]
         points = rng.choice(choices, size=n_tasks)
+        # each task's own time (附件2): mostly an hour; papers add up to the level's fixed time
+        minutes = rng.choice([30.0, 60.0, 90.0] if level >= 4 else [45.0, 60.0, 75.0], p=[0.2, 0.6, 0.2],
+                             size=n_tasks)
         for k in range(n_tasks):
-            items += _draw_items(rng, "practical_task", 1, k, elements, element_p, b_shift,
-                                 calibrated=False, points=float(points[k]))
+            task = _draw_items(rng, "practical_task", 1, k, elements, element_p, b_shift,
+                               calibrated=False, points=float(points[k]))[0]
+            items.append(PoolItem(**{**{f: getattr(task, f) for f in task.__slots__},
+                                     "time_s": float(minutes[k]) * 60.0}))
         return Pool.from_items(items, current_session=10), rows
     mix = STANDARD_THEORY_MIX[level]
     need = np.array([rule.count for rule in mix], dtype=float)

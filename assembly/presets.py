@@ -119,6 +119,7 @@ def derive_blueprint(
     parallel: ParallelRule | None = None,
     time_min_s: float | None = None,
     time_max_s: float | None = None,
+    time_total_s: float | None = None,
     exposure: ExposureRule | None = None,
     max_overlap: int = 0,
     note: str = "",
@@ -183,7 +184,7 @@ def derive_blueprint(
         name=name, version=version, item_types=types, part=part, level=level,
         elements=tuple(rules), difficulty=difficulty or DifficultyRule(),
         irt=irt or IrtRule(), parallel=parallel or ParallelRule(), time_min_s=time_min_s,
-        time_max_s=time_max_s, exposure=exposure or ExposureRule(), max_overlap=max_overlap,
+        time_max_s=time_max_s, time_total_s=time_total_s, exposure=exposure or ExposureRule(), max_overlap=max_overlap,
         note=note))
 
 
@@ -211,6 +212,9 @@ STANDARD_TIME_S: dict[str, dict[int, float]] = {
     "theory": {5: 5400.0, 4: 5400.0, 3: 5400.0, 2: 7200.0, 1: 7200.0},
     "practical": {5: 14400.0, 4: 14400.0, 3: 14400.0, 2: 18000.0, 1: 18000.0},
 }
+# 考核时间 of a practical paper (house standard): fixed, so that every paper and backup is held
+# to it and main and backup papers take the same time; the tasks' own times (附件2) add up to it
+STANDARD_PRACTICAL_TIME_S: dict[int, float] = {5: 10800.0, 4: 10800.0, 3: 14400.0, 2: 14400.0, 1: 14400.0}
 STANDARD_THETAS = (-1.0, 0.0, 1.0)
 
 
@@ -229,7 +233,9 @@ def standard_blueprint(
 
     Theory 五级: 80 single choice + 20 true/false x 1 point; 四级 and 三级 add multiple choice
     (2 points); 二级 and 一级 mix in short answer, calculation and essay items (附件1 第16条).
-    Practical: 3 or 4 practical tasks adding up to 100 points. Element coverage comes from
+    Practical: 3 or 4 practical tasks adding up to 100 points and to the level's fixed time
+    (``STANDARD_PRACTICAL_TIME_S``: 180 min at levels 五-四, 240 min at 三-一), the same for
+    every paper and backup. Element coverage comes from
     ``element_rows`` (:func:`derive_blueprint`; points basis where item points differ), mean
     expert rating within a level window, three difficulty bands, papers' mean ratings within
     0.2 of each other, items used in the last session excluded, less used items preferred.
@@ -267,7 +273,8 @@ def standard_blueprint(
         difficulty=DifficultyRule(mean_rating_min=lo, mean_rating_max=hi, bands=bands),
         irt=irt,
         parallel=ParallelRule(mean_rating_tolerance=0.2 if n_items >= 20 else None),
-        time_max_s=STANDARD_TIME_S[part][level],
+        time_max_s=STANDARD_TIME_S[part][level] if part == "theory" else None,
+        time_total_s=STANDARD_PRACTICAL_TIME_S[level] if part == "practical" else None,
         exposure=ExposureRule(exclude_recent_sessions=1,
                               usage_weight=0.0005 if objective != "none" else 0.01),
         max_overlap=max_overlap,

@@ -16,9 +16,13 @@ pairs:
   (the index is exact: the sets must agree).
 
 Run: ``python bench/similarity.py [--items 100000] [--seed 7]`` (no database). Figures measured
-here (2 shared cores; see the report printed): the whole comparison in about 25 s, one item in
-about 3 ms, recall 1.00 and precision 1.00 on the planted pairs; brute force extrapolated to
-days.
+here (2 shared cores, seed 7): the whole comparison in 25.4 s wall (index 9.2 s + all pairs
+16.2 s; limit 60 s); one new item in 3.0 ms median, 7.9 ms p95 (limit 50 ms); recall 0.968 on
+the planted near duplicates (the 32 missed fall below the 0.6 threshold: three characters
+changed in a short item) and 0.976 on the planted cueing pairs; precision 0.893 counted as
+"planted / found" — every pair found is above the threshold by a brute-force check, the others
+are the synthetic text's own coincidences; brute force extrapolated to 1.5 h, agreeing with the
+index on its subsample.
 """
 
 from __future__ import annotations

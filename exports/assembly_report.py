@@ -133,6 +133,9 @@ class PaperAssembly:
         The paper's items (the overlap between papers is counted from them).
     time_allowed_min
         The time the paper allows (minutes).
+    n_cueing
+        Pairs of its items that repeat each other or give each other away (the similarity
+        check every paper passes before it is recorded; None when it was not checked).
     """
 
     code: str
@@ -149,6 +152,7 @@ class PaperAssembly:
     n_calibrated: int | None = None
     item_codes: tuple[str, ...] = ()
     time_allowed_min: float | None = None
+    n_cueing: int | None = None  # pairs of its items that give each other away (None: not checked)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -264,6 +268,9 @@ def _side_by_side(doc: DocxDocument, data: AssemblyReportData, grid: list[float]
     ]
     if any(p.time_allowed_min for p in papers):
         rows.append((_("Time allowed (min)"), [fmt_points(p.time_allowed_min or 0) for p in papers]))
+    if any(p.n_cueing is not None for p in papers):
+        rows.append((_("Pairs of items that repeat or give each other away"),
+                     ["—" if p.n_cueing is None else str(p.n_cueing) for p in papers]))
     if any(p.mean_rating is not None for p in papers):
         rows.append((_("Mean expert rating (1-5)"), [_num(p.mean_rating, 3) for p in papers]))
     if any(p.mean_p is not None for p in papers):

@@ -21,12 +21,11 @@ from exports.wording import type_name
 from itembank.assembly_service import DICHOTOMOUS_MODELS, PaperView, RunView
 from itembank.domain import ItemType, PaperKind
 from itembank.i18n import Message, _, render
+from itembank.similarity_service import KIND_WORDS
 
 THETAS = np.linspace(-3.0, 3.0, 61)
 _STATUS = {"optimal": "optimal", "feasible": "feasible", "infeasible": "infeasible"}
-_CUEING = {"statement_is_key": Message("one states the other's answer"),
-           "near_duplicate": Message("the same question twice"),
-           "statement_is_option": Message("one states an option of the other")}
+_CUEING = {kind.value: Message(words) for kind, words in KIND_WORDS.items()}
 _BANDS = {"easy": Message("easy"), "medium": Message("medium"), "hard": Message("hard")}
 
 
@@ -119,6 +118,7 @@ def paper_assembly(view: PaperView, element_names: Mapping[str, str]) -> PaperAs
         mean_b=_mean([it.irt.b for it in items if it.irt is not None and it.irt.model in DICHOTOMOUS_MODELS]),
         n_calibrated=n_cal, item_codes=tuple(it.code for it in items),
         time_allowed_min=float(view.paper.time_allowed_min),
+        n_cueing=len(view.checks["cueing"]) if "cueing" in view.checks else None,
     )
 
 

@@ -53,7 +53,7 @@ from itembank.orm_assembly import (
 )
 from itembank.pool import load_pool
 from itembank.readiness import require_ready
-from itembank.similarity_service import match_to_data, paper_cueing
+from itembank.similarity_service import cueing_refusal, kept_apart_pairs, match_to_data, paper_cueing
 from itembank.solver_process import SolveJob, run_solver
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,16 @@ class BankPool:
     pool: asm.Pool
     items: dict[str, Item]
     session_dates: tuple[date, ...]  # distinct usage dates, oldest first: session indices
+    # pairs the similarity check finds that are not enemies yet: kept apart as if they were
+    kept_apart: tuple[tuple[str, str], ...] = ()
+
+
+def item_time_s(item: Item) -> float:
+    """The time an item takes on a paper (seconds): its own time allowed where it has one (a
+    practical task's 考核时间, 附件2), else the writer's estimate. Assembly's time rows and the
+    time a paper allows (:func:`time_allowed_min`) both count it so."""
+    minutes = item.content.time_limit_min
+    return float(minutes) * 60.0 if minutes else float(item.content.estimated_time_s)
 
 
 def to_pool_item(item: Item, *, session_index: dict[date, int], retired: bool = False) -> asm.PoolItem:
@@ -92,7 +102,7 @@ def to_pool_item(item: Item, *, session_index: dict[date, int], retired: bool = 
         item_type=item.item_type.value,
         points=float(item.points),
         element_codes=tuple(item.content.element_codes),
-        time_s=float(item.content.estimated_time_s),
+        time_s=item_time_s(item),
         rating=int(item.content.difficulty_rating),
         p_value=item.classical.p_value if item.classical else None,
         a=float(irt.a) if calibrated else None,  # type: ignore[union-attr]
@@ -108,26 +118,31 @@ def to_pool_item(item: Item, *, session_index: dict[date, int], retired: bool = 
     )
 
 
-def build_pool(items: Sequence[Item], *, retired: Sequence[Item] = ()) -> BankPool:
+def build_pool(items: Sequence[Item], *, retired: Sequence[Item] = (),
+               kept_apart: Sequence[tuple[str, str]] = ()) -> BankPool:
     """Pure: domain items -> assembly pool. Past sessions are indexed by distinct usage date
     (oldest 0), and the paper being assembled is the next session. ``retired`` items are no
     longer accepted but sit in papers still in use: they are in the pool (their curves and
-    overlaps count) and never eligible."""
+    overlaps count) and never eligible. ``kept_apart`` pairs never share a paper, as enemies
+    (the pairs the similarity check found, not confirmed yet)."""
     items = list(items) + list(retired)
     retired_codes = {it.code for it in retired}
     dates = tuple(sorted({it.usage.last_used_on for it in items if it.usage.last_used_on is not None}))
     index = {d: i for i, d in enumerate(dates)}
     pool_items = [to_pool_item(it, session_index=index, retired=it.code in retired_codes) for it in items]
     codes = {it.code for it in items}
-    enemies = sorted({tuple(sorted((it.code, e))) for it in items for e in it.enemies if e in codes})
-    pool = asm.Pool.from_items(pool_items, enemies=enemies, current_session=len(dates))
-    return BankPool(pool=pool, items={it.code: it for it in items}, session_dates=dates)
+    enemies = {tuple(sorted((it.code, e))) for it in items for e in it.enemies if e in codes}
+    apart = tuple(sorted({(min(a, b), max(a, b)) for a, b in kept_apart if a in codes and b in codes} - enemies))
+    pool = asm.Pool.from_items(pool_items, enemies=sorted(enemies | set(apart)), current_session=len(dates))
+    return BankPool(pool=pool, items={it.code: it for it in items}, session_dates=dates, kept_apart=apart)
 
 
 def load_bank_pool(session: Session, *, bank: BankRef, part: Part) -> BankPool:
     """Accepted versions of the bank's items of ``part`` (compromised ones included, so the
-    assembler can say why they are excluded)."""
-    return build_pool(load_pool(session, bank=bank, part=part))
+    assembler can say why they are excluded); the pairs of them that give each other away
+    or repeat each other (``similarity_service.kept_apart_pairs``) never share a paper."""
+    items = load_pool(session, bank=bank, part=part)
+    return build_pool(items, kept_apart=[m.pair for m in kept_apart_pairs(items)])
 
 
 # --------------------------------------------------------------------------------------
@@ -352,6 +367,14 @@ def request_run(
     """Queue an assembly run. Refuses a bank below its minimums unless ``params.practice``
     (the override is ledgered)."""
     errors = _validate_params(params)
+    if params.time_allowed_min is not None and (blueprint.part is Part.PRACTICAL
+                                                or blueprint.blueprint.time_total_s is not None):
+        # one rule for the time a paper allows (time_allowed_min): what the tasks take, or the
+        # blueprint's fixed time that assembly holds every paper and backup to
+        errors.append(FieldMessage("time_allowed_min", Message(
+            "{value} min: the time allowed of these papers is set by blueprint {name}: its fixed time, else what "
+            "a practical paper's tasks take together. Fix the time in the blueprint instead.",
+            value=params.time_allowed_min, name=blueprint.name)))
     if errors:
         raise ValidationError(Message("The assembly run was not started."), errors=errors)
     if blueprint.bank_id != bank.id:
@@ -463,18 +486,24 @@ def solve_run(prepared: PreparedRun) -> asm.AssemblyResult:
 def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.AssemblyResult) -> RunView:
     rec = _run_record(session, prepared.run_id)
     bp_pool = prepared.bank_pool
-    rec.report = result_to_dict(result)
+    rec.report = _with_kept_apart(result_to_dict(result), bp_pool)
     rec.outcome = result.status
     rec.pool_snapshot = [[code, bp_pool.items[code].version_id] for code in sorted(bp_pool.items)]
     rec.pool_fingerprint = result.pool_fingerprint
     papers: list[PaperRecord] = []
+    refusal = None
     if result.forms:
-        papers = _record_papers(session, rec=rec, bank=prepared.bank, stored=prepared.blueprint,
-                                params=prepared.params, result=result, bp_pool=bp_pool)
+        refusal = cueing_refusal([(label, [bp_pool.items[c] for c in codes]) for codes, (_kind, label)
+                                  in zip(result.forms, form_labels(result.n_forms, result.n_backups))])
+        if refusal is None:
+            papers = _record_papers(session, rec=rec, bank=prepared.bank, stored=prepared.blueprint,
+                                    params=prepared.params, result=result, bp_pool=bp_pool)
+        else:
+            rec.outcome = REFUSED
     rec.state = RunState.FINISHED
     rec.progress = 1.0
     rec.finished_at = datetime.now(timezone.utc)
-    rec.message = message_column(outcome_message(result))
+    rec.message = message_column(refusal or outcome_message(result))
     rec.live = {**{k: v for k, v in dict(rec.live or {}).items() if k != "best_forms"}, "stage": "finished",
                 "fraction": 1.0, "elapsed_s": round(result.report.time_s, 2),
                 "incumbent": _plain_number(result.report.objective), "bound": _plain_number(result.report.best_bound),
@@ -482,9 +511,22 @@ def record_run_result(session: Session, *, prepared: PreparedRun, result: asm.As
                 "stage_text": Message("Finished: {outcome}", outcome=status_words(result.status)).to_data()}
     session.flush()
     ledger.append(session, actor=rec.requested_by, action="assembly.finish", object_type="assembly_run",
-                  object_id=rec.id, details={"outcome": result.status, "papers": [p.code for p in papers],
+                  object_id=rec.id, details={"outcome": rec.outcome, "papers": [p.code for p in papers],
                                              "gap": result.report.rel_gap, "time_s": result.report.time_s})
     return _run_view(session, rec)
+
+
+def _with_kept_apart(report: dict[str, Any], bp_pool: BankPool) -> dict[str, Any]:
+    """The run's report with the pairs the similarity check made it keep apart (and a note
+    saying so, for the report's readers)."""
+    pairs = bp_pool.kept_apart
+    if not pairs:
+        return report
+    shown = [f"{a}/{b}" for a, b in pairs[:20]] + (["…"] if len(pairs) > 20 else [])
+    note = Message("The similarity check found {n} pairs of items that give each other away or repeat each other "
+                   "and are not enemies yet ({pairs}); no paper holds both items of a pair. Confirm them as enemies "
+                   "in the bank's similarity report.", n=len(pairs), pairs=shown)
+    return {**report, "notes": [*report.get("notes", []), _data(note)], "kept_apart": [list(p) for p in pairs]}
 
 
 def set_progress(session: Session, *, run_id: int, progress: float, message: Text) -> None:
@@ -695,11 +737,13 @@ def execute_run(session: Session, *, run_id: int) -> RunView:
     return record_run_result(session, prepared=prepared, result=solve_run(prepared))
 
 
+REFUSED = "refused"  # a run's outcome when its papers failed the cueing check (no papers recorded)
 STATUS_WORDS = {  # the solver's outcome as a bank manager says it
     "optimal": N_("optimal solution"),
     "feasible": N_("feasible solution (not proven optimal)"),
     "infeasible": N_("no solution: the blueprint cannot be met from this bank"),
     "time_limit": N_("stopped at the time limit"),
+    REFUSED: N_("papers refused: items on one paper give each other away"),
 }
 
 
@@ -876,8 +920,8 @@ def _record_papers(
             code=_paper_code(bank, part, rec.id, label), bank_id=bank.id, part=part, run_id=rec.id,
             blueprint_id=stored.id, kind=kind, form_label=label, status=PaperStatus.ASSEMBLED,
             practice=params.practice,
-            time_allowed_min=params.time_allowed_min or time_allowed_min(
-                stored.blueprint, codes, bp_pool.items, default=DEFAULT_TIME_ALLOWED[part]),
+            time_allowed_min=time_allowed_min(stored.blueprint, codes, bp_pool.items,
+                                              default=params.time_allowed_min or DEFAULT_TIME_ALLOWED[part]),
             checks=_checks(per_paper.get(index, []), [bp_pool.items[c] for c in codes]), created_by=rec.requested_by,
         )
         ordered = _printed_order(list(codes), bp_pool.items)
@@ -992,8 +1036,9 @@ def _run_pool_snapshot(session: Session, run: AssemblyRunRecord, bank: BankRef) 
     ).all()
     from itembank.items import enemy_codes  # local: only needed here
 
-    items = [item_from_records(i, v, bank=bank, enemies=enemy_codes(session, item_id=i.id)) for i, v in rows]
-    return build_pool(sorted(items, key=lambda it: it.code))
+    items = sorted((item_from_records(i, v, bank=bank, enemies=enemy_codes(session, item_id=i.id)) for i, v in rows),
+                   key=lambda it: it.code)
+    return build_pool(items, kept_apart=[m.pair for m in kept_apart_pairs(items)])
 
 
 def recheck_paper(session: Session, *, code: str) -> asm.CheckReport:
@@ -1096,7 +1141,8 @@ def _pool_for_papers(session: Session, *, bank: BankRef, part: Part, papers: Seq
             item = item_from_records(i, v, bank=bank, enemies=enemy_codes(session, item_id=i.id))
             if i.id not in latest or item.version > latest[i.id].version:
                 latest[i.id] = item
-        bp_pool = build_pool(list(bp_pool.items.values()), retired=list(latest.values()))
+        bp_pool = build_pool(list(bp_pool.items.values()), retired=list(latest.values()),
+                             kept_apart=bp_pool.kept_apart)
         by_item = {it.id: it.code for it in bp_pool.items.values()}
     return bp_pool, by_item
 
@@ -1123,16 +1169,64 @@ def _new_paper_record(session: Session, *, bank: BankRef, part: Part, run: Assem
 
 def time_allowed_min(blueprint: asm.Blueprint, codes: Sequence[str], items: dict[str, Item], *,
                      default: int) -> int:
-    """考核时间 of a paper: the blueprint's fixed total when it sets one; for practical papers
-    otherwise what its tasks take together (附件2: each task has its time allowed; where a task
-    has none, its estimated time), rounded up to whole minutes; else ``default``."""
+    """考核时间 of a paper, the one rule: the blueprint's fixed total when it sets one (assembly
+    holds every paper and backup to it); for practical papers otherwise what its tasks take
+    together (:func:`item_time_s`), rounded up to whole minutes; else ``default`` (a theory
+    paper's time allowed: the run's, or the part's default)."""
     if blueprint.time_total_s is not None:
         return max(1, int(-(-blueprint.time_total_s // 60)))
     if blueprint.part == Part.PRACTICAL.value and codes:
-        total_s = sum(items[c].content.time_limit_min * 60 if items[c].content.time_limit_min
-                      else items[c].content.estimated_time_s for c in codes)
-        return max(1, int(math.ceil(total_s / 60 - 1e-9)))
+        return max(1, int(math.ceil(sum(item_time_s(items[c]) for c in codes) / 60 - 1e-9)))
     return default
+
+
+def adhoc_time_allowed(session: Session, *, bank: BankRef, part: Part, items: Sequence[Item],
+                       minutes: int | None = None) -> int:
+    """The time allowed of a paper made by hand from ``items`` (``itembank export paper``, for
+    trials), after checking it against the bank's blueprint of ``part`` (the newest stored,
+    else the level's standard): the paper's points must be the blueprint's, and its time the
+    one :func:`time_allowed_min` gives (``minutes``, asked for, must agree where the blueprint
+    or the tasks set it). A part without a blueprint (defence topics) is not checked.
+
+    Raises
+    ------
+    ValidationError
+        Listing every difference, in words that say what to do.
+    """
+    part = Part(part)
+    try:
+        bp: asm.Blueprint | None = load_blueprint(session, bank=bank, part=part).blueprint
+    except NotFoundError:
+        try:
+            bp = derive_standard_blueprint(session, bank=bank, part=part, actor="", save=False)  # type: ignore[assignment]
+        except (ValidationError, NotFoundError):
+            bp = None
+    default = minutes or DEFAULT_TIME_ALLOWED[part]
+    if bp is None:
+        return default
+    by_code = {it.code: it for it in items}
+    codes = list(by_code)
+    allowed = time_allowed_min(bp, codes, by_code, default=default)
+    problems: list[Message] = []
+    points = float(sum(it.points for it in items))
+    if bp.total_points is not None and abs(points - bp.total_points) > 1e-6:
+        problems.append(Message("the paper is worth {points:g} points; blueprint {name} makes papers of {total:g} "
+                                "points: choose items that add up to it", points=points, name=bp.name,
+                                total=bp.total_points))
+    if bp.time_total_s is not None:
+        taken = sum(item_time_s(it) for it in items) / 60
+        if abs(taken - allowed) > 1e-6:
+            problems.append(Message("its items take {taken:g} min together; blueprint {name} fixes the time allowed "
+                                    "at {allowed} min: choose items that add up to it", taken=taken, name=bp.name,
+                                    allowed=allowed))
+    if minutes is not None and minutes != allowed:
+        problems.append(Message("--time {minutes}: the time allowed of this paper is {allowed} min (blueprint {name}: "
+                                "its fixed time, else what a practical paper's tasks take); leave --time out",
+                                minutes=minutes, allowed=allowed, name=bp.name))
+    if problems:
+        raise ValidationError(Message("The paper does not meet the blueprint of {bank} {part}; it was not exported.",
+                                      bank=bank.label, part=part), errors=problems)
+    return allowed
 
 
 def _paper_checks(report: dict[str, Any], index: int, compared: Sequence[str],
@@ -1206,9 +1300,13 @@ def replace_leaked_paper(
     run.progress = 1.0
     run.message = message_column(outcome_message(result))
     new_paper = None
-    if result.forms:
+    label = f"备用{_next_backup_number(session, bank.id, part)}"
+    refusal = cueing_refusal([(label, [bp_pool.items[c] for c in result.forms[index]])]) if result.forms else None
+    if refusal is not None:
+        run.outcome = REFUSED
+        run.message = message_column(refusal)
+    elif result.forms:
         codes = result.forms[index]
-        label = f"备用{_next_backup_number(session, bank.id, part)}"
         minutes = time_allowed_min(stored.blueprint, codes, bp_pool.items, default=leaked.time_allowed_min)
         new_paper = _new_paper_record(session, bank=bank, part=part, run=run, stored=stored, codes=codes,
                                       bp_pool=bp_pool, label=label, practice=leaked.practice,
@@ -1218,7 +1316,7 @@ def replace_leaked_paper(
                                       replaces=leaked)
     session.flush()
     ledger.append(session, actor=actor, action="assembly.leak_replacement", object_type="paper", object_id=code,
-                  details={"run": run.id, "outcome": result.status,
+                  details={"run": run.id, "outcome": run.outcome,
                            "replacement": new_paper.code if new_paper else None,
                            "papers_in_use": run.params["papers_in_use"],
                            "parallel": all(p.ok for p in result.parallelism)})
@@ -1271,8 +1369,12 @@ def assemble_backups(
     run.outcome = result.status
     run.pool_snapshot = [[c, bp_pool.items[c].version_id] for c in sorted(bp_pool.items)]
     run.pool_fingerprint = result.pool_fingerprint
-    if result.forms:
-        labels_taken = _next_backup_number(session, bank.id, part)
+    labels_taken = _next_backup_number(session, bank.id, part)
+    refusal = cueing_refusal([(f"备用{labels_taken + k}", [bp_pool.items[c] for c in result.forms[form_index]])
+                              for k, form_index in enumerate(result.new_form_indices)]) if result.forms else None
+    if refusal is not None:
+        run.outcome = REFUSED
+    elif result.forms:
         for k, form_index in enumerate(result.new_form_indices):
             codes = result.forms[form_index]
             minutes = time_allowed_min(stored.blueprint, codes, bp_pool.items,
@@ -1284,9 +1386,9 @@ def assemble_backups(
     run.state = RunState.FINISHED
     run.finished_at = datetime.now(timezone.utc)
     run.progress = 1.0
-    run.message = message_column(outcome_message(result))
+    run.message = message_column(refusal or outcome_message(result))
     session.flush()
     ledger.append(session, actor=actor, action="assembly.backups", object_type="assembly_run", object_id=run.id,
-                  details={"for_run": run_id, "outcome": result.status,
+                  details={"for_run": run_id, "outcome": run.outcome,
                            "papers_in_use": run.params["papers_in_use"]})
     return _run_view(session, run)

@@ -500,7 +500,10 @@ def _practical_items(occ: DemoOccupation, spec: DemoBankSpec, rng: random.Random
         # papers of 4 tasks (levels 3-1) take tasks of 25 points (house standard, 100 in all)
         points = float(scope_points.get(scope, 30.0)) if spec.level in (Level.L5, Level.L4) else 25.0
         for title, materials, kind in tasks[:n]:
-            minutes = rng.choice([60, 90]) if spec.level in (Level.L5, Level.L4) else rng.choice([45, 60])
+            # each task's own time (附件2), mostly an hour: papers of 3 tasks (levels 5, 4) add up to the
+            # standard 180 min, of 4 tasks to 240 min (assembly.presets.STANDARD_PRACTICAL_TIME_S)
+            minutes = rng.choices([30, 60, 90] if spec.level in (Level.L5, Level.L4) else [45, 60, 75],
+                                  weights=[1, 3, 1])[0]
             seq += 1
             content = ItemContent(
                 item_type=ItemType.PRACTICAL_TASK,

@@ -472,6 +472,11 @@ _A("paper.tamper_detected", "sealed", N_("Tampering detected"),
    N_("{actor} tried to download {document} of {object}: it failed its integrity check"),
    lambda d, n: {"document": _get("document")(d)})
 _A("ledger.export", "records", N_("Ledger exported"), N_("{actor} exported the ledger"))
+_A("similarity.report", "items", N_("Similarity report read"),
+   N_("{actor} read the similarity report of {object}: {n} pairs"), lambda d, n: {"n": len(d.get("pairs") or [])})
+_A("items.similar", "items", N_("Similar items shown"),
+   N_("{actor} was shown the items of {object} similar to {item}: {codes}"),
+   lambda d, n: {"item": _get("code", Message("a draft"))(d), "codes": [str(c) for c in d.get("shown") or []]})
 
 
 def _expert_role(value: object) -> Any:

@@ -13,6 +13,7 @@ A user holding several roles sees the union. Reading is ledgered by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,8 +31,8 @@ from itembank.orm_workflow import (
     ReviewAssignmentRecord,
 )
 
-__all__ = ["ItemVisibility", "batch_member_codes", "item_visibility", "ledger_item_read", "require_item_access",
-           "require_own_item"]
+__all__ = ["ItemVisibility", "batch_member_codes", "item_visibility", "ledger_item_read", "readable_codes",
+           "require_item_access", "require_own_item"]
 
 CONTENT_ROLES = (Role.BANK_MANAGER, Role.ITEM_WRITER, Role.REVIEWER, Role.COMMITTEE_MEMBER)
 
@@ -90,6 +91,14 @@ def item_visibility(session: Session, *, actor: Actor, bank: BankRef) -> ItemVis
     if member:
         codes |= batch_member_codes(session, bank, actor.username)
     return ItemVisibility(False, codes=frozenset(codes))
+
+
+def readable_codes(session: Session, *, vis: ItemVisibility, bank: BankRef) -> Callable[[str], bool]:
+    """Whether a code of ``bank`` is one the reader of ``vis`` may read."""
+    if vis.whole_bank:
+        return lambda code: True
+    codes = _own_codes(session, bank, vis.created_by) if vis.created_by is not None else set(vis.codes or ())
+    return codes.__contains__
 
 
 def _refusal(actor: Actor, bank: BankRef, code: str) -> PermissionDeniedError:

@@ -53,6 +53,7 @@ COMMANDS = (
     "api.cli.assembly:assemble",
     "api.cli.assembly:papers",
     "api.cli.analyse:analyse",
+    "api.cli.similarity:similarity",
 )
 # ("module:group", "module:command"): commands added to a group defined elsewhere.
 SUBCOMMANDS = (

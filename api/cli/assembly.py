@@ -210,26 +210,50 @@ def papers() -> None:
 
 
 @papers.command("list")
-@with_bank
+@click.option("--occupation", "occupation_code", default=None, help="Occupation code (default: every bank).")
+@click.option("--level", default=None, help="5..1 (with --occupation; default: every level).")
+@click.option("--work-type", default=None)
+@click.option("--part", type=click.Choice([p.value for p in Part]), default=None, help="Default: every part.")
 @click.option("--status", default=None)
 @click.pass_obj
-def papers_list(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
-                status: str | None) -> None:
+def papers_list(settings: Settings, occupation_code: str | None, level: str | None, work_type: str | None,
+                part: str | None, status: str | None) -> None:
+    """The assembled papers (codes for ``papers export CODE``), newest first, bank by bank."""
     from itembank import assembly_service as svc
     from itembank.db import transaction
-
-    with transaction(open_engine(settings)) as session:
-        rows, total = svc.list_papers(session, bank=cli_bank(session, occupation_code, level, work_type),
-                                      part=Part(part), status=status, limit=500)
-    from itembank.domain import PaperKind
+    from itembank.domain import Level, PaperKind
+    from itembank.errors import ItemBankError
+    from itembank.occupations import list_banks
     from itembank.orm_assembly import PaperStatus
 
-    click.echo(_("{n} papers", n=total))
-    for r in rows:
-        line = _("{code} form {form}, {kind}, {status}: {n} items, assembly run no. {run}", code=r["code"],
-                 form=r["form_label"], kind=_enum(PaperKind, r["kind"]), status=_enum(PaperStatus, r["status"]),
-                 n=r["n_items"], run=r["run_id"])
-        click.echo("  " + line + (_("; practice paper") if r["practice"] else ""))
+    try:
+        with transaction(open_engine(settings)) as session:
+            if occupation_code and level:
+                banks = [cli_bank(session, occupation_code, level, work_type)]
+            else:
+                if level and not occupation_code:
+                    fail(_("--level needs --occupation"))
+                banks = [b for b in list_banks(session) if occupation_code in (None, b.occupation.code)
+                         and (work_type is None or b.occupation.work_type == work_type)]
+                if occupation_code and not banks:
+                    fail(_("no bank of occupation {code}", code=occupation_code))
+            listed = [(b, *svc.list_papers(session, bank=b, part=Part(part) if part else None, status=status,
+                                           limit=500)) for b in sorted(banks, key=lambda b: (b.occupation.code,
+                                                                                             -int(Level(b.level))))]
+    except ItemBankError as e:
+        fail(e)
+    click.echo(_("{n} papers", n=sum(total for _b, _rows, total in listed)))
+    for bank, rows, _total in listed:
+        for p in Part:
+            of_part = [r for r in rows if r["part"] == p.value]
+            if not of_part:
+                continue
+            click.echo(_("{bank} {part}: {n} papers", bank=bank.label, part=p, n=len(of_part)))
+            for r in of_part:
+                line = _("{code} form {form}, {kind}, {status}: {n} items, assembly run no. {run}", code=r["code"],
+                         form=r["form_label"], kind=_enum(PaperKind, r["kind"]), status=_enum(PaperStatus, r["status"]),
+                         n=r["n_items"], run=r["run_id"])
+                click.echo("  " + line + (_("; practice paper") if r["practice"] else ""))
 
 
 @papers.command("recheck")

@@ -1,7 +1,10 @@
 """``itembank export paper | element-table | readiness``: Word documents from the bank.
 
-Until paper assembly lands, ``export paper`` builds a paper from a bank by hand: explicit
-item codes (``--items``) or the first N eligible items of each type (``--first``), then
+Assembled papers are exported with ``itembank papers export CODE`` (the one export of a
+stored paper). ``export paper`` makes a trial paper by hand, not balanced to a blueprint:
+explicit item codes (``--items``) or the first N eligible items of each type (``--first``);
+it is refused unless its points and its time allowed are those of the bank's blueprint of
+the part (``assembly_service.adhoc_time_allowed``: the same rule as assembled papers). It
 writes the paper's documents (paper, answer key, answer sheet; or task sheet and scoring
 table) and a manifest of their hashes into ``--out``. The export is recorded in the ledger
 (台帐, 附件11 第24条) with the items and the hashes. A bank below its minimums is refused
@@ -22,7 +25,6 @@ from itembank.config import Settings
 from itembank.domain import Item, ItemType, Level, Paper, PaperKind, Part
 from itembank.i18n import Message, _
 
-DEFAULT_TIME = {Part.THEORY: 120, Part.PRACTICAL: 120, Part.DEFENCE: 30}
 DEFAULT_FIRST = {Part.THEORY: "single_choice=80,true_false=20", Part.PRACTICAL: "practical_task=3",
                  Part.DEFENCE: "defence_topic=5"}
 _TYPE_ORDER = {t: i for i, t in enumerate(ItemType)}
@@ -131,7 +133,8 @@ def _write(out: Path, name: str, content: bytes) -> Path:
 @click.option("--code", "paper_code", default=None, help="Paper code (default: OCCUPATION-L<level>-<part>-<form>).")
 @click.option("--form", "form_label", default="A", show_default=True, help="Form label: A, B ...")
 @click.option("--backup", is_flag=True, help="A backup paper (备用试卷, 附件16).")
-@click.option("--time", "time_min", type=int, default=None, help="Time allowed in minutes.")
+@click.option("--time", "time_min", type=int, default=None,
+              help="Time allowed in minutes (theory, where the blueprint fixes none; default 90).")
 @click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
 @click.option("--session", "session_code", default=None, help="Exam session code printed on the paper.")
 @click.option("--answer-sheet", is_flag=True, help="Objective answers on a separate answer sheet (答题卡).")
@@ -150,10 +153,13 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                      backup: bool, time_min: int | None, centre_name: str, session_code: str | None,
                      answer_sheet: bool, kinds: tuple[str, ...], n_examiners: int, practice: bool, actor: str,
                      out_dir: Path) -> None:
-    """Write a paper's documents and a manifest of their hashes into --out."""
+    """A trial paper chosen by hand (not balanced to a blueprint; refused unless its points and
+    time are the blueprint's): its documents and a manifest of their hashes into --out.
+    Assembled papers: itembank papers export CODE."""
     from exports import ExportError, export_paper, sealing_manifest
     from itembank import ledger
     from itembank.db import transaction
+    from itembank.assembly_service import adhoc_time_allowed
     from itembank.errors import ItemBankError
     from itembank.media import pictures_for_items
     from itembank.occupations import get_bank
@@ -178,9 +184,8 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
                 items = select_codes(pool, [c.strip() for c in item_codes.split(",") if c.strip()])
             else:
                 items = select_first(pool, parse_counts(first or DEFAULT_FIRST[the_part]))
-            if time_min is None:
-                task_time = sum(it.content.time_limit_min or 0 for it in items)
-                time_min = int(task_time) if the_part is Part.PRACTICAL and task_time else DEFAULT_TIME[the_part]
+            # the bank's blueprint decides the points and the time allowed (one rule with assembly)
+            time_min = adhoc_time_allowed(session, bank=bank, part=the_part, items=items, minutes=time_min)
             code = paper_code or f"{occupation_code}-L{int(lvl)}-{the_part.value}-{form_label}"
             paper = Paper(
                 code=code, occupation=bank.occupation, level=lvl, part=the_part, form_label=form_label,

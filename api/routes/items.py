@@ -13,11 +13,12 @@ from fastapi import APIRouter, Query, Response
 from api.deps import PagingDep, SessionDep, require
 from api.responses import json_response
 from api.schemas.common import MAX_ID, CodePath, IdPath, Page, Text
-from api.schemas.items import ItemIn, ItemOut, ItemRevisionIn, ItemSummary, UsageOut
+from api.schemas.items import ItemIn, ItemOut, ItemRevisionIn, ItemSummary, ItemWrittenOut, UsageOut
 from itembank import items as item_service
 from itembank import ledger, media, occupations, workflow
 from itembank.domain import Actor, Item, ItemType, Part, Role, VersionState
 from itembank.pool import page_items
+from itembank.similarity_service import similar_for
 from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
 
 router = APIRouter(prefix="/banks/{bank_id}/items", tags=["items"])
@@ -60,14 +61,16 @@ def list_items(
     return json_response(Page[ItemSummary](**paging.page([summary_of(it) for it in found], total)))
 
 
-@router.post("", response_model=ItemOut, status_code=201, summary="Write a new item (draft)")
-def create_item(bank_id: IdPath, body: ItemIn, session: SessionDep, actor: WriterDep) -> ItemOut:
-    """A registered writer (附件11 第10条) creates an item; its first version is a draft."""
+@router.post("", response_model=ItemWrittenOut, status_code=201, summary="Write a new item (draft)")
+def create_item(bank_id: IdPath, body: ItemIn, session: SessionDep, actor: WriterDep) -> ItemWrittenOut:
+    """A registered writer (附件11 第10条) creates an item; its first version is a draft. The
+    answer lists the bank's items it repeats or gives away (``similar``)."""
     bank = occupations.get_bank_by_id(session, bank_id)
     item = workflow.create_item(session, actor=actor, bank=bank, code=body.code, content=body.content.to_domain(),
                                 set_code=body.set_code)
+    similar, total = similar_for(session, actor=actor, bank=bank, content=item.content, code=item.code)
     session.commit()
-    return ItemOut.of(item)
+    return ItemWrittenOut.written(item, similar, total)
 
 
 @router.get("/{code}", response_model=ItemOut, summary="Read one item (ledgered)")
@@ -96,14 +99,16 @@ def list_versions(bank_id: IdPath, code: CodePath, session: SessionDep, actor: R
     return paging.page([ItemOut.of(v) for v in shown], len(versions))
 
 
-@router.put("/{code}", response_model=ItemOut, summary="Revise an item (makes a new version)")
+@router.put("/{code}", response_model=ItemWrittenOut, summary="Revise an item (makes a new version)")
 def revise_item(bank_id: IdPath, code: CodePath, body: ItemRevisionIn, session: SessionDep,
-                actor: WriterDep) -> ItemOut:
+                actor: WriterDep) -> ItemWrittenOut:
     """A revision makes a new draft version; the old versions stay readable (附件11 第14条).
-    Writers revise their own items; a version under review or awaiting acceptance is frozen."""
+    Writers revise their own items; a version under review or awaiting acceptance is frozen.
+    The answer lists the bank's items the new version repeats or gives away (``similar``)."""
     bank = occupations.get_bank_by_id(session, bank_id)
     require_own_item(session, actor=actor, bank=bank, code=code)
     item = workflow.revise(session, actor=actor, bank=bank, code=code, content=body.content.to_domain(),
                            reason=body.reason)
+    similar, total = similar_for(session, actor=actor, bank=bank, content=item.content, code=item.code)
     session.commit()
-    return ItemOut.of(item)
+    return ItemWrittenOut.written(item, similar, total)

@@ -67,7 +67,9 @@ class RunIn(In):
     rel_gap: float = Field(0.01, ge=0, lt=1)
     seed: int = Field(0, ge=0, le=2_147_483_647)
     practice: bool = Field(False, description="Allow a bank below its minimums (practice papers; ledgered).")
-    time_allowed_min: int | None = Field(None, ge=10, le=600)
+    time_allowed_min: int | None = Field(
+        None, ge=10, le=600, description="A theory paper's time allowed (default 90). Refused where the blueprint "
+        "fixes the time or for practical papers: their time is the blueprint's fixed time, else their tasks' total.")
 
 
 class BackupsIn(In):
@@ -105,7 +107,8 @@ class RunOut(BaseModel):
     part: Part
     blueprint_id: int
     state: str = Field(description="queued | running | finished | failed | cancelled")
-    outcome: str = Field(description="optimal | feasible | infeasible | time_limit, once finished")
+    outcome: str = Field(description="optimal | feasible | infeasible | time_limit, once finished; refused when "
+                                     "two items of one paper give each other away (no papers; the message names them)")
     progress: float
     message: str
     params: dict[str, Any]

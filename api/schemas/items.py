@@ -16,6 +16,8 @@ from itembank.domain import (
     RubricPoint,
     VersionState,
 )
+from itembank.i18n import render
+from itembank.similarity_service import SimilarItem
 
 
 class OptionIO(BaseModel):
@@ -171,3 +173,37 @@ def _irt(p: IrtParams | None) -> IrtOut | None:
         return None
     return IrtOut(model=p.model.value, a=p.a, b=p.b, c=p.c, se_a=p.se_a, se_b=p.se_b, se_c=p.se_c,
                   thresholds=list(p.thresholds), D=p.D, calibration_id=p.calibration_id)
+
+
+class SimilarOut(BaseModel):
+    """A bank item the written item repeats or gives away (``itembank.similarity_service``).
+    ``code``, ``other_place`` and ``other_text`` are null when you may not read that item."""
+
+    kind: str = Field(description="statement_is_key | near_duplicate | statement_is_option")
+    description: str = Field(description="The kind in words.")
+    score: float = Field(description="Similarity 0..1 (Jaccard of character trigrams).")
+    place: str = Field(description="Where in your item the matching text stands.")
+    text: str
+    code: str | None
+    other_place: str | None
+    other_text: str | None
+    enemy: bool = Field(description="Already recorded as an enemy pair (never on one paper).")
+
+    @classmethod
+    def of(cls, s: SimilarItem) -> SimilarOut:
+        return cls(kind=s.kind.value, description=render(s.kind_words), score=round(s.score, 4),
+                   place=render(s.place), text=s.text, code=s.code,
+                   other_place=render(s.other_place) if s.other_place is not None else None,
+                   other_text=s.other_text, enemy=s.enemy)
+
+
+class ItemWrittenOut(ItemOut):
+    """The item as written, with the bank's items it repeats or gives away: show them to the
+    writer, who may reword the item before submitting it."""
+
+    similar: list[SimilarOut] = Field(description="The strongest matches (at most 10).")
+    similar_total: int = Field(description="How many bank items match in all.")
+
+    @classmethod
+    def written(cls, it: Item, similar: list[SimilarItem], total: int) -> ItemWrittenOut:
+        return cls(**ItemOut.of(it).model_dump(), similar=[SimilarOut.of(s) for s in similar], similar_total=total)

@@ -16,7 +16,8 @@ One module per area:
 - ``pages_office``: exam sessions, sealed papers, the two-person opening, downloads, incidents;
 - ``pages_office``: also exam plans and their sessions;
 - ``pages_audit``: the ledger (newest first, filters in words, Excel export) and its verification;
-- ``pages_admin``: users and roles, the expert register.
+- ``pages_admin``: users and roles, the expert register;
+- ``pages_similarity``: the bank manager's report of similar items, confirming pairs as enemies.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from itembank.errors import NotFoundError
 from itembank.i18n import Message
 
 PAGE_MODULES = ("pages_home", "pages_items", "pages_committee", "pages_banks", "pages_assembly",
-                "pages_office", "pages_audit", "pages_media", "pages_admin")
+                "pages_office", "pages_audit", "pages_media", "pages_admin", "pages_similarity")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)

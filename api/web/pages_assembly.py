@@ -97,6 +97,7 @@ def _form_of(bp: asm.Blueprint) -> dict[str, Any]:
         "exclude_recent_sessions": _s(bp.exposure.exclude_recent_sessions), "max_uses": _s(bp.exposure.max_uses),
         "usage_weight": _s(bp.exposure.usage_weight), "max_overlap": _s(bp.max_overlap),
         "time_min_s": _s(bp.time_min_s), "time_max_s": _s(bp.time_max_s),
+        "time_total_min": _s(bp.time_total_s / 60 if bp.time_total_s is not None else None),
     }
 
 
@@ -245,6 +246,7 @@ def _read_blueprint(form, base: asm.Blueprint) -> tuple[dict[str, Any], dict[str
     r.order("item_p_min", "item_p_max", pmin, pmax)
     tmin, tmax = r.num("time_min_s", lo=0), r.num("time_max_s", lo=0)
     r.order("time_min_s", "time_max_s", tmin, tmax)
+    ttotal = r.num("time_total_min", lo=1, hi=600)  # 考核时间 fixed for every paper and backup
     objective = str(form.get("objective") or "none")
     if objective not in OBJECTIVES:
         r.problems.append(("objective", Message("Choose one of the listed targets.")))
@@ -259,6 +261,7 @@ def _read_blueprint(form, base: asm.Blueprint) -> tuple[dict[str, Any], dict[str
     spec.update(
         name=base.name, note=str(form.get("note") or "")[:2000], item_types=types, elements=elements,
         max_overlap=r.num("max_overlap", integer=True, lo=0) or 0, time_min_s=tmin, time_max_s=tmax,
+        time_total_s=ttotal * 60 if ttotal is not None else None,
     )
     spec["difficulty"] = {**spec["difficulty"], "mean_rating_min": rmin, "mean_rating_max": rmax,
                           "item_p_min": pmin, "item_p_max": pmax}
@@ -272,7 +275,8 @@ def _read_blueprint(form, base: asm.Blueprint) -> tuple[dict[str, Any], dict[str
                         "usage_weight": r.num("usage_weight", lo=0) or 0.0}
     values = {k: str(form.get(k) or "") for k in (
         "new_name", "note", "mean_rating_min", "mean_rating_max", "item_p_min", "item_p_max", "objective", "thetas",
-        "targets", "exclude_recent_sessions", "max_uses", "usage_weight", "max_overlap", "time_min_s", "time_max_s")}
+        "targets", "exclude_recent_sessions", "max_uses", "usage_weight", "max_overlap", "time_min_s", "time_max_s",
+        "time_total_min")}
     values.update(name=base.name, types=type_values, elements=element_values)
     if form.get("action") == "save_as":
         new_name = values["new_name"].strip()[:100]

@@ -31,6 +31,7 @@ from itembank.experts import ExpertRole, list_experts, require_expert
 from itembank.i18n import Message, N_
 from itembank.items import validate_code, validate_content
 from itembank.pool import page_items
+from itembank.similarity_service import similar_for
 from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
 from itembank.workflow import ReviewDecision, ReviewKind
 
@@ -217,6 +218,10 @@ def _form_page(request: Request, session: Session, ctx: PageContext, bank: BankR
                "content": form.to_content()[0], "checked": bool(errors), "fields": FIELDS,
                "not_registered": _registration(session, ctx, bank)}
     session.rollback()
+    if not fragment:  # the preview's first state: the bank's items the item repeats or gives away
+        context["similar"], context["similar_total"] = similar_for(session, actor=ctx.actor, bank=bank,
+                                                                   content=context["content"], code=editing)
+        session.commit()  # only a ledger entry, where other writers' items were shown
     return render(request, "item_form_body.html" if fragment else "item_form.html", context, status_code=status)
 
 
@@ -268,10 +273,15 @@ def item_preview(request: Request, bank_id: int, session: SessionDep, ctx: Write
     """The candidate's view of what is typed, and every problem next to its field (out of band)."""
     bank = _writer_bank(session, ctx, bank_id)
     item_form = ItemForm.from_form(form)
-    content, errors = _problems(session, bank, item_form, new=not form.get("editing"))
-    session.rollback()
+    editing = str(form.get("editing") or "")
+    if editing:
+        _own_item(session, ctx, bank, editing)
+    content, errors = _problems(session, bank, item_form, new=not editing)
+    similar, total = similar_for(session, actor=ctx.actor, bank=bank, content=content, code=editing)
+    session.commit()  # only a ledger entry, where other writers' items were shown
     return render(request, "item_preview.html", {"content": content, "errors": errors, "fields": FIELDS,
-                                                 "oob": True, "checked": True})
+                                                 "oob": True, "checked": True, "bank": bank, "similar": similar,
+                                                 "similar_total": total})
 
 
 def _save(request: Request, session: Session, ctx: PageContext, bank: BankRef, item_form: ItemForm, *,
@@ -414,7 +424,9 @@ def _item_context(session: Session, ctx: PageContext, bank_id: int, code: str, v
         history = [{"at": e.at, "text": describe_entry(e)} for e in events if e.action != "review.record"]
     reviews = workflow.reviews_of(session, bank=bank, code=code)
     notes = workflow.revision_notes(session, bank=bank, code=code)
+    similar, similar_total = similar_for(session, actor=ctx.actor, bank=bank, content=shown.content, code=code)
     return {
+        "similar": similar, "similar_total": similar_total,
         "bank": bank, "item": shown, "latest": latest, "versions": versions, "diff": diff, "reviews": reviews,
         "text_diffs": _text_diffs(diff) if diff else {}, "revision_note": notes.get(shown.version, ""),
         "reviewers": reviewers, "candidates": candidates, "history": history, "reads": reads, "writer": writer,

@@ -57,7 +57,8 @@ LABELS: dict[type, dict[str, str]] = {
 }
 # Codes that reach the pages as plain strings (a run's solver outcome)
 RAW_LABELS = {"optimal": N_("Optimal"), "feasible": N_("Feasible"), "infeasible": N_("Infeasible"),
-              "time_limit": N_("Time limit reached"), "not_solved": N_("Not solved")}
+              "time_limit": N_("Time limit reached"), "not_solved": N_("Not solved"),
+              "refused": N_("Papers refused (items give each other away)")}
 
 
 DOC_LABELS = {"paper": N_("Paper"), "answer_key": N_("Key and scoring standard"), "answer_sheet": N_("Answer sheet"),

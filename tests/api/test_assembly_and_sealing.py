@@ -4,6 +4,7 @@ sealed papers with the two-person opening, downloads and a leak (issues 4 and 6)
 from __future__ import annotations
 
 import io
+import random
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -18,6 +19,8 @@ from itembank.occupations import get_bank_by_id
 from itembank.readiness import set_minimum_rule
 from lifecycle.sessions import create_exam_plan, create_exam_session
 
+from tests.texts import made_up
+
 from .conftest import Api
 
 ELEMENTS = ("A-01", "A-02", "B-01", "B-02")
@@ -26,14 +29,15 @@ ELEMENTS = ("A-01", "A-02", "B-01", "B-02")
 def _stock(api: Api) -> None:
     """150 accepted objective items on the fixture's small element table; minimums lowered."""
     items = []
+    rng = random.Random(150)
     for i in range(150):
         element = ELEMENTS[i % 4]
         if i % 5 == 0:
-            content = ItemContent(ItemType.TRUE_FALSE, f"第{i}题：接地电阻一般不应大于{i % 7 + 2}Ω。", 1.0, (element,),
+            content = ItemContent(ItemType.TRUE_FALSE, f"第{i}题：{made_up(rng, 14)}。", 1.0, (element,),
                                   key=("T" if i % 2 else "F",), difficulty_rating=1 + i % 5)
         else:
-            content = ItemContent(ItemType.SINGLE_CHOICE, f"第{i}题：下列说法中正确的是（　）。", 1.0, (element,),
-                                  options=tuple(Option(x, f"选项{x}{i}") for x in "ABCD"), key=("ABCD"[i % 4],),
+            content = ItemContent(ItemType.SINGLE_CHOICE, f"第{i}题：{made_up(rng, 8)}的是（　）。", 1.0, (element,),
+                                  options=tuple(Option(x, made_up(rng, 6)) for x in "ABCD"), key=("ABCD"[i % 4],),
                                   difficulty_rating=1 + i % 5)
         items.append(NewItem(f"T{i:03d}", content))
     bank = get_bank_by_id(api.session, api.bank_id)

@@ -60,6 +60,16 @@ def test_export_paper_with_item_codes_checks_them(demo, tmp_path: Path) -> None:
     tfs = [it.code for it in demo.pool5 if it.item_type is ItemType.TRUE_FALSE
            and not it.usage.compromised and not it.enemies][:2]
     codes = [tfs[0], singles[0], tfs[1], singles[1], singles[2]]
+    # five items are not a paper of the level's blueprint (100 points): refused, nothing written
+    short = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--practice", "--items",
+                ",".join(codes), "--code", "DG5-PICK", "--what", "paper", "--out", str(tmp_path / "short"))
+    assert short.exit_code == 2 and "不符合" in short.output and "5 分" in short.output and "100 分" in short.output
+    assert not (tmp_path / "short").exists()
+    singles = [it.code for it in demo.pool5 if it.item_type is ItemType.SINGLE_CHOICE
+               and not it.usage.compromised and not it.set_code and not it.enemies][:80]
+    tfs = [it.code for it in demo.pool5 if it.item_type is ItemType.TRUE_FALSE
+           and not it.usage.compromised and not it.enemies][:20]
+    codes = [tfs[0], singles[0], tfs[1], *singles[1:], *tfs[2:]]
     result = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--practice", "--items",
                  ",".join(codes), "--code", "DG5-PICK", "--what", "paper", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -67,7 +77,7 @@ def test_export_paper_with_item_codes_checks_them(demo, tmp_path: Path) -> None:
     stems = [text for sid, text in body_paragraphs(d) if sid == "IBStem"]
     pool = {it.code: it for it in demo.pool5}
     expected = singles + tfs  # printed grouped by type
-    assert [s.split("．", 1)[0] for s in stems] == ["1", "2", "3", "4", "5"]
+    assert [s.split("．", 1)[0] for s in stems] == [str(n) for n in range(1, 101)]
     for s, code in zip(stems, expected):
         assert pool[code].content.stem.strip() in s
     compromised = next(it.code for it in demo.pool5 if it.usage.compromised)
@@ -79,9 +89,24 @@ def test_export_paper_with_item_codes_checks_them(demo, tmp_path: Path) -> None:
 
 
 def test_export_practical_paper_element_table_and_readiness(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the first three tasks are not a paper of the blueprint: points and time are named, nothing written
+    tasks = [it for it in demo.pool5 if it.item_type is ItemType.PRACTICAL_TASK]
+    first = tasks[:3]
+    off = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--part", "practical",
+              "--out", str(tmp_path / "off"))
+    points, minutes = sum(it.points for it in first), sum(it.content.time_limit_min or 0 for it in first)
+    assert (points, minutes) != (100, 180)  # the 90-point paper of the first tasks
+    assert off.exit_code == 2 and "180 分钟" in off.output, off.output
+    assert not (tmp_path / "off").exists()
+    chosen = [tasks[0], tasks[7], tasks[14]]  # 100 points, 180 min: the blueprint's
+    assert sum(it.points for it in chosen) == 100 and sum(it.content.time_limit_min or 0 for it in chosen) == 180
     result = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--part", "practical",
-                 "--code", "DG5-P", "--examiners", "4", "--out", str(tmp_path))
+                 "--items", ",".join(it.code for it in chosen), "--code", "DG5-P", "--examiners", "4",
+                 "--out", str(tmp_path))
     assert result.exit_code == 0, result.output  # the practical part of the bank meets its minimum
+    wrong_time = run(demo, "paper", "--occupation", "6-31-01-03", "--level", "5", "--part", "practical",
+                     "--items", ",".join(it.code for it in chosen), "--time", "120", "--out", str(tmp_path / "t"))
+    assert wrong_time.exit_code == 2 and "--time 120" in wrong_time.output
     scoring = open_docx((tmp_path / "DG5-P_scoring.docx").read_bytes())
     assert sum("（签字）" in p.text and p.text.startswith("考评员") for p in scoring.paragraphs) == 4
     table = run(demo, "element-table", "--occupation", "6-31-01-03", "--level", "5", "--out", str(tmp_path))

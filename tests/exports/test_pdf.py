@@ -1,21 +1,16 @@
 """One paper through LibreOffice to PDF: the layout survives a real renderer.
 
-Skips only when LibreOffice is not installed (CI installs libreoffice-writer-nogui,
-fonts-noto-cjk and poppler-utils, so it runs there).
+Fails, never skips, without LibreOffice (CI installs libreoffice-writer-nogui, fonts-noto-cjk
+and poppler-utils; README lists them).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
-import pytest
 
 from exports import docx_to_pdf, render_theory_paper
-from exports.pdf import find_soffice
-
-pytestmark = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) is not installed")
 
 
 def test_theory_paper_renders_to_pdf_with_chinese_text_and_page_numbers(tmp_path, theory_paper) -> None:  # type: ignore[no-untyped-def]
@@ -25,15 +20,13 @@ def test_theory_paper_renders_to_pdf_with_chinese_text_and_page_numbers(tmp_path
     path.write_bytes(pdf)
     n_pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 4 <= n_pages <= 20, n_pages  # 100 items: a real paper's length, not one runaway page
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
-                              timeout=60).stdout.decode("utf-8")
-        flat = re.sub(r"\s+", "", text)
-        assert "电工（五级/初级工）理论知识试卷" in flat
-        assert "注意事项" in flat and "一、单项选择题" in flat and "二、判断题" in flat
-        assert f"第1页共{n_pages}页" in flat and f"第{n_pages}页共{n_pages}页" in flat  # fields updated
-        assert "100．" in flat
-    if shutil.which("pdffonts"):
-        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True,
-                               timeout=60).stdout.decode("utf-8", "replace")
-        assert re.search(r"CJK|Song|Hei|Ming|WenQuanYi|Sim|Han", fonts), fonts
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          timeout=60).stdout.decode("utf-8")
+    flat = re.sub(r"\s+", "", text)
+    assert "电工（五级/初级工）理论知识试卷" in flat
+    assert "注意事项" in flat and "一、单项选择题" in flat and "二、判断题" in flat
+    assert f"第1页共{n_pages}页" in flat and f"第{n_pages}页共{n_pages}页" in flat  # fields updated
+    assert "100．" in flat
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True,
+                           timeout=60).stdout.decode("utf-8", "replace")
+    assert re.search(r"CJK|Song|Hei|Ming|WenQuanYi|Sim|Han", fonts), fonts

@@ -6,13 +6,12 @@ template's order, no page that holds a section heading without its first item, t
 points on the cover, the paper code on one line, the signatures on the page of the summary,
 and the Simplified Chinese serif (宋体) and sans (黑体) faces embedded.
 
-Skips only when LibreOffice or poppler-utils is missing (CI installs both).
+Fails, never skips, without LibreOffice or poppler-utils (CI installs both; README lists them).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import pytest
 
 from exports import docx_to_pdf, render_answer_key, render_scoring_sheet, render_task_sheet, render_theory_paper
 from exports.paper import PaperOptions
-from exports.pdf import find_soffice
 from exports.sections import Section, paper_sections, task_minutes
 from exports.wording import fmt_points
 from itembank.assembly_service import SECTION_ORDER
@@ -28,10 +26,6 @@ from itembank.domain import ItemType, Paper, PaperKind, Part
 
 from tests.exports.conftest import make_paper
 
-pytestmark = pytest.mark.skipif(
-    find_soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
-    reason="LibreOffice (soffice) or poppler-utils is not installed",
-)
 
 
 def _pdf(data: bytes, tmp_path: Path, name: str) -> Path:

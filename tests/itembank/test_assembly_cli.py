@@ -42,6 +42,6 @@ def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch
         assert pdf.exit_code == 0, pdf.output
         assert (out / f"{code}_paper.pdf").read_bytes().startswith(b"%PDF")
     listing = CliRunner().invoke(main, ["--database-url", url, "papers", "list", "--occupation", "6-31-01-03", "--level", "5"])
-    assert "共 4 份试卷" in listing.output
+    assert "共 6 份试卷" in listing.output and "理论知识：4 份试卷" in listing.output
     again = CliRunner().invoke(main, ["--database-url", url, "assemble", "--occupation", "4-04-05-01", "--level", "4"])
     assert again.exit_code == 2 and "未达到最低题量，不得组正式试卷" in again.output

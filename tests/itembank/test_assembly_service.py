@@ -189,16 +189,28 @@ def test_a_centre_sets_its_section_order(session: Session, monkeypatch) -> None:
 
 
 def test_practical_papers_allow_the_time_their_tasks_take(session: Session) -> None:
-    """考核时间 of every practical paper and backup is the sum of its tasks' times."""
+    """考核时间 of every practical paper and backup: the standard blueprint fixes it (180 min
+    at level 5) and assembly holds main and backup papers to it, their tasks adding up to it;
+    without a fixed time, each paper allows what its tasks take. A run cannot print another
+    time."""
     bank = _bank(session)
     stored = svc.derive_standard_blueprint(session, bank=bank, part=Part.PRACTICAL, actor="m")
+    assert stored.blueprint.time_total_s == 180 * 60
     run = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
                            params=svc.RunParams(n_forms=1, n_backups=1, seed=3, time_limit_s=60))
-    assert len(run.paper_codes) == 2
+    assert len(run.paper_codes) == 2, run.message
     for code in run.paper_codes:
         paper = svc.get_paper(session, code=code).paper
         total = sum(it.content.time_limit_min for it in paper.items)  # type: ignore[misc]
-        assert paper.time_allowed_min == total
-    fixed = svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
-                             params=svc.RunParams(n_forms=1, n_backups=0, seed=4, time_allowed_min=300))
-    assert svc.get_paper(session, code=fixed.paper_codes[0]).paper.time_allowed_min == 300
+        assert paper.time_allowed_min == total == 180
+    free = svc.save_blueprint(session, bank=bank, blueprint=stored.blueprint.with_changes(time_total_s=None),
+                              actor="m")
+    run = svc.run_assembly(session, bank=bank, blueprint=free, actor="m",
+                           params=svc.RunParams(n_forms=1, n_backups=1, seed=3, time_limit_s=60))
+    for code in run.paper_codes:
+        paper = svc.get_paper(session, code=code).paper
+        assert paper.time_allowed_min == sum(it.content.time_limit_min for it in paper.items)  # type: ignore[misc]
+    with pytest.raises(ValidationError) as e:
+        svc.run_assembly(session, bank=bank, blueprint=stored, actor="m",
+                         params=svc.RunParams(n_forms=1, n_backups=0, seed=4, time_allowed_min=300))
+    assert [x.field for x in e.value.errors] == ["time_allowed_min"]

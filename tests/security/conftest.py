@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from lifecycle.staff import register_staff
 from tests.api.conftest import LIFECYCLE, OCC, OTHER_OCC, PASSWORD, Api, _cheap_password_hashing, api  # noqa: F401
 from tests.api.scenario import make_id
 from tests.itembank.conftest import SMALL_TABLE
+from tests.texts import made_up
 
 OCCUPATIONS = (OCC, OTHER_OCC)
 ELEMENTS = ("A-01", "A-02", "B-01", "B-02")
@@ -102,15 +104,16 @@ class World:
 
 def _stock(s, bank, prefix: str) -> int:  # type: ignore[no-untyped-def]
     items = []
+    rng = random.Random(prefix)
     for i in range(120):
         element = ELEMENTS[i % 4]
         if i % 5 == 0:
-            content = ItemContent(ItemType.TRUE_FALSE, f"{prefix}第{i}题：接地电阻一般不应大于{i % 7 + 2}Ω。", 1.0,
+            content = ItemContent(ItemType.TRUE_FALSE, f"{prefix}第{i}题：{made_up(rng, 14)}。", 1.0,
                                   (element,), key=("T" if i % 2 else "F",), difficulty_rating=1 + i % 5)
         else:
-            content = ItemContent(ItemType.SINGLE_CHOICE, f"{prefix}第{i}题：下列说法中正确的是（　）。", 1.0, (element,),
-                                  options=tuple(Option(x, f"选项{x}{i}") for x in "ABCD"), key=("ABCD"[i % 4],),
-                                  difficulty_rating=1 + i % 5)
+            content = ItemContent(ItemType.SINGLE_CHOICE, f"{prefix}第{i}题：{made_up(rng, 8)}的是（　）。", 1.0,
+                                  (element,), options=tuple(Option(x, made_up(rng, 6)) for x in "ABCD"),
+                                  key=("ABCD"[i % 4],), difficulty_rating=1 + i % 5)
         items.append(NewItem(f"{prefix}{i:03d}", content))
     add_items(s, bank=bank, items=items, actor=f"writer_{prefix}", state=VersionState.ACCEPTED)
     return len(items)

@@ -12,6 +12,7 @@ from .conftest import DESKTOP, PASSWORD, Live
 WRITER_MAY_NOT = (
     "/ui/banks", "/ui/banks/{bank}", "/ui/banks/{bank}/assemble", "/ui/banks/{bank}/blueprints",
     "/ui/banks/{bank}/blueprints/{blueprint}", "/ui/banks/{bank}/statistics", "/ui/banks/{bank}/usage",
+    "/ui/banks/{bank}/similarity",
     "/ui/banks/{bank}/import", "/ui/banks/{bank}/papers", "/ui/banks/{bank}/batches/new", "/ui/batches",
     "/ui/reviews", "/ui/sessions", "/ui/sessions/{session}", "/ui/plans", "/ui/ledger", "/ui/ledger/verify",
     "/ui/ledger/export.xlsx", "/ui/admin/users", "/ui/admin/experts",
