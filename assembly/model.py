@@ -1119,21 +1119,42 @@ _CBC_FOUND = re.compile(r"Integer solution of (-?[\d.eE+-]+)")
 _CBC_PARTIAL = re.compile(r"best objective (-?[\d.eE+-]+) \(best possible (-?[\d.eE+-]+)\)")
 
 
+def _printed_lower_bound(figure: str) -> float:
+    """A lower bound as CBC prints it, moved down by one unit of its last printed digit: CBC
+    rounds what it prints (the summary's "Lower bound" to three decimals), and a bound rounded
+    up would claim more than the solver proved."""
+    value = float(figure)
+    mantissa, _, exponent = figure.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return value - 10.0 ** (int(exponent or 0) - decimals)
+
+
 def _cbc_log_figures(text: str) -> tuple[str, float | None, float | None]:
-    """(result line, objective, lower bound) from the summary at the end of CBC's log."""
+    """(result line, objective, lower bound) from CBC's log: the summary at its end, and the
+    tightest of the bounds it printed (the summary's and the last progress line's), each
+    loosened by its printing precision."""
     result = _CBC_RESULT.search(text)
     obj = _CBC_OBJECTIVE.search(text)
-    bound = _CBC_BOUND.search(text)
-
-    def num(m: re.Match[str] | None) -> float | None:
-        if m is None:
-            return None
+    bounds: list[float] = []
+    candidates = [m.group(1) for m in _CBC_BOUND.finditer(text)][-1:]
+    if candidates:  # no summary bound: none at all (a proven optimum says so in its result line)
+        progress = sorted((*_CBC_PROGRESS.finditer(text), *_CBC_PARTIAL.finditer(text)), key=lambda m: m.start())
+        candidates += [m.group(2) for m in progress][-1:]
+    for figure in candidates:
         try:
-            return float(m.group(1))
+            bounds.append(_printed_lower_bound(figure))
         except ValueError:
-            return None
-
-    return (result.group(1).strip() if result else ""), num(obj), num(bound)
+            continue
+    objective = None
+    if obj is not None:
+        try:
+            objective = float(obj.group(1))
+        except ValueError:
+            objective = None
+    bound = max(bounds) if bounds else None
+    if bound is not None and objective is not None:
+        bound = min(bound, objective)  # never above a solution found (the printing rounded it)
+    return (result.group(1).strip() if result else ""), objective, bound
 
 
 def _read_cbc_solution(path: str, n_cols: int, n_rows: int = 0

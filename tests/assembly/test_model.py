@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assembly import Pool, assemble_forms
 from assembly.model import _cbc_log_figures
 from tests.assembly.conftest import small_blueprint
@@ -29,11 +31,35 @@ Gap:                            0.00
 """
 
 
+CBC_ROUNDED = """
+Cbc0010I After 100 nodes, 3 on tree, -0.41141194 best solution, best possible -0.41350000 (0.31 seconds)
+Cbc0010I After 200 nodes, 2 on tree, -0.41141194 best solution, best possible -0.41309000 (0.52 seconds)
+Result - Optimal solution found (within gap tolerance)
+
+Objective value:                -0.41141194
+Lower bound:                    -0.413
+Gap:                            0.00
+"""
+
+
 def test_cbc_log_figures() -> None:
-    assert _cbc_log_figures(CBC_STOPPED) == ("Stopped on time limit", 2.0, 0.0)
-    assert _cbc_log_figures(CBC_NO_SOLUTION) == ("Stopped on time limit", None, 6.0)
-    assert _cbc_log_figures(CBC_GAP) == ("Optimal solution found (within gap tolerance)",
-                                         -21652.0, -21656.583)
+    """The bounds CBC prints are rounded: each is loosened by its last printed digit, and the
+    tightest of the summary's and the last progress line's is kept."""
+    assert _cbc_log_figures(CBC_STOPPED) == ("Stopped on time limit", 2.0, -0.001)
+    assert _cbc_log_figures(CBC_NO_SOLUTION) == ("Stopped on time limit", None, 5.999)
+    result, objective, bound = _cbc_log_figures(CBC_GAP)
+    assert (result, objective) == ("Optimal solution found (within gap tolerance)", -21652.0)
+    assert bound == pytest.approx(-21656.584)
+
+
+def test_a_rounded_cbc_bound_never_claims_more_than_was_proved() -> None:
+    """"Lower bound: -0.413" stands for a bound between -0.4135 and -0.4125; the solver had
+    proved -0.41309 (its last progress line), which is what is reported: not -0.413, which a
+    set of papers scoring 0.41308 (maximized: -0.41308) would beat."""
+    _, objective, bound = _cbc_log_figures(CBC_ROUNDED)
+    assert objective == -0.41141194
+    assert bound == pytest.approx(-0.41309001)
+    assert bound <= -0.41308
 
 
 def test_shadow_bound_is_a_bound_of_the_whole_problem(small_pool: Pool) -> None:
