@@ -58,7 +58,11 @@ def configure(*, default_locale: str | None = None, time_zone: str | None = None
         try:
             ZoneInfo(time_zone)
         except Exception as exc:  # noqa: BLE001 (zoneinfo raises several kinds)
-            raise ValueError(f"unknown time zone {time_zone!r}; use an IANA name such as Asia/Shanghai") from exc
+            from itembank.errors import ConfigurationError  # (itembank.errors imports this module)
+
+            raise ConfigurationError(Message(
+                "the centre's time zone {value!r} (ITEMBANK_TIME_ZONE) is unknown: set the name of a time "
+                "zone of the tz database, such as Asia/Shanghai", value=time_zone), field="time_zone") from exc
         _config["time_zone"] = time_zone
 
 
@@ -70,7 +74,11 @@ def normalize_locale(value: str | None, *, strict: bool = False) -> str:
     if text.startswith("en"):
         return "en"
     if strict:
-        raise ValueError(f"unknown locale {value!r}; use one of: {', '.join(LOCALES)}")
+        from itembank.errors import ConfigurationError
+
+        raise ConfigurationError(Message("the language {value!r} is not available: use one of {choices} (--lang, "
+                                         "ITEMBANK_DEFAULT_LOCALE)", value=value,
+                                         choices=list(LOCALES)), field="default_locale")
     return _config["locale"]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from api.cli.common import cli_bank, fail, open_engine
+from api.cli.localized import argument, group, option
 from itembank.config import Settings
 from itembank.i18n import _
 
@@ -91,29 +92,29 @@ def report_text(rep) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-@click.group(invoke_without_command=True)
-@click.option("--session", "session_code", default=None, help="Exam session whose responses are analysed.")
-@click.option("--paper", "paper_codes", multiple=True,
-              help="Paper code (repeatable): analyse these papers (within --session if given).")
-@click.option("--model", default=None, type=click.Choice(["2pl", "3pl", "rasch", "1pl"]),
-              help="IRT model of 0/1 items (default: rasch for a Rasch-scale bank, else 2pl).")
-@click.option("--polytomous-model", default=None, type=click.Choice(["gpcm", "grm", "pcm"]),
-              help="IRT model of rubric-scored items (default: pcm with rasch, else gpcm).")
-@click.option("--method", default=None, type=click.Choice(["mml", "cml"]),
-              help="Estimation: cml (conditional ML, Rasch family; the default there) or mml.")
-@click.option("--D", "D", default=1.0, show_default=True, type=float,
-              help="Logistic constant of the reported a (1.0 logistic, 1.702 normal metric).")
-@click.option("--anchor", default="existing", show_default=True, type=click.Choice(["existing", "none"]),
-              help="existing: items calibrated before are fixed anchors (bank scale); none: free.")
-@click.option("--min-responses", default=100, show_default=True, type=int,
-              help="Fewer responses: classical statistics only.")
-@click.option("--p-min", default=0.2, show_default=True, type=float, help="Facility below: too hard.")
-@click.option("--p-max", default=0.9, show_default=True, type=float, help="Facility above: too easy.")
-@click.option("--r-min", default=0.2, show_default=True, type=float,
-              help="Corrected item-total correlation below: flagged.")
-@click.option("--actor", default="cli", show_default=True)
-@click.option("--note", default="", help="Stored with the calibration.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@group(invoke_without_command=True)
+@option("--session", "session_code", default=None, help="Exam session whose responses are analysed.")
+@option("--paper", "paper_codes", multiple=True,
+        help="Paper code (repeatable): analyse these papers (within --session if given).")
+@option("--model", default=None, type=click.Choice(["2pl", "3pl", "rasch", "1pl"]),
+        help="IRT model of 0/1 items (default: rasch for a Rasch-scale bank, else 2pl).")
+@option("--polytomous-model", default=None, type=click.Choice(["gpcm", "grm", "pcm"]),
+        help="IRT model of rubric-scored items (default: pcm with rasch, else gpcm).")
+@option("--method", default=None, type=click.Choice(["mml", "cml"]),
+        help="Estimation: cml (conditional ML, Rasch family; the default there) or mml.")
+@option("--D", "D", default=1.0, show_default=True, type=float,
+        help="Logistic constant of the reported a (1.0 logistic, 1.702 normal metric).")
+@option("--anchor", default="existing", show_default=True, type=click.Choice(["existing", "none"]),
+        help="existing: items calibrated before are fixed anchors (bank scale); none: free.")
+@option("--min-responses", default=100, show_default=True, type=int,
+        help="Fewer responses: classical statistics only.")
+@option("--p-min", default=0.2, show_default=True, type=float, help="Facility below: too hard.")
+@option("--p-max", default=0.9, show_default=True, type=float, help="Facility above: too easy.")
+@option("--r-min", default=0.2, show_default=True, type=float,
+        help="Corrected item-total correlation below: flagged.")
+@option("--actor", default="cli", show_default=True)
+@option("--note", default="", help="Stored with the calibration.")
+@option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str, ...], model: str | None,
             polytomous_model: str | None, method: str | None, D: float, anchor: str, min_responses: int, p_min: float, p_max: float,
@@ -154,11 +155,11 @@ def analyse(ctx: click.Context, session_code: str | None, paper_codes: tuple[str
 
 
 @analyse.command("history")
-@click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03.")
-@click.option("--work-type", default=None)
-@click.option("--level", required=True, help="5..1")
-@click.option("--item", "code", required=True, help="Item code.")
-@click.option("--json", "as_json", is_flag=True)
+@option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03.")
+@option("--work-type", default=None)
+@option("--level", required=True, help="5..1")
+@option("--item", "code", required=True, help="Item code.")
+@option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def history_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str, code: str,
                 as_json: bool) -> None:
@@ -196,11 +197,11 @@ def history_cmd(settings: Settings, occupation_code: str, work_type: str | None,
 
 
 @analyse.command("review")
-@click.option("--occupation", "occupation_code", required=True)
-@click.option("--work-type", default=None)
-@click.option("--level", required=True, help="5..1")
-@click.option("--part", default=None, type=click.Choice(["theory", "practical", "defence"]))
-@click.option("--json", "as_json", is_flag=True)
+@option("--occupation", "occupation_code", required=True)
+@option("--work-type", default=None)
+@option("--level", required=True, help="5..1")
+@option("--part", default=None, type=click.Choice(["theory", "practical", "defence"]))
+@option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str,
                part: str | None, as_json: bool) -> None:
@@ -229,8 +230,8 @@ def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, 
 
 
 @analyse.command("show")
-@click.argument("calibration_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@argument("calibration_id", type=int)
+@option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show_cmd(settings: Settings, calibration_id: int, as_json: bool) -> None:
     """Print a stored analysis again."""

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import click
 
+from api.cli.localized import option
 from itembank.config import Settings
 from itembank.domain import Level, Part
 
@@ -71,15 +72,15 @@ def _default_actor() -> str:
         return "cli"
 
 
-actor_option = click.option("--actor", default=_default_actor, show_default="login name",
-                            help="Who is acting (recorded in the ledger).")
+actor_option = option("--actor", default=_default_actor, show_default="login name",
+                      help="Who is acting (recorded in the ledger).")
 bank_options = [
-    click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
-    click.option("--level", required=True, help="5..1 (五级 … 一级)."),
-    click.option("--work-type", default=None),
+    option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
+    option("--level", required=True, help="5..1 (五级 … 一级)."),
+    option("--work-type", default=None),
 ]
-part_option = click.option("--part", type=click.Choice([p.value for p in Part]), default="theory",
-                           show_default=True)
+part_option = option("--part", type=click.Choice([p.value for p in Part]), default="theory",
+                     show_default=True)
 
 
 def with_bank(fn):  # type: ignore[no-untyped-def]

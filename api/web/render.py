@@ -75,7 +75,7 @@ def doc_kinds(part: Any) -> list[tuple[str, str]]:
 def label(value: Any) -> str:
     """The word for an enum value or code in the reader's locale (the code itself when there is none)."""
     if isinstance(value, Level):
-        return value.title_zh if i18n.current_locale() != "en" else i18n._("Level {level}", level=int(value))
+        return i18n.render(value.title)
     if isinstance(value, enum.Enum):
         table = LABELS.get(type(value))
         if table and value.value in table:

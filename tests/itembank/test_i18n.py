@@ -98,3 +98,22 @@ def test_an_error_renders_its_message_and_its_list_in_the_readers_locale() -> No
         assert str(err) == "请求内容有误。\n  - 请求内容有误。\n  - plain"
     with i18n.use_locale("en"):
         assert err.message.startswith("The request is not valid.\n")
+
+
+def test_bad_settings_are_refused_in_the_readers_locale() -> None:
+    from itembank.errors import ConfigurationError
+    from lifecycle.workdays import WorkingCalendar
+
+    with pytest.raises(ConfigurationError) as tz:
+        i18n.configure(time_zone="Mars/Olympus")
+    with pytest.raises(ConfigurationError) as loc:
+        i18n.configure(default_locale="fr")
+    every_day = [date(2026, 1, 1).fromordinal(date(2026, 1, 1).toordinal() + k) for k in range(900)]
+    with pytest.raises(ConfigurationError) as cal:
+        WorkingCalendar.of(holidays=every_day).add_working_days(date(2025, 12, 31), 5)
+    assert (tz.value.field, loc.value.field, cal.value.field) == ("time_zone", "default_locale", "calendar")
+    with i18n.use_locale("zh_CN"):
+        assert tz.value.message.startswith("本中心的时区 'Mars/Olympus'（ITEMBANK_TIME_ZONE）无法识别")
+        assert "2025年12月31日" in cal.value.message and "工作日" in cal.value.message
+    with i18n.use_locale("en"):
+        assert "tz database" in tz.value.message and "zh_CN, en" in loc.value.message
