@@ -41,7 +41,7 @@ def extract(root: Path = ROOT) -> dict[str, list[str]]:
     """Every msgid of the code and templates under ``root`` (and of Click) with where it is used."""
     from babel.messages.extract import extract_from_dir
 
-    method_map = [("**/templates/**.html", "jinja2"), ("cli/**.py", extract_cli), ("**.py", "python")]
+    method_map = [("**/templates/**.html", "jinja2"), ("cli/**.py", extract_cli), ("**.py", extract_calls)]
     options_map = {"**/templates/**.html": {"extensions": "", "silent": "false"}}
     found: dict[str, list[str]] = {}
     for package in PACKAGES:
@@ -77,16 +77,29 @@ def _text(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value else None
 
 
-def extract_cli(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
-    """Babel extraction of a command line module: its ``_()``/``N_()`` calls as Python, and
-    the help texts Click shows (``api.cli.localized`` renders them through the catalog):
-    command docstrings, ``help``/``metavar``/``show_default`` texts, argument names in capitals."""
-    from babel.messages.extract import extract_python
+def extract_calls(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """Babel extraction of a Python module: the first argument of every call of a keyword
+    (``_``, ``N_``, ``gettext``, ``Message``) that is a string literal, at any depth (calls
+    nested in another call's arguments too, which Babel's own Python extractor skips)."""
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) in keywords and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+                yield node.lineno, _called(node), first.value, []
+            elif isinstance(first, ast.JoinedStr):
+                raise SyntaxError(f"line {node.lineno}: an f-string as a msgid cannot be translated; give a template "
+                                  "with named fields and pass the values")
 
+
+def extract_cli(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """Babel extraction of a command line module: its catalog calls (:func:`extract_calls`),
+    and the help texts Click shows (``api.cli.localized`` renders them through the catalog):
+    command docstrings, ``help``/``metavar``/``show_default`` texts, argument names in capitals."""
     source = fileobj.read()
     import io
 
-    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    yield from extract_calls(io.BytesIO(source), keywords, comment_tags, options)
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

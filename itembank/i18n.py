@@ -33,7 +33,7 @@ from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, _valu
                                field_label, install_renderer, register_field_labels, render_with)
 
 __all__ = [
-    "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label",
+    "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label", "for_storage",
     "register_field_labels", "current_locale", "format_date",
     "format_datetime", "format_time", "from_storable", "plain_params", "gettext", "locale_from_accept_language", "locale_from_env",
     "render", "render_tree", "set_locale", "to_storable", "use_locale", "_",
@@ -277,6 +277,14 @@ def render(message: Text | FieldMessage, locale: str | None = None) -> str:
     loc = locale or current_locale()
     cat = catalog(loc)
     return render_with(message, cat.get, _value_formatter(loc))
+
+
+def for_storage(message: Text) -> str:
+    """Words the system writes that become data people edit or look up later (a default
+    blueprint name, a batch's note): rendered once in the centre's language (the configured
+    default locale, zh_CN), whoever's request made them. Words shown again in each reader's
+    language are stored as messages instead (:func:`to_storable`)."""
+    return render(message, _config["locale"])
 
 
 def render_all(messages: Sequence[Text], locale: str | None = None) -> list[str]:

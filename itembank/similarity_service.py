@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from itembank.domain import BankRef, Item, Part
+from itembank.i18n import Message, for_storage
 from itembank.items import add_enemies
 from itembank.pool import load_pool
 from itembank.similarity import DEFAULT_CONFIG, Match, SimilarityConfig, build_index, find_matches, match_within
@@ -37,7 +38,7 @@ def confirm_as_enemies(session: Session, *, bank: BankRef, matches: Sequence[Mat
     if not matches:
         return 0
     return add_enemies(session, bank=bank, pairs=[m.pair for m in matches], actor=actor,
-                       reason="similarity check: near duplicate or cueing, confirmed")
+                       reason=for_storage(Message("similarity check: near duplicate or cueing, confirmed")))
 
 
 def paper_cueing(items: Sequence[Item], config: SimilarityConfig = DEFAULT_CONFIG) -> list[Match]:
