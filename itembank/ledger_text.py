@@ -100,6 +100,7 @@ OBJECT_TYPES: dict[str, str] = {
     "application": N_("application"), "candidate": N_("candidate"), "staff": N_("staff member"),
     "staff_card": N_("staff card"), "certificate": N_("certificate"), "calendar_day": N_("calendar day"),
     "level": N_("level"), "calibration": N_("calibration"), "objection": N_("objection"), "plan": N_("exam plan"),
+    "account": N_("staff member's login account"), "picture": N_("picture"), "ledger": N_("ledger"),
 }
 
 
@@ -114,8 +115,12 @@ def object_text(entry: LedgerEntry, names: Names) -> Text:
         return Message("acceptance batch {code}", code=oid)
     if t == "expert":
         return Message("expert {name}", name=names(oid))
-    if t == "user":
+    if t in ("user", "account"):
         return Message("user {name}", name=names(oid))
+    if t == "picture":
+        return Message("picture {name}", name=d.get("name") or str(oid)[:12])
+    if t == "ledger":
+        return Message("the ledger")
     if t == "paper":
         return Message("paper {code}", code=oid)
     if t == "assembly_run":
@@ -299,6 +304,8 @@ _A("batch.create", "acceptance", N_("Acceptance batch made"),
    lambda d, n: {"n": len(d.get("items") or []), "members": n.many(d.get("members") or [])})
 _A("batch.sign", "acceptance", N_("Acceptance batch signed"), N_("{actor} signed {object}: {opinion}"),
    lambda d, n: {"opinion": _text(d.get("opinion"))})
+_A("batch.refuse", "acceptance", N_("Acceptance batch refused (signed)"),
+   N_("{actor} signed against accepting {object}: {opinion}"), lambda d, n: {"opinion": _text(d.get("opinion"))})
 _A("batch.accept", "acceptance", N_("Acceptance batch accepted"),
    N_("{object} accepted: {n} items, signed by {members}"),
    lambda d, n: {"n": _get("n_items", 0)(d), "members": n.many(d.get("members") or [])})
