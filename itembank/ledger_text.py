@@ -489,7 +489,8 @@ _A("paper.open_override", "sealed", N_("Paper opened by override"),
 _A("paper.tamper_detected", "sealed", N_("Tampering detected"),
    N_("{actor} tried to download {document} of {object}: it failed its integrity check"),
    lambda d, n: {"document": _get("document")(d)})
-_A("ledger.export", "records", N_("Ledger exported"), N_("{actor} exported the ledger"))
+_A("ledger.export", "records", N_("Ledger exported"), N_("{actor} exported {n} ledger entries"),
+   lambda d, n: {"n": _get("rows", 0)(d)})
 
 
 def _expert_role(value: object) -> Any:

@@ -11,6 +11,7 @@ import click
 from api.cli.common import cli_bank, fail, open_engine
 from api.cli.common import with_bank_part as with_bank
 from api.cli.localized import argument, command, group, option
+from assembly import SOLVER_NAMES
 from itembank.config import Settings
 from itembank.domain import ItemType, Part
 from itembank.i18n import _, render
@@ -95,7 +96,8 @@ def print_run(run, papers) -> None:  # type: ignore[no-untyped-def]
     click.echo(_("assembly run no. {id}: {outcome}; {message}", id=run.id, outcome=status_words(run.outcome),
                  message=run.message))
     click.echo("  " + _("solver {solver}: {status}; objective {objective}, bound {bound}, gap {gap}, {seconds:.1f} s; "
-                        "model of {variables} variables and {constraints} constraints", solver=r.get("solver"),
+                        "model of {variables} variables and {constraints} constraints",
+                        solver=SOLVER_NAMES.get(str(r.get("solver")), r.get("solver")),
                         status=status_words(str(r.get("status"))), objective=_number(r.get("objective")),
                         bound=_number(r.get("best_bound")), gap=gap_text,
                         seconds=r.get("time_s", 0), variables=r.get("n_variables"),

@@ -115,10 +115,12 @@ def ledger_export(request: Request, session: SessionDep, ctx: AuditorDep) -> Res
                    json.dumps(e.details, ensure_ascii=False, sort_keys=True), e.hash])
     buf = io.BytesIO()
     wb.save(buf)
-    ledger.append(session, actor=ctx.user.username, action="ledger.export", object_type="ledger", object_id="xlsx",
-                  details={"filters": {k: v for k, v in values.items() if v}, "rows": len(entries), "via": "web"})
+    stamp = f"{datetime.now(UTC):%Y%m%d-%H%M}"  # the export is named by its time (the file's name too)
+    ledger.append(session, actor=ctx.user.username, action="ledger.export", object_type="ledger", object_id=stamp,
+                  details={"filters": {k: v for k, v in values.items() if v}, "rows": len(entries), "via": "web",
+                           "format": "xlsx"})
     session.commit()
-    name = _("ledger") + f"_{datetime.now(UTC):%Y%m%d-%H%M}.xlsx"
+    name = _("ledger") + f"_{stamp}.xlsx"
     return Response(buf.getvalue(), media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
 

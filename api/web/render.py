@@ -16,9 +16,11 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from api.web.markup import render_markup
+import assembly as asm
 from itembank import i18n, media
 from itembank.domain import ItemType, Level, PaperKind, Part, Role, VersionState
 from itembank.i18n import N_
+from itembank.ledger_text import Names
 from itembank.orm_assembly import PaperStatus, RunState
 from itembank.orm_sealing import IncidentKind, SealRole, SealState
 from itembank.orm_workflow import BatchState, ExpertRole, ReviewDecision, TitleRank
@@ -147,7 +149,8 @@ def percent(value: float | None, digits: int = 1) -> str:
 templates.env.filters.update(markup=render_markup, words=label, label=label, num=num, percent=percent, tr=tr,
                              flag=flag_label, field_label=field_label, paper_label=paper_label, visible_space=visible_space,
                              datetime=i18n.format_datetime, date=i18n.format_date, clock=i18n.format_time,
-                             text=i18n.render)
+                             text=i18n.render, person=Names(),
+                             solver=lambda s: asm.SOLVER_NAMES.get(str(s), str(s)))
 # pictures in item text (issue 17): the list of a version's pictures; text without them (lists)
 templates.env.filters.update(pictures=media.content_pictures, nopictures=media.strip_pictures)
 # ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
