@@ -127,8 +127,8 @@ def words_of(response, allow: Iterable[str] = ()) -> tuple[str, list[str]]:  # t
     kind = response.headers.get("content-type", "").split(";")[0]
     if kind == "text/html":
         return "html", english_words("\n".join(html_words(response.text)), allow)
-    if kind == "text/plain":
-        return "text", english_words(response.text, allow)
+    if kind in ("text/plain", "text/csv"):
+        return "text", english_words(response.content.decode("utf-8-sig"), allow)
     if kind == DOCX:
         return "docx", english_words("\n".join(docx_words(response.content)), allow)
     if kind == XLSX:

@@ -28,7 +28,7 @@ from api.app import create_app
 from api.jobs import InlineJobs
 from itembank import accounts
 from itembank.config import Settings
-from itembank.domain import Role
+from itembank.domain import Part, Role
 from itembank.orm import ItemVersionRecord
 from lifecycle.config import LifecycleSettings
 from tests.conftest import private_engine
@@ -86,12 +86,43 @@ def here(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Here]:
         app.state.jobs = InlineJobs(maker, lifecycle=lifecycle)
         h = Here(engine, world, lifecycle, app, {}, set())
         h.made = scene.full_world(h, seal_later=True)  # type: ignore[arg-type]
+        _more_states(h)
         with maker() as s:
             h.data_words = _content_words(s)
         yield h
     finally:
         mp.undo()
         next(engines, None)
+
+
+def _more_states(h: Here) -> None:
+    """What else the pages show: an item sent back for changes, a committee member's refusal,
+    an incident (a damaged paper: its backup activated) and the backup opened by two people."""
+    from itembank import occupations, workflow
+    from lifecycle import sealing
+
+    scene.submitted(h, {"DG5-P-0003": "低压验电笔可用于检测（　）以下的电压。"})  # type: ignore[arg-type]
+    with h.session() as s:
+        bank = occupations.get_bank_by_id(s, h.world.bank_id)
+        m, r = scene.actor(s, "manager1"), scene.actor(s, "reviewer1")
+        workflow.assign_reviewer(s, actor=m, bank=bank, code="DG5-P-0003", reviewer="reviewer1")
+        workflow.start_review(s, actor=r, bank=bank, code="DG5-P-0003")
+        workflow.record_review(s, actor=r, bank=bank, code="DG5-P-0003", decision="request_changes",
+                               comment="选项 D 与题干不符，请修改。")
+        workflow.vote_batch(s, actor=scene.actor(s, "member1"), batch_code=h.made["batch"], accept=False,
+                            opinion="个别试题表述不够严谨。")
+        code = h.world.session_code
+        papers = sealing.sealed_papers_of(s, exam_session_code=code, settings=h.lifecycle)
+        main = next(p for p in papers if p.role.value == "main")
+        sealing.report_incident(s, exam_session_code=code, paper_code=main.paper_code, kind="damaged",
+                                description="试卷袋在运送途中受潮破损。", actor=scene.actor(s, "office1"),
+                                settings=h.lifecycle, replace=False)
+        backup = next(p for p in sealing.sealed_papers_of(s, exam_session_code=code, settings=h.lifecycle)
+                      if p.role.value == "backup")
+        for office in ("office1", "office2"):
+            sealing.confirm_opening(s, exam_session_code=code, paper_code=backup.paper_code,
+                                    actor=scene.actor(s, office), settings=h.lifecycle)
+        s.commit()
 
 
 def _content_words(session) -> set[str]:  # type: ignore[no-untyped-def]
@@ -147,6 +178,7 @@ def test_every_role_reads_every_page_it_reaches_in_chinese(here: Here) -> None:
         "manager1": {f"/ui/banks/{b}/assemble", f"/ui/runs/{here.made['run']}", f"/ui/banks/{b}/statistics",
                      f"/ui/banks/{b}/blueprints/{here.world.blueprint_id}", "/ui/admin/experts"},
         "office1": {"/ui/sessions", f"/ui/sessions/{here.world.session_code}", "/ui/plans"},
+        "office2": {f"/ui/sessions/{here.world.session_code}"},
         "auditor1": {"/ui/ledger", "/ui/ledger/verify"},
         "admin1": {"/ui/admin/users"},
         MULTI[0]: {"/ui/ledger", "/ui/reviews", "/ui/sessions", f"/ui/banks/{b}/assemble"},
@@ -156,7 +188,10 @@ def test_every_role_reads_every_page_it_reaches_in_chinese(here: Here) -> None:
         assert paths <= {p.split("?")[0] for p in reached[user].paths}, (user, paths - reached[user].paths)
     kinds = {v.kind for r in reached.values() for v in r.visits}
     assert {"html", "xlsx", "docx"} <= kinds, kinds  # downloads read too
-    assert any("/documents/" in d for d in downloads) and any("report.docx" in d for d in downloads), downloads
+    opened = f"/ui/sessions/{here.world.session_code}/papers/"  # the opened backup's documents
+    assert {"/ui/ledger/export.xlsx", "/ui/templates/items.xlsx", "/ui/templates/items.csv"} <= downloads
+    assert any(d.startswith("/ui/papers/") for d in downloads) and any(d.startswith(opened) for d in downloads)
+    assert any(d.endswith("/report.docx") for d in downloads), downloads
     assert sum(len(r.visits) for r in reached.values()) > 200
 
 
@@ -221,6 +256,10 @@ def _errors(h: Here, monkeypatch: pytest.MonkeyPatch, locale: str) -> tuple[dict
                                               for u in ("auditor1", "writer1", "manager1", "office1"))
     pages[422] = auditor.get("/ui/ledger", params={"since": "the day before"})
     pages[403] = writer_p.get("/ui/ledger")
+    token = _csrf(writer_p, f"/ui/banks/{b}/items/new")
+    pages["422 form"] = writer_p.post(f"/ui/banks/{b}/items/new", data={  # submitted with nothing filled in
+        "csrf_token": token, "item_type": "single_choice", "code": "DG5-T-9999", "action": "submit"})
+    pages["422 address"] = writer_p.get(f"/ui/banks/{b}/elements/oral")
     pages[404] = manager_p.get("/ui/banks/99999")
     pages["404 no route"] = manager_p.get("/ui/no-such-page")
     token = _csrf(office_p, f"/ui/sessions/{w.later_code}")
@@ -242,7 +281,8 @@ def _errors(h: Here, monkeypatch: pytest.MonkeyPatch, locale: str) -> tuple[dict
 def test_every_error_family_answers_in_chinese_on_the_api_and_the_pages(here: Here,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     api, pages = _errors(here, monkeypatch, "zh-CN")
-    allow = _allowed(here) | {"nobody", "page"}  # the user names the throttling test logs in with
+    # the user names the throttling test logs in with; the codes an address takes (listed when wrong)
+    allow = _allowed(here) | {"nobody", "page"} | {p.value for p in Part}
     for status, r in api.items():
         assert r.status_code == status, (status, r.status_code, r.text[:300])
         words = _api_words(r.json())
@@ -259,6 +299,7 @@ def test_every_error_family_answers_in_chinese_on_the_api_and_the_pages(here: He
     # the opening window in the centre's time, as the page shows times: 08:30 before a 09:00 start
     assert "时间未到" in _api_words(api[409].json()) and "08:30 起方可启封" in _api_words(api[409].json())
     assert "数据库" in _api_words(api[503].json())
+    assert "未提交" in pages["422 form"].text and "题干" in pages["422 form"].text  # each field named
 
 
 def test_errors_and_pages_still_speak_english_when_asked(here: Here, monkeypatch: pytest.MonkeyPatch) -> None:
