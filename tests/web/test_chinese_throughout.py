@@ -299,7 +299,7 @@ def test_every_error_family_answers_in_chinese_on_the_api_and_the_pages(here: He
     # the opening window in the centre's time, as the page shows times: 08:30 before a 09:00 start
     assert "时间未到" in _api_words(api[409].json()) and "08:30 起方可启封" in _api_words(api[409].json())
     assert "数据库" in _api_words(api[503].json())
-    assert "未提交" in pages["422 form"].text and "题干" in pages["422 form"].text  # each field named
+    assert "未保存" in pages["422 form"].text and "题干为空" in pages["422 form"].text  # by the field
 
 
 def test_errors_and_pages_still_speak_english_when_asked(here: Here, monkeypatch: pytest.MonkeyPatch) -> None:
