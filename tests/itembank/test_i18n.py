@@ -117,3 +117,19 @@ def test_bad_settings_are_refused_in_the_readers_locale() -> None:
         assert "2025年12月31日" in cal.value.message and "工作日" in cal.value.message
     with i18n.use_locale("en"):
         assert "tz database" in tz.value.message and "zh_CN, en" in loc.value.message
+
+
+def test_level_titles_are_catalog_words_in_the_readers_locale() -> None:
+    from itembank.domain import BankRef, Occupation, OccupationCategory
+
+    bank = BankRef(occupation=Occupation(code="6-31-01-03", name="电工", category=OccupationCategory.TECHNICAL_SKILL),
+                   level=Level.L2, id=1)
+    with i18n.use_locale("zh_CN"):
+        assert [str(lvl.title) for lvl in Level] == ["五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师"]
+        assert bank.label == "6-31-01-03 电工 二级/技师"
+    with i18n.use_locale("en"):
+        assert str(Level.L5.title) == "Level 5 (junior worker)"
+        assert bank.label == "6-31-01-03 电工 Level 2 (technician)"
+        # words that become data are written in the centre's language whoever asks
+        assert i18n.for_storage(Message("{level} {part} standard blueprint", level=Level.L5.title,
+                                        part=Part.THEORY)) == "五级/初级工 理论知识 标准方案"

@@ -183,3 +183,16 @@ def test_filter_choices_cover_every_action_and_object_type_in_chinese() -> None:
     assert all(re.search(r"[\u4e00-\u9fff]", x) for x in labels), labels
     assert [c.value for c in object_type_choices()] == list(OBJECT_TYPES)
     assert all(re.search(r"[\u4e00-\u9fff]", str(c.label)) for c in object_type_choices())
+
+
+def test_a_stored_bank_label_shows_its_level_in_the_readers_words() -> None:
+    """Entries keep the bank's label as written (in the writer's language); its level's title is
+    a catalog word and reads in the reader's."""
+    names = Names({})
+    for stored in ("6-31-01-03 电工 五级/初级工", "6-31-01-03 电工 Level 5 (junior worker)"):
+        e = _entry("blueprint.save", {"bank": stored, "part": "theory", "name": "标准方案", "version": 1},
+                   object_type="bank", object_id="3")
+        with i18n.use_locale("en"):
+            assert "bank 6-31-01-03 电工 Level 5 (junior worker)" in str(describe(e, names))
+        with i18n.use_locale("zh_CN"):
+            assert "6-31-01-03 电工 五级/初级工" in str(describe(e, names)), str(describe(e, names))
