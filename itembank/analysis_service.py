@@ -124,15 +124,15 @@ FLAG_DEGENERATE = "degenerate_irt_estimate"
 # Stated in the report but not by themselves a reason to review the item's content
 INFORMATION_FLAGS = frozenset({FLAG_FEW_RESPONSES})
 
-MODEL_NAMES = {"rasch": "Rasch", "1pl": "1PL", "2pl": "2PL", "3pl": "3PL", "pcm": "PCM", "gpcm": "GPCM",
-               "grm": "GRM"}
-"""IRT models by the names the literature gives them (reports, reasons)."""
 FIT_STATISTICS = {"infit": N_("weighted fit (infit)"), "outfit": N_("unweighted fit (outfit)")}
 
 
 def model_name(code: str | None) -> str:
-    """``2pl`` -> 2PL, ``rasch`` -> Rasch; an unknown code as it is."""
-    return MODEL_NAMES.get(str(code), str(code or "—"))
+    """``2pl`` -> 2PL, ``rasch`` -> Rasch (:attr:`IrtModel.title`); an unknown code as it is."""
+    try:
+        return IrtModel(str(code)).title
+    except ValueError:
+        return str(code or "—")
 
 # What each flag word says to a reader (the catalog's words; pages render them with ``|text``)
 FLAG_LABELS: dict[str, Message] = {

@@ -195,6 +195,11 @@ class IrtModel(str, enum.Enum):
     PCM = "pcm"  # partial credit
     GPCM = "gpcm"  # generalised partial credit
 
+    @property
+    def title(self) -> str:
+        """The model as the literature names it: Rasch, 2PL, GPCM (the same in every language)."""
+        return "Rasch" if self is IrtModel.RASCH else self.value.upper()
+
 
 # --------------------------------------------------------------------------------------
 # Occupations and banks

@@ -36,7 +36,7 @@ __all__ = [
     "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label", "for_storage",
     "register_field_labels", "current_locale", "format_date",
     "format_datetime", "format_time", "from_storable", "plain_params", "gettext", "locale_from_accept_language", "locale_from_env",
-    "render", "render_tree", "set_locale", "to_storable", "use_locale", "_",
+    "render", "render_tree", "set_locale", "to_storable", "use_locale", "word", "_",
 ]
 
 LOCALES = ("zh_CN", "en")
@@ -240,6 +240,11 @@ def _enum_label(value: enum.Enum, locale: str) -> str:
             return zh
     raw = value.value
     return str(raw).replace("_", " ") if isinstance(raw, str) else str(raw)
+
+
+def word(value: enum.Enum, locale: str | None = None) -> str:
+    """An enum value in the reader's words: 理论知识, 五级/初级工 (English: its code's words)."""
+    return _enum_label(value, locale or current_locale())
 
 
 def _value_formatter(locale: str):  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 ALLOWED = frozenset({
     # measurement and exchange standards, as the profession writes them
-    "IRT", "CTT", "QTI", "PDF", "Rasch", "CML", "MML", "EM", "DIF", "SE",
+    "IRT", "CTT", "QTI", "PDF", "Rasch", "CML", "MML", "EM", "DIF", "SE", "PCM", "GPCM", "GRM",
     # file formats and the office programs the documents open in
     "CSV", "XML", "JSON", "SVG", "PNG", "JPEG", "ZIP", "UTF", "Excel", "Word",
     # the databases an operator chooses between, the solvers an assembly chooses between

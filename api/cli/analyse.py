@@ -15,8 +15,9 @@ from typing import Any
 import click
 
 from api.cli.common import cli_bank, fail, open_engine
-from api.cli.localized import argument, group, option
+from api.cli.localized import Choice, argument, group, option
 from itembank.config import Settings
+from itembank.domain import IrtModel, Part
 from itembank.i18n import N_, Message, _, render
 
 
@@ -39,6 +40,7 @@ def _strip_ref(reason: Any, ref: str) -> str:
     return text[len(ref) + 2 :] if text.startswith(ref + ": ") else text
 
 
+MODELS = {m.value: m.title for m in IrtModel}  # names, not msgids: the same in every language
 SE_METHODS = {"observed": N_("observed information"), "xpd": N_("cross-product of the gradients"),
               "conditional": N_("conditional information"), "none": N_("none")}
 IRT_ROLES = {"estimated": N_("estimated"), "anchor": N_("anchor"), "none": N_("none")}
@@ -139,15 +141,17 @@ def _item_type(code: str) -> object:
 @option("--session", "session_code", default=None, help="Exam session whose responses are analysed.")
 @option("--paper", "paper_codes", multiple=True,
         help="Paper code (repeatable): analyse these papers (within --session if given).")
-@option("--model", default=None, type=click.Choice(["2pl", "3pl", "rasch", "1pl"]),
+@option("--model", default=None, type=Choice(["2pl", "3pl", "rasch", "1pl"], MODELS),
         help="IRT model of 0/1 items (default: rasch for a Rasch-scale bank, else 2pl).")
-@option("--polytomous-model", default=None, type=click.Choice(["gpcm", "grm", "pcm"]),
+@option("--polytomous-model", default=None, type=Choice(["gpcm", "grm", "pcm"], MODELS),
         help="IRT model of rubric-scored items (default: pcm with rasch, else gpcm).")
-@option("--method", default=None, type=click.Choice(["mml", "cml"]),
+@option("--method", default=None, type=Choice(["mml", "cml"], {"mml": N_("marginal maximum likelihood (MML)"),
+                                                  "cml": N_("conditional maximum likelihood (CML)")}),
         help="Estimation: cml (conditional ML, Rasch family; the default there) or mml.")
 @option("--D", "D", default=1.0, show_default=True, type=float,
         help="Logistic constant of the reported a (1.0 logistic, 1.702 normal metric).")
-@option("--anchor", default="existing", show_default=True, type=click.Choice(["existing", "none"]),
+@option("--anchor", default="existing", show_default=True, type=Choice(["existing", "none"], {"existing": N_("items calibrated before as anchors"),
+                                                             "none": N_("no anchors")}),
         help="existing: items calibrated before are fixed anchors (bank scale); none: free.")
 @option("--min-responses", default=100, show_default=True, type=int,
         help="Fewer responses: classical statistics only.")
@@ -250,7 +254,7 @@ def history_cmd(settings: Settings, occupation_code: str, work_type: str | None,
 @option("--occupation", "occupation_code", required=True)
 @option("--work-type", default=None)
 @option("--level", required=True, help="5..1")
-@option("--part", default=None, type=click.Choice(["theory", "practical", "defence"]))
+@option("--part", default=None, type=Choice(Part))
 @option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def review_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str,

@@ -10,7 +10,8 @@ import click
 
 from api.cli.common import cli_bank, fail, open_engine
 from api.cli.common import with_bank_part as with_bank
-from api.cli.localized import argument, command, group, option
+from api.cli.localized import Choice, argument, command, group, option
+from api.words import OBJECTIVE_WORDS
 from assembly import SOLVER_NAMES
 from itembank.config import Settings
 from itembank.domain import ItemType, Part
@@ -26,7 +27,7 @@ def blueprint() -> None:
 @with_bank
 @option("--name", default=None, help="Default: the level's standard name.")
 @option("--max-overlap", type=int, default=0, show_default=True, help="Items two papers may share.")
-@option("--objective", type=click.Choice(["none", "maximin", "target_information", "target_tcc"]),
+@option("--objective", type=Choice(["none", "maximin", "target_information", "target_tcc"], OBJECTIVE_WORDS),
         default=None, help="Default: maximin information for levels 5-3 theory.")
 @option("--actor", default="cli", show_default=True)
 @click.pass_obj
@@ -132,7 +133,7 @@ def _item_type(value: object) -> object:
 @option("--version", "blueprint_version", type=int, default=None)
 @option("--forms", "n_forms", type=int, default=2, show_default=True)
 @option("--backups", "n_backups", type=int, default=1, show_default=True)
-@option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True)
+@option("--solver", type=Choice(["cbc", "highs"], SOLVER_NAMES), default="cbc", show_default=True)
 @option("--time-limit", "time_limit_s", type=float, default=60.0, show_default=True)
 @option("--gap", "rel_gap", type=float, default=0.01, show_default=True)
 @option("--seed", type=int, default=0, show_default=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from api.cli.common import actor_option, fail, open_engine
-from api.cli.localized import argument, command, group, option
+from api.cli.localized import Choice, argument, command, group, option
 from itembank.config import Settings
 from itembank.domain import Level, OccupationCategory, Part
 from itembank.i18n import _
@@ -126,7 +126,7 @@ def occupations_list(settings: Settings) -> None:
 @occupations.command("add")
 @argument("code")
 @argument("name")
-@option("--category", type=click.Choice([c.value for c in OccupationCategory]), required=True)
+@option("--category", type=Choice(OccupationCategory), required=True)
 @option("--work-type", default=None)
 @option("--not-filed", is_flag=True)
 @click.pass_obj
@@ -202,10 +202,10 @@ def minimums_list(settings: Settings) -> None:
 
 
 @minimums.command("set")
-@option("--part", type=click.Choice([p.value for p in Part]), required=True)
+@option("--part", type=Choice(Part), required=True)
 @option("--minimum", type=int, required=True)
 @option("--level", default=None)
-@option("--category", type=click.Choice([c.value for c in OccupationCategory]), default=None)
+@option("--category", type=Choice(OccupationCategory), default=None)
 @option("--occupation", "occupation_code", default=None)
 @option("--note", default="")
 @option("--actor", default="cli", show_default=True)

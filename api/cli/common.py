@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import click
 
-from api.cli.localized import option
+from api.cli.localized import Choice, option
 from itembank.config import Settings
 from itembank.domain import Level, Part
 
@@ -75,11 +75,11 @@ def _default_actor() -> str:
 actor_option = option("--actor", default=_default_actor, show_default="login name",
                       help="Who is acting (recorded in the ledger).")
 bank_options = [
-    option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
-    option("--level", required=True, help="5..1 (五级 … 一级)."),
-    option("--work-type", default=None),
+    option("--occupation", "occupation_code", required=True, metavar="CODE", help="Occupation code, e.g. 6-31-01-03."),
+    option("--level", required=True, metavar="LEVEL", help="5..1 (五级 … 一级)."),
+    option("--work-type", default=None, metavar="WORK_TYPE"),
 ]
-part_option = option("--part", type=click.Choice([p.value for p in Part]), default="theory",
+part_option = option("--part", type=Choice(Part), default="theory",
                      show_default=True)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import click
 
 from api.cli.common import fail, open_engine
-from api.cli.localized import group, option
+from api.cli.localized import Choice, group, option
+from api.words import DOC_LABELS
 from itembank.config import Settings
 from itembank.domain import Item, ItemType, Level, Paper, PaperKind, Part
 from itembank.i18n import Message, _
@@ -125,7 +126,7 @@ def _write(out: Path, name: str, content: bytes) -> Path:
 @option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03.")
 @option("--work-type", default=None)
 @option("--level", required=True, help="5..1")
-@option("--part", type=click.Choice([p.value for p in Part]), default=Part.THEORY.value, show_default=True)
+@option("--part", type=Choice(Part), default=Part.THEORY.value, show_default=True)
 @option("--items", "item_codes", default=None, help="Item codes, comma-separated (grouped by type when printed).")
 @option("--first", "first", default=None,
         help="First N eligible items per type, e.g. single_choice=80,true_false=20 (the default for theory).")
@@ -137,7 +138,7 @@ def _write(out: Path, name: str, content: bytes) -> Path:
 @option("--session", "session_code", default=None, help="Exam session code printed on the paper.")
 @option("--answer-sheet", is_flag=True, help="Objective answers on a separate answer sheet (答题卡).")
 @option("--what", "kinds", multiple=True,
-        type=click.Choice(["paper", "answer_key", "answer_sheet", "task_sheet", "scoring_sheet", "defence_topics"]),
+        type=Choice(list(DOC_LABELS), DOC_LABELS),
         help="Only these documents (repeatable; default: all the paper's part has).")
 @option("--examiners", "n_examiners", type=int, default=3, show_default=True,
         help="Examiners signing the scoring table (>= 3, 附件2 第9条).")
@@ -217,7 +218,7 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
 @option("--occupation", "occupation_code", required=True)
 @option("--work-type", default=None)
 @option("--level", required=True, help="5..1")
-@option("--part", type=click.Choice([p.value for p in Part]), default=Part.THEORY.value, show_default=True)
+@option("--part", type=Choice(Part), default=Part.THEORY.value, show_default=True)
 @option("--version", "version", type=int, default=None, help="Table version (default: the latest).")
 @option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
 @option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

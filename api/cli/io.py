@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
-from api.cli.localized import argument, command, group, option
+from api.cli.localized import Choice, argument, command, group, option
 from itembank.config import Settings
 from itembank.domain import Actor, Part, Role, VersionState
 from itembank.i18n import _
@@ -118,7 +118,7 @@ def import_items_cmd(settings: Settings, file: str, occupation_code: str, level:
 @import_.command("elements")
 @argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_bank
-@option("--part", type=click.Choice([p.value for p in Part]), default=None,
+@option("--part", type=Choice(Part), default=None,
         help="Part of every row when the sheet has no 部分 column.")
 @option("--dry-run", is_flag=True)
 @actor_option
@@ -186,9 +186,9 @@ def import_qti_cmd(settings: Settings, file: str, occupation_code: str, level: s
 @command("qti")
 @argument("out", type=click.Path(dir_okay=False))
 @with_bank
-@option("--part", type=click.Choice([p.value for p in Part]), default=None)
+@option("--part", type=Choice(Part), default=None)
 @option("--code", "codes", multiple=True, help="Only these items (repeat).")
-@option("--state", "states", multiple=True, type=click.Choice([s.value for s in VersionState]),
+@option("--state", "states", multiple=True, type=Choice(VersionState),
         help="Version states to export (default: accepted).")
 @actor_option
 @click.pass_obj
@@ -254,7 +254,7 @@ def _ledger_entries(settings: Settings, object_type, object_id, item, occupation
 
 
 ledger_filters = [
-    option("--object-type", default=None, type=click.Choice(list(OBJECT_TYPES)),
+    option("--object-type", default=None, type=Choice(list(OBJECT_TYPES), OBJECT_TYPES),
            help="Only entries about this kind of object."),
     option("--object-id", default=None),
     option("--item", default=None, help="An item code (with --occupation and --level)."),

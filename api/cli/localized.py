@@ -23,7 +23,8 @@ import logging
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import click
@@ -261,6 +262,13 @@ class Option(click.Option):
         value = self.__dict__.get("_show_default")
         return _tr(value) if isinstance(value, str) else value
 
+    def get_help_extra(self, ctx: click.Context) -> Any:
+        extra = super().get_help_extra(ctx)
+        if isinstance(self.type, Choice) and "default" in extra and i18n.current_locale() != "en":
+            default = str(extra["default"])
+            extra["default"] = self.type.word(default) if default in self.type.choices else default
+        return extra
+
     @show_default.setter
     def show_default(self, value: bool | str | None) -> None:
         self.__dict__["_show_default"] = value
@@ -284,6 +292,49 @@ class Argument(click.Argument):
             return text
         plain = self.name.upper()
         return text.replace(plain, i18n.gettext(plain), 1)
+
+
+class Choice(click.Choice):
+    """Codes with words: ``--part 理论知识`` or ``--part theory``; the command gets the code.
+
+    The help shows the words of the reader's locale (``[理论知识|实际操作|…]``; in English the
+    codes), and a wrong value is answered with them. ``words`` are msgids by code; an enum's
+    members have their own words (``itembank.i18n.word``); a code without words is shown as it
+    is (names such as CBC)."""
+
+    def __init__(self, choices: Iterable[str] | type[enum.Enum], words: Mapping[str, str] | None = None) -> None:
+        self.enum = choices if isinstance(choices, type) and issubclass(choices, enum.Enum) else None
+        codes = [str(m.value) for m in self.enum] if self.enum else [str(c) for c in choices]  # type: ignore[union-attr]
+        super().__init__(codes, case_sensitive=False)
+        self.words = dict(words or {})
+
+    def word(self, code: str, locale: str | None = None) -> str:
+        if self.enum is not None:
+            return i18n.word(self.enum(code), locale)
+        return i18n.gettext(self.words[code], locale) if code in self.words else code
+
+    def _shown(self) -> list[str]:
+        codes = [str(c) for c in self.choices]
+        return codes if i18n.current_locale() == "en" else [self.word(c) for c in codes]
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        shown = "|".join(self._shown())
+        return f"{{{shown}}}" if param.required and param.param_type_name == "argument" else f"[{shown}]"
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return i18n.gettext("Choose from:\n\t{choices}").format(choices=",\n\t".join(self._shown()))
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        shown = "、".join(self._shown()) if i18n.current_locale() != "en" else ", ".join(map(repr, self.choices))
+        return _click_ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.",
+                               len(self.choices)).format(value=value, choice=shown, choices=shown)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        for code in self.choices:  # the words of either locale name the code too
+            if text.casefold() in {self.word(str(code), loc).casefold() for loc in i18n.LOCALES}:
+                return code
+        return super().convert(value, param, ctx)
 
 
 def command(name: str | None = None, **attrs: Any):  # type: ignore[no-untyped-def]

@@ -13,10 +13,11 @@ import sys
 import click
 
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
-from api.cli.localized import argument, group, option
+from api.cli.localized import Choice, argument, group, option
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 from itembank.i18n import _, format_datetime
+from itembank.orm_workflow import ExpertRole, ReviewDecision, TitleRank
 
 
 def _as(name: str, *roles: Role) -> Actor:
@@ -49,7 +50,7 @@ def experts() -> None:
 @argument("username")
 @argument("name")
 @option("--organisation", default="")
-@option("--title-rank", type=click.Choice(["none", "junior", "intermediate", "associate_senior", "senior"]),
+@option("--title-rank", type=Choice(TitleRank),
         default="none", show_default=True, help="Professional title rank (专业技术职务).")
 @option("--title-name", default="", help="e.g. 高级工程师")
 @actor_option
@@ -67,7 +68,7 @@ def experts_register(settings: Settings, username: str, name: str, organisation:
 @experts.command("grant")
 @argument("username")
 @option("--occupation", "occupation_code", required=True)
-@option("--role", type=click.Choice(["writer", "reviewer"]), required=True)
+@option("--role", type=Choice(ExpertRole), required=True)
 @option("--years", type=int, required=True, help="Years in the occupation.")
 @option("--certificate-level", default=None, help="Level of the certificate held: 5..1 (技师 = 2).")
 @option("--certificate-no", default="")
@@ -102,7 +103,7 @@ def experts_suspend(settings: Settings, username: str, reason: str, actor: str) 
 
 @experts.command("list")
 @option("--occupation", "occupation_code", default=None)
-@option("--role", type=click.Choice(["writer", "reviewer"]), default=None)
+@option("--role", type=Choice(ExpertRole), default=None)
 @click.pass_obj
 def experts_list(settings: Settings, occupation_code: str | None, role: str | None) -> None:
     from itembank.experts import list_experts
@@ -161,7 +162,7 @@ def wf_assign(settings: Settings, code: str, occupation_code: str, level: str, w
 @workflow.command("review")
 @argument("code")
 @with_bank
-@option("--decision", type=click.Choice(["approve", "request_changes"]), required=True)
+@option("--decision", type=Choice(ReviewDecision), required=True)
 @option("--comment", default="")
 @actor_option
 @click.pass_obj

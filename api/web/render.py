@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from api.web.markup import render_markup
+from api.words import DOC_KINDS, DOC_LABELS, OBJECTIVE_WORDS
 import assembly as asm
 from itembank import i18n, media
 from itembank.domain import ItemType, Level, PaperKind, Part, Role, VersionState
@@ -62,11 +63,6 @@ RAW_LABELS = {"optimal": N_("Optimal"), "feasible": N_("Feasible"), "infeasible"
               "time_limit": N_("Time limit reached"), "not_solved": N_("Not solved")}
 
 
-DOC_LABELS = {"paper": N_("Paper"), "answer_key": N_("Key and scoring standard"), "answer_sheet": N_("Answer sheet"),
-              "task_sheet": N_("Task sheet"), "scoring_sheet": N_("Scoring sheet"),
-              "defence_topics": N_("Defence topics")}
-DOC_KINDS = {"theory": ("paper", "answer_key", "answer_sheet"), "practical": ("task_sheet", "scoring_sheet"),
-             "defence": ("defence_topics", "scoring_sheet")}
 
 
 def doc_kinds(part: Any) -> list[tuple[str, str]]:
@@ -155,7 +151,8 @@ templates.env.filters.update(markup=render_markup, words=label, label=label, num
 templates.env.filters.update(pictures=media.content_pictures, nopictures=media.strip_pictures)
 # ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
 templates.env.globals.update(_=i18n._, locale=i18n.current_locale)
-templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState, doc_kinds=doc_kinds)
+templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState, doc_kinds=doc_kinds,
+                             OBJECTIVE_WORDS=OBJECTIVE_WORDS)
 
 
 # Every page is one user's view of confidential material: never cached, never framed, scripts

@@ -14,15 +14,13 @@ COMMANDS = [path for path, _cmd in localized.walk(main)]
 
 
 def _literals() -> set[str]:
-    """What an operator types, shown as it is typed: command names, choice values, defaults,
-    the program's name and the locale codes of ``--lang``."""
+    """What an operator types, shown as it is typed: command names, defaults that are not a
+    choice's (those are shown in words), the program's name, ``--lang``'s codes and LANG."""
     out = {"itembank", "zh_CN", "en", "LANG"}
     for path, cmd in localized.walk(main):
         out.update(path)
         for p in cmd.params:
-            if isinstance(p.type, click.Choice):
-                out.update(str(c) for c in p.type.choices)
-            if isinstance(p.default, str):
+            if isinstance(p.default, str) and not isinstance(p.type, click.Choice):
                 out.add(p.default)
     return out
 
@@ -40,6 +38,8 @@ def test_every_command_and_parameter_is_built_to_be_translated() -> None:
         assert isinstance(cmd, (localized.Command, localized.Group)), path
         for p in cmd.params:
             assert isinstance(p, (localized.Option, localized.Argument)), (path, p.name)
+            # choices are codes with words: shown and accepted in the reader's words
+            assert not isinstance(p.type, click.Choice) or isinstance(p.type, localized.Choice), (path, p.name)
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "itembank")
@@ -120,3 +120,23 @@ def test_log_lines_on_the_terminal_follow_the_locale() -> None:
         assert localized.LogFormatter().format(record) == "警告（itembank.keys）：正在创建台帐密钥 /srv/k.key：请将副本与本中心的密钥备份一同保管"
     with use_locale("en"):
         assert localized.LogFormatter().format(record).startswith("Warning (itembank.keys): creating the ledger key")
+
+
+def test_choices_are_codes_with_words() -> None:
+    from itembank.domain import Part
+    from itembank.i18n import use_locale
+
+    part = localized.Choice(Part)
+    solver = localized.Choice(["cbc", "highs"], {"cbc": "CBC", "highs": "HiGHS"})
+    for typed in ("理论知识", "theory", "THEORY", " 理论知识 "):
+        assert part.convert(typed, None, None) == "theory"
+    assert solver.convert("HiGHS", None, None) == "highs"
+    with use_locale("zh_CN"), pytest.raises(click.BadParameter) as wrong:
+        part.convert("oral", None, None)
+    assert "理论知识、实际操作、论文答辩/技术评审" in wrong.value.format_message()
+    with use_locale("en"), pytest.raises(click.BadParameter) as wrong:
+        part.convert("oral", None, None)
+    assert "'theory', 'practical', 'defence'" in wrong.value.format_message()
+    r = run("assemble", "--help")
+    assert "--part [理论知识|实际操作|论文答辩/技术评审]" in r.output and "[默认：理论知识]" in r.output
+    assert "--part [theory|practical|defence]" in run("assemble", "--help", lang="en_US.UTF-8").output
