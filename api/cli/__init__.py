@@ -35,28 +35,12 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool, lang: str 
     handler = logging.StreamHandler()
     handler.setFormatter(LogFormatter())
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
-    settings = load_settings(database_url)
+    from api.cli.common import load_settings
+    from itembank.config import Settings
+
+    settings = load_settings(Settings) if database_url is None else load_settings(Settings, database_url=database_url)
     i18n.configure(default_locale=settings.default_locale, time_zone=settings.time_zone)
     ctx.obj = settings
-
-
-def load_settings(database_url: str | None):  # type: ignore[no-untyped-def]
-    """The centre's settings (environment, ``.env``); a value that cannot be used stops the run
-    with the settings named, in the run's locale."""
-    import pydantic
-
-    from api.cli.common import fail
-    from itembank.config import Settings
-    from itembank.errors import ConfigurationError
-    from itembank.i18n import Message
-
-    try:
-        return Settings() if database_url is None else Settings(database_url=database_url)
-    except pydantic.ValidationError as e:
-        problems = [Message("the setting {setting} = {value!r} cannot be used: correct it in the environment or the "
-                            ".env file", setting="ITEMBANK_" + str(err["loc"][0]).upper() if err["loc"] else "ITEMBANK",
-                            value=err.get("input")) for err in e.errors()]
-        fail(ConfigurationError(Message("the centre's settings cannot be used"), errors=problems))
 
 
 # "module:command" of every registered command; one line each, so areas add theirs without

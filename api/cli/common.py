@@ -38,6 +38,25 @@ def fail(message: object, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def load_settings(cls, **values):  # type: ignore[no-untyped-def]
+    """Settings of the centre (``cls``: a ``BaseSettings``, read from the environment and
+    ``.env``); a value that cannot be used stops the run with each setting named by its
+    environment variable, in the run's locale."""
+    import pydantic
+
+    from itembank.errors import ConfigurationError
+    from itembank.i18n import Message
+
+    try:
+        return cls(**values)
+    except pydantic.ValidationError as e:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        problems = [Message("the setting {setting} = {value!r} cannot be used: correct it in the environment or the "
+                            ".env file", setting=(prefix + str(err["loc"][0])).upper() if err["loc"] else prefix,
+                            value=err.get("input")) for err in e.errors()]
+        fail(ConfigurationError(Message("the centre's settings cannot be used"), errors=problems))
+
+
 def error_text(error: object) -> str:
     """The words of ``error`` in the run's locale: an item bank error with its listed problems,
     the message a ValueError carries (``Level.parse`` ...), or the text itself."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import fail, open_engine
+from api.cli.common import fail, load_settings, open_engine
 from api.cli.localized import argument, group, option
 from itembank.config import Settings
 from itembank.i18n import N_, Message, Sentences, _, format_date
@@ -18,7 +18,7 @@ from itembank.i18n import N_, Message, Sentences, _, format_date
 def _lc_settings():  # type: ignore[no-untyped-def]
     from lifecycle.config import LifecycleSettings
 
-    return LifecycleSettings()
+    return load_settings(LifecycleSettings)
 
 
 def _day(value: str | None) -> date:

@@ -95,12 +95,15 @@ def test_chinese_short_help_is_cut_at_a_sentence_and_the_width() -> None:
      "The centre's time zone 'Mars/Olympus' (ITEMBANK_TIME_ZONE) is unknown"),
     ({"ITEMBANK_DEFAULT_LOCALE": "fr"}, "不支持语言 'fr'", "The language 'fr' is not available"),
     ({"ITEMBANK_PORT": "eighty"}, "设置项 ITEMBANK_PORT = 'eighty' 无法使用", "The setting ITEMBANK_PORT = 'eighty' cannot be used"),
-], ids=["time zone", "locale", "port"])
+    ({"ITEMBANK_LIFECYCLE_RETENTION_YEARS": "1"}, "设置项 ITEMBANK_LIFECYCLE_RETENTION_YEARS = '1' 无法使用",
+     "The setting ITEMBANK_LIFECYCLE_RETENTION_YEARS = '1' cannot be used"),
+], ids=["time zone", "locale", "port", "lifecycle"])
 def test_a_setting_that_cannot_be_used_stops_the_run_in_words(env: dict[str, str], zh: str, en: str,
                                                               tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'x.db'}"
+    command = ["lifecycle", "verify", "Y1"] if "ITEMBANK_LIFECYCLE_RETENTION_YEARS" in env else ["occupations", "list"]
     for lang, want in (("C", zh), ("en_US.UTF-8", en)):
-        r = CliRunner().invoke(main, ["--database-url", url, "occupations", "list"], prog_name="itembank",
+        r = CliRunner().invoke(main, ["--database-url", url, *command], prog_name="itembank",
                                env={"LANG": lang, "LC_ALL": None, **env})
         assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit), r.exception
         assert want.lower() in r.output.lower(), r.output
