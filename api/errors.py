@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -245,6 +246,10 @@ _LOCATION_PARTS = ("body", "query", "path", "form", "header", "cookie")
 
 def _ctx(err: dict[str, Any], name: str) -> Any:
     value = (err.get("ctx") or {}).get(name)
+    if name == "expected" and isinstance(value, str) and "'" in value:
+        # pydantic words the choices in English ("'a', 'b' or 'c'"): the values, listed in the
+        # reader's locale (a、b、c)
+        return re.findall(r"'([^']*)'", value)
     return value if isinstance(value, (int, float, str)) else str(value)
 
 

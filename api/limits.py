@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
+from itembank.errors import ConfigurationError
 from itembank.i18n import Message
 
 # Routes that take a file: besides the API's (found from their File(...) parameters), the
@@ -137,7 +138,9 @@ def route_limits(routers: Iterable[object], *, upload: int, overrides: dict[str,
     for key, limit in overrides.items():
         method, _, path = key.strip().partition(" ")
         if not path.startswith("/"):
-            raise ValueError(f"body_limits: {key!r}; write the method and the path, e.g. 'POST /banks/{{bank_id}}/imports/qti'")
+            raise ConfigurationError(Message(
+                "ITEMBANK_BODY_LIMITS: {key!r} names no route: write the method and the path, e.g. "
+                "'POST /banks/{{bank_id}}/imports/qti'", key=key), field="body_limits")
         out.append((method, path.strip(), int(limit)))
     out += [(m, p, upload) for m, p in upload_routes(routers)]
     return out

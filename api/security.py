@@ -17,6 +17,9 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from itembank import i18n
+from itembank.errors import ConfigurationError
+
 
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
@@ -51,7 +54,9 @@ def parse_networks(values: Iterable[str]) -> list[Network]:
         try:
             out.append(ipaddress.ip_network(v.strip(), strict=False))
         except ValueError as exc:
-            raise ValueError(f"trusted_proxies: {v!r} is not an IP address or network (e.g. 10.0.0.0/8)") from exc
+            raise ConfigurationError(i18n.Message(
+                "ITEMBANK_TRUSTED_PROXIES: {value!r} is not an IP address or network (e.g. 10.0.0.0/8)", value=v),
+                field="trusted_proxies") from exc
     return out
 
 

@@ -34,7 +34,7 @@ from assembly.errors import (
     InvalidPoolError,
     UnknownSolverError,
 )
-from assembly.model import SOLVERS
+from assembly.model import SOLVER_NAMES, SOLVERS
 from assembly.pool import Pool, PoolItem
 from assembly.presets import ElementRow, derive_blueprint, standard_blueprint
 from assembly.results import (
@@ -51,7 +51,7 @@ __all__ = [
     "AssemblyError", "AssemblyResult", "Blueprint", "CheckReport", "DifficultyBand",
     "DifficultyRule", "ElementRow", "ElementRule", "ExposureRule", "FORMULATIONS", "Finding",
     "InvalidBlueprintError", "InvalidFormsError", "InvalidPoolError", "IrtRule", "PaperCheck",
-    "ParallelRule", "Parallelism", "Pool", "PoolItem", "RowCheck", "RowRelaxation", "SOLVERS",
+    "ParallelRule", "Parallelism", "Pool", "PoolItem", "RowCheck", "RowRelaxation", "SOLVERS", "SOLVER_NAMES",
     "SolveReport", "TypeRule", "UnknownSolverError", "assemble_forms", "benchmark_blueprint",
     "benchmark_pool", "blueprint_from_dict", "blueprint_to_dict", "check_forms",
     "demo_element_rows", "demo_pool", "derive_blueprint", "diagnose", "reassemble_after_leak",

@@ -69,6 +69,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 SOLVERS = ("cbc", "highs")
+SOLVER_NAMES = {"cbc": "CBC", "highs": "HiGHS"}  # as their makers write them (reports, pages)
 INF = float("inf")
 
 
@@ -728,7 +729,7 @@ _STATUS_TEXT = {
 
 def solver_words(status: str, solver: str) -> Message:
     """What the solver said, in one phrase: '{solver}: proven optimal within the gap'."""
-    return Message("{solver}: {outcome}", solver={"cbc": "CBC", "highs": "HiGHS"}.get(solver, solver),
+    return Message("{solver}: {outcome}", solver=SOLVER_NAMES.get(solver, solver),
                    outcome=_STATUS_TEXT.get(status, _STATUS_TEXT["time_limit"]))
 
 

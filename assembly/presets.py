@@ -228,6 +228,7 @@ def standard_blueprint(
     objective: str | None = None,
     max_overlap: int = 0,
     tolerance: float = 0.25,
+    note: str = "standard blueprint (附件1 第16条, 第25条)",
 ) -> Blueprint:
     """The house standard blueprint for one level (5..1) and part ("theory"/"practical").
 
@@ -278,4 +279,4 @@ def standard_blueprint(
         exposure=ExposureRule(exclude_recent_sessions=1,
                               usage_weight=0.0005 if objective != "none" else 0.01),
         max_overlap=max_overlap,
-        note="standard blueprint (附件1 第16条, 第25条)")
+        note=note)

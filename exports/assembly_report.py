@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from docx.document import Document as DocxDocument
 
+from assembly import SOLVER_NAMES
 from itembank.i18n import Message, _, format_date, render
 
 from exports import layout as L
@@ -230,8 +231,8 @@ def _solver_rows(s: SolverReport) -> list[tuple[str, str]]:
         size += _(", {nonzeros} nonzeros", nonzeros=s.n_nonzeros)
     limit = _(" (limit {seconds:g} s)", seconds=s.time_limit_s) if s.time_limit_s else ""
     rows = [
-        (_("Solver"), s.solver),
-        (_("Status"), f"{render(_STATUS[s.status])}（{s.status}）"),
+        (_("Solver"), SOLVER_NAMES.get(s.solver, s.solver)),
+        (_("Status"), render(_STATUS[s.status])),
         (_("Objective"), _num(s.objective, 6)),
         (_("Best bound"), _num(s.best_bound, 6)),
         (_("Relative gap"), "—" if s.gap is None else f"{s.gap * 100:.2f}%"),

@@ -124,6 +124,16 @@ FLAG_DEGENERATE = "degenerate_irt_estimate"
 # Stated in the report but not by themselves a reason to review the item's content
 INFORMATION_FLAGS = frozenset({FLAG_FEW_RESPONSES})
 
+FIT_STATISTICS = {"infit": N_("weighted fit (infit)"), "outfit": N_("unweighted fit (outfit)")}
+
+
+def model_name(code: str | None) -> str:
+    """``2pl`` -> 2PL, ``rasch`` -> Rasch (:attr:`IrtModel.title`); an unknown code as it is."""
+    try:
+        return IrtModel(str(code)).title
+    except ValueError:
+        return str(code or "—")
+
 # What each flag word says to a reader (the catalog's words; pages render them with ``|text``)
 FLAG_LABELS: dict[str, Message] = {
     FLAG_TOO_HARD: Message(N_("too hard")),
@@ -1688,7 +1698,8 @@ def _item_results(
                                          "another item)"))
                     flag(FLAG_MISFIT, Message(
                         "the item misfits the {model} model: {statistic} mean-square {msq:.2f} (t = {t:.1f}), "
-                        "{direction}", model=p.models[k].upper(), statistic=name, msq=msq, t=t,
+                        "{direction}", model=model_name(p.models[k]),
+                        statistic=Message(FIT_STATISTICS[name]) if name in FIT_STATISTICS else name, msq=msq, t=t,
                         direction=direction))
                 flags[:] = list(dict.fromkeys(flags))
         elif role == "none" and irt.cuts.get(j):

@@ -39,7 +39,7 @@ from itembank.config import Settings
 from itembank.elements import load_element_table
 from itembank.db import run_transaction
 from itembank.errors import ConflictError, ItemBankError, NotFoundError, ValidationError
-from itembank.i18n import FieldMessage, Message, N_, Sentences, Text, _, from_storable, to_storable
+from itembank.i18n import FieldMessage, Message, N_, Sentences, Text, _, for_storage, from_storable, to_storable
 from itembank.items import item_from_records
 from itembank.occupations import get_bank_by_id
 from itembank.orm import ItemRecord, ItemVersionRecord
@@ -222,19 +222,29 @@ def derive_standard_blueprint(
     max_overlap: int = 0, objective: str | None = None, save: bool = True,
 ) -> StoredBlueprint | asm.Blueprint:
     """The house standard blueprint of the bank's level, with element coverage derived from the
-    current element table (one call); stored as a new version unless ``save`` is False."""
+    current element table (one call); stored as a new version unless ``save`` is False. Its
+    name (default :func:`standard_blueprint_name`) and note are in the centre's language:
+    people look blueprints up by name."""
     part = Part(part)
     rows, table_version = element_rows(session, bank=bank, part=part)
     try:
-        bp = asm.standard_blueprint(int(bank.level), rows, part=part.value, name=name, max_overlap=max_overlap,
-                                    objective=objective)
+        bp = asm.standard_blueprint(int(bank.level), rows, part=part.value,
+                                    name=name or standard_blueprint_name(bank.level, part), max_overlap=max_overlap,
+                                    objective=objective,
+                                    note=for_storage(Message("standard blueprint (附件1 第16条, 第25条)")))
     except asm.AssemblyError as e:
         raise ValidationError(Message("No standard blueprint for {bank} {part}: {reason}", bank=bank.label, part=part,
                                       reason=_error_text(e)), field="part") from e
     if not save:
         return bp
     return save_blueprint(session, bank=bank, blueprint=bp, actor=actor, element_table_version=table_version,
-                          note=_(N_("derived from element table version {version}"), version=table_version))
+                          note=for_storage(Message("derived from element table version {version}",
+                                                   version=table_version)))
+
+
+def standard_blueprint_name(level: Level | int, part: Part) -> str:
+    """五级/初级工 理论知识 标准方案: the standard blueprint's name, in the centre's language."""
+    return for_storage(Message("{level} {part} standard blueprint", level=Level(int(level)).title, part=Part(part)))
 
 
 def load_blueprint(

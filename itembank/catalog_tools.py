@@ -6,14 +6,19 @@
 
 Msgids are extracted with Babel from the Python packages (calls of ``_``, ``N_``,
 ``gettext`` and ``Message``, whose first argument must be a plain string literal, never an
-f-string) and from the Jinja templates (``_()`` calls). The ``.po`` file is kept sorted by
-msgid so that changes from several branches rarely touch the same lines.
+f-string), from the Jinja templates (``_()`` calls), from the command line's help texts
+(``api/cli``: commands' docstrings, options' ``help``/``metavar``/``show_default``,
+arguments' names as metavars; see ``api.cli.localized``) and from the installed Click (its
+own words: usage, errors). The ``.po`` file is kept sorted by msgid so that changes from
+several branches rarely touch the same lines.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,10 +38,10 @@ class Found:
 
 
 def extract(root: Path = ROOT) -> dict[str, list[str]]:
-    """Every msgid of the code and templates under ``root`` with where it is used."""
+    """Every msgid of the code and templates under ``root`` (and of Click) with where it is used."""
     from babel.messages.extract import extract_from_dir
 
-    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    method_map = [("**/templates/**.html", "jinja2"), ("cli/**.py", extract_cli), ("**.py", extract_calls)]
     options_map = {"**/templates/**.html": {"extensions": "", "silent": "false"}}
     found: dict[str, list[str]] = {}
     for package in PACKAGES:
@@ -49,7 +54,83 @@ def extract(root: Path = ROOT) -> dict[str, list[str]]:
             if not message or "catalog_tools" in filename:
                 continue
             found.setdefault(message, []).append(f"{package}/{filename}:{lineno}")
+    for message, where in click_msgids():
+        found.setdefault(message, []).append(where)
     return found
+
+
+_COMMAND_DECORATORS = {"command", "group"}
+_HELP_KEYWORDS = {"command": ("help", "short_help", "epilog"), "group": ("help", "short_help", "epilog"),
+                  "option": ("help", "metavar", "show_default"), "argument": ("metavar",)}
+
+
+def _called(node: ast.expr) -> str | None:
+    func = node.func if isinstance(node, ast.Call) else None
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _text(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value else None
+
+
+def extract_calls(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """Babel extraction of a Python module: the first argument of every call of a keyword
+    (``_``, ``N_``, ``gettext``, ``Message``) that is a string literal, at any depth (calls
+    nested in another call's arguments too, which Babel's own Python extractor skips)."""
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) in keywords and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+                yield node.lineno, _called(node), first.value, []
+            elif isinstance(first, ast.JoinedStr):
+                raise SyntaxError(f"line {node.lineno}: an f-string as a msgid cannot be translated; give a template "
+                                  "with named fields and pass the values")
+
+
+def extract_cli(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """Babel extraction of a command line module: its catalog calls (:func:`extract_calls`),
+    and the help texts Click shows (``api.cli.localized`` renders them through the catalog):
+    command docstrings, ``help``/``metavar``/``show_default`` texts, argument names in capitals."""
+    source = fileobj.read()
+    import io
+
+    yield from extract_calls(io.BytesIO(source), keywords, comment_tags, options)
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorators = [d for d in node.decorator_list if _called(d) in _COMMAND_DECORATORS]
+            has_help = any(k.arg == "help" for d in decorators for k in d.keywords)  # type: ignore[attr-defined]
+            doc = ast.get_docstring(node, clean=True)
+            if decorators and doc and not has_help:
+                yield node.lineno, None, doc, []
+        elif isinstance(node, ast.Call) and _called(node) in _HELP_KEYWORDS:
+            kind = _called(node)
+            named = {k.arg: k.value for k in node.keywords}
+            for key in _HELP_KEYWORDS[kind]:  # type: ignore[index]
+                text = _text(named.get(key))
+                if text:
+                    yield node.lineno, None, inspect.cleandoc(text), []
+            if kind == "argument" and "metavar" not in named and node.args and _text(node.args[0]):
+                yield node.lineno, None, str(_text(node.args[0])).upper(), []
+
+
+def click_msgids() -> Iterator[tuple[str, str]]:
+    """Click's own msgids (``_()`` and both forms of ``ngettext()``) with where they are."""
+    import click
+    from babel.messages.extract import extract_from_dir
+
+    base = Path(click.__file__).parent
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(base), [("**.py", "python")], keywords={"_": None, "ngettext": (1, 2)}, comment_tags=(),
+    ):
+        for msgid in message if isinstance(message, tuple) else (message,):
+            if msgid:
+                yield msgid, f"click/{filename}:{lineno}"
 
 
 HEADER = """\

@@ -47,6 +47,7 @@ from itembank.domain import (
     VersionState,
 )
 from itembank.elements import save_element_table
+from itembank.i18n import Message
 from itembank.items import NewItem, add_enemies, add_items
 from itembank.occupations import create_bank, create_occupation
 from itembank.pool import load_pool
@@ -623,7 +624,7 @@ def build_demo(
                                note="演示数据", actor=DEMO_ACTOR)
             new += _defence_items(occ, spec, rng)
         add_items(session, bank=bank, items=new, actor=DEMO_ACTOR, state=VersionState.ACCEPTED,
-                  reason="demo data: legacy bank accepted by committee")
+                  reason=Message("demo data: a bank accepted earlier by a committee"))
         n_items += len(new)
         if pairs:
             add_enemies(session, bank=bank, pairs=pairs, actor=DEMO_ACTOR,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from analysis.messages import Message
+from analysis.messages import N_, Message
 
 NO_WORK_TYPE = "——"  # printed where an occupation has no work type (附件3 第12条)
 
@@ -32,8 +32,13 @@ class Level(enum.IntEnum):
 
     @property
     def title_zh(self) -> str:
-        """Full Chinese title, e.g. ``五级/初级工``."""
+        """Full Chinese title, e.g. ``五级/初级工`` (what Chinese documents print)."""
         return f"{_LEVEL_NUMERAL[self]}级/{_LEVEL_ZH[self]}"
+
+    @property
+    def title(self) -> Message:
+        """The title in the reader's locale: 五级/初级工, Level 5 (junior worker)."""
+        return Message(_LEVEL_TITLES[self])
 
     @property
     def has_defence(self) -> bool:
@@ -65,6 +70,11 @@ _LEVEL_ZH = {
     Level.L1: "高级技师",
 }
 _LEVEL_NUMERAL = {Level.L5: "五", Level.L4: "四", Level.L3: "三", Level.L2: "二", Level.L1: "一"}
+_LEVEL_TITLES = {  # catalog msgids: the zh_CN catalog has the titles of the regulation (五级/初级工 …)
+    Level.L5: N_("Level 5 (junior worker)"), Level.L4: N_("Level 4 (intermediate worker)"),
+    Level.L3: N_("Level 3 (senior worker)"), Level.L2: N_("Level 2 (technician)"),
+    Level.L1: N_("Level 1 (senior technician)"),
+}
 
 
 class OccupationCategory(str, enum.Enum):
@@ -185,6 +195,11 @@ class IrtModel(str, enum.Enum):
     PCM = "pcm"  # partial credit
     GPCM = "gpcm"  # generalised partial credit
 
+    @property
+    def title(self) -> str:
+        """The model as the literature names it: Rasch, 2PL, GPCM (the same in every language)."""
+        return "Rasch" if self is IrtModel.RASCH else self.value.upper()
+
 
 # --------------------------------------------------------------------------------------
 # Occupations and banks
@@ -218,7 +233,8 @@ class BankRef:
 
     @property
     def label(self) -> str:
-        return f"{self.occupation.code} {self.occupation.label} {self.level.title_zh}"
+        """``6-31-01-03 电工 五级/初级工``: the level's title in the reader's locale."""
+        return f"{self.occupation.code} {self.occupation.label} {self.level.title}"
 
 
 # --------------------------------------------------------------------------------------

@@ -101,6 +101,13 @@ class ValidationError(ItemBankError):
             self.errors = [message]
 
 
+class ConfigurationError(ValidationError, ValueError):
+    """A setting of the centre (environment, ``.env``, key files, calendar) cannot be used;
+    ``field`` names the setting. Also a ``ValueError``, as bad values are."""
+
+    code = "configuration_invalid"
+
+
 class OccupationNotFiledError(ConflictError):
     code = "occupation_not_filed"
 

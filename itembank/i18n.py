@@ -33,10 +33,10 @@ from analysis.messages import (FieldMessage, Message, N_, Sentences, Text, _valu
                                field_label, install_renderer, register_field_labels, render_with)
 
 __all__ = [
-    "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label",
+    "DEFAULT_LOCALE", "FieldMessage", "LOCALES", "Message", "N_", "Text", "configure", "field_label", "for_storage",
     "register_field_labels", "current_locale", "format_date",
     "format_datetime", "format_time", "from_storable", "plain_params", "gettext", "locale_from_accept_language", "locale_from_env",
-    "render", "render_tree", "set_locale", "to_storable", "use_locale", "_",
+    "render", "render_tree", "set_locale", "to_storable", "use_locale", "word", "_",
 ]
 
 LOCALES = ("zh_CN", "en")
@@ -58,7 +58,11 @@ def configure(*, default_locale: str | None = None, time_zone: str | None = None
         try:
             ZoneInfo(time_zone)
         except Exception as exc:  # noqa: BLE001 (zoneinfo raises several kinds)
-            raise ValueError(f"unknown time zone {time_zone!r}; use an IANA name such as Asia/Shanghai") from exc
+            from itembank.errors import ConfigurationError  # (itembank.errors imports this module)
+
+            raise ConfigurationError(Message(
+                "the centre's time zone {value!r} (ITEMBANK_TIME_ZONE) is unknown: set the name of a time "
+                "zone of the tz database, such as Asia/Shanghai", value=time_zone), field="time_zone") from exc
         _config["time_zone"] = time_zone
 
 
@@ -70,7 +74,11 @@ def normalize_locale(value: str | None, *, strict: bool = False) -> str:
     if text.startswith("en"):
         return "en"
     if strict:
-        raise ValueError(f"unknown locale {value!r}; use one of: {', '.join(LOCALES)}")
+        from itembank.errors import ConfigurationError
+
+        raise ConfigurationError(Message("the language {value!r} is not available: use one of {choices} (--lang, "
+                                         "ITEMBANK_DEFAULT_LOCALE)", value=value,
+                                         choices=list(LOCALES)), field="default_locale")
     return _config["locale"]
 
 
@@ -234,6 +242,11 @@ def _enum_label(value: enum.Enum, locale: str) -> str:
     return str(raw).replace("_", " ") if isinstance(raw, str) else str(raw)
 
 
+def word(value: enum.Enum, locale: str | None = None) -> str:
+    """An enum value in the reader's words: 理论知识, 五级/初级工 (English: its code's words)."""
+    return _enum_label(value, locale or current_locale())
+
+
 def _value_formatter(locale: str):  # type: ignore[no-untyped-def]
     sep = ", " if locale == "en" else "、"
 
@@ -269,6 +282,14 @@ def render(message: Text | FieldMessage, locale: str | None = None) -> str:
     loc = locale or current_locale()
     cat = catalog(loc)
     return render_with(message, cat.get, _value_formatter(loc))
+
+
+def for_storage(message: Text) -> str:
+    """Words the system writes that become data people edit or look up later (a default
+    blueprint name, a batch's note): rendered once in the centre's language (the configured
+    default locale, zh_CN), whoever's request made them. Words shown again in each reader's
+    language are stored as messages instead (:func:`to_storable`)."""
+    return render(message, _config["locale"])
 
 
 def render_all(messages: Sequence[Text], locale: str | None = None) -> list[str]:

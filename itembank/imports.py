@@ -64,7 +64,7 @@ from itembank.errors import (
     ValidationError,
 )
 from itembank.experts import ExpertRole, require_expert
-from itembank.i18n import FieldMessage, Message, N_, Text, gettext
+from itembank.i18n import FieldMessage, Message, N_, Text, for_storage, gettext
 from itembank.items import NewItem, _chunks, _version_columns, add_items, validate_code, validate_content
 from itembank.media import CheckedPicture
 from itembank.orm import ItemRecord, ItemVersionElementRecord, ItemVersionRecord
@@ -1147,7 +1147,8 @@ def _write(session: Session, *, actor: Actor, bank: BankRef, mode: ImportMode, b
             batch = AcceptanceBatchRecord(
                 code=f"LEGACY-{bank.id}-{hashlib.sha256(batch_ref.encode()).hexdigest()[:10]}", bank_id=bank.id,
                 kind=BatchKind.LEGACY, state=BatchState.ACCEPTED, external_ref=batch_ref,
-                manifest_hash=sha256, meeting="", note=f"accepted elsewhere; imported from {source}",
+                manifest_hash=sha256, meeting="", note=for_storage(Message(
+                    "accepted by a committee elsewhere; imported from {source}", source=source)),
                 created_by=actor.username, closed_by=actor.username, closed_at=now, close_reason="")
             session.add(batch)
             session.flush()
@@ -1309,7 +1310,7 @@ def import_elements(
             versions[part.value] = None
             continue
         table = save_element_table(session, bank=bank, part=part, nodes=nodes, actor=actor.username,
-                                   note=note or f"imported from {filename}")
+                                   note=note or for_storage(Message("imported from {file}", file=filename)))
         versions[part.value] = table.version
     if not dry_run and any(v is not None for v in versions.values()):
         ledger.append(session, actor=actor.username, action="import.elements", object_type="bank",
@@ -1355,7 +1356,7 @@ def items_template() -> bytes:
     readme = wb.active
     readme.title = "说明"
     lines = [
-        ["职业技能等级认定题库 — 试题导入模板 (itembank)"],
+        ["职业技能等级认定题库 — 试题导入模板"],
         ["每个部分一个工作表：理论知识、实际操作、答辩评审；实际操作与答辩题的评分要点写在“评分要点”工作表。"],
         ["第一行是列名，不要改动；“备注”开头的列会被忽略。整个文件先校验，有任何错误则不导入，并列出每个错误的工作表、行、列。"],
         ["再次导入同一文件：按题目编号匹配，内容未变则不做任何事，内容改变则生成新版本。"],

@@ -339,7 +339,7 @@ def add_items(
     items: Sequence[NewItem],
     actor: str,
     state: VersionState = VersionState.DRAFT,
-    reason: str = "",
+    reason: Text = "",
     check_content: bool = True,
 ) -> list[Item]:
     """Create many items at once (import, demo). All are validated first: on any error

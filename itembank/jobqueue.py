@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from procrastinate import App, connector, exceptions, manager, sql, types
 
 from itembank.db import BUSY_TIMEOUT_S
+from itembank.errors import ConfigurationError
+from itembank.i18n import Message
 
 SQLITE_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS procrastinate_workers (
@@ -322,7 +324,9 @@ def make_connector(url: str) -> connector.BaseAsyncConnector:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if not path or path == ":memory:":
-            raise ValueError("the job queue needs a SQLite file, not an in-memory database")
+            raise ConfigurationError(Message(
+                "the job queue needs a SQLite database file, not an in-memory database: set ITEMBANK_DATABASE_URL to "
+                "a file such as sqlite:///itembank.db"), field="database_url")
         return SQLiteConnector(path.split("?", 1)[0])
     from procrastinate import PsycopgConnector
 

@@ -136,7 +136,8 @@ def private_database_file(url: str) -> None:
         except FileNotFoundError:
             continue
         if st.st_mode & 0o077 and st.st_uid == os.getuid():
-            log.warning("%s was readable by others (mode %o): made 0600", p, st.st_mode & 0o777)
+            log.warning(Message("the database file {path} was readable by others (mode {mode}): it is now readable "
+                                "by its owner only (0600)", path=str(p), mode=format(st.st_mode & 0o777, "o")))
             os.chmod(p, 0o600)
 
 
@@ -260,8 +261,8 @@ def _resolve_ledger_key(session: Session, engine: Engine) -> LedgerKey | None:
     if settings.ledger_key is not None:
         return LedgerKey(decode_key(settings.ledger_key.get_secret_value(), setting="ITEMBANK_LEDGER_KEY"), directory)
     if directory is None:
-        log.warning("no key directory for %s: the ledger is not keyed (set ITEMBANK_KEY_DIR)",
-                    engine.url.render_as_string(hide_password=True))
+        log.warning(Message("no key directory for the database {url}: the ledger entries are not signed; set "
+                            "ITEMBANK_KEY_DIR", url=engine.url.render_as_string(hide_password=True)))
         return None
     path = directory / LEDGER_KEY_FILE
     if path.exists():
@@ -274,7 +275,7 @@ def _resolve_ledger_key(session: Session, engine: Engine) -> LedgerKey | None:
             "the ledger key file {path} is missing, but the ledger holds entries signed with a ledger key: restore "
             "the file from the centre's key backup (or set ITEMBANK_LEDGER_KEY); no new key was made",
             path=str(path)), field="ledger_key")
-    log.warning("creating the ledger key %s (keep a copy with the centre's key backup)", path)
+    log.warning(Message("creating the ledger key {path}: keep a copy with the centre's key backup", path=str(path)))
     return LedgerKey(new_key_file(path), directory)
 
 

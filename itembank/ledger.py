@@ -48,7 +48,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from itembank.db import begin_writing
-from itembank.i18n import Message, format_datetime, to_storable
+from itembank.i18n import LOCALES, N_, Message, format_datetime, gettext, to_storable
 from itembank.keys import KeyMissingError, LedgerKey, ledger_key
 from itembank.orm import LedgerEntryRecord
 from itembank.orm_accounts import LedgerCheckpointRecord
@@ -569,22 +569,25 @@ def read_witness(key: LedgerKey | None) -> tuple[list[Checkpoint], int]:
     return found, bad
 
 
-EXPORT_FIELDS = (("checkpoint", "id"), ("at", "at"), ("entries", "n_entries"), ("head entry", "entry_id"),
-                 ("head hash", "head_hash"), ("key id", "key_id"), ("signature", "signature"))
+# (label msgid, field): the labels are written in the reader's language and read back in any
+EXPORT_FIELDS = ((N_("checkpoint"), "id"), (N_("signed at"), "at"), (N_("entries"), "n_entries"),
+                 (N_("head entry"), "entry_id"), (N_("head hash"), "head_hash"), (N_("key id"), "key_id"),
+                 (N_("signature"), "signature"))
+PUBLIC_KEY_LABEL = N_("public key")
 
 
 def export_checkpoint(cp: Checkpoint, *, public_key: str, centre_name: str = "") -> str:
     """A printable page for the paper archive; :func:`parse_checkpoint` reads it back (for
     ``itembank ledger verify --checkpoint FILE``)."""
     data = _checkpoint_json(cp)
-    lines = [f"# {Message('itembank ledger checkpoint (台帐检查点)')}"]
+    lines = ["# " + str(Message("itembank ledger checkpoint (台帐检查点)"))]
     if centre_name:
         lines.append(f"# {centre_name}")
     lines.append("# " + str(Message(
         "Keep this page. A later verification against it proves that none of the {n} entries up to entry {entry} "
         "was deleted or changed (signed {at}).", n=cp.n_entries, entry=cp.entry_id, at=format_datetime(cp.at))))
-    lines += [f"{label}: {data[field]}" for label, field in EXPORT_FIELDS]
-    lines.append(f"public key: {public_key}")
+    lines += [f"{gettext(label)}: {data[field]}" for label, field in EXPORT_FIELDS]
+    lines.append(f"{gettext(PUBLIC_KEY_LABEL)}: {public_key}")
     return "\n".join(lines) + "\n"
 
 
@@ -602,7 +605,9 @@ def parse_checkpoint(text: str) -> Checkpoint:
                 continue
             label, _, value = line.partition(":")
             fields[label.strip()] = value.strip()
-        return _checkpoint_from({field: fields[label] for label, field in EXPORT_FIELDS})
+        by_label = {gettext(label, locale): field for label, field in EXPORT_FIELDS for locale in LOCALES}
+        values = {by_label[label]: value for label, value in fields.items() if label in by_label}
+        return _checkpoint_from({field: values[field] for _label, field in EXPORT_FIELDS})
     except (ValueError, KeyError, TypeError) as exc:
         raise ValidationError(Message("this is not a ledger checkpoint export (missing or bad field: {reason})",
                                       reason=str(exc)), field="checkpoint") from exc

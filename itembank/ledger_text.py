@@ -100,6 +100,7 @@ OBJECT_TYPES: dict[str, str] = {
     "application": N_("application"), "candidate": N_("candidate"), "staff": N_("staff member"),
     "staff_card": N_("staff card"), "certificate": N_("certificate"), "calendar_day": N_("calendar day"),
     "level": N_("level"), "calibration": N_("calibration"), "objection": N_("objection"), "plan": N_("exam plan"),
+    "account": N_("staff member's login account"), "picture": N_("picture"), "ledger": N_("ledger"),
 }
 
 
@@ -109,13 +110,17 @@ def object_text(entry: LedgerEntry, names: Names) -> Text:
     if t == "item":
         return Message("item {code}", code=d.get("code") or oid)
     if t == "bank":
-        return Message("bank {bank}", bank=d["bank"]) if d.get("bank") else Message("bank no. {id}", id=oid)
+        return Message("bank {bank}", bank=_bank(d)) if d.get("bank") else Message("bank no. {id}", id=oid)
     if t == "acceptance_batch":
         return Message("acceptance batch {code}", code=oid)
     if t == "expert":
         return Message("expert {name}", name=names(oid))
-    if t == "user":
+    if t in ("user", "account"):
         return Message("user {name}", name=names(oid))
+    if t == "picture":
+        return Message("picture {name}", name=d.get("name") or str(oid)[:12])
+    if t == "ledger":
+        return Message("the ledger")
     if t == "paper":
         return Message("paper {code}", code=oid)
     if t == "assembly_run":
@@ -142,6 +147,17 @@ def object_text(entry: LedgerEntry, names: Names) -> Text:
         return _level_text(oid)
     label = OBJECT_TYPES.get(t)
     return Message("{kind} {id}", kind=Message(label), id=oid) if label else Message("{kind} {id}", kind=t, id=oid)
+
+
+def _bank(d: Details) -> str:
+    """The bank's label as stored (``6-31-01-03 电工 五级/初级工``, in the writer's locale) with
+    its level's title in the reader's: the title is a catalog word, the rest is data."""
+    label = str(d.get("bank") or "—")
+    for level in Level:
+        for title in (level.title_zh, level.title.english()):
+            if label.endswith(" " + title):
+                return label[: -len(title)] + str(level.title)
+    return label
 
 
 def _level_text(value: object) -> Text:
@@ -288,6 +304,8 @@ _A("batch.create", "acceptance", N_("Acceptance batch made"),
    lambda d, n: {"n": len(d.get("items") or []), "members": n.many(d.get("members") or [])})
 _A("batch.sign", "acceptance", N_("Acceptance batch signed"), N_("{actor} signed {object}: {opinion}"),
    lambda d, n: {"opinion": _text(d.get("opinion"))})
+_A("batch.refuse", "acceptance", N_("Acceptance batch refused (signed)"),
+   N_("{actor} signed against accepting {object}: {opinion}"), lambda d, n: {"opinion": _text(d.get("opinion"))})
 _A("batch.accept", "acceptance", N_("Acceptance batch accepted"),
    N_("{object} accepted: {n} items, signed by {members}"),
    lambda d, n: {"n": _get("n_items", 0)(d), "members": n.many(d.get("members") or [])})
@@ -325,7 +343,7 @@ _A("item.import", "bank", N_("Item imported"), N_("{actor} imported {object} ver
 _A("export.qti", "bank", N_("Items exported (QTI)"), N_("{actor} exported {n} items of {object} as QTI"),
    lambda d, n: {"n": _get("n_items", 0)(d)})
 _A("blueprint.save", "bank", N_("Blueprint saved"), N_("{actor} saved {object} for {bank} {part}"),
-   lambda d, n: {"bank": _get("bank")(d), "part": _part(d.get("part"))})
+   lambda d, n: {"bank": _bank(d), "part": _part(d.get("part"))})
 _A("minimum.set", "bank", N_("Minimum set"), N_("{actor} set the {part} minimum to {minimum} ({note})"),
    lambda d, n: {"part": _part(d.get("part")), "minimum": _get("minimum")(d), "note": _get("note")(d)})
 _A("readiness.override", "bank", N_("Minimums overridden for practice"),
@@ -335,7 +353,7 @@ _A("readiness.override", "bank", N_("Minimums overridden for practice"),
 # assembly and papers
 _A("assembly.request", "assembly", N_("Assembly requested"),
    N_("{actor} requested {object} for {bank} {part} with blueprint {blueprint}"),
-   lambda d, n: {"bank": _get("bank")(d), "part": _part(d.get("part")), "blueprint": _get("blueprint")(d)})
+   lambda d, n: {"bank": _bank(d), "part": _part(d.get("part")), "blueprint": _get("blueprint")(d)})
 _A("assembly.finish", "assembly", N_("Assembly finished"), N_("{object} finished: {outcome}; papers {papers}"),
    lambda d, n: {"outcome": _outcome(d.get("outcome")), "papers": [str(p) for p in d.get("papers") or []] or "—"})
 _A("assembly.backups", "assembly", N_("Backup papers assembled"), N_("{actor} assembled backup papers for {object}: {outcome}"),
@@ -447,7 +465,7 @@ _A("retention.hold_released", "records", N_("Hold released"), N_("{actor} releas
 _A("retention.destroy", "records", N_("Records destroyed"), N_("{actor} destroyed the records of {object}"))
 _A("analysis.calibrate", "records", N_("Item analysis"),
    N_("{actor} analysed {n} items of {bank} {part} ({persons} candidates)"),
-   lambda d, n: {"n": _get("n_items", 0)(d), "bank": _get("bank")(d), "part": _part(d.get("part")),
+   lambda d, n: {"n": _get("n_items", 0)(d), "bank": _bank(d), "part": _part(d.get("part")),
                  "persons": _get("n_persons", 0)(d)})
 # the acts added beside the messages (access control, pictures, drafts, jobs, checkpoints)
 _A("user.unlock", "access", N_("Failed logins cleared"),
@@ -456,7 +474,7 @@ _A("item.draft_saved", "items", N_("Draft saved"), N_("{actor} saved the draft v
    lambda d, n: {"version": _get("version")(d)})
 _A("item.reviews_read", "items", N_("Reviews read"), N_("{actor} read the reviews of {object}"))
 _A("picture.upload", "items", N_("Picture uploaded"), N_("{actor} uploaded the picture {name} to {bank}"),
-   lambda d, n: {"name": _get("name")(d), "bank": _get("bank")(d)})
+   lambda d, n: {"name": _get("name")(d), "bank": _bank(d)})
 _A("picture.read", "items", N_("Picture read"), N_("{actor} viewed a picture of {items}"),
    lambda d, n: {"items": [str(x) for x in d.get("items") or []] or "—"})
 _A("assembly.cancel", "assembly", N_("Assembly cancelled"), N_("{actor} cancelled {object}"))
@@ -471,7 +489,8 @@ _A("paper.open_override", "sealed", N_("Paper opened by override"),
 _A("paper.tamper_detected", "sealed", N_("Tampering detected"),
    N_("{actor} tried to download {document} of {object}: it failed its integrity check"),
    lambda d, n: {"document": _get("document")(d)})
-_A("ledger.export", "records", N_("Ledger exported"), N_("{actor} exported the ledger"))
+_A("ledger.export", "records", N_("Ledger exported"), N_("{actor} exported {n} ledger entries"),
+   lambda d, n: {"n": _get("rows", 0)(d)})
 _A("similarity.report", "items", N_("Similarity report read"),
    N_("{actor} read the similarity report of {object}: {n} pairs"), lambda d, n: {"n": len(d.get("pairs") or [])})
 _A("items.similar", "items", N_("Similar items shown"),

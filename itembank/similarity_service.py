@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from itembank import ledger
 from itembank.domain import Actor, BankRef, Item, ItemContent, Part, VersionState
 from itembank.errors import ValidationError
-from itembank.i18n import N_, Message
+from itembank.i18n import N_, Message, for_storage
 from itembank.items import add_enemies
 from itembank.orm import ItemEnemyRecord, ItemRecord, ItemVersionRecord
 from itembank.pool import load_pool
@@ -156,7 +156,7 @@ def confirm_as_enemies(session: Session, *, bank: BankRef, matches: Sequence[Mat
     if not matches:
         return 0
     return add_enemies(session, bank=bank, pairs=[m.pair for m in matches], actor=actor,
-                       reason="similarity check: near duplicate or cueing, confirmed")
+                       reason=for_storage(Message("similarity check: near duplicate or cueing, confirmed")))
 
 
 def confirm_pairs(session: Session, *, bank: BankRef, part: Part, pairs: Sequence[tuple[str, str]],

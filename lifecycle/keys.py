@@ -68,7 +68,8 @@ def master_key(settings: LifecycleSettings, *, session: Session | None = None) -
                 "restore the file from the centre's key backup (or set ITEMBANK_LIFECYCLE_SEAL_MASTER_KEY). No new "
                 "key was made: it could never open those papers", path=str(path), key_ids=sealed),
                 field="seal_key_file")
-    log.warning("no seal master key configured: creating %s (keep a copy with the centre's key backup)", path)
+    log.warning(Message("no seal master key is configured: creating {path}; keep a copy with the centre's key backup",
+                        path=str(path)))
     return keys.new_key_file(path)
 
 

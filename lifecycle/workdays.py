@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from itembank.errors import ConfigurationError
+from itembank.i18n import Message
+
 _MAX_SCAN_DAYS = 800  # no real calendar lacks a working day for two years
 
 
@@ -24,8 +27,9 @@ class WorkingCalendar:
         h, w = frozenset(holidays), frozenset(makeup_workdays)
         both = h & w
         if both:
-            raise ValueError("a day cannot be both a holiday and a make-up working day: "
-                             + ", ".join(d.isoformat() for d in sorted(both)))
+            raise ConfigurationError(Message(
+                "the working-day calendar marks {days} both as a holiday and as a make-up working day: remove "
+                "one of the two marks", days=sorted(both)), field="calendar")
         return cls(h, w)
 
     def is_working_day(self, day: date) -> bool:
@@ -51,7 +55,9 @@ class WorkingCalendar:
                 counted += 1
         if counted == n:
             return day
-        raise ValueError(f"no {n} working days within {_MAX_SCAN_DAYS} days after {start}: check the calendar data")
+        raise ConfigurationError(Message(
+            "the working-day calendar has fewer than {n} working days in the {days} days after {start}: check the "
+            "holidays marked in it", n=n, days=_MAX_SCAN_DAYS, start=start), field="calendar")
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]."""

@@ -92,6 +92,11 @@ def session(engine: Engine) -> Iterator[Session]:
 def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
     """A private, migrated database for tests that need real commits (SQLite, or a fresh
     PostgreSQL schema when the PostgreSQL URL is set)."""
+    yield from private_engine(tmp_path)
+
+
+def private_engine(directory: Path) -> Iterator[Engine]:
+    """The body of :func:`fresh_engine`, for fixtures of a wider scope (a module's world)."""
     url = os.environ.get(TEST_DATABASE_URL_ENV)
     if url:
         # a private schema, so the shared one of the ``engine`` fixture stays intact
@@ -110,7 +115,7 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
         admin.dispose()
         return
     else:
-        eng = make_engine(url=f"sqlite:///{tmp_path / 'fresh.db'}")
+        eng = make_engine(url=f"sqlite:///{directory / 'fresh.db'}")
     upgrade(eng)
     yield eng
     eng.dispose()

@@ -6,27 +6,40 @@ import logging
 
 import click
 
+from api.cli.localized import LogFormatter, RootGroup, group, option
 
-@click.group()
-@click.option("--database-url", envvar="ITEMBANK_DATABASE_URL", default=None,
-              help="SQLAlchemy URL (default: sqlite:///itembank.db in the working directory).")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-@click.option("--lang", default=None, metavar="zh_CN|en",
-              help="Language of messages (default: LANG when it is zh or en, else zh_CN).")
+
+def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The locale asked for; ``RootGroup.main`` has already set it for the run."""
+    from itembank import i18n
+
+    if value is None:
+        return None
+    try:
+        return i18n.normalize_locale(value, strict=True)
+    except ValueError as e:
+        raise click.BadParameter(str(e.args[0])) from None
+
+
+@group(cls=RootGroup)
+@option("--database-url", envvar="ITEMBANK_DATABASE_URL", default=None, metavar="URL",
+        help="Database URL (default: sqlite:///itembank.db in the working directory).")
+@option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@option("--lang", default=None, metavar="zh_CN|en", callback=_check_lang, is_eager=True,
+        help="Language of messages (default: LANG when it is zh or en, else zh_CN).")
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, verbose: bool, lang: str | None) -> None:
-    """职业技能等级认定题库与组卷 — item bank and paper assembly."""
-    import os
-
+    """Item bank and paper assembly for vocational skill level certification."""
     from itembank import i18n
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(LogFormatter())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    from api.cli.common import load_settings
     from itembank.config import Settings
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    settings = load_settings(Settings) if database_url is None else load_settings(Settings, database_url=database_url)
     i18n.configure(default_locale=settings.default_locale, time_zone=settings.time_zone)
-    # for this run only (click closes the context at the end: a test's CliRunner leaves no locale behind)
-    ctx.with_resource(i18n.use_locale(lang or i18n.locale_from_env(dict(os.environ))))
     ctx.obj = settings
 
 

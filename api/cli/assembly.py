@@ -10,23 +10,26 @@ import click
 
 from api.cli.common import cli_bank, fail, open_engine
 from api.cli.common import with_bank_part as with_bank
+from api.cli.localized import Choice, argument, command, group, option
+from api.words import OBJECTIVE_WORDS
+from assembly import SOLVER_NAMES
 from itembank.config import Settings
 from itembank.domain import ItemType, Part
 from itembank.i18n import _, render
 
 
-@click.group()
+@group()
 def blueprint() -> None:
     """Blueprints (组卷方案): stored and versioned per bank and part."""
 
 
 @blueprint.command("derive")
 @with_bank
-@click.option("--name", default=None, help="Default: the level's standard name.")
-@click.option("--max-overlap", type=int, default=0, show_default=True, help="Items two papers may share.")
-@click.option("--objective", type=click.Choice(["none", "maximin", "target_information", "target_tcc"]),
-              default=None, help="Default: maximin information for levels 5-3 theory.")
-@click.option("--actor", default="cli", show_default=True)
+@option("--name", default=None, help="Default: the level's standard name.")
+@option("--max-overlap", type=int, default=0, show_default=True, help="Items two papers may share.")
+@option("--objective", type=Choice(["none", "maximin", "target_information", "target_tcc"], OBJECTIVE_WORDS),
+        default=None, help="Default: maximin information for levels 5-3 theory.")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def blueprint_derive(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
                      name: str | None, max_overlap: int, objective: str | None, actor: str) -> None:
@@ -65,8 +68,8 @@ def blueprint_list(settings: Settings, occupation_code: str, work_type: str | No
 
 @blueprint.command("show")
 @with_bank
-@click.option("--name", default=None)
-@click.option("--version", type=int, default=None)
+@option("--name", default=None)
+@option("--version", type=int, default=None)
 @click.pass_obj
 def blueprint_show(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
                    name: str | None, version: int | None) -> None:
@@ -94,7 +97,8 @@ def print_run(run, papers) -> None:  # type: ignore[no-untyped-def]
     click.echo(_("assembly run no. {id}: {outcome}; {message}", id=run.id, outcome=status_words(run.outcome),
                  message=run.message))
     click.echo("  " + _("solver {solver}: {status}; objective {objective}, bound {bound}, gap {gap}, {seconds:.1f} s; "
-                        "model of {variables} variables and {constraints} constraints", solver=r.get("solver"),
+                        "model of {variables} variables and {constraints} constraints",
+                        solver=SOLVER_NAMES.get(str(r.get("solver")), r.get("solver")),
                         status=status_words(str(r.get("status"))), objective=_number(r.get("objective")),
                         bound=_number(r.get("best_bound")), gap=gap_text,
                         seconds=r.get("time_s", 0), variables=r.get("n_variables"),
@@ -122,21 +126,21 @@ def _item_type(value: object) -> object:
         return value
 
 
-@click.command()
+@command()
 @with_bank
-@click.option("--blueprint", "blueprint_name", default=None, help="Stored blueprint name (default: the latest; "
-              "derived from the element table if the bank has none).")
-@click.option("--version", "blueprint_version", type=int, default=None)
-@click.option("--forms", "n_forms", type=int, default=2, show_default=True)
-@click.option("--backups", "n_backups", type=int, default=1, show_default=True)
-@click.option("--solver", type=click.Choice(["cbc", "highs"]), default="cbc", show_default=True)
-@click.option("--time-limit", "time_limit_s", type=float, default=60.0, show_default=True)
-@click.option("--gap", "rel_gap", type=float, default=0.01, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--practice", is_flag=True, help="Allow a bank below its minimums (practice papers, ledgered).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the papers, keys and the assembly report here.")
-@click.option("--actor", default="cli", show_default=True)
+@option("--blueprint", "blueprint_name", default=None, help="Stored blueprint name (default: the latest; "
+        "derived from the element table if the bank has none).")
+@option("--version", "blueprint_version", type=int, default=None)
+@option("--forms", "n_forms", type=int, default=2, show_default=True)
+@option("--backups", "n_backups", type=int, default=1, show_default=True)
+@option("--solver", type=Choice(["cbc", "highs"], SOLVER_NAMES), default="cbc", show_default=True)
+@option("--time-limit", "time_limit_s", type=float, default=60.0, show_default=True)
+@option("--gap", "rel_gap", type=float, default=0.01, show_default=True)
+@option("--seed", type=int, default=0, show_default=True)
+@option("--practice", is_flag=True, help="Allow a bank below its minimums (practice papers, ledgered).")
+@option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Write the papers, keys and the assembly report here.")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def assemble(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
              blueprint_name: str | None, blueprint_version: int | None, n_forms: int, n_backups: int, solver: str,
@@ -204,17 +208,17 @@ def write_run_documents(session, *, run, papers, out_dir: Path, actor: str, cent
     return written
 
 
-@click.group()
+@group()
 def papers() -> None:
     """Assembled papers: list, show, re-check, export."""
 
 
 @papers.command("list")
-@click.option("--occupation", "occupation_code", default=None, help="Occupation code (default: every bank).")
-@click.option("--level", default=None, help="5..1 (with --occupation; default: every level).")
-@click.option("--work-type", default=None)
-@click.option("--part", type=click.Choice([p.value for p in Part]), default=None, help="Default: every part.")
-@click.option("--status", default=None)
+@option("--occupation", "occupation_code", default=None, help="Occupation code (default: every bank).")
+@option("--level", default=None, help="5..1 (with --occupation; default: every level).")
+@option("--work-type", default=None)
+@option("--part", type=Choice(Part), default=None, help="Default: every part.")
+@option("--status", default=None)
 @click.pass_obj
 def papers_list(settings: Settings, occupation_code: str | None, level: str | None, work_type: str | None,
                 part: str | None, status: str | None) -> None:
@@ -257,7 +261,7 @@ def papers_list(settings: Settings, occupation_code: str | None, level: str | No
 
 
 @papers.command("recheck")
-@click.argument("code")
+@argument("code")
 @click.pass_obj
 def papers_recheck(settings: Settings, code: str) -> None:
     """Re-check a paper against its blueprint version on its pool snapshot (no solver)."""
@@ -285,11 +289,11 @@ def papers_recheck(settings: Settings, code: str) -> None:
 
 
 @papers.command("export")
-@click.argument("code")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
-@click.option("--answer-sheet", is_flag=True)
-@click.option("--pdf", is_flag=True, help="A printable PDF beside each Word document (LibreOffice).")
-@click.option("--actor", default="cli", show_default=True)
+@argument("code")
+@option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
+@option("--answer-sheet", is_flag=True)
+@option("--pdf", is_flag=True, help="A printable PDF beside each Word document (LibreOffice).")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def papers_export(settings: Settings, code: str, out_dir: Path, answer_sheet: bool, pdf: bool, actor: str) -> None:
     """Write a stored paper's documents (paper, key, sheets) with a manifest of their hashes."""

@@ -10,14 +10,15 @@ from pathlib import Path
 import click
 
 from api.cli.common import actor_option, fail, open_engine
+from api.cli.localized import Choice, argument, command, group, option
 from itembank.config import Settings
 from itembank.domain import Level, OccupationCategory, Part
 from itembank.i18n import _
 
 
-@click.command()
-@click.option("--seed", default=20261128, show_default=True, help="Seed of the demo data.")
-@click.option("--reset", is_flag=True, help="Delete the existing SQLite file first.")
+@command()
+@option("--seed", default=20261128, show_default=True, help="Seed of the demo data.")
+@option("--reset", is_flag=True, help="Delete the existing SQLite file first.")
 @click.pass_obj
 def demo(settings: Settings, seed: int, reset: bool) -> None:
     """Build the demo banks in the database (SQLite file by default) and print readiness."""
@@ -53,12 +54,12 @@ def demo(settings: Settings, seed: int, reset: bool) -> None:
     demo_hooks.run_after_demo(settings, engine, summary, seed=seed)
 
 
-@click.command()
-@click.option("--occupation", "occupation_code", help="Occupation code, e.g. 6-31-01-03.")
-@click.option("--work-type", default=None)
-@click.option("--level", default=None, help="5..1")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--elements", is_flag=True, help="List every element's count.")
+@command()
+@option("--occupation", "occupation_code", help="Occupation code, e.g. 6-31-01-03.")
+@option("--work-type", default=None)
+@option("--level", default=None, help="5..1")
+@option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@option("--elements", is_flag=True, help="List every element's count.")
 @click.pass_obj
 def readiness(settings: Settings, occupation_code: str | None, work_type: str | None,
               level: str | None, as_json: bool, elements: bool) -> None:
@@ -104,7 +105,7 @@ def readiness(settings: Settings, occupation_code: str | None, work_type: str | 
     sys.exit(0 if all(r.ready for r in reports) else 1)
 
 
-@click.group()
+@group()
 def occupations() -> None:
     """Occupations (职业/工种)."""
 
@@ -123,11 +124,11 @@ def occupations_list(settings: Settings) -> None:
 
 
 @occupations.command("add")
-@click.argument("code")
-@click.argument("name")
-@click.option("--category", type=click.Choice([c.value for c in OccupationCategory]), required=True)
-@click.option("--work-type", default=None)
-@click.option("--not-filed", is_flag=True)
+@argument("code")
+@argument("name")
+@option("--category", type=Choice(OccupationCategory), required=True)
+@option("--work-type", default=None)
+@option("--not-filed", is_flag=True)
 @click.pass_obj
 def occupations_add(settings: Settings, code: str, name: str, category: str,
                     work_type: str | None, not_filed: bool) -> None:
@@ -144,7 +145,7 @@ def occupations_add(settings: Settings, code: str, name: str, category: str,
     click.echo(_("added occupation {code} {label}", code=o.code, label=o.label))
 
 
-@click.group()
+@group()
 def banks() -> None:
     """Banks (one per occupation and level)."""
 
@@ -161,9 +162,9 @@ def banks_list(settings: Settings) -> None:
 
 
 @banks.command("create")
-@click.option("--occupation", "occupation_code", required=True)
-@click.option("--work-type", default=None)
-@click.option("--level", required=True)
+@option("--occupation", "occupation_code", required=True)
+@option("--work-type", default=None)
+@option("--level", required=True)
 @click.pass_obj
 def banks_create(settings: Settings, occupation_code: str, work_type: str | None, level: str) -> None:
     from itembank.db import transaction
@@ -179,7 +180,7 @@ def banks_create(settings: Settings, occupation_code: str, work_type: str | None
     click.echo(_("created bank {bank}", bank=b.label))
 
 
-@click.group()
+@group()
 def minimums() -> None:
     """Bank minimums (defaults from 附件11 第7条, changeable per centre)."""
 
@@ -201,13 +202,13 @@ def minimums_list(settings: Settings) -> None:
 
 
 @minimums.command("set")
-@click.option("--part", type=click.Choice([p.value for p in Part]), required=True)
-@click.option("--minimum", type=int, required=True)
-@click.option("--level", default=None)
-@click.option("--category", type=click.Choice([c.value for c in OccupationCategory]), default=None)
-@click.option("--occupation", "occupation_code", default=None)
-@click.option("--note", default="")
-@click.option("--actor", default="cli", show_default=True)
+@option("--part", type=Choice(Part), required=True)
+@option("--minimum", type=int, required=True)
+@option("--level", default=None)
+@option("--category", type=Choice(OccupationCategory), default=None)
+@option("--occupation", "occupation_code", default=None)
+@option("--note", default="")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def minimums_set(settings: Settings, part: str, minimum: int, level: str | None, category: str | None,
                  occupation_code: str | None, note: str, actor: str) -> None:
@@ -225,15 +226,15 @@ def minimums_set(settings: Settings, part: str, minimum: int, level: str | None,
     click.echo(_("rule no. {id}: {part} minimum {minimum}", id=r.id, part=r.part, minimum=r.minimum))
 
 
-@click.group()
+@group()
 def ledger() -> None:
     """The ledger (台帐)."""
 
 
 @ledger.command("verify")
-@click.option("--expect-head", default=None, help="Hash of the newest entry noted earlier.")
-@click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="An exported checkpoint (itembank ledger checkpoint --export) to verify against; repeatable.")
+@option("--expect-head", default=None, help="Hash of the newest entry noted earlier.")
+@option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+        help="An exported checkpoint (itembank ledger checkpoint --export) to verify against; repeatable.")
 @click.pass_obj
 def ledger_verify(settings: Settings, expect_head: str | None, checkpoint_files: tuple[str, ...]) -> None:
     """Recompute the hash chain and the MACs, and check it against the newest checkpoint of the
@@ -271,8 +272,8 @@ def ledger_verify(settings: Settings, expect_head: str | None, checkpoint_files:
 
 
 @ledger.command("checkpoint")
-@click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
-              help="Also write the printable checkpoint to this file (created 0600).")
+@option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
+        help="Also write the printable checkpoint to this file (created 0600).")
 @actor_option
 @click.pass_obj
 def ledger_checkpoint(settings: Settings, export_to: str | None, actor: str) -> None:

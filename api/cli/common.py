@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import click
 
+from api.cli.localized import Choice, option
 from itembank.config import Settings
 from itembank.domain import Level, Part
 
@@ -35,6 +36,25 @@ def fail(message: object, code: int = 2) -> NoReturn:
 
     click.echo(_("error: {message}", message=error_text(message)), err=True)
     sys.exit(code)
+
+
+def load_settings(cls, **values):  # type: ignore[no-untyped-def]
+    """Settings of the centre (``cls``: a ``BaseSettings``, read from the environment and
+    ``.env``); a value that cannot be used stops the run with each setting named by its
+    environment variable, in the run's locale."""
+    import pydantic
+
+    from itembank.errors import ConfigurationError
+    from itembank.i18n import Message
+
+    try:
+        return cls(**values)
+    except pydantic.ValidationError as e:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        problems = [Message("the setting {setting} = {value!r} cannot be used: correct it in the environment or the "
+                            ".env file", setting=(prefix + str(err["loc"][0])).upper() if err["loc"] else prefix,
+                            value=err.get("input")) for err in e.errors()]
+        fail(ConfigurationError(Message("the centre's settings cannot be used"), errors=problems))
 
 
 def error_text(error: object) -> str:
@@ -71,15 +91,15 @@ def _default_actor() -> str:
         return "cli"
 
 
-actor_option = click.option("--actor", default=_default_actor, show_default="login name",
-                            help="Who is acting (recorded in the ledger).")
+actor_option = option("--actor", default=_default_actor, show_default="login name",
+                      help="Who is acting (recorded in the ledger).")
 bank_options = [
-    click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03."),
-    click.option("--level", required=True, help="5..1 (五级 … 一级)."),
-    click.option("--work-type", default=None),
+    option("--occupation", "occupation_code", required=True, metavar="CODE", help="Occupation code, e.g. 6-31-01-03."),
+    option("--level", required=True, metavar="LEVEL", help="5..1 (五级 … 一级)."),
+    option("--work-type", default=None, metavar="WORK_TYPE"),
 ]
-part_option = click.option("--part", type=click.Choice([p.value for p in Part]), default="theory",
-                           show_default=True)
+part_option = option("--part", type=Choice(Part), default="theory",
+                     show_default=True)
 
 
 def with_bank(fn):  # type: ignore[no-untyped-def]

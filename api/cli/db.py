@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import click
 
+from api.cli.localized import group, option
 from itembank.config import Settings
 
 
-@click.group()
+@group()
 def db() -> None:
     """Database schema (Alembic migrations)."""
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@option("--revision", default="head", show_default=True)
 @click.pass_obj
 def upgrade_cmd(settings: Settings, revision: str) -> None:
     """Create or migrate the schema to REVISION."""

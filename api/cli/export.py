@@ -21,6 +21,8 @@ from pathlib import Path
 import click
 
 from api.cli.common import fail, open_engine
+from api.cli.localized import Choice, group, option
+from api.words import DOC_LABELS
 from itembank.config import Settings
 from itembank.domain import Item, ItemType, Level, Paper, PaperKind, Part
 from itembank.i18n import Message, _
@@ -30,7 +32,7 @@ DEFAULT_FIRST = {Part.THEORY: "single_choice=80,true_false=20", Part.PRACTICAL: 
 _TYPE_ORDER = {t: i for i, t in enumerate(ItemType)}
 
 
-@click.group()
+@group()
 def export() -> None:
     """Word exports: papers, answer keys, answer sheets, scoring tables, element tables, readiness."""
 
@@ -123,30 +125,30 @@ def _write(out: Path, name: str, content: bytes) -> Path:
 
 
 @export.command("paper")
-@click.option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03.")
-@click.option("--work-type", default=None)
-@click.option("--level", required=True, help="5..1")
-@click.option("--part", type=click.Choice([p.value for p in Part]), default=Part.THEORY.value, show_default=True)
-@click.option("--items", "item_codes", default=None, help="Item codes, comma-separated (grouped by type when printed).")
-@click.option("--first", "first", default=None,
-              help="First N eligible items per type, e.g. single_choice=80,true_false=20 (the default for theory).")
-@click.option("--code", "paper_code", default=None, help="Paper code (default: OCCUPATION-L<level>-<part>-<form>).")
-@click.option("--form", "form_label", default="A", show_default=True, help="Form label: A, B ...")
-@click.option("--backup", is_flag=True, help="A backup paper (备用试卷, 附件16).")
-@click.option("--time", "time_min", type=int, default=None,
-              help="Time allowed in minutes (theory, where the blueprint fixes none; default 90).")
-@click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
-@click.option("--session", "session_code", default=None, help="Exam session code printed on the paper.")
-@click.option("--answer-sheet", is_flag=True, help="Objective answers on a separate answer sheet (答题卡).")
-@click.option("--what", "kinds", multiple=True,
-              type=click.Choice(["paper", "answer_key", "answer_sheet", "task_sheet", "scoring_sheet", "defence_topics"]),
-              help="Only these documents (repeatable; default: all the paper's part has).")
-@click.option("--examiners", "n_examiners", type=int, default=3, show_default=True,
-              help="Examiners signing the scoring table (>= 3, 附件2 第9条).")
-@click.option("--practice", is_flag=True, help="Allow a bank below its minimums; marks the paper 练习.")
-@click.option("--actor", default="cli", show_default=True, help="Who exports (recorded in the ledger).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Output directory.")
+@option("--occupation", "occupation_code", required=True, help="Occupation code, e.g. 6-31-01-03.")
+@option("--work-type", default=None)
+@option("--level", required=True, help="5..1")
+@option("--part", type=Choice(Part), default=Part.THEORY.value, show_default=True)
+@option("--items", "item_codes", default=None, help="Item codes, comma-separated (grouped by type when printed).")
+@option("--first", "first", default=None,
+        help="First N eligible items per type, e.g. single_choice=80,true_false=20 (the default for theory).")
+@option("--code", "paper_code", default=None, help="Paper code (default: OCCUPATION-L<level>-<part>-<form>).")
+@option("--form", "form_label", default="A", show_default=True, help="Form label: A, B ...")
+@option("--backup", is_flag=True, help="A backup paper (备用试卷, 附件16).")
+@option("--time", "time_min", type=int, default=None,
+        help="Time allowed in minutes (theory, where the blueprint fixes none; default 90).")
+@option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
+@option("--session", "session_code", default=None, help="Exam session code printed on the paper.")
+@option("--answer-sheet", is_flag=True, help="Objective answers on a separate answer sheet (答题卡).")
+@option("--what", "kinds", multiple=True,
+        type=Choice(list(DOC_LABELS), DOC_LABELS),
+        help="Only these documents (repeatable; default: all the paper's part has).")
+@option("--examiners", "n_examiners", type=int, default=3, show_default=True,
+        help="Examiners signing the scoring table (>= 3, 附件2 第9条).")
+@option("--practice", is_flag=True, help="Allow a bank below its minimums; marks the paper 练习.")
+@option("--actor", default="cli", show_default=True, help="Who exports (recorded in the ledger).")
+@option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+        show_default=True, help="Output directory.")
 @click.pass_obj
 def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
                      item_codes: str | None, first: str | None, paper_code: str | None, form_label: str,
@@ -218,14 +220,14 @@ def export_paper_cmd(settings: Settings, occupation_code: str, work_type: str | 
 
 
 @export.command("element-table")
-@click.option("--occupation", "occupation_code", required=True)
-@click.option("--work-type", default=None)
-@click.option("--level", required=True, help="5..1")
-@click.option("--part", type=click.Choice([p.value for p in Part]), default=Part.THEORY.value, show_default=True)
-@click.option("--version", "version", type=int, default=None, help="Table version (default: the latest).")
-@click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True)
+@option("--occupation", "occupation_code", required=True)
+@option("--work-type", default=None)
+@option("--level", required=True, help="5..1")
+@option("--part", type=Choice(Part), default=Part.THEORY.value, show_default=True)
+@option("--version", "version", type=int, default=None, help="Table version (default: the latest).")
+@option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
+@option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+        show_default=True)
 @click.pass_obj
 def export_element_table_cmd(settings: Settings, occupation_code: str, work_type: str | None, level: str,
                              part: str, version: int | None, centre_name: str, out_dir: Path) -> None:
@@ -253,14 +255,14 @@ def export_element_table_cmd(settings: Settings, occupation_code: str, work_type
 
 
 @export.command("readiness")
-@click.option("--occupation", "occupation_code", default=None)
-@click.option("--work-type", default=None)
-@click.option("--level", default=None, help="5..1")
-@click.option("--date", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Date printed on the report (default: today).")
-@click.option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True)
+@option("--occupation", "occupation_code", default=None)
+@option("--work-type", default=None)
+@option("--level", default=None, help="5..1")
+@option("--date", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        help="Date printed on the report (default: today).")
+@option("--centre", "centre_name", default="职业技能等级认定中心", show_default=True)
+@option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+        show_default=True)
 @click.pass_obj
 def export_readiness_cmd(settings: Settings, occupation_code: str | None, work_type: str | None,
                          level: str | None, as_of: datetime | None, centre_name: str, out_dir: Path) -> None:

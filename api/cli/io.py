@@ -14,10 +14,12 @@ from pathlib import Path
 import click
 
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
+from api.cli.localized import Choice, argument, command, group, option
 from itembank.config import Settings
 from itembank.domain import Actor, Part, Role, VersionState
 from itembank.i18n import _
 from itembank.keys import write_private
+from itembank.ledger_text import OBJECT_TYPES
 
 
 def _print_problems(err) -> None:  # type: ignore[no-untyped-def]
@@ -30,13 +32,13 @@ def _print_problems(err) -> None:  # type: ignore[no-untyped-def]
 # template
 
 
-@click.group()
+@group()
 def template() -> None:
     """Write import templates (docs/IMPORT.md)."""
 
 
 @template.command("xlsx")
-@click.argument("path", required=False, default="itembank_items_template.xlsx", type=click.Path(dir_okay=False))
+@argument("path", required=False, default="itembank_items_template.xlsx", type=click.Path(dir_okay=False))
 def template_xlsx(path: str) -> None:
     """The items workbook: one sheet per part, 评分要点, and 说明 with examples."""
     from itembank.imports import items_template
@@ -46,7 +48,7 @@ def template_xlsx(path: str) -> None:
 
 
 @template.command("csv")
-@click.argument("path", required=False, default="itembank_items_template.csv", type=click.Path(dir_okay=False))
+@argument("path", required=False, default="itembank_items_template.csv", type=click.Path(dir_okay=False))
 def template_csv(path: str) -> None:
     from itembank.imports import items_csv_template
 
@@ -55,7 +57,7 @@ def template_csv(path: str) -> None:
 
 
 @template.command("elements")
-@click.argument("path", required=False, default="itembank_elements_template.xlsx", type=click.Path(dir_okay=False))
+@argument("path", required=False, default="itembank_elements_template.xlsx", type=click.Path(dir_okay=False))
 def template_elements(path: str) -> None:
     """The element table workbook (认定要素细目表)."""
     from itembank.imports import elements_template
@@ -68,7 +70,7 @@ def template_elements(path: str) -> None:
 # import
 
 
-@click.group("import")
+@group("import")
 def import_() -> None:
     """Import items (xlsx, csv, QTI 3.0) and element tables. All or nothing."""
 
@@ -82,12 +84,12 @@ def _mode(as_accepted: bool, batch_ref: str | None) -> str:
 
 
 @import_.command("items")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_bank
-@click.option("--as-accepted", is_flag=True, help="Legacy bank already accepted by a committee.")
-@click.option("--batch-ref", default=None, help="That committee's batch reference (with --as-accepted).")
-@click.option("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. gb18030.")
-@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@option("--as-accepted", is_flag=True, help="Legacy bank already accepted by a committee.")
+@option("--batch-ref", default=None, help="That committee's batch reference (with --as-accepted).")
+@option("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. gb18030.")
+@option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @actor_option
 @click.pass_obj
 def import_items_cmd(settings: Settings, file: str, occupation_code: str, level: str, work_type: str | None,
@@ -114,11 +116,11 @@ def import_items_cmd(settings: Settings, file: str, occupation_code: str, level:
 
 
 @import_.command("elements")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_bank
-@click.option("--part", type=click.Choice([p.value for p in Part]), default=None,
-              help="Part of every row when the sheet has no 部分 column.")
-@click.option("--dry-run", is_flag=True)
+@option("--part", type=Choice(Part), default=None,
+        help="Part of every row when the sheet has no 部分 column.")
+@option("--dry-run", is_flag=True)
 @actor_option
 @click.pass_obj
 def import_elements_cmd(settings: Settings, file: str, occupation_code: str, level: str, work_type: str | None,
@@ -145,13 +147,13 @@ def import_elements_cmd(settings: Settings, file: str, occupation_code: str, lev
 
 
 @import_.command("qti")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_bank
-@click.option("--as-accepted", is_flag=True)
-@click.option("--batch-ref", default=None)
-@click.option("--element", "elements", multiple=True,
-              help="Element code(s) for items whose package gives none (foreign packages).")
-@click.option("--dry-run", is_flag=True)
+@option("--as-accepted", is_flag=True)
+@option("--batch-ref", default=None)
+@option("--element", "elements", multiple=True,
+        help="Element code(s) for items whose package gives none (foreign packages).")
+@option("--dry-run", is_flag=True)
 @actor_option
 @click.pass_obj
 def import_qti_cmd(settings: Settings, file: str, occupation_code: str, level: str, work_type: str | None,
@@ -181,13 +183,13 @@ def import_qti_cmd(settings: Settings, file: str, occupation_code: str, level: s
 # export qti (attached to the ``itembank export`` group of api/cli/export.py)
 
 
-@click.command("qti")
-@click.argument("out", type=click.Path(dir_okay=False))
+@command("qti")
+@argument("out", type=click.Path(dir_okay=False))
 @with_bank
-@click.option("--part", type=click.Choice([p.value for p in Part]), default=None)
-@click.option("--code", "codes", multiple=True, help="Only these items (repeat).")
-@click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in VersionState]),
-              help="Version states to export (default: accepted).")
+@option("--part", type=Choice(Part), default=None)
+@option("--code", "codes", multiple=True, help="Only these items (repeat).")
+@option("--state", "states", multiple=True, type=Choice(VersionState),
+        help="Version states to export (default: accepted).")
 @actor_option
 @click.pass_obj
 def export_qti_cmd(settings: Settings, out: str, occupation_code: str, level: str, work_type: str | None,
@@ -252,17 +254,18 @@ def _ledger_entries(settings: Settings, object_type, object_id, item, occupation
 
 
 ledger_filters = [
-    click.option("--object-type", default=None, help="item, bank, acceptance_batch, expert, paper ..."),
-    click.option("--object-id", default=None),
-    click.option("--item", default=None, help="An item code (with --occupation and --level)."),
-    click.option("--occupation", "occupation_code", default=None),
-    click.option("--level", default=None),
-    click.option("--work-type", default=None),
-    click.option("--by", "actor_name", default=None, help="Only entries by this actor."),
-    click.option("--action", default=None, help="e.g. item.state, batch.sign, import.items, export.qti"),
-    click.option("--since", default=None, help="From this date/time (the centre's time zone), inclusive."),
-    click.option("--until", default=None, help="Before this date/time (the centre's time zone)."),
-    click.option("--limit", default=200, show_default=True),
+    option("--object-type", default=None, type=Choice(list(OBJECT_TYPES), OBJECT_TYPES),
+           help="Only entries about this kind of object."),
+    option("--object-id", default=None),
+    option("--item", default=None, help="An item code (with --occupation and --level)."),
+    option("--occupation", "occupation_code", default=None),
+    option("--level", default=None),
+    option("--work-type", default=None),
+    option("--by", "actor_name", default=None, help="Only entries by this actor."),
+    option("--action", default=None, help="Only entries of this action, by its code (e.g. item.state, batch.sign)."),
+    option("--since", default=None, help="From this date/time (the centre's time zone), inclusive."),
+    option("--until", default=None, help="Before this date/time (the centre's time zone)."),
+    option("--limit", default=200, show_default=True),
 ]
 
 
@@ -272,9 +275,9 @@ def with_ledger_filters(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
-@click.command("show")
+@command("show")
 @with_ledger_filters
-@click.option("--raw", is_flag=True, help="Also print each entry's stored codes and details.")
+@option("--raw", is_flag=True, help="Also print each entry's stored codes and details.")
 @click.pass_obj
 def ledger_show(settings: Settings, **filters) -> None:  # type: ignore[no-untyped-def]
     """Ledger entries, oldest first, as sentences with the people's names and the centre's local
@@ -296,7 +299,7 @@ def ledger_show(settings: Settings, **filters) -> None:  # type: ignore[no-untyp
     click.echo(_("({n} entries)", n=len(entries)))
 
 
-@click.command("query")
+@command("query")
 @with_ledger_filters
 @click.pass_obj
 def ledger_query(settings: Settings, **filters) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import fail, open_engine
+from api.cli.common import fail, load_settings, open_engine
+from api.cli.localized import argument, group, option
 from itembank.config import Settings
 from itembank.i18n import N_, Message, Sentences, _, format_date
 
@@ -17,7 +18,7 @@ from itembank.i18n import N_, Message, Sentences, _, format_date
 def _lc_settings():  # type: ignore[no-untyped-def]
     from lifecycle.config import LifecycleSettings
 
-    return LifecycleSettings()
+    return load_settings(LifecycleSettings)
 
 
 def _day(value: str | None) -> date:
@@ -34,13 +35,13 @@ def _day(value: str | None) -> date:
         raise  # unreachable
 
 
-@click.group()
+@group()
 def lifecycle() -> None:
     """Registration, sessions, scoring, certificates, staff cards, retention (职业技能等级认定考务)."""
 
 
 @lifecycle.command("template")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def template_cmd(out: Path) -> None:
     """Write the registration import template (.xlsx) to OUT."""
     from lifecycle.registration import registration_template_xlsx
@@ -50,9 +51,9 @@ def template_cmd(out: Path) -> None:
 
 
 @lifecycle.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--plan", "plan_code", default=None, help="Exam plan the applications join.")
-@click.option("--actor", default="cli", show_default=True)
+@argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@option("--plan", "plan_code", default=None, help="Exam plan the applications join.")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def import_cmd(settings: Settings, path: Path, plan_code: str | None, actor: str) -> None:
     """Import candidates and applications from an .xlsx sheet: all rows or none (exit 1 on problems)."""
@@ -79,8 +80,8 @@ def import_cmd(settings: Settings, path: Path, plan_code: str | None, actor: str
 
 
 @lifecycle.command("rules")
-@click.option("--level", default=None, help="5..1 (default: every level)")
-@click.option("--occupation", "occupation_code", default=None)
+@option("--level", default=None, help="5..1 (default: every level)")
+@option("--occupation", "occupation_code", default=None)
 @click.pass_obj
 def rules_cmd(settings: Settings, level: str | None, occupation_code: str | None) -> None:
     """Show the eligibility rules (申报条件) in force: stored ones, else the defaults."""
@@ -97,8 +98,8 @@ def rules_cmd(settings: Settings, level: str | None, occupation_code: str | None
 
 
 @lifecycle.command("tickets")
-@click.option("--plan", "plan_code", required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@option("--plan", "plan_code", required=True)
+@option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_obj
 def tickets_cmd(settings: Settings, plan_code: str, out: Path) -> None:
     """Export the plan's admission tickets (准考证) to a .docx file."""
@@ -121,7 +122,7 @@ def tickets_cmd(settings: Settings, plan_code: str, out: Path) -> None:
 
 
 @lifecycle.command("check-code")
-@click.argument("code")
+@argument("code")
 def check_code_cmd(code: str) -> None:
     """Validate and parse a certificate code (附件3 第13条); exit 1 when invalid."""
     from lifecycle.codes import DEFAULT_LAYOUT, validate_certificate_code
@@ -139,7 +140,7 @@ def check_code_cmd(code: str) -> None:
 
 
 @lifecycle.command("verify")
-@click.argument("payload")
+@argument("payload")
 @click.pass_obj
 def verify_cmd(settings: Settings, payload: str) -> None:
     """Verify a scanned certificate QR payload against the register; exit 1 when not valid."""
@@ -153,11 +154,11 @@ def verify_cmd(settings: Settings, payload: str) -> None:
 
 
 @lifecycle.command("calendar")
-@click.argument("day")
-@click.option("--holiday", "kind", flag_value="holiday", help="A public holiday.")
-@click.option("--workday", "kind", flag_value="workday", help="A make-up working day (调休).")
-@click.option("--name", default="")
-@click.option("--actor", default="cli", show_default=True)
+@argument("day")
+@option("--holiday", "kind", flag_value="holiday", help="A public holiday.")
+@option("--workday", "kind", flag_value="workday", help="A make-up working day (调休).")
+@option("--name", default="")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def calendar_cmd(settings: Settings, day: str, kind: str | None, name: str, actor: str) -> None:
     """Record DAY as a holiday or a make-up working day (for the 5-working-day publication)."""
@@ -173,7 +174,7 @@ def calendar_cmd(settings: Settings, day: str, kind: str | None, name: str, acto
 
 
 @lifecycle.command("publication-end")
-@click.argument("start")
+@argument("start")
 @click.pass_obj
 def publication_end_cmd(settings: Settings, start: str) -> None:
     """Last day of a publication starting on START (5 working days, 附件1 第26条)."""
@@ -188,7 +189,7 @@ def publication_end_cmd(settings: Settings, start: str) -> None:
 
 
 @lifecycle.command("lapsed-cards")
-@click.option("--on", "on", default=None, help="Date (default today).")
+@option("--on", "on", default=None, help="Date (default today).")
 @click.pass_obj
 def lapsed_cards_cmd(settings: Settings, on: str | None) -> None:
     """Examiner and supervisor cards not valid on the date (expired, no annual training); exit 1 if any."""
@@ -205,10 +206,10 @@ def lapsed_cards_cmd(settings: Settings, on: str | None) -> None:
 
 
 @lifecycle.command("retention")
-@click.option("--on", "on", default=None, help="Date (default today).")
-@click.option("--destroy", is_flag=True, help="Run the destruction of reviewed, expired, unheld materials.")
-@click.option("--dry-run", is_flag=True, help="With --destroy: list what would be destroyed.")
-@click.option("--actor", default="cli", show_default=True)
+@option("--on", "on", default=None, help="Date (default today).")
+@option("--destroy", is_flag=True, help="Run the destruction of reviewed, expired, unheld materials.")
+@option("--dry-run", is_flag=True, help="With --destroy: list what would be destroyed.")
+@option("--actor", default="cli", show_default=True)
 @click.pass_obj
 def retention_cmd(settings: Settings, on: str | None, destroy: bool, dry_run: bool, actor: str) -> None:
     """Retention state of every plan's materials (附件1 第29条); --destroy runs the destruction."""

@@ -7,18 +7,19 @@ import sys
 import click
 
 from api.cli.common import actor_option, fail, open_engine
+from api.cli.localized import argument, command, group, option
 from itembank.config import Settings
 from itembank.i18n import _
 
 
-@click.command()
-@click.option("--host", default=None, help="Default: ITEMBANK_HOST or 127.0.0.1.")
-@click.option("--port", type=int, default=None, help="Default: ITEMBANK_PORT or 8000.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes (uvicorn workers), all serving the same port.")
-@click.option("--trusted-proxy", "trusted_proxies", multiple=True,
-              help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable; "
-                   "adds to ITEMBANK_TRUSTED_PROXIES). Without one, forwarded headers are ignored.")
+@command()
+@option("--host", default=None, help="Default: ITEMBANK_HOST or 127.0.0.1.")
+@option("--port", type=int, default=None, help="Default: ITEMBANK_PORT or 8000.")
+@option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+        help="Server processes (uvicorn workers), all serving the same port.")
+@option("--trusted-proxy", "trusted_proxies", multiple=True,
+        help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable; "
+             "adds to ITEMBANK_TRUSTED_PROXIES). Without one, forwarded headers are ignored.")
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, workers: int,
           trusted_proxies: tuple[str, ...]) -> None:
@@ -71,9 +72,9 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int,
                 worker.kill()
 
 
-@click.command()
-@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
-              help="Jobs run at once (default: ITEMBANK_WORKER_CONCURRENCY or 2).")
+@command()
+@option("--concurrency", type=click.IntRange(1, 64), default=None,
+        help="Jobs run at once (default: ITEMBANK_WORKER_CONCURRENCY or 2).")
 @click.pass_obj
 def worker(settings: Settings, concurrency: int | None) -> None:
     """Run a job worker: assembly runs, imports, analyses, sealed-paper batches and the periodic
@@ -92,15 +93,15 @@ def worker(settings: Settings, concurrency: int | None) -> None:
     asyncio.run(run_worker_async(make_app(settings), rt, concurrency=concurrency or settings.worker_concurrency))
 
 
-@click.group()
+@group()
 def users() -> None:
     """User accounts."""
 
 
 @users.command("create-admin")
-@click.argument("username")
-@click.option("--display-name", default="")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (scripts).")
+@argument("username")
+@option("--display-name", default="")
+@option("--password-stdin", is_flag=True, help="Read the password from standard input (scripts).")
 @click.pass_obj
 def create_admin(settings: Settings, username: str, display_name: str, password_stdin: bool) -> None:
     """Create an administrator. There are no default passwords: you choose one here."""
@@ -123,11 +124,11 @@ def create_admin(settings: Settings, username: str, display_name: str, password_
 
 
 @users.command("add")
-@click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              help="ROLE or ROLE:OCCUPATION_CODE, repeatable (e.g. item_writer:6-31-01-03).")
-@click.option("--display-name", default="")
-@click.option("--password-stdin", is_flag=True)
+@argument("username")
+@option("--role", "roles", multiple=True, required=True,
+        help="ROLE or ROLE:OCCUPATION_CODE, repeatable (e.g. item_writer:6-31-01-03).")
+@option("--display-name", default="")
+@option("--password-stdin", is_flag=True)
 @click.pass_obj
 def add_user(settings: Settings, username: str, roles: tuple[str, ...], display_name: str,
              password_stdin: bool) -> None:
@@ -162,7 +163,7 @@ def _account_act(settings: Settings, act, done: str) -> None:  # type: ignore[no
 
 
 @users.command("enable")
-@click.argument("username")
+@argument("username")
 @actor_option
 @click.pass_obj
 def enable_user(settings: Settings, username: str, actor: str) -> None:
@@ -175,7 +176,7 @@ def enable_user(settings: Settings, username: str, actor: str) -> None:
 
 
 @users.command("disable")
-@click.argument("username")
+@argument("username")
 @actor_option
 @click.pass_obj
 def disable_user(settings: Settings, username: str, actor: str) -> None:
@@ -188,8 +189,8 @@ def disable_user(settings: Settings, username: str, actor: str) -> None:
 
 
 @users.command("unlock")
-@click.argument("username")
-@click.option("--client", default=None, help="Only the failures from this address.")
+@argument("username")
+@option("--client", default=None, help="Only the failures from this address.")
 @actor_option
 @click.pass_obj
 def unlock_user(settings: Settings, username: str, client: str | None, actor: str) -> None:

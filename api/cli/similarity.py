@@ -12,12 +12,13 @@ import click
 
 from api.cli.common import actor_option, cli_bank, fail, open_engine
 from api.cli.common import with_bank_part as with_bank
+from api.cli.localized import group, option
 from itembank.config import Settings
 from itembank.domain import Part
 from itembank.i18n import Message, _, render
 
 
-@click.group()
+@group()
 def similarity() -> None:
     """Near-duplicate and cueing pairs of a bank (题目雷同、相互提示答案)."""
 
@@ -38,8 +39,8 @@ def _pairs_text(m) -> list[str]:  # type: ignore[no-untyped-def]
 
 @similarity.command("report")
 @with_bank
-@click.option("--all", "show_all", is_flag=True, help="Also the pairs already confirmed as enemies.")
-@click.option("--json", "as_json", is_flag=True)
+@option("--all", "show_all", is_flag=True, help="Also the pairs already confirmed as enemies.")
+@option("--json", "as_json", is_flag=True)
 @actor_option
 @click.pass_obj
 def similarity_report(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,
@@ -83,8 +84,8 @@ def similarity_report(settings: Settings, occupation_code: str, work_type: str |
 
 @similarity.command("confirm")
 @with_bank
-@click.option("--pair", "pairs", multiple=True, help="Two item codes, comma-separated (repeatable).")
-@click.option("--all-found", is_flag=True, help="Every pair the report lists as not confirmed.")
+@option("--pair", "pairs", multiple=True, help="Two item codes, comma-separated (repeatable).")
+@option("--all-found", is_flag=True, help="Every pair the report lists as not confirmed.")
 @actor_option
 @click.pass_obj
 def similarity_confirm(settings: Settings, occupation_code: str, work_type: str | None, level: str, part: str,

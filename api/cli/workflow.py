@@ -13,9 +13,11 @@ import sys
 import click
 
 from api.cli.common import actor_option, cli_bank, fail, open_engine, with_bank
+from api.cli.localized import Choice, argument, group, option
 from itembank.config import Settings
 from itembank.domain import Actor, Role
 from itembank.i18n import _, format_datetime
+from itembank.orm_workflow import ExpertRole, ReviewDecision, TitleRank
 
 
 def _as(name: str, *roles: Role) -> Actor:
@@ -39,18 +41,18 @@ def _run(settings: Settings, fn):  # type: ignore[no-untyped-def]
 # experts
 
 
-@click.group()
+@group()
 def experts() -> None:
     """The expert register (专家信息库, 附件11 第10条, 第19条)."""
 
 
 @experts.command("register")
-@click.argument("username")
-@click.argument("name")
-@click.option("--organisation", default="")
-@click.option("--title-rank", type=click.Choice(["none", "junior", "intermediate", "associate_senior", "senior"]),
-              default="none", show_default=True, help="Professional title rank (专业技术职务).")
-@click.option("--title-name", default="", help="e.g. 高级工程师")
+@argument("username")
+@argument("name")
+@option("--organisation", default="")
+@option("--title-rank", type=Choice(TitleRank),
+        default="none", show_default=True, help="Professional title rank (专业技术职务).")
+@option("--title-name", default="", help="e.g. 高级工程师")
 @actor_option
 @click.pass_obj
 def experts_register(settings: Settings, username: str, name: str, organisation: str, title_rank: str,
@@ -64,12 +66,12 @@ def experts_register(settings: Settings, username: str, name: str, organisation:
 
 
 @experts.command("grant")
-@click.argument("username")
-@click.option("--occupation", "occupation_code", required=True)
-@click.option("--role", type=click.Choice(["writer", "reviewer"]), required=True)
-@click.option("--years", type=int, required=True, help="Years in the occupation.")
-@click.option("--certificate-level", default=None, help="Level of the certificate held: 5..1 (技师 = 2).")
-@click.option("--certificate-no", default="")
+@argument("username")
+@option("--occupation", "occupation_code", required=True)
+@option("--role", type=Choice(ExpertRole), required=True)
+@option("--years", type=int, required=True, help="Years in the occupation.")
+@option("--certificate-level", default=None, help="Level of the certificate held: 5..1 (技师 = 2).")
+@option("--certificate-no", default="")
 @actor_option
 @click.pass_obj
 def experts_grant(settings: Settings, username: str, occupation_code: str, role: str, years: int,
@@ -87,8 +89,8 @@ def experts_grant(settings: Settings, username: str, occupation_code: str, role:
 
 
 @experts.command("suspend")
-@click.argument("username")
-@click.option("--reason", required=True)
+@argument("username")
+@option("--reason", required=True)
 @actor_option
 @click.pass_obj
 def experts_suspend(settings: Settings, username: str, reason: str, actor: str) -> None:
@@ -100,8 +102,8 @@ def experts_suspend(settings: Settings, username: str, reason: str, actor: str) 
 
 
 @experts.command("list")
-@click.option("--occupation", "occupation_code", default=None)
-@click.option("--role", type=click.Choice(["writer", "reviewer"]), default=None)
+@option("--occupation", "occupation_code", default=None)
+@option("--role", type=Choice(ExpertRole), default=None)
 @click.pass_obj
 def experts_list(settings: Settings, occupation_code: str | None, role: str | None) -> None:
     from itembank.experts import list_experts
@@ -119,15 +121,15 @@ def experts_list(settings: Settings, occupation_code: str | None, role: str | No
 # workflow
 
 
-@click.group()
+@group()
 def workflow() -> None:
     """Authoring workflow: submit, assign, review, committee batches, retire, diff, history."""
 
 
 @workflow.command("submit")
-@click.argument("code")
+@argument("code")
 @with_bank
-@click.option("--comment", default="")
+@option("--comment", default="")
 @actor_option
 @click.pass_obj
 def wf_submit(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
@@ -141,9 +143,9 @@ def wf_submit(settings: Settings, code: str, occupation_code: str, level: str, w
 
 
 @workflow.command("assign")
-@click.argument("code")
+@argument("code")
 @with_bank
-@click.option("--reviewer", required=True)
+@option("--reviewer", required=True)
 @actor_option
 @click.pass_obj
 def wf_assign(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
@@ -158,10 +160,10 @@ def wf_assign(settings: Settings, code: str, occupation_code: str, level: str, w
 
 
 @workflow.command("review")
-@click.argument("code")
+@argument("code")
 @with_bank
-@click.option("--decision", type=click.Choice(["approve", "request_changes"]), required=True)
-@click.option("--comment", default="")
+@option("--decision", type=Choice(ReviewDecision), required=True)
+@option("--comment", default="")
 @actor_option
 @click.pass_obj
 def wf_review(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
@@ -190,9 +192,9 @@ def batch() -> None:
 
 @batch.command("create")
 @with_bank
-@click.option("--code", "codes", multiple=True, required=True, help="Item code (repeat).")
-@click.option("--member", "members", multiple=True, required=True, help="Committee member (repeat, >= 5).")
-@click.option("--meeting", default="", help="When and where the acceptance meeting is held.")
+@option("--code", "codes", multiple=True, required=True, help="Item code (repeat).")
+@option("--member", "members", multiple=True, required=True, help="Committee member (repeat, >= 5).")
+@option("--meeting", default="", help="When and where the acceptance meeting is held.")
 @actor_option
 @click.pass_obj
 def batch_create(settings: Settings, occupation_code: str, level: str, work_type: str | None,
@@ -207,8 +209,8 @@ def batch_create(settings: Settings, occupation_code: str, level: str, work_type
 
 
 @batch.command("sign")
-@click.argument("batch_code")
-@click.option("--opinion", default="")
+@argument("batch_code")
+@option("--opinion", default="")
 @actor_option
 @click.pass_obj
 def batch_sign(settings: Settings, batch_code: str, opinion: str, actor: str) -> None:
@@ -222,9 +224,9 @@ def batch_sign(settings: Settings, batch_code: str, opinion: str, actor: str) ->
 
 
 @batch.command("reject")
-@click.argument("batch_code")
-@click.option("--reason", required=True)
-@click.option("--return", "returned", multiple=True, help="Item codes to send back (default: all).")
+@argument("batch_code")
+@option("--reason", required=True)
+@option("--return", "returned", multiple=True, help="Item codes to send back (default: all).")
 @actor_option
 @click.pass_obj
 def batch_reject(settings: Settings, batch_code: str, reason: str, returned: tuple[str, ...], actor: str) -> None:
@@ -238,7 +240,7 @@ def batch_reject(settings: Settings, batch_code: str, reason: str, returned: tup
 
 
 @batch.command("show")
-@click.argument("batch_code")
+@argument("batch_code")
 @click.pass_obj
 def batch_show(settings: Settings, batch_code: str) -> None:
     from itembank.workflow import get_batch
@@ -261,9 +263,9 @@ def batch_show(settings: Settings, batch_code: str) -> None:
 
 
 @workflow.command("retire")
-@click.argument("code")
+@argument("code")
 @with_bank
-@click.option("--reason", required=True)
+@option("--reason", required=True)
 @actor_option
 @click.pass_obj
 def wf_retire(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
@@ -277,11 +279,11 @@ def wf_retire(settings: Settings, code: str, occupation_code: str, level: str, w
 
 
 @workflow.command("diff")
-@click.argument("code")
+@argument("code")
 @with_bank
-@click.option("--old", type=int, default=None)
-@click.option("--new", type=int, default=None)
-@click.option("--all-fields", is_flag=True, help="Show unchanged fields too.")
+@option("--old", type=int, default=None)
+@option("--new", type=int, default=None)
+@option("--all-fields", is_flag=True, help="Show unchanged fields too.")
 @actor_option
 @click.pass_obj
 def wf_diff(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None,
@@ -306,7 +308,7 @@ def wf_diff(settings: Settings, code: str, occupation_code: str, level: str, wor
 
 
 @workflow.command("history")
-@click.argument("code")
+@argument("code")
 @with_bank
 @click.pass_obj
 def wf_history(settings: Settings, code: str, occupation_code: str, level: str, work_type: str | None) -> None:

@@ -28,6 +28,7 @@ from api.schemas.workflow import (
 )
 from itembank import occupations, workflow
 from itembank.domain import Actor, Role, VersionState
+from itembank.ledger_text import describe_entries
 from itembank.visibility import CONTENT_ROLES, ledger_item_read, require_item_access
 
 router = APIRouter(prefix="/banks/{bank_id}/items/{code}", tags=["workflow"])
@@ -129,7 +130,8 @@ def history(bank_id: IdPath, code: CodePath, session: SessionDep, actor: History
     if not actor.has(Role.AUDITOR, occupation_code=bank.occupation.code):
         require_item_access(session, actor=actor, bank=bank, code=code)
     entries = workflow.item_history(session, bank=bank, code=code)
-    return paging.page([HistoryEntryOut.of(e) for e in entries])
+    return paging.page([HistoryEntryOut.of(e, t) for e, t in zip(entries, describe_entries(session, entries),
+                                                                 strict=True)])
 
 
 @router.post("/retire", response_model=StateOut, summary="Retire an accepted item")

@@ -43,7 +43,7 @@ class BankOut(BaseModel):
     @classmethod
     def of(cls, b: BankRef) -> BankOut:
         return cls(id=b.id or 0, occupation=OccupationOut.of(b.occupation), level=int(b.level),
-                   level_name=b.level.title_zh, label=b.label)
+                   level_name=str(b.level.title), label=b.label)
 
 
 class ElementNodeIO(BaseModel):

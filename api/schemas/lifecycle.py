@@ -609,7 +609,7 @@ class CertificateOut(BaseModel):
     def of(cls, c: Certificate) -> CertificateOut:
         return cls(id=c.id, code=c.code, holder_name=c.holder_name, id_type=c.id_type, id_number=c.id_number,
                    occupation_code=c.occupation_code, occupation_name=c.occupation_name,
-                   work_type_name=c.work_type_name, level=int(c.level), level_name=Level(c.level).title_zh,
+                   work_type_name=c.work_type_name, level=int(c.level), level_name=str(Level(c.level).title),
                    institution=c.institution, issued_on=c.issued_on, status=c.status, print_count=c.print_count,
                    application_id=c.application_id, qr_payload=c.qr_payload)
 
@@ -639,7 +639,7 @@ class PublicCertificateOut(BaseModel):
     def of(cls, c: Certificate) -> PublicCertificateOut:
         return cls(code=c.code, holder_name=c.holder_name, id_number_masked=mask_id_number(c.id_number),
                    occupation_code=c.occupation_code, occupation_name=c.occupation_name,
-                   work_type_name=c.work_type_name, level=int(c.level), level_name=Level(c.level).title_zh,
+                   work_type_name=c.work_type_name, level=int(c.level), level_name=str(Level(c.level).title),
                    status=c.status, issued_on=c.issued_on)
 
 

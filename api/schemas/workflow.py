@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import MAX_ID, Code, In, Name, Reason
 from itembank.domain import Item, VersionState
 from itembank.ledger import LedgerEntry
+from itembank.ledger_text import EntryText
 from itembank.workflow import AcceptanceBatch, AssignedItem, BatchKind, BatchState, Review, ReviewDecision, VersionDiff
 
 Version = Field(None, ge=1, le=MAX_ID, description="The version number; default the latest.")
@@ -141,14 +142,21 @@ class DiffOut(BaseModel):
 
 
 class HistoryEntryOut(BaseModel):
+    """One entry: what happened in words (``text``, the reader's locale, with the people's
+    display names) and the stored codes and details."""
+
     at: datetime
     actor: str
+    actor_name: str
     action: str
+    action_label: str
+    text: str
     details: dict[str, Any]
 
     @classmethod
-    def of(cls, e: LedgerEntry) -> HistoryEntryOut:
-        return cls(at=e.at, actor=e.actor, action=e.action, details=e.details)
+    def of(cls, e: LedgerEntry, t: EntryText) -> HistoryEntryOut:
+        return cls(at=e.at, actor=e.actor, actor_name=t.actor, action=e.action, action_label=str(t.action),
+                   text=str(t.sentence), details=e.details)
 
 
 class BatchIn(In):

@@ -63,11 +63,10 @@ BLUEPRINT_FLASH = {"saved": N_("The blueprint was saved as a new version; the ea
 @router.post("/ui/banks/{bank_id}/blueprints/derive")
 def derive(bank_id: int, session: SessionDep, ctx: ManagerDep, form: FormDep) -> Response:
     """The house standard blueprint of the bank's level, from the current element table, named
-    in the reader's words (e.g. 五级/初级工 理论知识 标准方案)."""
+    in the centre's words (e.g. 五级/初级工 理论知识 标准方案)."""
     bank = _bank(session, ctx, bank_id)
     part = Part(str(form.get("part") or "theory")) if form.get("part") in ("theory", "practical") else Part.THEORY
-    name = _("{level} {part} standard blueprint", level=label(bank.level), part=label(part))
-    stored = svc.derive_standard_blueprint(session, bank=bank, part=part, actor=ctx.user.username, name=name)
+    stored = svc.derive_standard_blueprint(session, bank=bank, part=part, actor=ctx.user.username)
     session.commit()
     return RedirectResponse(f"/ui/banks/{bank_id}/blueprints/{stored.id}?done=derived", status_code=303)  # type: ignore[union-attr]
 

@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep
 from api.web.common import page_router
-from api.web.events import ACTION_LABELS, OBJECT_LABELS, action_label, describe_entry, object_label
 from api.web.render import pager, paging, problem_text, render
 from api.web.session import FormDep, PageContext, page_role_everywhere
 from itembank import i18n, ledger
@@ -23,6 +22,7 @@ from itembank.domain import Role
 from itembank.errors import ItemBankError, NotFoundError, ValidationError
 from itembank.i18n import Message, _
 from itembank.keys import ledger_key
+from itembank.ledger_text import OBJECT_TYPES, action_choices, describe_entries, object_type_choices, raw_json
 from itembank.ledger import (
     count_ledger,
     export_checkpoint,
@@ -68,8 +68,8 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, Any], dict[str
     return values, filters, errors
 
 
-def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
-    return sorted(((code, i18n.gettext(msgid)) for code, msgid in table.items()), key=lambda x: x[1])
+def _object_label(object_type: str) -> str:
+    return i18n.gettext(OBJECT_TYPES[object_type]) if object_type in OBJECT_TYPES else object_type
 
 
 @router.get("/ui/ledger")
@@ -81,13 +81,13 @@ def ledger_search(request: Request, session: SessionDep, ctx: AuditorDep) -> Res
         total = count_ledger(session, **filters)
         entries = query_ledger(session, **filters, limit=limit, offset=offset,
                                newest_first=values["order"] != "oldest")
+    texts = describe_entries(session, entries)
     session.rollback()
-    rows = [{"e": e, "sentence": describe_entry(e), "action": action_label(e.action),
-             "object": object_label(e.object_type),
-             "details": json.dumps(e.details, ensure_ascii=False, indent=1, sort_keys=True)} for e in entries]
+    rows = [{"e": e, "t": t, "object": _object_label(e.object_type), "raw": raw_json(e)}
+            for e, t in zip(entries, texts, strict=True)]
     return render(request, "ledger.html", {
         "rows": rows, "values": values, "errors": errors, "pager": pager(request, offset, limit, total),
-        "object_choices": _choices(OBJECT_LABELS), "action_choices": _choices(ACTION_LABELS),
+        "object_choices": object_type_choices(), "action_sections": action_choices(),
         "export_query": request.url.query}, status_code=422 if errors else 200)
 
 
@@ -109,16 +109,18 @@ def ledger_export(request: Request, session: SessionDep, ctx: AuditorDep) -> Res
     header = [_("No."), _("Time"), _("Actor"), _("Action"), _("Action code"), _("Object"), _("Object ID"),
               _("What happened"), _("Details"), _("Hash")]
     ws.append(header)
-    for e in entries:
-        ws.append([e.id, i18n.format_datetime(e.at, seconds=True), e.actor, action_label(e.action), e.action,
-                   object_label(e.object_type), str(e.object_id), describe_entry(e),
+    for e, t in zip(entries, describe_entries(session, entries), strict=True):
+        ws.append([e.id, i18n.format_datetime(e.at, seconds=True), t.actor, str(t.action), e.action,
+                   _object_label(e.object_type), str(e.object_id), str(t.sentence),
                    json.dumps(e.details, ensure_ascii=False, sort_keys=True), e.hash])
     buf = io.BytesIO()
     wb.save(buf)
-    ledger.append(session, actor=ctx.user.username, action="ledger.export", object_type="ledger", object_id="xlsx",
-                  details={"filters": {k: v for k, v in values.items() if v}, "rows": len(entries), "via": "web"})
+    stamp = f"{datetime.now(UTC):%Y%m%d-%H%M}"  # the export is named by its time (the file's name too)
+    ledger.append(session, actor=ctx.user.username, action="ledger.export", object_type="ledger", object_id=stamp,
+                  details={"filters": {k: v for k, v in values.items() if v}, "rows": len(entries), "via": "web",
+                           "format": "xlsx"})
     session.commit()
-    name = _("ledger") + f"_{datetime.now(UTC):%Y%m%d-%H%M}.xlsx"
+    name = _("ledger") + f"_{stamp}.xlsx"
     return Response(buf.getvalue(), media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
 from api.web.common import banks_for, page_router, scoped_bank
-from api.web.events import describe_entry
 from api.web.forms import FIELDS, ItemForm
 from api.web.render import as_field_problem, field_errors, flash_of, pager, paging, problem_field, problem_text, render
 from api.web.session import FormDep, PageContext, page_role
@@ -30,6 +29,7 @@ from itembank.errors import ItemValidationError, NotFoundError, NotQualifiedErro
 from itembank.experts import ExpertRole, list_experts, require_expert
 from itembank.i18n import Message, N_
 from itembank.items import validate_code, validate_content
+from itembank.ledger_text import describe_entries
 from itembank.pool import page_items
 from itembank.similarity_service import similar_for
 from itembank.visibility import CONTENT_ROLES, item_visibility, require_item_access, require_own_item
@@ -421,7 +421,8 @@ def _item_context(session: Session, ctx: PageContext, bank_id: int, code: str, v
     if is_manager or writer == me:
         events, reads = workflow.item_events(session, bank=bank, code=code)
         # a review's decision is told by the state change it makes (with its comment)
-        history = [{"at": e.at, "text": describe_entry(e)} for e in events if e.action != "review.record"]
+        told = [e for e in events if e.action != "review.record"]
+        history = [{"at": t.at, "text": t.sentence} for t in describe_entries(session, told)]
     reviews = workflow.reviews_of(session, bank=bank, code=code)
     notes = workflow.revision_notes(session, bank=bank, code=code)
     similar, similar_total = similar_for(session, actor=ctx.actor, bank=bank, content=shown.content, code=code)

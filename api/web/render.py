@@ -16,9 +16,12 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from api.web.markup import render_markup
+from api.words import DOC_KINDS, DOC_LABELS, OBJECTIVE_WORDS
+import assembly as asm
 from itembank import i18n, media
 from itembank.domain import ItemType, Level, PaperKind, Part, Role, VersionState
 from itembank.i18n import N_
+from itembank.ledger_text import Names
 from itembank.orm_assembly import PaperStatus, RunState
 from itembank.orm_sealing import IncidentKind, SealRole, SealState
 from itembank.orm_workflow import BatchState, ExpertRole, ReviewDecision, TitleRank
@@ -61,11 +64,6 @@ RAW_LABELS = {"optimal": N_("Optimal"), "feasible": N_("Feasible"), "infeasible"
               "refused": N_("Papers refused (items give each other away)")}
 
 
-DOC_LABELS = {"paper": N_("Paper"), "answer_key": N_("Key and scoring standard"), "answer_sheet": N_("Answer sheet"),
-              "task_sheet": N_("Task sheet"), "scoring_sheet": N_("Scoring sheet"),
-              "defence_topics": N_("Defence topics")}
-DOC_KINDS = {"theory": ("paper", "answer_key", "answer_sheet"), "practical": ("task_sheet", "scoring_sheet"),
-             "defence": ("defence_topics", "scoring_sheet")}
 
 
 def doc_kinds(part: Any) -> list[tuple[str, str]]:
@@ -76,7 +74,7 @@ def doc_kinds(part: Any) -> list[tuple[str, str]]:
 def label(value: Any) -> str:
     """The word for an enum value or code in the reader's locale (the code itself when there is none)."""
     if isinstance(value, Level):
-        return value.title_zh if i18n.current_locale() != "en" else i18n._("Level {level}", level=int(value))
+        return i18n.render(value.title)
     if isinstance(value, enum.Enum):
         table = LABELS.get(type(value))
         if table and value.value in table:
@@ -148,12 +146,14 @@ def percent(value: float | None, digits: int = 1) -> str:
 templates.env.filters.update(markup=render_markup, words=label, label=label, num=num, percent=percent, tr=tr,
                              flag=flag_label, field_label=field_label, paper_label=paper_label, visible_space=visible_space,
                              datetime=i18n.format_datetime, date=i18n.format_date, clock=i18n.format_time,
-                             text=i18n.render)
+                             text=i18n.render, person=Names(),
+                             solver=lambda s: asm.SOLVER_NAMES.get(str(s), str(s)))
 # pictures in item text (issue 17): the list of a version's pictures; text without them (lists)
 templates.env.filters.update(pictures=media.content_pictures, nopictures=media.strip_pictures)
 # ``_("...", name=value)``: the catalog's words in the request's locale (itembank.i18n)
 templates.env.globals.update(_=i18n._, locale=i18n.current_locale)
-templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState, doc_kinds=doc_kinds)
+templates.env.globals.update(Role=Role, ItemType=ItemType, Part=Part, VersionState=VersionState, doc_kinds=doc_kinds,
+                             OBJECTIVE_WORDS=OBJECTIVE_WORDS)
 
 
 # Every page is one user's view of confidential material: never cached, never framed, scripts

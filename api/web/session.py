@@ -27,12 +27,15 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import FormData
 
-from api.deps import SessionDep, check_centre_wide, check_roles
-from api.errors import status_for
+from api.deps import BusyError, SessionDep, check_centre_wide, check_roles
+from api.errors import request_validation_messages, status_for
+from api.retry import RETRY_HEADER
 from itembank import accounts
 from itembank.accounts import User
+from itembank.db import is_busy, is_retryable
 from itembank.domain import Actor, Role
 from itembank.errors import AuthenticationError, ItemBankError, ValidationError
 from itembank.i18n import Message, N_, Text, gettext
@@ -193,10 +196,12 @@ def _referring_page(request: Request) -> str:
 ERROR_TITLES = {
     401: N_("Please log in"), 403: N_("Not allowed"), 404: N_("Not found"),
     409: N_("Not possible in the current state"), 422: N_("Please check your input"), 429: N_("Too many attempts"),
+    503: N_("Busy: please try again shortly"),
 }
 
 
-def error_page(request: Request, status: int, message: Text, errors: list[Text] | None = None) -> Response:
+def error_page(request: Request, status: int, message: Text, errors: list[Text] | None = None,
+               headers: dict[str, str] | None = None) -> Response:
     from api.web.render import PAGE_HEADERS, problem_text, templates
 
     return templates.TemplateResponse(
@@ -204,7 +209,7 @@ def error_page(request: Request, status: int, message: Text, errors: list[Text] 
         {"status": status, "title": gettext(ERROR_TITLES.get(status, N_("The action was not completed"))),
          "message": problem_text(message), "errors": [problem_text(e) for e in errors or []],
          "page": getattr(request.state, "page", None)},
-        status_code=status, headers=PAGE_HEADERS)
+        status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
 
 
 class PageRoute(APIRoute):
@@ -222,11 +227,21 @@ class PageRoute(APIRoute):
             except ItemBankError as exc:
                 status = status_for(exc)
                 listed = list(getattr(exc, "errors", None) or [])
-                return error_page(request, status, exc.head.split("\n")[0], listed)
+                wait = getattr(exc, "retry_after_s", None)  # too many attempts: when to try again
+                return error_page(request, status, exc.head.split("\n")[0], listed,
+                                  headers={"Retry-After": str(wait)} if wait else None)
             except RequestValidationError as exc:
-                errors = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x not in ('query', 'path', 'body'))}: "
-                          f"{e.get('msg', '')}" for e in exc.errors()]
-                return error_page(request, 422, Message("The address or its parameters are not valid."), errors)
+                return error_page(request, 422, Message("The address or its parameters are not valid."),
+                                  list(request_validation_messages(exc.errors())))
+            except DBAPIError as exc:
+                if not is_busy(exc):
+                    raise
+                busy = BusyError(Message("The database is busy with other users' changes; nothing was saved. "
+                                         "Try again in a few seconds."))
+                headers = {"Retry-After": str(busy.retry_after_s)}
+                if is_retryable(exc):
+                    headers[RETRY_HEADER] = "1"  # api.retry runs the whole request again first
+                return error_page(request, 503, busy.head_text, headers=headers)
 
         return page_handler
 

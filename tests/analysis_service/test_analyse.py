@@ -370,7 +370,7 @@ def test_rasch_scale_banks_are_calibrated_by_cml_and_the_review_lists_misfit_and
     assert {FLAG_MISFIT, FLAG_MISKEY} <= set(bad.flags)
     assert bad.fit["outfit_msq"] > 1.3 and bad.fit["outfit_t"] > 2
     misfit_text = next(english(r) for w, r in zip(bad.flags, bad.reasons) if w == FLAG_MISFIT)
-    assert "misfits the RASCH model" in misfit_text and "noisier than the model expects" in misfit_text
+    assert "misfits the Rasch model" in misfit_text and "noisier than the model expects" in misfit_text
     review = {r.code: r for r in items_needing_review(db, bank=world.bank)}
     item = review[world.miskeyed.code]
     assert item.suspected_miskey and item.misfit and item.fit["infit_msq"] == bad.fit["infit_msq"]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.cli import main
 from itembank.db import make_engine, upgrade
+from tests.words import english_words
 
 from .conftest import World, build_world
 
@@ -69,14 +70,14 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "--session", world.s1, "--actor", "题库管理员"])
     assert r.exit_code == 0, r.output
     out = r.output
-    for words in (f"== Analysis #", f"session(s) {world.s1}", "760 candidates", "2PL for 0/1 items",
-                  "GPCM for rubric-scored items", "marginal ML (mml)", "D = 1", "scale: set by this sample",
-                  "converged after", "EM iterations", "standard errors: observed", "S1-A", "S1-C", "alpha",
-                  "items needing review", "suspected miskey",
-                  f"{world.miskeyed.code} v1", "check the key", f"{world.easy.code} v1",
+    for words in (f"== Analysis no. ", f"exam sessions {world.s1}", "760 candidates", "2PL for items scored 0/1",
+                  "GPCM for items scored by rubric", "marginal maximum likelihood (MML)", "D = 1",
+                  "scale: set by this sample", "converged after", "EM iterations",
+                  "standard errors: observed information", "S1-A", "S1-C", "alpha", "items needing review",
+                  "suspected miskey", f"{world.miskeyed.code} v1", "check the key", f"{world.easy.code} v1",
                   "too few responses for IRT (10)"):
         assert words in out, words
-    cal_id = int(out.split("== Analysis #")[1].split(" ")[0])
+    cal_id = int(out.split("== Analysis no. ")[1].split(":")[0])
 
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "--session", world.s2, "--D", "1.702", "--json"])
     assert r.exit_code == 0, r.output
@@ -90,21 +91,25 @@ def test_cli_analyse_history_review_show(cli_world: tuple[str, World]) -> None:
     r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", anchor])
     assert r.exit_code == 0, r.output
-    assert f"{anchor}：共 2 次分析" in r.output and "[current]" in r.output and "anchor 2pl" in r.output
-    assert "D=1.702" in r.output and "D=1 " in r.output
+    assert f"{anchor}：共 2 次分析" in r.output and "（现行）" in r.output and "IRT（锚题，2PL）" in r.output
+    assert english_words(r.output, {"IRT", "PL"}) == [], r.output
     r = run.invoke(main, ["--database-url", url, "analyse", "history", "--occupation", occ, "--level", "5",
                           "--item", "NOPE", "--json"])
     assert r.exit_code == 2 and "中没有试题 NOPE" in r.output
 
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
     assert r.exit_code == 0, r.output
-    assert f"{world.miskeyed.code} v1" in r.output and "negative" in r.output
+    assert f"{world.miskeyed.code} version 1" in r.output and "negative" in r.output
     # in Chinese by default (the centre's staff): the same review, from the catalog
     r = run.invoke(main, ["--database-url", url, "analyse", "review", "--occupation", occ, "--level", "5"])
     assert r.exit_code == 0 and "疑似答案错误" in r.output, r.output
+    assert english_words(r.output) == [], r.output
 
     r = run.invoke(main, ["--lang", "en", "--database-url", url, "analyse", "show", str(cal_id)])
-    assert r.exit_code == 0 and f"== Analysis #{cal_id}" in r.output
+    assert r.exit_code == 0 and f"== Analysis no. {cal_id}:" in r.output
+    r = run.invoke(main, ["--database-url", url, "analyse", "show", str(cal_id)])
+    assert r.exit_code == 0 and f"== 第 {cal_id} 号分析：" in r.output and "模型：0/1 计分试题用 2PL" in r.output
+    assert english_words(r.output, {"GPCM"}) == [], r.output
 
     r = run.invoke(main, ["--database-url", url, "analyse", "--session", "NOPE"])
     assert r.exit_code == 2 and "未保存任何结果：没有考试场次 NOPE" in r.output

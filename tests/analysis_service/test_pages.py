@@ -65,12 +65,12 @@ def test_the_statistics_page_lists_misfit_and_suspected_miskeys(client: TestClie
     html = page.text
     row = next(r for r in html.split("<tr") if f"<td>{world.miskeyed.code}</td>" in r)
     # the flag words and the reasons come from the catalog: Chinese for the centre's staff
-    assert "疑似答案错误" in row and "拟合不良（infit/outfit）" in row
+    assert "疑似答案错误" in row and "拟合不良（加权或未加权拟合均方）" in row
     assert "请核对答案" in row  # a reason, in the badge's title
     # infit / outfit beside the item: noisy (above 1.3)
     infit, outfit = (float(x) for x in re.search(r'<td class="num">([0-9.]+) / ([0-9.]+)</td>', row).groups())  # type: ignore[union-attr]
     assert outfit > 1.3
-    assert re.search(r"疑似答案错误 / 拟合不良（infit/outfit）</div><div class=\"big bad-text\">[1-9]", html)
+    assert re.search(r"疑似答案错误 / 拟合不良（加权或未加权拟合均方）</div><div class=\"big bad-text\">[1-9]", html)
     # the same page in English
     en = client.get(url + "&lang=en").text
     row_en = next(r for r in en.split("<tr") if f"<td>{world.miskeyed.code}</td>" in r)

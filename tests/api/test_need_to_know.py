@@ -96,6 +96,7 @@ def test_auditor_reads_histories_and_ledger_but_no_item_content(api: Api) -> Non
             assert r.status_code == 403, url
     hist = api.client.get(f"{base}/Q0001/history", headers=aud)
     assert hist.status_code == 200 and hist.json()["items"][0]["action"] == "item.create"
+    assert "编写了试题 Q0001（第 1 版，草稿）" in hist.json()["items"][0]["text"]  # in words too
     assert api.client.get(f"{base}/Q0001/history", headers=office).status_code == 403
     entries = api.client.get("/ledger", headers=aud, params={"limit": 500}).json()["items"]
     dumped = json.dumps(entries, ensure_ascii=False)

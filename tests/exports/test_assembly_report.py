@@ -62,7 +62,7 @@ def test_report_tables_and_embedded_chart(demo) -> None:  # type: ignore[no-unty
     d = open_docx(out)
     tables = table_texts(d)
     solver = dict((r[0], r[1]) for r in tables[0])
-    assert solver["求解器"] == "HiGHS (PuLP)" and solver["求解状态"] == "最优解（optimal）"
+    assert solver["求解器"] == "HiGHS (PuLP)" and solver["求解状态"] == "最优解"
     assert solver["相对间隙"] == "0.00%" and "600个变量，80个约束，4000个非零系数" == solver["模型规模"]
     blueprint = [rows for rows in tables if rows[0][:2] == ["序号", "约束"]]
     assert len(blueprint) == 2

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from api.cli import main
 from exports import document_text
+from tests.words import english_words
 
 
 def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -30,6 +32,7 @@ def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch
     code = papers[0].name.removesuffix("_paper.docx")
     re = CliRunner().invoke(main, ["--database-url", url, "papers", "recheck", code])
     assert re.exit_code == 0 and "试卷符合组卷方案" in re.output
+    assert english_words(re.output) == [], re.output
     # the report names the elements beside their codes
     assert "B-01-02 万用表的使用" in report
     # the practical papers allow the time their tasks take
@@ -45,3 +48,15 @@ def test_demo_assembles_and_writes_papers_and_report(tmp_path: Path, monkeypatch
     assert "共 6 份试卷" in listing.output and "理论知识：4 份试卷" in listing.output
     again = CliRunner().invoke(main, ["--database-url", url, "assemble", "--occupation", "4-04-05-01", "--level", "4"])
     assert again.exit_code == 2 and "未达到最低题量，不得组正式试卷" in again.output
+
+    # a paper that lost items since (a tampered record) fails its re-check, in words
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        (paper_id,) = db.execute("SELECT id FROM papers WHERE code = ?", (code,)).fetchone()
+        db.execute("DELETE FROM paper_items WHERE paper_id = ? AND position <= 3", (paper_id,))
+    bad = CliRunner().invoke(main, ["--database-url", url, "papers", "recheck", code])
+    assert bad.exit_code == 1 and "试卷不符合组卷方案：" in bad.output, bad.output
+    violations = bad.output.split("试卷不符合组卷方案：")[1]
+    assert "单项选择题题数为" in violations and "允许：恰好 80" in violations, violations
+    assert english_words(bad.output) == [], bad.output
+    english = CliRunner().invoke(main, ["--lang", "en", "--database-url", url, "papers", "recheck", code])
+    assert english.exit_code == 1 and "the paper does not meet its blueprint:" in english.output

@@ -98,3 +98,38 @@ def test_an_error_renders_its_message_and_its_list_in_the_readers_locale() -> No
         assert str(err) == "请求内容有误。\n  - 请求内容有误。\n  - plain"
     with i18n.use_locale("en"):
         assert err.message.startswith("The request is not valid.\n")
+
+
+def test_bad_settings_are_refused_in_the_readers_locale() -> None:
+    from itembank.errors import ConfigurationError
+    from lifecycle.workdays import WorkingCalendar
+
+    with pytest.raises(ConfigurationError) as tz:
+        i18n.configure(time_zone="Mars/Olympus")
+    with pytest.raises(ConfigurationError) as loc:
+        i18n.configure(default_locale="fr")
+    every_day = [date(2026, 1, 1).fromordinal(date(2026, 1, 1).toordinal() + k) for k in range(900)]
+    with pytest.raises(ConfigurationError) as cal:
+        WorkingCalendar.of(holidays=every_day).add_working_days(date(2025, 12, 31), 5)
+    assert (tz.value.field, loc.value.field, cal.value.field) == ("time_zone", "default_locale", "calendar")
+    with i18n.use_locale("zh_CN"):
+        assert tz.value.message.startswith("本中心的时区 'Mars/Olympus'（ITEMBANK_TIME_ZONE）无法识别")
+        assert "2025年12月31日" in cal.value.message and "工作日" in cal.value.message
+    with i18n.use_locale("en"):
+        assert "tz database" in tz.value.message and "zh_CN, en" in loc.value.message
+
+
+def test_level_titles_are_catalog_words_in_the_readers_locale() -> None:
+    from itembank.domain import BankRef, Occupation, OccupationCategory
+
+    bank = BankRef(occupation=Occupation(code="6-31-01-03", name="电工", category=OccupationCategory.TECHNICAL_SKILL),
+                   level=Level.L2, id=1)
+    with i18n.use_locale("zh_CN"):
+        assert [str(lvl.title) for lvl in Level] == ["五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师"]
+        assert bank.label == "6-31-01-03 电工 二级/技师"
+    with i18n.use_locale("en"):
+        assert str(Level.L5.title) == "Level 5 (junior worker)"
+        assert bank.label == "6-31-01-03 电工 Level 2 (technician)"
+        # words that become data are written in the centre's language whoever asks
+        assert i18n.for_storage(Message("{level} {part} standard blueprint", level=Level.L5.title,
+                                        part=Part.THEORY)) == "五级/初级工 理论知识 标准方案"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from itembank.errors import ConfigurationError
 from lifecycle.workdays import WorkingCalendar, publication_end
 
 PLAIN = WorkingCalendar()
@@ -37,7 +38,7 @@ def test_holidays_are_skipped_and_makeup_days_count() -> None:
 
 
 def test_a_day_cannot_be_both() -> None:
-    with pytest.raises(ValueError, match="both"):
+    with pytest.raises(ConfigurationError, match="同时标为节假日和调休上班日"):
         WorkingCalendar.of(holidays=[date(2026, 1, 1)], makeup_workdays=[date(2026, 1, 1)])
     with pytest.raises(ValueError):
         PLAIN.add_working_days(date(2026, 1, 1), -1)

@@ -242,14 +242,20 @@ def test_an_exported_checkpoint_proves_what_it_saw(keyed: Engine, tmp_path: Path
         from itembank.ledger import latest_checkpoint
 
         cp = latest_checkpoint(s)
-        text = export_checkpoint(cp, public_key=keys.ledger_key(s).public_key, centre_name="测试中心")
+        public_key = keys.ledger_key(s).public_key
+        text = export_checkpoint(cp, public_key=public_key, centre_name="测试中心")
     assert parse_checkpoint(text) == cp
+    assert "记录条数: " in text and "公钥: " in text  # labelled in the reader's language
+    with use_locale("en"):  # and read back whatever language it was printed in
+        english = export_checkpoint(cp, public_key=public_key, centre_name="测试中心")
+    assert "entries: " in english and parse_checkpoint(english) == cp
     _write(keyed, 2)
     v = _verify(keyed, checkpoints=[parse_checkpoint(text)])
     assert v.ok and v.n_after_checkpoint == 2
     assert any("4 entries up to entry" in en(m) for m in v.proves)
     assert any("2 newest entries" in en(m) for m in v.limits)
-    forged = text.replace(f"entries: {cp.n_entries}", f"entries: {cp.n_entries + 1}")
+    forged = text.replace(f"记录条数: {cp.n_entries}", f"记录条数: {cp.n_entries + 1}")
+    assert forged != text
     v = _verify(keyed, checkpoints=[parse_checkpoint(forged)])
     assert not v.ok and any("signature does not match" in p.msgid for p in v.problems)
 

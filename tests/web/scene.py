@@ -4,7 +4,9 @@ in their own journeys, would have left behind)."""
 from __future__ import annotations
 
 from itembank import accounts, occupations, workflow
+from itembank import assembly_service as asvc
 from itembank.domain import ItemContent, ItemType, Option
+from lifecycle import sealing
 
 from .conftest import Live
 
@@ -50,3 +52,25 @@ def batch(live: Live, codes: list[str], members: list[str]) -> str:
                                              meeting="2026年第4次题库验收会")
         s.commit()
         return b.code
+
+
+APPROVED = {"DG5-P-0001": "电气设备着火时应首先（　）。"}
+DRAFT = {"DG5-P-0002": "照明线路的相线应接在开关上。"}
+
+
+def full_world(live: Live, *, seal_later: bool = False) -> dict[str, str]:
+    """Items in each state, a batch, sealed papers (also for the later session: not yet to be
+    opened) and an assembly run; the codes the paths that show them need."""
+    approved(live, APPROVED)
+    code = batch(live, list(APPROVED), [f"member{i}" for i in range(1, 6)])
+    with live.session() as s:
+        bank = occupations.get_bank_by_id(s, live.world.bank_id)
+        workflow.create_item(s, actor=actor(s, "writer1"), bank=bank, code="DG5-P-0002",
+                             content=content(DRAFT["DG5-P-0002"]))
+        sessions = [live.world.session_code] + ([live.world.later_code] if seal_later else [])
+        for code_ in sessions:
+            sealing.seal_papers(s, exam_session_code=code_, actor=actor(s, "office1"), settings=live.lifecycle,
+                                n_backups=1)
+        runs, _ = asvc.list_runs(s, bank=bank, limit=1)
+        s.commit()
+    return {"batch": code, "run": str(runs[0].id)}

@@ -41,7 +41,7 @@ def test_auditor_reads_the_ledger_newest_first_filters_in_words_and_exports_exce
     table = list(sheet.iter_rows(values_only=True))
     assert table[0][:4] == ("序号", "时间", "操作人", "操作")
     assert len(table) == 4 and all(r[4] == "auth.login" for r in table[1:])
-    assert [r[2] for r in table[1:]] == ["auditor1", "writer1", "office1"]
+    assert [r[2] for r in table[1:]] == ["郑审计（auditor1）", "王命题（writer1）", "周考务（office1）"]  # the names
     assert table[1][0] > table[-1][0]  # newest first there too
     with live.session() as s:
         assert query_ledger(s, action="ledger.export", actor="auditor1")

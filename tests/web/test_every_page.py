@@ -10,34 +10,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from itembank import assembly_service as asvc
-from itembank import catalog_tools, occupations
-from itembank.domain import Level
-from lifecycle import sealing
+from itembank import catalog_tools
 
 from . import scene
 from .conftest import NAMES, PASSWORD, SCREENSHOTS, Live, Pages
-
-APPROVED = {"DG5-P-0001": "电气设备着火时应首先（　）。"}
-DRAFT = {"DG5-P-0002": "照明线路的相线应接在开关上。"}
-
-
-def _world(live: Live) -> dict[str, str]:
-    """Items in each state, a batch, sealed papers and an assembly run; the paths that show them."""
-    scene.approved(live, APPROVED)
-    code = scene.batch(live, list(APPROVED), [f"member{i}" for i in range(1, 6)])
-    with live.session() as s:
-        bank = occupations.get_bank_by_id(s, live.world.bank_id)
-        from itembank import workflow
-
-        workflow.create_item(s, actor=scene.actor(s, "writer1"), bank=bank, code="DG5-P-0002",
-                             content=scene.content(DRAFT["DG5-P-0002"]))
-        sealing.seal_papers(s, exam_session_code=live.world.session_code, actor=scene.actor(s, "office1"),
-                            settings=live.lifecycle, n_backups=1)
-        runs, _ = asvc.list_runs(s, bank=bank, limit=1)
-        s.commit()
-    return {"batch": code, "run": str(runs[0].id)}
-
 
 def page_list(live: Live, made: dict[str, str]) -> list[tuple[str, str]]:
     b, w = live.world.bank_id, live.world
@@ -94,7 +70,7 @@ def _visit(browser: Browser, live: Live, viewport: dict, locale: str, made: dict
 def test_every_page_answers_and_fits(pages: Pages, live: Live, browser: Browser) -> None:
     from .conftest import VIEWPORTS
 
-    made = _world(live)
+    made = scene.full_world(live)
     seen, too_wide = 0, []
     for user, path, page in _visit(browser, live, VIEWPORTS[pages.viewport], "zh-CN", made):
         try:
@@ -116,16 +92,13 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+")
 def test_every_page_speaks_english(browser: Browser, live: Live) -> None:
     """With an English browser no page text is Chinese: a Chinese run of characters on the
     page is data (names, item text, places) unless the catalog's Chinese holds it."""
-    made = _world(live)
+    made = scene.full_world(live)
     catalog = [m.string for m in catalog_tools._read("zh_CN") if m.id and m.string]
     ui_words = {run for text in catalog for run in CJK.findall(re.sub(r"\{[^}]*\}", " ", text)) if len(run) >= 2}
     # the regulation's citations and a few terms keep their Chinese inside English sentences
     allowed = re.compile(r"^(附件|技师|专家信息库)$")
     # data of this world that a translation's example happens to share (the batch's meeting)
     ui_words -= set(CJK.findall("2026年第4次题库验收会"))
-    # a bank's label carries its level's Chinese title (五级/初级工), as its name (data); the
-    # level's words in English are issue 14's remaining work
-    ui_words -= {run for level in Level for run in CJK.findall(level.title_zh)}
     ui_words -= {run for name in NAMES.values() for run in CJK.findall(name)}  # people's names are data
     for user, path, page in _visit(browser, live, {"width": 1366, "height": 768}, "en-US", made):
         assert page.locator("html").get_attribute("lang") == "en", path

@@ -50,7 +50,7 @@ def test_writer_enters_an_item_by_keyboard_and_keeps_the_work_when_the_login_exp
     expect(page.locator(".paper-preview")).not_to_contain_text("E.")
     # the history says what happened, in words; readings are counted, not listed
     history = page.locator("#history")
-    expect(history).to_contain_text("新建试题（v1，草稿）")
+    expect(history).to_contain_text(re.compile(r"王命题（writer1） 编写了试题 DG5-T-\d+（第 1 版，草稿）"))
     expect(history).not_to_contain_text("item.read")
     pages.shot(page, "writer-02-draft-saved")
 
