@@ -480,6 +480,13 @@ def _run(pool: Pool, bp: Blueprint, *, n_main: int, n_new: int, fixed: list[list
             chosen = "direct"
         if chosen == "shadow":
             report, unit_forms = _solve_shadow(ctx, deadline, time_limit_s, prog)
+            if unit_forms is not None and report.status in ("optimal", "feasible") and \
+                    not _hold(pool, bp, fixed, unit_forms, insert_at, in_use, problem):
+                # the split stages missed a per-paper row: never hand such papers on; the direct
+                # model has every row of every paper
+                log.warning("the shadow-test papers break a row of the blueprint; solving the direct model")
+                report, unit_forms = _solve_direct(ctx, deadline, time_limit_s, prog, plain=False,
+                                                   initial=None)
         else:
             initial = _warm_columns(ctx, warm_start, pool) if warm_start else None
             report, unit_forms = _solve_direct(ctx, deadline, time_limit_s, prog,
@@ -570,6 +577,15 @@ def _paper_order(pool: Pool, bp: Blueprint, items: list[int]) -> list[str]:
     """Items of a paper in a stable order: blueprint type order, then pool order."""
     rank = {rule.item_type: k for k, rule in enumerate(bp.item_types)}
     return [pool.ids[i] for i in sorted(items, key=lambda i: (rank.get(pool.item_types[i], 99), i))]
+
+
+def _hold(pool: Pool, bp: Blueprint, fixed, unit_forms, insert_at, in_use, problem) -> bool:  # type: ignore[no-untyped-def]
+    """Whether papers made of ``unit_forms`` pass the independent check (as the caller will check them)."""
+    forms = _sort_new_forms([_paper_order(pool, bp, _items_of(problem, units)) for units in unit_forms])
+    all_ids, new_positions = _place(fixed, forms, insert_at)
+    sealed = [k for k in range(len(all_ids)) if k not in new_positions]
+    sealed += list(range(len(all_ids), len(all_ids) + len(in_use)))
+    return check_forms(pool, bp, all_ids + in_use, sealed=sealed).ok
 
 
 def _sort_new_forms(forms: list[list[str]]) -> list[list[str]]:
