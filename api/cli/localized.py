@@ -168,6 +168,19 @@ class Context(click.Context):
     formatter_class = Formatter
 
 
+class _Msgid:
+    """A Click attribute stored as given (a msgid) and read in the run's locale."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else _tr(obj.__dict__.get(self.key))
+
+    def __set__(self, obj: Any, value: str | None) -> None:
+        obj.__dict__[self.key] = value
+
+
 class _HelpTexts:
     """``help``, ``short_help`` and ``epilog`` stored as msgids, read in the reader's locale."""
 
@@ -179,37 +192,10 @@ class _HelpTexts:
             return short_help(text, limit)
         return super().get_short_help_str(limit)  # type: ignore[misc]
 
-    @property
-    def help(self) -> str | None:
-        return _tr(self.__dict__.get("_help_msgid"))
-
-    @help.setter
-    def help(self, value: str | None) -> None:
-        self.__dict__["_help_msgid"] = value
-
-    @property
-    def short_help(self) -> str | None:
-        return _tr(self.__dict__.get("_short_help_msgid"))
-
-    @short_help.setter
-    def short_help(self, value: str | None) -> None:
-        self.__dict__["_short_help_msgid"] = value
-
-    @property
-    def epilog(self) -> str | None:
-        return _tr(self.__dict__.get("_epilog_msgid"))
-
-    @epilog.setter
-    def epilog(self, value: str | None) -> None:
-        self.__dict__["_epilog_msgid"] = value
-
-    @property
-    def options_metavar(self) -> str | None:
-        return _tr(self.__dict__.get("_options_metavar"))
-
-    @options_metavar.setter
-    def options_metavar(self, value: str | None) -> None:
-        self.__dict__["_options_metavar"] = value
+    help = _Msgid("_help_msgid")
+    short_help = _Msgid("_short_help_msgid")
+    epilog = _Msgid("_epilog_msgid")
+    options_metavar = _Msgid("_options_metavar")
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)  # type: ignore[misc]
@@ -229,33 +215,14 @@ class Group(_HelpTexts, click.Group):
     command_class = Command
     group_class = type  # subgroups of the same class
 
-    @property
-    def subcommand_metavar(self) -> str | None:
-        return _tr(self.__dict__.get("_subcommand_metavar"))
-
-    @subcommand_metavar.setter
-    def subcommand_metavar(self, value: str | None) -> None:
-        self.__dict__["_subcommand_metavar"] = value
+    subcommand_metavar = _Msgid("_subcommand_metavar")
 
 
 class Option(click.Option):
     """An option whose ``help``, ``metavar`` and ``show_default`` text are msgids."""
 
-    @property
-    def help(self) -> str | None:
-        return _tr(self.__dict__.get("_help_msgid"))
-
-    @help.setter
-    def help(self, value: str | None) -> None:
-        self.__dict__["_help_msgid"] = value
-
-    @property
-    def metavar(self) -> str | None:
-        return _tr(self.__dict__.get("_metavar"))
-
-    @metavar.setter
-    def metavar(self, value: str | None) -> None:
-        self.__dict__["_metavar"] = value
+    help = _Msgid("_help_msgid")
+    metavar = _Msgid("_metavar")
 
     @property
     def show_default(self) -> bool | str | None:
@@ -278,13 +245,7 @@ class Argument(click.Argument):
     """An argument shown by a metavar in the reader's locale: its ``metavar`` (a msgid), or
     else its name in capitals (``CODE`` -> 代码)."""
 
-    @property
-    def metavar(self) -> str | None:
-        return _tr(self.__dict__.get("_metavar"))
-
-    @metavar.setter
-    def metavar(self, value: str | None) -> None:
-        self.__dict__["_metavar"] = value
+    metavar = _Msgid("_metavar")
 
     def make_metavar(self, ctx: click.Context) -> str:
         text = super().make_metavar(ctx)
