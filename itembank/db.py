@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +68,13 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None,
 
 
 def _configure_sqlite(engine: Engine, *, immediate: bool = False) -> None:
+    # The writers of this process take turns on a lock before they ask SQLite for its write lock:
+    # SQLite's own busy handler waits by sleeping in growing steps (up to 100 ms a try), which
+    # put 100 ms tails on short writes (an item read writes its ledger entry); a lock hands the
+    # turn over at once. Held only from BEGIN IMMEDIATE to COMMIT/ROLLBACK, never by readers.
+    turn = threading.Lock()
+    engine_turns[engine] = turn
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -80,7 +89,13 @@ def _configure_sqlite(engine: Engine, *, immediate: bool = False) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         write = conn.get_execution_options().get("sqlite_immediate", immediate)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if write:
+            _take_turn(conn)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        except Exception:
+            _give_turn(conn.info)
+            raise
         conn.info["itembank_tx"] = "write" if write else "read"
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -92,6 +107,34 @@ def _configure_sqlite(engine: Engine, *, immediate: bool = False) -> None:
         @event.listens_for(engine, name)
         def _on_end(conn):  # type: ignore[no-untyped-def]
             conn.info.pop("itembank_tx", None)
+            _give_turn(conn.info)
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(_dbapi_connection, record, _state=None):  # type: ignore[no-untyped-def]
+        _give_turn(record.info)  # a connection returned to the pool mid-transaction
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection, record, _exc):  # type: ignore[no-untyped-def]
+        _give_turn(record.info)
+
+
+engine_turns: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+
+
+def _take_turn(conn: Connection) -> None:
+    """Wait for this process's write turn on the connection's SQLite file (see _configure_sqlite)."""
+    turn = engine_turns.get(conn.engine)
+    if turn is None or conn.info.get("itembank_turn"):
+        return
+    if not turn.acquire(timeout=BUSY_TIMEOUT_S):
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))  # type: ignore[arg-type]
+    conn.info["itembank_turn"] = turn
+
+
+def _give_turn(info: dict) -> None:  # type: ignore[type-arg]
+    turn = info.pop("itembank_turn", None)
+    if turn is not None:
+        turn.release()
 
 
 def _writes(statement: str) -> bool:
@@ -114,6 +157,7 @@ def _begin_writing(conn: Connection) -> None:
     raw = conn.connection.dbapi_connection
     try:
         raw.execute("COMMIT")
+        _take_turn(conn)
         raw.execute("BEGIN IMMEDIATE")
     except Exception as exc:  # the lock was not had within the busy timeout
         conn.info["itembank_tx"] = "failed"
