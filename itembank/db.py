@@ -73,7 +73,7 @@ def _configure_sqlite(engine: Engine, *, immediate: bool = False) -> None:
     # put 100 ms tails on short writes (an item read writes its ledger entry); a lock hands the
     # turn over at once. Held only from BEGIN IMMEDIATE to COMMIT/ROLLBACK, never by readers.
     turn = threading.Lock()
-    engine_turns[engine] = turn
+    _turns[engine] = turn
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -118,12 +118,12 @@ def _configure_sqlite(engine: Engine, *, immediate: bool = False) -> None:
         _give_turn(record.info)
 
 
-engine_turns: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_turns: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
 
 
 def _take_turn(conn: Connection) -> None:
     """Wait for this process's write turn on the connection's SQLite file (see _configure_sqlite)."""
-    turn = engine_turns.get(conn.engine)
+    turn = _turns.get(conn.engine)
     if turn is None or conn.info.get("itembank_turn"):
         return
     if not turn.acquire(timeout=BUSY_TIMEOUT_S):
