@@ -481,7 +481,7 @@ def _run(pool: Pool, bp: Blueprint, *, n_main: int, n_new: int, fixed: list[list
         if chosen == "shadow":
             report, unit_forms = _solve_shadow(ctx, deadline, time_limit_s, prog)
             if unit_forms is not None and report.status in ("optimal", "feasible") and \
-                    not _hold(pool, bp, fixed, unit_forms, insert_at, in_use, problem):
+                    not _placed_and_checked(pool, bp, problem, fixed, unit_forms, insert_at, in_use)[3].ok:
                 # the split stages missed a per-paper row: never hand such papers on; the direct
                 # model has every row of every paper
                 log.warning("the shadow-test papers break a row of the blueprint; solving the direct model")
@@ -492,17 +492,12 @@ def _run(pool: Pool, bp: Blueprint, *, n_main: int, n_new: int, fixed: list[list
             report, unit_forms = _solve_direct(ctx, deadline, time_limit_s, prog,
                                                plain=chosen == "plain", initial=initial)
     status = report.status
-    new_forms: list[list[str]] = []
-    if unit_forms is not None and status in ("optimal", "feasible"):
-        item_forms = [_items_of(problem, units) for units in unit_forms]
-        new_forms = _sort_new_forms([_paper_order(pool, bp, items) for items in item_forms])
-    all_ids, new_positions = _place(fixed, new_forms, insert_at)
-    checks = None
+    solved = unit_forms if unit_forms is not None and status in ("optimal", "feasible") else []
+    new_forms, all_ids, new_positions, checked = _placed_and_checked(pool, bp, problem, fixed, solved,
+                                                                    insert_at, in_use)
+    checks = checked if new_forms else None
     parallelism: tuple[ReplacementParallelism, ...] = ()
     if new_forms:
-        sealed = [k for k in range(len(all_ids)) if k not in new_positions]
-        sealed += list(range(len(all_ids), len(all_ids) + len(in_use)))
-        checks = check_forms(pool, bp, all_ids + in_use, sealed=sealed)
         if not checks.ok:
             # should never happen: the model and the independent checker disagree
             log.error("assembled papers fail the independent check: %s",
@@ -579,13 +574,16 @@ def _paper_order(pool: Pool, bp: Blueprint, items: list[int]) -> list[str]:
     return [pool.ids[i] for i in sorted(items, key=lambda i: (rank.get(pool.item_types[i], 99), i))]
 
 
-def _hold(pool: Pool, bp: Blueprint, fixed, unit_forms, insert_at, in_use, problem) -> bool:  # type: ignore[no-untyped-def]
-    """Whether papers made of ``unit_forms`` pass the independent check (as the caller will check them)."""
-    forms = _sort_new_forms([_paper_order(pool, bp, _items_of(problem, units)) for units in unit_forms])
-    all_ids, new_positions = _place(fixed, forms, insert_at)
+def _placed_and_checked(pool: Pool, bp: Blueprint, problem: Problem, fixed: list[list[str]],
+                        unit_forms: Sequence[Sequence[int]], insert_at: int | None, in_use: list[list[str]]
+                        ):  # type: ignore[no-untyped-def]
+    """The solved papers in print order, placed among the fixed ones: (new papers, all papers,
+    positions of the new ones, the independent check of them all with the papers in use)."""
+    new_forms = _sort_new_forms([_paper_order(pool, bp, _items_of(problem, units)) for units in unit_forms])
+    all_ids, new_positions = _place(fixed, new_forms, insert_at)
     sealed = [k for k in range(len(all_ids)) if k not in new_positions]
     sealed += list(range(len(all_ids), len(all_ids) + len(in_use)))
-    return check_forms(pool, bp, all_ids + in_use, sealed=sealed).ok
+    return new_forms, all_ids, new_positions, check_forms(pool, bp, all_ids + in_use, sealed=sealed)
 
 
 def _sort_new_forms(forms: list[list[str]]) -> list[list[str]]:
